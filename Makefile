@@ -1,0 +1,47 @@
+# The README's two commands: `make run` and `make test`. Everything else is CMake.
+# Both install the Debian packages that are missing, configure and build first.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CONFIG     ?= zsnode.properties
+
+DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
+       libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
+       libxxhash-dev openssl procps
+
+.PHONY: all deps build build-asan run test test-asan bench install clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DZS_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/server/zsnode -c $(CONFIG)
+
+test: build build-asan
+	ctest --test-dir $(BUILD) --output-on-failure
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+bench: build
+	./$(BUILD)/tests/bench/zsbench
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

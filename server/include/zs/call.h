@@ -1,0 +1,44 @@
+/*
+ * zs/call.h: the call context of one request, reached from a handler through
+ * the closure data protoc-c passes it (`void *closure_data` is a zs_call *).
+ *
+ * A handler answers exactly once: with the closure protoc-c gives it
+ * (closure(reply, closure_data)), or with zs_call_fail(). It may answer before it
+ * returns or later, from any thread. After the answer the call is gone.
+ */
+#ifndef ZS_CALL_H
+#define ZS_CALL_H
+
+#include <stdint.h>
+#include "zs/node.h"
+#include "zs/status.h"
+
+typedef struct zs_call zs_call;
+
+/* The service's state, as set with zs_service_set_data(). */
+void *zs_call_service_data(const zs_call *call);
+zs_node *zs_call_node(const zs_call *call);
+/* "zs.echo.v1.Echo/Say" */
+const char *zs_call_method(const zs_call *call);
+/* Session token ("" when none). */
+const char *zs_call_session(const zs_call *call);
+/* Metadata value for key, or NULL. */
+const char *zs_call_metadata(const zs_call *call, const char *key);
+/* Deadline on zs_clock_ms()'s clock; every call has one. */
+int64_t zs_call_deadline_ms(const zs_call *call);
+/* Milliseconds left before the deadline (0 when passed). */
+int64_t zs_call_remaining_ms(const zs_call *call);
+
+/* Fails the call with a canonical code, the service's error code (may be NULL)
+ * and a message; this is the call's answer. */
+void zs_call_fail(zs_call *call, int code, const char *error_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Fails the call with a status (taken over); this is the call's answer. */
+void zs_call_fail_status(zs_call *call, zs_status *status);
+
+/* Asks to be told when the node gives up on the call (deadline passed or node
+ * shutting down) before the handler answered; fn runs once, on any thread, and the
+ * handler must still answer (its answer is then dropped). Set it before returning. */
+void zs_call_on_cancel(zs_call *call, void (*fn)(zs_call *call, void *arg), void *arg);
+
+#endif

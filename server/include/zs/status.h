@@ -1,0 +1,47 @@
+/* zs/status.h: call status: gRPC's canonical codes, a service error code, a cause chain. */
+#ifndef ZS_STATUS_H
+#define ZS_STATUS_H
+
+#include <stdarg.h>
+#include "zs/rpc/v1/status.pb-c.h"
+
+/* A status is the generated message; the one type serves server, bus and client. */
+typedef Zs__Rpc__V1__Status zs_status;
+
+/* Canonical codes, numbered as gRPC numbers them (zs/rpc/v1/status.proto). */
+enum zs_code {
+	ZS_OK = 0,
+	ZS_CANCELLED = 1,
+	ZS_UNKNOWN = 2,
+	ZS_INVALID_ARGUMENT = 3,
+	ZS_DEADLINE_EXCEEDED = 4,
+	ZS_NOT_FOUND = 5,
+	ZS_ALREADY_EXISTS = 6,
+	ZS_PERMISSION_DENIED = 7,
+	ZS_RESOURCE_EXHAUSTED = 8,
+	ZS_FAILED_PRECONDITION = 9,
+	ZS_ABORTED = 10,
+	ZS_OUT_OF_RANGE = 11,
+	ZS_UNIMPLEMENTED = 12,
+	ZS_INTERNAL = 13,
+	ZS_UNAVAILABLE = 14,
+	ZS_DATA_LOSS = 15,
+	ZS_UNAUTHENTICATED = 16,
+};
+
+/* "INVALID_ARGUMENT" for 3; "UNKNOWN" for numbers outside the canonical set. */
+const char *zs_code_name(int code);
+
+/* New status (caller owns; free with zs_status_free). error_code may be NULL. */
+zs_status *zs_status_new(int code, const char *error_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+zs_status *zs_status_newv(int code, const char *error_code, const char *fmt, va_list ap);
+/* Deep copy (caller owns), NULL on allocation failure. */
+zs_status *zs_status_copy(const zs_status *st);
+/* Makes cause (taken over) the root of st's cause chain. */
+void zs_status_set_cause(zs_status *st, zs_status *cause);
+/* Adds a detail line to st. */
+void zs_status_add_detail(zs_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void zs_status_free(zs_status *st);
+
+#endif

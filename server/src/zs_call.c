@@ -1,0 +1,261 @@
+/* zs_call.c: a call's life: interceptors, handler, exactly one answer, deadline, cancel. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zs_call_impl.h"
+#include "zs_node_impl.h"
+#include "zs_plugin.h"
+#include "zs_router.h"
+#include "zs_timerq.h"
+
+int64_t
+zs_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
+zs_clock_ms(void)
+{
+	return zs_clock_ns() / 1000000;
+}
+
+void
+zs_call_unref(zs_call *call)
+{
+	if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) == 1)
+		call->ops->release(call);
+}
+
+/* The one place an answer goes out; later answers are dropped. */
+static void
+call_answer(zs_call *call, const ProtobufCMessage *reply, const zs_status *st)
+{
+	if (atomic_exchange_explicit(&call->answered, 1, memory_order_acq_rel))
+		return;
+	if (zs_timerq_remove(call->node->timers, &call->timer))
+		zs_call_unref(call);   /* the deadline's reference */
+	if (call->route != NULL)
+		zs_route_record(call->route, st ? (int) st->code : 0, zs_clock_ns() - call->start_ns);
+	call->ops->answer(call, reply, st);
+	atomic_fetch_sub_explicit(&call->node->inflight, 1, memory_order_relaxed);
+}
+
+static void
+call_answer_fail(zs_call *call, int code, const char *error_code, const char *fmt, va_list ap)
+{
+	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
+	if (st != NULL && error_code != NULL) {
+		const char *desc = zs_plugins_error_description(call->node->plugins, error_code);
+		if (desc != NULL) {
+			free(st->description);
+			st->description = strdup(desc);
+			if (st->description == NULL)
+				st->description = strdup("");
+		}
+	}
+	if (st == NULL) {
+		static const zs_status oom = ZS__RPC__V1__STATUS__INIT;
+		call_answer(call, NULL, &oom);
+		return;
+	}
+	call_answer(call, NULL, st);
+	zs_status_free(st);
+}
+
+void
+zs_call_answer_status(zs_call *call, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	call_answer_fail(call, code, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* protoc-c's closure: how a handler answers with a reply. */
+static void
+call_closure(const ProtobufCMessage *reply, void *closure_data)
+{
+	zs_call *call = closure_data;
+	if (reply == NULL)
+		zs_call_answer_status(call, ZS_INTERNAL, "%s answered without a reply",
+		    call->route->full_name);
+	else if (reply->descriptor != call->route->method->output)
+		zs_call_answer_status(call, ZS_INTERNAL, "%s answered with a %s, not a %s",
+		    call->route->full_name, reply->descriptor->name, call->route->method->output->name);
+	else
+		call_answer(call, reply, NULL);
+	zs_call_unref(call);   /* the handler's reference */
+}
+
+void
+zs_call_fail(zs_call *call, int code, const char *error_code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	call_answer_fail(call, code, error_code, fmt, ap);
+	va_end(ap);
+	zs_call_unref(call);
+}
+
+void
+zs_call_fail_status(zs_call *call, zs_status *status)
+{
+	if (status == NULL) {
+		zs_call_answer_status(call, ZS_INTERNAL, "out of memory");
+	} else {
+		call_answer(call, NULL, status);
+		zs_status_free(status);
+	}
+	zs_call_unref(call);
+}
+
+void
+zs_call_on_cancel(zs_call *call, void (*fn)(zs_call *call, void *arg), void *arg)
+{
+	call->cancel_fn = fn;
+	call->cancel_arg = arg;
+}
+
+/* Gives up on a call whose handler has not answered. */
+static void
+call_give_up(zs_call *call, int code, const char *why)
+{
+	if (atomic_load_explicit(&call->answered, memory_order_acquire))
+		return;
+	zs_call_answer_status(call, code, "%s", why);
+	if (call->cancel_fn != NULL)
+		call->cancel_fn(call, call->cancel_arg);
+}
+
+static void
+call_deadline_fired(void *arg)
+{
+	zs_call *call = arg;
+	char why[128];
+	snprintf(why, sizeof why, "%s: the deadline passed before the service answered",
+	    call->route->full_name);
+	call_give_up(call, ZS_DEADLINE_EXCEEDED, why);
+	zs_call_unref(call);   /* the deadline's reference */
+}
+
+void
+zs_call_run(zs_call *call)
+{
+	const zs_route *rt = call->route;
+	atomic_fetch_add_explicit(&call->node->inflight, 1, memory_order_relaxed);
+	call->timer.fn = call_deadline_fired;
+	call->timer.arg = call;
+	call->timer.due = call->deadline_ms;
+	call->timer.index = 0;
+	call->timer.owned_by_queue = false;
+
+	/* Hold a reference across the handler so the call outlives an early answer. */
+	atomic_fetch_add_explicit(&call->refs, 1, memory_order_relaxed);
+	for (size_t i = 0; i < rt->n_chain; i++)
+		if (rt->chain[i]->intercept(call, call->input, rt->chain[i]->arg) != 0) {
+			/* the interceptor answered (and so dropped the handler's reference) */
+			if (!atomic_load(&call->answered)) {
+				zs_call_answer_status(call, ZS_INTERNAL,
+				    "an interceptor of %s refused the call without saying why",
+				    rt->full_name);
+				zs_call_unref(call);
+			}
+			zs_call_unref(call);
+			return;
+		}
+	rt->service->invoke(rt->service, rt->method_index, call->input, call_closure, call);
+	if (!atomic_load_explicit(&call->answered, memory_order_acquire)) {
+		/* The handler answers later: the deadline watches it meanwhile. */
+		atomic_fetch_add_explicit(&call->refs, 1, memory_order_relaxed);
+		if (zs_timerq_add(call->node->timers, &call->timer) != 0)
+			zs_call_unref(call);
+		else if (atomic_load_explicit(&call->answered, memory_order_acquire) &&
+		    zs_timerq_remove(call->node->timers, &call->timer))
+			zs_call_unref(call);
+	}
+	zs_call_unref(call);
+}
+
+/* Collects the calls waiting on their deadline, with a reference each. */
+typedef struct call_list {
+	zs_call **calls;
+	size_t len, cap;
+} call_list;
+
+static void
+call_collect(struct zs_timer *t, void *arg)
+{
+	call_list *l = arg;
+	if (t->fn != call_deadline_fired || l->len == l->cap)
+		return;
+	zs_call *call = t->arg;
+	atomic_fetch_add_explicit(&call->refs, 1, memory_order_relaxed);
+	l->calls[l->len++] = call;
+}
+
+void
+zs_call_cancel_all(zs_node *node, int code, const char *why)
+{
+	call_list l = { NULL, 0, zs_timerq_len(node->timers) };
+	if (l.cap == 0 || (l.calls = calloc(l.cap, sizeof *l.calls)) == NULL)
+		return;
+	zs_timerq_each(node->timers, call_collect, &l);
+	for (size_t i = 0; i < l.len; i++) {
+		call_give_up(l.calls[i], code, why);
+		zs_call_unref(l.calls[i]);
+	}
+	free(l.calls);
+}
+
+void *
+zs_call_service_data(const zs_call *call)
+{
+	return call->route->owner != NULL ? zs_service_data(call->route->owner) : NULL;
+}
+
+zs_node *
+zs_call_node(const zs_call *call)
+{
+	return call->node;
+}
+
+const char *
+zs_call_method(const zs_call *call)
+{
+	return call->route->full_name;
+}
+
+const char *
+zs_call_session(const zs_call *call)
+{
+	return call->session != NULL ? call->session : "";
+}
+
+const char *
+zs_call_metadata(const zs_call *call, const char *key)
+{
+	if (call->env == NULL)
+		return NULL;
+	for (size_t i = 0; i < call->env->n_metadata; i++)
+		if (strcmp(call->env->metadata[i]->key, key) == 0)
+			return call->env->metadata[i]->value;
+	return NULL;
+}
+
+int64_t
+zs_call_deadline_ms(const zs_call *call)
+{
+	return call->deadline_ms;
+}
+
+int64_t
+zs_call_remaining_ms(const zs_call *call)
+{
+	int64_t left = call->deadline_ms - zs_clock_ms();
+	return left > 0 ? left : 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * zs_call_impl.h: the inside of a call. A call comes from the wire (a frame on the
+ * rep socket) or from the bus (another service); both run the same handler path and
+ * differ only in how the answer is delivered (zs_call_ops).
+ */
+#ifndef ZS_CALL_IMPL_H
+#define ZS_CALL_IMPL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zs/bus.h"
+#include "zs/call.h"
+#include "zs/rpc/v1/envelope.pb-c.h"
+#include "zs_timerq.h"
+
+typedef struct zs_route zs_route;
+typedef struct zs_slot zs_slot;
+
+typedef struct zs_call_ops {
+	/* Delivers the answer: reply when st is NULL, else the failure. Runs once. */
+	void (*answer)(zs_call *call, const ProtobufCMessage *reply, const zs_status *st);
+	/* Frees what the kind of call owns, when the last reference goes. */
+	void (*release)(zs_call *call);
+} zs_call_ops;
+
+struct zs_call {
+	zs_node *node;
+	const zs_route *route;
+	const zs_call_ops *ops;
+	ProtobufCMessage *input;          /* owned when the call owns its request */
+	Zs__Rpc__V1__Request *env;        /* wire calls: the envelope (owned); NULL on the bus */
+	const char *session;              /* env's, or the parent's */
+	int64_t deadline_ms;
+	int64_t start_ns;
+	_Atomic int answered;
+	_Atomic int refs;
+	struct zs_timer timer;            /* the deadline, queued only while a handler is async */
+	void (*cancel_fn)(zs_call *call, void *arg);
+	void *cancel_arg;
+
+	/* wire calls */
+	zs_slot *slot;
+	bool json;
+	uint64_t request_id;
+
+	/* bus calls */
+	zs_bus_cb cb;
+	void (*fn)(void);
+	void *arg;
+	const ProtobufCMessageDescriptor *reply_desc;
+};
+
+/* Runs the interceptors and the handler of call->route. Takes over the caller's
+ * reference (refs starts at 1). */
+void zs_call_run(zs_call *call);
+void zs_call_unref(zs_call *call);
+/* Answers with a failure built here (the handler does not run, or has given up). */
+void zs_call_answer_status(zs_call *call, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Gives up on every call still waiting for its handler: they get code. */
+void zs_call_cancel_all(zs_node *node, int code, const char *why);
+int64_t zs_clock_ns(void);
+
+#endif

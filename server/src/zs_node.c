@@ -1,0 +1,398 @@
+/* zs_node.c: the node: declares its properties, builds every part, starts and drains. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "zs/log.h"
+#include "zs/timer.h"
+#include "zs_call_impl.h"
+#include "zs_dedupe.h"
+#include "zs_events.h"
+#include "zs_ext_registry.h"
+#include "zs_metrics.h"
+#include "zs_node_impl.h"
+#include "zs_plugin.h"
+#include "zs_props.h"
+#include "zs_reflection.h"
+#include "zs_router.h"
+#include "zs_timerq.h"
+#include "zs_transport.h"
+#include "zs_units.h"
+
+/* The node's own properties; services declare theirs in their descriptors. */
+static const struct {
+	const char *name, *value, *description;
+} node_props[] = {
+	{ "node.id", "", "this node's id; empty: generated at start" },
+	{ "data.dir", "zsnode-data", "folder for the node's files (ipc socket, database)" },
+	{ "plugins.dir", "", "folder of service descriptors (*.xml) and their .so files; empty: beside the binary" },
+	{ "plugins.schema", "", "the descriptor schema (service.xsd); empty: beside the binary" },
+	{ "rpc.url", "tcp://127.0.0.1:5570", "req/rep listen addresses, comma separated" },
+	{ "rpc.ipc", "", "ipc listen address; empty: ipc://DATA_DIR/zsnode.sock; none: off" },
+	{ "rpc.tls_url", "tls+tcp://127.0.0.1:5573", "tls+tcp listen address, used when tls.cert is set" },
+	{ "tls.cert", "", "PEM certificate for tls+tcp" },
+	{ "tls.key", "", "PEM private key for tls+tcp" },
+	{ "events.url", "tcp://127.0.0.1:5571", "event pub socket (protobuf frames)" },
+	{ "events.json_url", "tcp://127.0.0.1:5572", "event pub socket (JSON frames); empty: off" },
+	{ "http.url", "http://127.0.0.1:5580", "/metrics and /healthz; empty: off" },
+	{ "rpc.max_frame", "4M", "largest request frame accepted" },
+	{ "rpc.max_inflight", "100000", "most calls in flight at once" },
+	{ "rpc.recv_slots", "64", "contexts kept waiting for requests" },
+	{ "rpc.default_timeout", "30s", "deadline of a call that names none" },
+	{ "rpc.max_timeout", "1h", "longest deadline a call may ask for" },
+	{ "rpc.dedupe_window", "2m", "how long answers are kept for resent request ids" },
+	{ "rpc.dedupe_max", "65536", "most answers kept for resent request ids" },
+	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
+	{ "log.level", "info", "debug, info, warn or error" },
+};
+
+const char *
+zs_node_id(const zs_node *node)
+{
+	return node->id;
+}
+
+bool
+zs_node_serving(const zs_node *node)
+{
+	return atomic_load(&node->state) == ZS_NODE_SERVING;
+}
+
+bool
+zs_node_has_service(const zs_node *node, const char *service)
+{
+	return zs_router_has_service(node->router, service);
+}
+
+zs_bus *
+zs_node_bus(zs_node *node)
+{
+	return &node->bus;
+}
+
+const char *
+zs_node_property(const zs_node *node, const char *name)
+{
+	return zs_props_get(node->props, name);
+}
+
+zs_ext_registry *
+zs_node_extensions(zs_node *node)
+{
+	return node->exts;
+}
+
+zs_timer *
+zs_timer_start(zs_node *node, int64_t ms, void (*fn)(void *arg), void *arg)
+{
+	zs_timer *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return NULL;
+	t->due = zs_clock_ms() + (ms > 0 ? ms : 0);
+	t->fn = fn;
+	t->arg = arg;
+	t->owned_by_queue = true;
+	if (zs_timerq_add(node->timers, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+bool
+zs_timer_cancel(zs_node *node, zs_timer *timer)
+{
+	if (!zs_timerq_remove(node->timers, timer))
+		return false;
+	free(timer);
+	return true;
+}
+
+/* Reads a property as a size, duration or integer; err names the property on failure. */
+static int
+node_limit(zs_node *node, const char *name, char kind, int64_t *out, char *err, size_t errlen)
+{
+	const char *v = zs_props_get(node->props, name);
+	uint64_t size;
+	int rv;
+	if (kind == 's') {
+		rv = zs_parse_size(v, &size);
+		if (rv == 0 && size > INT64_MAX)
+			rv = -1;
+		*out = (int64_t) size;
+	} else if (kind == 'd') {
+		rv = zs_parse_duration_ms(v, out);
+	} else {
+		rv = zs_parse_int(v, 1, INT64_MAX, out);
+	}
+	if (rv != 0 || *out <= 0)
+		snprintf(err, errlen, "property %s = \"%s\" is not a %s", name, v ? v : "",
+		    kind == 's' ? "size (e.g. 4M)" : kind == 'd' ? "duration (e.g. 30s)" : "positive integer");
+	return rv == 0 && *out > 0 ? 0 : -1;
+}
+
+static int
+node_read_limits(zs_node *node, char *err, size_t errlen)
+{
+	int64_t max_frame;
+	zs_node_limits *l = &node->limits;
+	if (node_limit(node, "rpc.max_frame", 's', &max_frame, err, errlen) != 0 ||
+	    node_limit(node, "rpc.default_timeout", 'd', &l->default_timeout_ms, err, errlen) != 0 ||
+	    node_limit(node, "rpc.max_timeout", 'd', &l->max_timeout_ms, err, errlen) != 0 ||
+	    node_limit(node, "shutdown.grace", 'd', &l->shutdown_grace_ms, err, errlen) != 0 ||
+	    node_limit(node, "rpc.max_inflight", 'i', &l->max_inflight, err, errlen) != 0)
+		return -1;
+	l->max_frame = (uint64_t) max_frame;
+	const char *level = zs_props_get(node->props, "log.level");
+	static const char *levels[] = { "debug", "info", "warn", "error" };
+	node->log_level = -1;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(level, levels[i]) == 0)
+			node->log_level = i;
+	if (node->log_level < 0) {
+		snprintf(err, errlen, "property log.level = \"%s\" is not debug, info, warn or error", level);
+		return -1;
+	}
+	return 0;
+}
+
+int
+zs_node_new(zs_node **out, zs_props *props, char *err, size_t errlen)
+{
+	zs_node *node = calloc(1, sizeof *node);
+	if (node == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	node->props = props;
+	node->bus.node = node;
+	node->started_ms = zs_clock_ms();
+	atomic_init(&node->state, ZS_NODE_STARTING);
+	for (size_t i = 0; i < sizeof node_props / sizeof node_props[0]; i++)
+		zs_props_declare(props, node_props[i].name, node_props[i].value,
+		    node_props[i].description, false, false, "node");
+	zs_reflection_init(&node->reflection);
+	if (sodium_init() < 0 || node_read_limits(node, err, errlen) != 0 ||
+	    zs_timerq_new(&node->timers) != 0 || zs_router_new(&node->router) != 0 ||
+	    zs_ext_registry_new(&node->exts) != 0) {
+		if (*err == '\0')
+			snprintf(err, errlen, "cannot set the node up (out of memory?)");
+		zs_node_free(node);
+		return -1;
+	}
+	const char *id = zs_props_get(props, "node.id");
+	if (id != NULL && *id != '\0') {
+		node->id = strdup(id);
+	} else {
+		unsigned char raw[6];
+		char hex[13];
+		randombytes_buf(raw, sizeof raw);
+		sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+		node->id = strdup(hex);
+	}
+	*out = node;
+	return node->id != NULL ? 0 : -1;
+}
+
+/* A path beside the binary: <dir of zsnode>/../rel. */
+static char *
+node_beside_binary(const char *rel)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return strdup(rel);
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	char *path;
+	return asprintf(&path, "%s/../%s", exe, rel) < 0 ? NULL : path;
+}
+
+static int
+node_mkdir(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "data.dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+node_prop_missing(const char *name, const char *owner, void *arg)
+{
+	zs_log(arg, ZS_LOG_ERROR, "node", "property %s (declared by %s) is required and has no value",
+	    name, owner);
+}
+
+static void
+node_prop_unknown(const char *name, zs_prop_source where, void *arg)
+{
+	zs_log(arg, ZS_LOG_WARN, "node", "property %s (from the %s) is not declared by the node "
+	    "or any service: is it misspelt?", name, zs_props_source_name(where));
+}
+
+/* Listens on each comma-separated address, then the ipc and tls ones. */
+static int
+node_listen(zs_node *node, char *err, size_t errlen)
+{
+	char *urls = strdup(zs_props_get(node->props, "rpc.url"));
+	if (urls == NULL)
+		return -1;
+	int rv = 0;
+	char *save = NULL;
+	for (char *u = strtok_r(urls, ", ", &save); u != NULL && rv == 0; u = strtok_r(NULL, ", ", &save)) {
+		rv = zs_transport_listen(node->transport, u, NULL, NULL, err, errlen);
+		if (rv == 0)
+			zs_log(node, ZS_LOG_INFO, "node", "listening on %s", u);
+	}
+	free(urls);
+	const char *ipc = zs_props_get(node->props, "rpc.ipc");
+	char *ipc_default = NULL;
+	if (rv == 0 && strcmp(ipc, "none") != 0) {
+		if (*ipc == '\0') {
+			char *dir = realpath(zs_props_get(node->props, "data.dir"), NULL);
+			if (dir == NULL || asprintf(&ipc_default, "ipc://%s/zsnode.sock", dir) < 0)
+				ipc_default = NULL;
+			free(dir);
+			ipc = ipc_default;
+		}
+		rv = ipc != NULL ? zs_transport_listen(node->transport, ipc, NULL, NULL, err, errlen) : -1;
+		if (rv == 0)
+			zs_log(node, ZS_LOG_INFO, "node", "listening on %s", ipc);
+	}
+	free(ipc_default);
+	const char *cert = zs_props_get(node->props, "tls.cert");
+	if (rv == 0 && *cert != '\0') {
+		const char *tls = zs_props_get(node->props, "rpc.tls_url");
+		rv = zs_transport_listen(node->transport, tls, cert, zs_props_get(node->props, "tls.key"),
+		    err, errlen);
+		if (rv == 0)
+			zs_log(node, ZS_LOG_INFO, "node", "listening on %s", tls);
+	}
+	return rv;
+}
+
+int
+zs_node_start(zs_node *node, char *err, size_t errlen)
+{
+	zs_props *p = node->props;
+	int64_t dedupe_window, dedupe_max, recv_slots;
+	if (node_limit(node, "rpc.dedupe_window", 'd', &dedupe_window, err, errlen) != 0 ||
+	    node_limit(node, "rpc.dedupe_max", 'i', &dedupe_max, err, errlen) != 0 ||
+	    node_limit(node, "rpc.recv_slots", 'i', &recv_slots, err, errlen) != 0)
+		return -1;
+	if (node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0 ||
+	    zs_dedupe_new(&node->dedupe, dedupe_window, (size_t) dedupe_max) != 0)
+		return -1;
+
+	char why[1024];
+	if (zs_router_add_service(node->router, &node->reflection.base, NULL, "node", why, sizeof why) != 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	const char *dir = zs_props_get(p, "plugins.dir"), *xsd = zs_props_get(p, "plugins.schema");
+	char *dir_default = *dir ? NULL : node_beside_binary("plugins");
+	char *xsd_default = *xsd ? NULL : node_beside_binary("schema/service.xsd");
+	int rv = zs_plugins_load(node, dir_default ? dir_default : dir, xsd_default ? xsd_default : xsd,
+	    &node->plugins, err, errlen);
+	free(dir_default);
+	free(xsd_default);
+	if (rv != 0 || zs_plugins_link(node->plugins, err, errlen) != 0)
+		return -1;
+	zs_router_seal(node->router);
+	if (zs_props_check(p, node_prop_missing, node_prop_unknown, node) > 0) {
+		snprintf(err, errlen, "required properties are missing (see above); set them in the "
+		    "properties file, as ZS_* environment variables or with --set name=value");
+		return -1;
+	}
+
+	const char *json_url = zs_props_get(p, "events.json_url"), *http = zs_props_get(p, "http.url");
+	if (zs_events_new(&node->events, node->id, zs_props_get(p, "events.url"), json_url, err,
+	    errlen) != 0)
+		return -1;
+	if (*http != '\0' && zs_metrics_new(&node->metrics, node, http, err, errlen) != 0)
+		return -1;
+	if (zs_transport_new(node, &node->transport, err, errlen) != 0 ||
+	    node_listen(node, err, errlen) != 0)
+		return -1;
+	if (zs_plugins_start(node->plugins, err, errlen) != 0)
+		return -1;
+	atomic_store(&node->state, ZS_NODE_SERVING);
+	if (zs_transport_start(node->transport, (size_t) recv_slots, (size_t) node->limits.max_inflight) != 0) {
+		snprintf(err, errlen, "cannot start receiving requests");
+		return -1;
+	}
+	zs_log(node, ZS_LOG_INFO, "node", "node %s serving %zu methods from %zu plugins; events on %s%s%s; "
+	    "metrics on %s%s", node->id, zs_router_len(node->router), zs_plugins_len(node->plugins),
+	    zs_props_get(p, "events.url"), *json_url ? " and " : "", json_url, *http ? http : "(off)",
+	    *http ? "/metrics" : "");
+	return 0;
+}
+
+static void
+node_wait(zs_node *node, int64_t until_ms, bool (*done)(zs_node *))
+{
+	while (!done(node) && zs_clock_ms() < until_ms)
+		usleep(2000);
+}
+
+static bool
+node_no_calls(zs_node *node)
+{
+	return atomic_load(&node->inflight) == 0;
+}
+
+static bool
+node_no_sends(zs_node *node)
+{
+	return zs_transport_busy(node->transport) == 0;
+}
+
+void
+zs_node_stop(zs_node *node)
+{
+	int expected = ZS_NODE_SERVING;
+	if (!atomic_compare_exchange_strong(&node->state, &expected, ZS_NODE_DRAINING) &&
+	    expected != ZS_NODE_STARTING)
+		return;
+	atomic_store(&node->state, ZS_NODE_DRAINING);
+	if (node->transport != NULL) {
+		int64_t inflight = atomic_load(&node->inflight);
+		zs_log(node, ZS_LOG_INFO, "node", "draining: %lld calls in flight, grace %lld ms",
+		    (long long) inflight, (long long) node->limits.shutdown_grace_ms);
+		node_wait(node, zs_clock_ms() + node->limits.shutdown_grace_ms, node_no_calls);
+		zs_call_cancel_all(node, ZS_UNAVAILABLE, "the node is shutting down");
+		node_wait(node, zs_clock_ms() + 1000, node_no_sends);
+		zs_transport_close(node->transport);
+	}
+	if (node->plugins != NULL)
+		zs_plugins_stop(node->plugins);
+	atomic_store(&node->state, ZS_NODE_STOPPED);
+	zs_log(node, ZS_LOG_INFO, "node", "node %s stopped", node->id);
+}
+
+void
+zs_node_free(zs_node *node)
+{
+	if (node == NULL)
+		return;
+	/* the timer thread goes first: nothing may fire into parts being freed */
+	zs_timerq_free(node->timers);
+	zs_metrics_free(node->metrics);
+	zs_transport_free(node->transport);
+	zs_events_free(node->events);
+	zs_plugins_free(node->plugins);
+	zs_ext_registry_free(node->exts);
+	zs_router_free(node->router);
+	zs_dedupe_free(node->dedupe);
+	free(node->id);
+	free(node);
+}

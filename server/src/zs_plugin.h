@@ -1,0 +1,31 @@
+/*
+ * zs_plugin.h: the plugins of a node: every *.xml descriptor in plugins.dir is
+ * validated, its shared object opened, and what it declares registered: its API
+ * routes, extensions, interceptor chains, error codes and properties.
+ */
+#ifndef ZS_PLUGIN_H
+#define ZS_PLUGIN_H
+
+#include <stddef.h>
+
+typedef struct zs_node zs_node;
+typedef struct zs_plugins zs_plugins;
+
+/* Loads every descriptor in dir (sorted by file name). -1 with a message naming the
+ * file, the line and the problem on the first one that is wrong. */
+int zs_plugins_load(zs_node *node, const char *dir, const char *xsd_path, zs_plugins **out,
+    char *err, size_t errlen);
+/* Resolves interceptor chains: after every plugin is loaded, before serving. */
+int zs_plugins_link(zs_plugins *ps, char *err, size_t errlen);
+/* Runs each plugin's start function in load order; stops those started if one fails. */
+int zs_plugins_start(zs_plugins *ps, char *err, size_t errlen);
+/* Runs the stop functions in reverse order. */
+void zs_plugins_stop(zs_plugins *ps);
+void zs_plugins_free(zs_plugins *ps);
+
+size_t zs_plugins_len(const zs_plugins *ps);
+const char *zs_plugins_id(const zs_plugins *ps, size_t i);
+/* The declared description of a service error code ("ECHO.1001"), or NULL. */
+const char *zs_plugins_error_description(const zs_plugins *ps, const char *code);
+
+#endif

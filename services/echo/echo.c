@@ -1,0 +1,171 @@
+/*
+ * echo.c: the echo service: Say answers at once, SlowSay answers after a delay unless
+ * the deadline comes first, Publish sends events under echo/. An interceptor
+ * (echo.text_limit) refuses texts longer than the echo.max_text property.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "zs/call.h"
+#include "zs/echo/v1/echo.pb-c.h"
+#include "zs/event.h"
+#include "zs/ext.h"
+#include "zs/service.h"
+#include "zs/timer.h"
+
+#define ZS_EXPORT __attribute__((visibility("default")))
+
+typedef struct echo_state {
+	zs_node *node;
+	size_t max_text;
+} echo_state;
+
+/* One SlowSay waiting for its timer. */
+typedef struct echo_slow {
+	zs_call *call;
+	Zs__Echo__V1__SayReply_Closure closure;
+	zs_timer *timer;
+	char *text;
+	bool late;          /* the deadline comes before the delay */
+} echo_slow;
+
+static void
+echo_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SayRequest *in,
+    Zs__Echo__V1__SayReply_Closure closure, void *closure_data)
+{
+	(void) svc;
+	Zs__Echo__V1__SayReply out = ZS__ECHO__V1__SAY_REPLY__INIT;
+	out.text = in->text;
+	out.node_id = (char *) zs_node_id(zs_call_node(closure_data));
+	closure(&out, closure_data);
+}
+
+static void
+echo_slow_fire(void *arg)
+{
+	echo_slow *s = arg;
+	if (s->late) {
+		zs_call_fail(s->call, ZS_DEADLINE_EXCEEDED, "ECHO.1002",
+		    "the deadline passed before the delay was over");
+	} else {
+		Zs__Echo__V1__SayReply out = ZS__ECHO__V1__SAY_REPLY__INIT;
+		out.text = s->text;
+		out.node_id = (char *) zs_node_id(zs_call_node(s->call));
+		s->closure(&out, s->call);
+	}
+	free(s->text);
+	free(s);
+}
+
+/* The node gave up on the call (shutdown): stop the timer if it has not fired. */
+static void
+echo_slow_cancel(zs_call *call, void *arg)
+{
+	echo_slow *s = arg;
+	if (zs_timer_cancel(zs_call_node(call), s->timer)) {
+		zs_call_fail(call, ZS_CANCELLED, NULL, "cancelled");
+		free(s->text);
+		free(s);
+	}
+}
+
+static void
+echo_slow_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SlowSayRequest *in,
+    Zs__Echo__V1__SayReply_Closure closure, void *closure_data)
+{
+	(void) svc;
+	zs_call *call = closure_data;
+	echo_slow *s = calloc(1, sizeof *s);
+	if (s == NULL || (s->text = strdup(in->text)) == NULL) {
+		free(s);
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	int64_t left = zs_call_remaining_ms(call);
+	s->call = call;
+	s->closure = closure;
+	s->late = (int64_t) in->delay_ms > left;
+	zs_call_on_cancel(call, echo_slow_cancel, s);
+	s->timer = zs_timer_start(zs_call_node(call), s->late ? left : in->delay_ms, echo_slow_fire, s);
+	if (s->timer == NULL) {
+		free(s->text);
+		free(s);
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	}
+}
+
+static void
+echo_publish(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__PublishRequest *in,
+    Zs__Echo__V1__PublishReply_Closure closure, void *closure_data)
+{
+	(void) svc;
+	zs_node *node = zs_call_node(closure_data);
+	if (strncmp(in->topic, "echo/", 5) != 0 || in->topic[5] == '\0') {
+		zs_call_fail(closure_data, ZS_INVALID_ARGUMENT, "ECHO.1003",
+		    "topic \"%s\" is not under echo/ (e.g. echo/said)", in->topic);
+		return;
+	}
+	Zs__Echo__V1__PublishReply out = ZS__ECHO__V1__PUBLISH_REPLY__INIT;
+	Zs__Echo__V1__SayReply body = ZS__ECHO__V1__SAY_REPLY__INIT;
+	body.text = in->text;
+	body.node_id = (char *) zs_node_id(node);
+	uint32_t count = in->count ? in->count : 1;
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t seq;
+		if (zs_event_publish(node, in->topic, NULL, &body.base, &seq) != 0) {
+			zs_call_fail(closure_data, ZS_UNAVAILABLE, NULL, "event %u of %u could not be sent",
+			    i + 1, count);
+			return;
+		}
+		if (i == 0)
+			out.first_sequence = seq;
+		out.published++;
+	}
+	closure(&out, closure_data);
+}
+
+/* echo.text_limit: refuses a text longer than echo.max_text. */
+static int
+echo_check_text(zs_call *call, const ProtobufCMessage *request, void *arg)
+{
+	(void) arg;
+	const echo_state *st = zs_call_service_data(call);
+	const char *text = "";
+	if (request->descriptor == &zs__echo__v1__say_request__descriptor)
+		text = ((const Zs__Echo__V1__SayRequest *) request)->text;
+	else if (request->descriptor == &zs__echo__v1__slow_say_request__descriptor)
+		text = ((const Zs__Echo__V1__SlowSayRequest *) request)->text;
+	size_t len = strlen(text);
+	if (st != NULL && len > st->max_text) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, "ECHO.1001",
+		    "text is %zu bytes, longer than echo.max_text (%zu)", len, st->max_text);
+		return -1;
+	}
+	return 0;
+}
+
+ZS_EXPORT const zs_interceptor echo_text_limit = { echo_check_text, NULL };
+
+ZS_EXPORT int
+echo_start(zs_service *svc, char *err, size_t errlen)
+{
+	(void) err;
+	(void) errlen;
+	echo_state *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return -1;
+	st->node = zs_service_node(svc);
+	const char *max = zs_node_property(st->node, "echo.max_text");
+	st->max_text = max != NULL ? strtoul(max, NULL, 10) : 65536;
+	zs_service_set_data(svc, st);
+	return 0;
+}
+
+ZS_EXPORT void
+echo_stop(zs_service *svc)
+{
+	free(zs_service_data(svc));
+	zs_service_set_data(svc, NULL);
+}
+
+ZS_EXPORT Zs__Echo__V1__Echo_Service echo_service = ZS__ECHO__V1__ECHO__INIT(echo_);
