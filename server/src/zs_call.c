@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "zs/work.h"
 #include "zs_call_impl.h"
 #include "zs_node_impl.h"
 #include "zs_plugin.h"
@@ -143,11 +144,12 @@ call_deadline_fired(void *arg)
 	zs_call_unref(call);   /* the deadline's reference */
 }
 
-void
-zs_call_run(zs_call *call)
+/* Runs interceptors and handler on this thread. */
+static void
+call_invoke(void *arg)
 {
+	zs_call *call = arg;
 	const zs_route *rt = call->route;
-	atomic_fetch_add_explicit(&call->node->inflight, 1, memory_order_relaxed);
 	call->timer.fn = call_deadline_fired;
 	call->timer.arg = call;
 	call->timer.due = call->deadline_ms;
@@ -179,6 +181,14 @@ zs_call_run(zs_call *call)
 			zs_call_unref(call);
 	}
 	zs_call_unref(call);
+}
+
+void
+zs_call_run(zs_call *call)
+{
+	atomic_fetch_add_explicit(&call->node->inflight, 1, memory_order_relaxed);
+	if (call->route->inline_handler || zs_work_submit(call->node, call_invoke, call) != 0)
+		call_invoke(call);
 }
 
 /* Collects the calls waiting on their deadline, with a reference each. */

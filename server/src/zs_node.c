@@ -23,6 +23,7 @@
 #include "zs_timerq.h"
 #include "zs_transport.h"
 #include "zs_units.h"
+#include "zs_work.h"
 
 /* The node's own properties; services declare theirs in their descriptors. */
 static const struct {
@@ -48,6 +49,7 @@ static const struct {
 	{ "rpc.dedupe_window", "2m", "how long answers are kept for resent request ids" },
 	{ "rpc.dedupe_max", "65536", "most answers kept for resent request ids" },
 	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
+	{ "work.threads", "16", "worker threads for handlers that may block (executor=\"pool\")" },
 	{ "log.level", "info", "debug, info, warn or error" },
 };
 
@@ -284,17 +286,23 @@ int
 zs_node_start(zs_node *node, char *err, size_t errlen)
 {
 	zs_props *p = node->props;
-	int64_t dedupe_window, dedupe_max, recv_slots;
+	int64_t dedupe_window, dedupe_max, recv_slots, threads;
 	if (node_limit(node, "rpc.dedupe_window", 'd', &dedupe_window, err, errlen) != 0 ||
+	    node_limit(node, "work.threads", 'i', &threads, err, errlen) != 0 ||
 	    node_limit(node, "rpc.dedupe_max", 'i', &dedupe_max, err, errlen) != 0 ||
 	    node_limit(node, "rpc.recv_slots", 'i', &recv_slots, err, errlen) != 0)
 		return -1;
 	if (node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0 ||
 	    zs_dedupe_new(&node->dedupe, dedupe_window, (size_t) dedupe_max) != 0)
 		return -1;
+	if (zs_work_new(&node->work, (size_t) threads) != 0) {
+		snprintf(err, errlen, "cannot start %lld worker threads", (long long) threads);
+		return -1;
+	}
 
 	char why[1024];
-	if (zs_router_add_service(node->router, &node->reflection.base, NULL, "node", why, sizeof why) != 0) {
+	if (zs_router_add_service(node->router, &node->reflection.base, NULL, "node", true, why,
+	    sizeof why) != 0) {
 		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
@@ -370,6 +378,8 @@ zs_node_stop(zs_node *node)
 		    (long long) inflight, (long long) node->limits.shutdown_grace_ms);
 		node_wait(node, zs_clock_ms() + node->limits.shutdown_grace_ms, node_no_calls);
 		zs_call_cancel_all(node, ZS_UNAVAILABLE, "the node is shutting down");
+		/* handlers still queued run now (and answer) before the sockets close */
+		zs_work_stop(node->work);
 		node_wait(node, zs_clock_ms() + 1000, node_no_sends);
 		zs_transport_close(node->transport);
 	}
@@ -386,6 +396,7 @@ zs_node_free(zs_node *node)
 		return;
 	/* the timer thread goes first: nothing may fire into parts being freed */
 	zs_timerq_free(node->timers);
+	zs_work_free(node->work);
 	zs_metrics_free(node->metrics);
 	zs_transport_free(node->transport);
 	zs_events_free(node->events);

@@ -19,6 +19,7 @@ typedef struct zs_metrics zs_metrics;
 typedef struct zs_dedupe zs_dedupe;
 typedef struct zs_plugins zs_plugins;
 typedef struct zs_ext_registry zs_ext_registry;
+typedef struct zs_work zs_work;
 
 typedef enum zs_node_state {
 	ZS_NODE_STARTING = 0,
@@ -46,6 +47,7 @@ struct zs_node {
 	_Atomic int state;           /* zs_node_state */
 	zs_node_limits limits;
 	zs_timerq *timers;
+	zs_work *work;               /* worker threads for handlers that may block */
 	zs_router *router;
 	zs_ext_registry *exts;
 	zs_dedupe *dedupe;

@@ -87,7 +87,8 @@ plugin_register(zs_plugins *ps, zs_service *svc, char *err, size_t errlen)
 			return -1;
 		}
 		char why[256];
-		if (zs_router_add_service(node->router, api, svc, d->id, why, sizeof why) != 0) {
+		if (zs_router_add_service(node->router, api, svc, d->id, d->apis[i].inline_handlers, why,
+		    sizeof why) != 0) {
 			snprintf(err, errlen, "%s:%d: %s", d->path, d->apis[i].line, why);
 			return -1;
 		}

@@ -738,6 +738,9 @@ static void read_api(loader *ld, xmlNode *e, void *base, size_t i)
 	a->symbol = req_attr(ld, e, "symbol");
 	if (ld->failed)
 		return;
+	char *executor = attr(ld, e, "executor");
+	a->inline_handlers = executor != NULL && strcmp(executor, "inline") == 0;
+	free(executor);
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(all[j].service, a->service) == 0)
 			fail(ld, a->line, "api %s is declared twice (first at line %d)", a->service, all[j].line);

@@ -22,6 +22,7 @@ typedef struct zs_plugin_method {
 typedef struct zs_plugin_api {
 	char *service;
 	char *symbol;
+	bool inline_handlers;    /* executor="inline": handlers run on the receiving thread */
 	int line;
 	zs_plugin_method *methods;
 	size_t n_methods;

@@ -57,7 +57,7 @@ router_lookup(const zs_router *r, const char *name)
 
 int
 zs_router_add_service(zs_router *r, ProtobufCService *svc, zs_service *owner,
-    const char *plugin_id, char *err, size_t errlen)
+    const char *plugin_id, bool inline_handler, char *err, size_t errlen)
 {
 	const ProtobufCServiceDescriptor *sd = svc->descriptor;
 	if (sd == NULL || sd->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC) {
@@ -98,6 +98,7 @@ zs_router_add_service(zs_router *r, ProtobufCService *svc, zs_service *owner,
 		rt->method = &sd->methods[i];
 		rt->owner = owner;
 		rt->plugin_id = plugin_id;
+		rt->inline_handler = inline_handler;
 		r->routes[r->len++] = rt;
 	}
 	r->sealed = false;

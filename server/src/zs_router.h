@@ -26,6 +26,7 @@ typedef struct zs_route {
 	const ProtobufCMethodDescriptor *method;
 	zs_service *owner;                      /* NULL for the node's own services */
 	const char *plugin_id;                  /* "echo", or "node" */
+	bool inline_handler;                    /* runs on the receiving thread, not the pool */
 	const zs_interceptor **chain;           /* owned array of borrowed interceptors */
 	size_t n_chain;
 	zs_route_stats stats;
@@ -37,7 +38,7 @@ int zs_router_new(zs_router **out);
 void zs_router_free(zs_router *r);
 /* Adds every method of svc. Fails when one is already routed. */
 int zs_router_add_service(zs_router *r, ProtobufCService *svc, zs_service *owner,
-    const char *plugin_id, char *err, size_t errlen);
+    const char *plugin_id, bool inline_handler, char *err, size_t errlen);
 /* Sets the interceptor chain of a method (copied). -1 when the method is unknown. */
 int zs_router_set_chain(zs_router *r, const char *full_method,
     const zs_interceptor *const *chain, size_t n);
