@@ -24,18 +24,21 @@
  *
  * Then done(chain, status, arg) runs once, on the thread that finished last: status is
  * NULL on success. On failure it is the failing step's status (or the cancel status),
- * whose message names the step ("step NAME: ..." is prefixed unless the message
- * already contains NAME as a word), with one detail line per failed rollback, in the
- * order they ran:
- *	"rollback of step NAME failed: CODE[ ERROR_CODE]: message[; caused by CODE: ...]"
- * Rollback failures go to details, not to the cause chain, because the cause chain says
- * why the step failed, and a rollback failure is not a reason for it. The status is
+ * whose message names the step ("step NAME: " is prefixed unless the message already
+ * contains NAME as a word, i.e. not inside a longer run of letters, digits, '-', '_'
+ * and '.'; a failure with code OK becomes UNKNOWN), with one detail line per failed
+ * rollback, in the order they ran:
+ *	"rollback of step NAME failed[: CODE[ ERROR_CODE]: message[; caused by CODE: ...]]"
+ * Each failed rollback also joins the end of the status's cause chain, as its own status
+ * ("rollback of step NAME failed: ..."), so a client walking the chain sees every
+ * failure with its code. The status is
  * borrowed for the call; zs_status_copy() it to keep it. The store is still readable in
  * done(); after done() returns, the chain frees itself, its store values (with their
  * free functions) and every handle.
  *
  * A step that never ends (neither next() nor fail()) hangs its chain forever: that is
- * the step's bug, and the engine cannot see it. A second next()/fail() (or a rollback
+ * the step's bug, and the engine cannot see it (no timeout: a step that waits on
+ * something slow sets its own, e.g. with zs/timer.h). A second next()/fail() (or a rollback
  * completion from a run, and so on) is refused with ZS_FAILED_PRECONDITION and changes
  * nothing; its status is freed. Such a call is always caught when made before run()
  * returns (the chain cannot move on until then); made later, the handle must still be
@@ -75,9 +78,11 @@ int zs_flow_chain_add(zs_flow_chain *chain, const char *name, zs_flow_fn run,
     zs_flow_fn rollback, void *arg, unsigned flags);
 /* Runs the chain; done (may be NULL) runs once at its end, possibly before this returns.
  * The chain belongs to the engine from here on: the caller may use it again only as
- * zs_flow_chain_cancel() allows. 0, or ZS_INVALID_ARGUMENT for a NULL chain. */
+ * zs_flow_chain_cancel() allows. 0, or ZS_INVALID_ARGUMENT for a NULL chain. (A step
+ * that starts its own chain again gets ZS_FAILED_PRECONDITION.) */
 int zs_flow_chain_start(zs_flow_chain *chain, zs_flow_done_fn done, void *arg);
-/* Frees a chain that was never started, with its store values. */
+/* Frees a chain that was never started, with its store values; does nothing to a
+ * started one. */
 void zs_flow_chain_free(zs_flow_chain *chain);
 /*
  * Asks a running chain to stop: once the current step has ended, no further step
@@ -86,7 +91,8 @@ void zs_flow_chain_free(zs_flow_chain *chain);
  * end; a chain whose steps all ended, or that is already rolling back, is unaffected.
  * The first cancel wins. Call it only while the chain is known to live: from one of its
  * steps, or under a lock that the chain's done() also takes (check a flag done() sets).
- * 0, or ZS_INVALID_ARGUMENT / ZS_FAILED_PRECONDITION (already cancelled; why freed).
+ * 0, ZS_INVALID_ARGUMENT, ZS_RESOURCE_EXHAUSTED (why was NULL and no status could be
+ * made) or ZS_FAILED_PRECONDITION (already cancelled; why freed).
  */
 int zs_flow_chain_cancel(zs_flow_chain *chain, zs_status *why);
 const char *zs_flow_chain_name(const zs_flow_chain *chain);
@@ -103,8 +109,8 @@ void *zs_flow_get(zs_flow_chain *chain, const char *key);
 
 /* Ends a step's run: go on. 0, or ZS_FAILED_PRECONDITION if the run already ended. */
 int zs_flow_next(zs_flow *flow);
-/* Ends a step's run: fail the chain with why (taken; NULL means UNKNOWN). 0, or
- * ZS_FAILED_PRECONDITION if the run already ended (why is freed). */
+/* Ends a step's run: fail the chain with why (taken; NULL, or a code of OK, means
+ * UNKNOWN). 0, or ZS_FAILED_PRECONDITION if the run already ended (why is freed). */
 int zs_flow_fail(zs_flow *flow, zs_status *why);
 /* Ends a step's rollback. 0, or ZS_FAILED_PRECONDITION if it is not rolling back. */
 int zs_flow_rollback_done(zs_flow *flow);
