@@ -152,7 +152,9 @@ call_invoke(void *arg)
 	const zs_route *rt = call->route;
 	call->timer.fn = call_deadline_fired;
 	call->timer.arg = call;
-	call->timer.due = call->deadline_ms;
+	/* A safety net for handlers that do not watch their deadline: it goes off a little
+	 * after it, so a handler that does (and fails with its own error code) wins. */
+	call->timer.due = call->deadline_ms + ZS_CALL_DEADLINE_SLACK_MS;
 	call->timer.index = 0;
 	call->timer.owned_by_queue = false;
 

@@ -15,6 +15,9 @@
 #include "zs/rpc/v1/envelope.pb-c.h"
 #include "zs_timerq.h"
 
+/* How long after its deadline the node gives up on a handler that has not answered. */
+#define ZS_CALL_DEADLINE_SLACK_MS 5
+
 typedef struct zs_route zs_route;
 typedef struct zs_slot zs_slot;
 

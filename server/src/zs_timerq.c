@@ -13,13 +13,14 @@ struct zs_timerq {
 	pthread_t thread;
 	struct zs_timer **heap;
 	size_t len, cap;
+	uint64_t next_seq;
 	bool stopping;
 };
 
 static bool
 tq_less(const struct zs_timer *a, const struct zs_timer *b)
 {
-	return a->due < b->due;
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
 static void
@@ -168,6 +169,7 @@ zs_timerq_add(zs_timerq *q, struct zs_timer *t)
 		q->heap = h;
 		q->cap = cap;
 	}
+	t->seq = q->next_seq++;
 	q->heap[q->len] = t;
 	tq_up(q, q->len++);
 	if (t->index == 1)

@@ -14,6 +14,7 @@ typedef struct zs_timerq zs_timerq;
 
 struct zs_timer {
 	int64_t due;               /* zs_clock_ms() time */
+	uint64_t seq;              /* set when queued: equal due times run in queue order */
 	void (*fn)(void *arg);
 	void *arg;
 	size_t index;              /* heap slot + 1; 0 when not queued */
