@@ -1,4 +1,5 @@
 /* zs_node.c: the node: declares its properties, builds every part, starts and drains. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "zs/log.h"
 #include "zs/timer.h"
 #include "zs_call_impl.h"
+#include "zs_db.h"
 #include "zs_dedupe.h"
 #include "zs_events.h"
 #include "zs_ext_registry.h"
@@ -51,6 +53,9 @@ static const struct {
 	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
 	{ "work.threads", "16", "worker threads for handlers that may block (executor=\"pool\")" },
 	{ "log.level", "info", "debug, info, warn or error" },
+	{ "db.url", "", "PostgreSQL connection string; empty: the node runs its own under DATA_DIR/pg" },
+	{ "db.pool_size", "16", "database connections per node" },
+	{ "db.migrations", "", "folder of the node's own SQL migrations; empty: beside the binary" },
 };
 
 const char *
@@ -81,6 +86,12 @@ const char *
 zs_node_property(const zs_node *node, const char *name)
 {
 	return zs_props_get(node->props, name);
+}
+
+zs_db *
+zs_node_db(zs_node *node)
+{
+	return node->db;
 }
 
 zs_ext_registry *
@@ -220,7 +231,8 @@ node_beside_binary(const char *rel)
 static int
 node_mkdir(const char *dir, char *err, size_t errlen)
 {
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+	/* 0711: the embedded PostgreSQL runs as another user and must reach DATA_DIR/pg */
+	if (mkdir(dir, 0711) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "data.dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -282,6 +294,73 @@ node_listen(zs_node *node, char *err, size_t errlen)
 	return rv;
 }
 
+/* The *.sql files of dir, sorted (caller frees each and the array). */
+static int
+node_sql_files(const char *dir, char ***out, size_t *n, char *err, size_t errlen)
+{
+	struct dirent **ents;
+	int k = scandir(dir, &ents, NULL, alphasort);
+	if (k < 0) {
+		snprintf(err, errlen, "db.migrations %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char **files = calloc((size_t) k + 1, sizeof *files);
+	size_t len = 0;
+	for (int i = 0; i < k; i++) {
+		size_t l = strlen(ents[i]->d_name);
+		if (files != NULL && l > 4 && strcmp(ents[i]->d_name + l - 4, ".sql") == 0 &&
+		    asprintf(&files[len], "%s/%s", dir, ents[i]->d_name) >= 0)
+			len++;
+		free(ents[i]);
+	}
+	free(ents);
+	if (files == NULL)
+		return -1;
+	*out = files;
+	*n = len;
+	return 0;
+}
+
+/* Runs the node's own migrations, then each plugin's, in load order. */
+static int
+node_migrate(zs_node *node, char *err, size_t errlen)
+{
+	const char *dir = zs_props_get(node->props, "db.migrations");
+	char *dir_default = *dir ? NULL : node_beside_binary("sql");
+	char **files = NULL;
+	size_t n = 0;
+	int rv = node_sql_files(dir_default ? dir_default : dir, &files, &n, err, errlen);
+	free(dir_default);
+	if (rv == 0)
+		rv = zs_db_migrate(node->db, "node", (const char *const *) files, n, err, errlen) < 0 ? -1 : 0;
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	return rv == 0 ? zs_plugins_migrate(node->plugins, node->db, err, errlen) : -1;
+}
+
+/* Connects to db.url, or starts the embedded PostgreSQL, then migrates. */
+static int
+node_db_start(zs_node *node, char *err, size_t errlen)
+{
+	int64_t pool;
+	if (node_limit(node, "db.pool_size", 'i', &pool, err, errlen) != 0)
+		return -1;
+	const char *url = zs_props_get(node->props, "db.url");
+	char *conninfo = NULL;
+	if (*url == '\0') {
+		int64_t t0 = zs_clock_ms();
+		if (zs_pg_start(zs_props_get(node->props, "data.dir"), &node->pg, &conninfo, err, errlen) != 0)
+			return -1;
+		zs_log(node, ZS_LOG_INFO, "node", "embedded PostgreSQL ready in %lld ms",
+		    (long long) (zs_clock_ms() - t0));
+		url = conninfo;
+	}
+	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);
+	free(conninfo);
+	return rv == 0 ? node_migrate(node, err, errlen) : -1;
+}
+
 int
 zs_node_start(zs_node *node, char *err, size_t errlen)
 {
@@ -321,6 +400,8 @@ zs_node_start(zs_node *node, char *err, size_t errlen)
 		    "properties file, as ZS_* environment variables or with --set name=value");
 		return -1;
 	}
+	if (node_db_start(node, err, errlen) != 0)
+		return -1;
 
 	const char *json_url = zs_props_get(p, "events.json_url"), *http = zs_props_get(p, "http.url");
 	if (zs_events_new(&node->events, node->id, zs_props_get(p, "events.url"), json_url, err,
@@ -385,6 +466,10 @@ zs_node_stop(zs_node *node)
 	}
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
+	zs_db_close(node->db);
+	node->db = NULL;
+	zs_pg_stop(node->pg);
+	node->pg = NULL;
 	atomic_store(&node->state, ZS_NODE_STOPPED);
 	zs_log(node, ZS_LOG_INFO, "node", "node %s stopped", node->id);
 }
@@ -404,6 +489,8 @@ zs_node_free(zs_node *node)
 	zs_ext_registry_free(node->exts);
 	zs_router_free(node->router);
 	zs_dedupe_free(node->dedupe);
+	zs_db_close(node->db);
+	zs_pg_stop(node->pg);
 	free(node->id);
 	free(node);
 }

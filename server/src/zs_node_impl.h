@@ -20,6 +20,8 @@ typedef struct zs_dedupe zs_dedupe;
 typedef struct zs_plugins zs_plugins;
 typedef struct zs_ext_registry zs_ext_registry;
 typedef struct zs_work zs_work;
+typedef struct zs_db zs_db;
+typedef struct zs_pg zs_pg;
 
 typedef enum zs_node_state {
 	ZS_NODE_STARTING = 0,
@@ -48,6 +50,8 @@ struct zs_node {
 	zs_node_limits limits;
 	zs_timerq *timers;
 	zs_work *work;               /* worker threads for handlers that may block */
+	zs_pg *pg;                   /* the embedded PostgreSQL, when db.url is empty */
+	zs_db *db;
 	zs_router *router;
 	zs_ext_registry *exts;
 	zs_dedupe *dedupe;

@@ -7,6 +7,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "zs/service.h"
+#include "zs_db.h"
 #include "zs_ext_registry.h"
 #include "zs_node_impl.h"
 #include "zs_plugin.h"
@@ -235,6 +236,26 @@ zs_plugins_link(zs_plugins *ps, char *err, size_t errlen)
 				if (plugin_link_method(ps, d, &d->apis[a], &d->apis[a].methods[m], err,
 				    errlen) != 0)
 					return -1;
+	}
+	return 0;
+}
+
+int
+zs_plugins_migrate(zs_plugins *ps, zs_db *db, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ps->len; i++) {
+		const zs_plugin_desc *d = ps->services[i]->desc;
+		if (d->n_migrations == 0)
+			continue;
+		const char **files = calloc(d->n_migrations, sizeof *files);
+		if (files == NULL)
+			return -1;
+		for (size_t k = 0; k < d->n_migrations; k++)
+			files[k] = d->migrations[k].path;
+		int rv = zs_db_migrate(db, d->id, files, d->n_migrations, err, errlen);
+		free(files);
+		if (rv < 0)
+			return -1;
 	}
 	return 0;
 }

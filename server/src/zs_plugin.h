@@ -10,6 +10,7 @@
 
 typedef struct zs_node zs_node;
 typedef struct zs_plugins zs_plugins;
+typedef struct zs_db zs_db;
 
 /* Loads every descriptor in dir (sorted by file name). -1 with a message naming the
  * file, the line and the problem on the first one that is wrong. */
@@ -17,6 +18,8 @@ int zs_plugins_load(zs_node *node, const char *dir, const char *xsd_path, zs_plu
     char *err, size_t errlen);
 /* Resolves interceptor chains: after every plugin is loaded, before serving. */
 int zs_plugins_link(zs_plugins *ps, char *err, size_t errlen);
+/* Applies each plugin's SQL migrations, in load order. */
+int zs_plugins_migrate(zs_plugins *ps, zs_db *db, char *err, size_t errlen);
 /* Runs each plugin's start function in load order; stops those started if one fails. */
 int zs_plugins_start(zs_plugins *ps, char *err, size_t errlen);
 /* Runs the stop functions in reverse order. */

@@ -7,6 +7,7 @@
 
 typedef struct zs_node zs_node;
 typedef struct zs_bus zs_bus;
+typedef struct zs_db zs_db;
 
 /* The node's id (from node.id, or generated at start). */
 const char *zs_node_id(const zs_node *node);
@@ -16,6 +17,8 @@ bool zs_node_serving(const zs_node *node);
 bool zs_node_has_service(const zs_node *node, const char *service);
 /* The in-process bus. */
 zs_bus *zs_node_bus(zs_node *node);
+/* The database pool (zs/db.h). */
+zs_db *zs_node_db(zs_node *node);
 /* Effective value of a global property, or NULL when unset and without default. */
 const char *zs_node_property(const zs_node *node, const char *name);
 /* Monotonic clock in milliseconds, the clock deadlines use. */

@@ -1,0 +1,63 @@
+/*
+ * zs/db.h: the node's PostgreSQL, as a service sees it: a pool of libpq connections.
+ *
+ *	zs_db_conn *c;
+ *	zs_status *st = NULL;
+ *	if (zs_db_acquire(db, 2000, &c, &st) != 0)
+ *		return fail(st);
+ *	const char *p[] = { uuid, name };
+ *	PGresult *r = zs_db_exec(c, "INSERT INTO zone (uuid, name) VALUES ($1, $2)", 2, p, &st);
+ *	zs_db_release(db, c);
+ *	if (r == NULL)
+ *		return fail(st);	// ALREADY_EXISTS on a duplicate uuid, ...
+ *	PQclear(r);
+ *
+ * Calls block (run them on worker threads) but never wait unbounded: connections carry
+ * connect_timeout, TCP keepalives and a statement_timeout. Failures come back as a
+ * status with a canonical code chosen from the SQLSTATE:
+ *   cannot connect, connection lost (08*, 57P01..57P03)	UNAVAILABLE
+ *   23505 unique_violation				ALREADY_EXISTS
+ *   23503 foreign_key_violation			FAILED_PRECONDITION
+ *   22* data exceptions, 23502 not null, 23514 check	INVALID_ARGUMENT
+ *   40001 serialization, 40P01 deadlock		ABORTED (retry the transaction)
+ *   57014 query_canceled (statement_timeout)		DEADLINE_EXCEEDED
+ *   anything else					INTERNAL
+ * The status message is PostgreSQL's primary message; its details hold
+ * "sqlstate: XXXXX" and, when PostgreSQL gives them, "detail: ...", "hint: ...",
+ * "constraint: ...", "table: ...".
+ */
+#ifndef ZS_DB_H
+#define ZS_DB_H
+
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "zs/status.h"
+
+typedef struct zs_db zs_db;
+typedef struct zs_db_conn zs_db_conn;
+
+/* Takes a connection from the pool, waiting up to timeout_ms for one to come free
+ * (timeout_ms <= 0: no waiting). A connection that broke is remade here, which may take
+ * up to the pool's connect_timeout more. *st is overwritten, not freed. 0 on success;
+ * -1 with *st (caller frees) on failure: UNAVAILABLE with PostgreSQL's message when the
+ * server cannot be reached, DEADLINE_EXCEEDED when none came free in time. */
+int zs_db_acquire(zs_db *db, int64_t timeout_ms, zs_db_conn **out, zs_status **st);
+
+/* Gives c back. An open transaction is rolled back; a broken connection is dropped and
+ * remade by a later acquire. Session settings (SET) are not reset: use SET LOCAL. */
+void zs_db_release(zs_db *db, zs_db_conn *c);
+
+/* Runs one statement with PQexecParams: parameters in text form ($1..$n; a NULL entry is
+ * SQL NULL), text results. Returns the result (caller PQclear()s it) for a command or
+ * query that succeeded; NULL with *st (caller frees) otherwise. */
+PGresult *zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    zs_status **st);
+
+/* Transactions on c. zs_db_commit fails with ABORTED when an earlier statement failed
+ * (PostgreSQL then rolls the transaction back) or on a serialization failure. */
+int zs_db_begin(zs_db_conn *c, zs_status **st);
+int zs_db_commit(zs_db_conn *c, zs_status **st);
+void zs_db_rollback(zs_db_conn *c);
+
+#endif

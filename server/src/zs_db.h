@@ -1,0 +1,67 @@
+/*
+ * zs_db.h: the node's side of the database: opening and closing the connection pool,
+ * schema migrations, and the embedded PostgreSQL that runs when no database URL is set.
+ * Services see only zs/db.h.
+ */
+#ifndef ZS_DB_H_INTERNAL
+#define ZS_DB_H_INTERNAL
+
+#include <stddef.h>
+
+#include "zs/db.h"
+
+/* --- pool (zs_db.c) --- */
+
+/* Opens a pool of pool_size (>= 1) connections to conninfo (a libpq "key=value" string or
+ * a postgresql:// URI). One connection is made at once, so a wrong URL fails here; the
+ * others are made when first needed. Defaults are added for what conninfo leaves out:
+ * connect_timeout=5, keepalives (idle 30 s, interval 10 s, count 3), tcp_user_timeout=30 s,
+ * application_name=zsnode, and in options "-c statement_timeout=30s
+ * -c idle_in_transaction_session_timeout=60s" (each only if options does not name it,
+ * e.g. conninfo "... options='-c statement_timeout=5s'"). 0, or -1 with err. */
+int zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size_t errlen);
+
+/* Closes every connection. All connections must have been released. */
+void zs_db_close(zs_db *db);
+
+/* The code for a SQLSTATE (NULL or "": INTERNAL), as the table in zs/db.h says. */
+int zs_db_sqlstate_code(const char *sqlstate);
+
+/* The libpq connection under c, for the node's own use (migrations run whole files). */
+PGconn *zs_db_conn_pg(zs_db_conn *c);
+
+/* A status (caller frees) for a failed result (res may be NULL) on pg. */
+zs_status *zs_db_status_from(PGconn *pg, const PGresult *res);
+
+/* --- migrations (zs_db_migrate.c) --- */
+
+/* Applies the service's migrations: files[i] (a path) is version i + 1. Versions already
+ * recorded in zs_schema_migrations are skipped after their checksum (md5 of the file) is
+ * compared: a changed file is an error and is not run again. Each new file runs in its
+ * own transaction with its record, under a cluster-wide advisory lock, so nodes starting
+ * together apply it once; a failing file leaves nothing behind. Versions recorded beyond
+ * n (written by a newer build) are left alone. A file must not COMMIT or ROLLBACK itself.
+ * Returns the number of files applied, or -1 with err naming the service, the file, the
+ * line and PostgreSQL's message. */
+int zs_db_migrate(zs_db *db, const char *service, const char *const *files, size_t n,
+    char *err, size_t errlen);
+
+/* --- embedded PostgreSQL (zs_db_pg.c) --- */
+
+typedef struct zs_pg zs_pg;
+
+/* Starts the node's own PostgreSQL in DATA_DIR/pg (initdb on first start; database
+ * "zsnode", superuser "zsnode", trust auth, unix socket only: no TCP listener). As root,
+ * PostgreSQL runs as the "postgres" user; when that user cannot reach DATA_DIR, the
+ * cluster lives in /var/tmp/zsnode-pg-<hash of DATA_DIR> instead (logged). A server left
+ * running by an earlier run is stopped and started again; a stale postmaster.pid is
+ * cleared. Output of initdb, pg_ctl and the server goes to DATA_DIR/pg.log.
+ * On success *out (free with zs_pg_stop) and *conninfo (caller frees) are set; -1 with err
+ * quoting the command that failed and the last lines of pg.log otherwise. */
+int zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, size_t errlen);
+
+/* Stops the server (pg_ctl stop -m fast, then immediate if needed), removes a private
+ * socket directory and frees pg. No process, postmaster.pid or socket lock remains. */
+void zs_pg_stop(zs_pg *pg);
+
+#endif

@@ -1,0 +1,1033 @@
+/* db_test.c: unit tests for the database layer (server/src/zs_db*.c) against a real
+ * embedded PostgreSQL started in a temporary folder (as the postgres user when run as
+ * root): socket only, statements and the SQLSTATE mapping, transactions, migrations
+ * (tests/unit/db_migrations/), the pool under threads, the server restarted and killed
+ * under load, a server left over by a crashed run, and a clean stop.
+ * Usage: db_test [migrations-folder]. Prints `db: N passed, M failed`; exits non-zero on
+ * any failure; a watchdog fails the run if it takes over 55 s or a call hangs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zs_db.h"
+
+#ifndef DB_MIGRATIONS_DIR
+#define DB_MIGRATIONS_DIR NULL /* default: db_migrations beside this file */
+#endif
+
+#define CALL_BOUND_MS 15000 /* a call taking longer than this counts as hung */
+
+/* Failures in the current test; a test passes when it has none. */
+typedef struct {
+	const char *name;
+	int failures;
+} T;
+
+#define CHECK(t, cond)                                                                     \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "FAIL %s (%s:%d): %s\n", (t)->name, __FILE__, __LINE__, \
+			    #cond);                                                        \
+			(t)->failures++;                                                   \
+		}                                                                          \
+	} while (0)
+
+/* What the tests share: the folders, the running server and the pool. */
+typedef struct {
+	char root[64];        /* mkdtemp folder holding the others */
+	char dir[128];        /* the main data folder */
+	char pgdata[160];     /* its cluster: dir/pg */
+	char mig[1024];       /* the migrations of the test */
+	zs_pg *pg;
+	char *conninfo;
+	zs_db *db;            /* pool of 4 on conninfo */
+} ctx;
+
+/* ---- helpers ---- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "FAIL db_test: still running after 55 s\n";
+	(void) sig;
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(2);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void
+rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool
+has_detail(const zs_status *st, const char *want)
+{
+	for (size_t i = 0; st != NULL && i < st->n_details; i++)
+		if (strstr(st->details[i], want) != NULL)
+			return true;
+	return false;
+}
+
+/* Runs sql on a connection of db, expecting success; the result or NULL (a failure). */
+static PGresult *
+query(T *t, zs_db *db, const char *sql, int n, const char *const *params)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	PGresult *r = NULL;
+	if (zs_db_acquire(db, 5000, &c, &st) == 0) {
+		r = zs_db_exec(c, sql, n, params, &st);
+		zs_db_release(db, c);
+	}
+	if (r == NULL) {
+		fprintf(stderr, "FAIL %s: %s: %s\n", t->name, sql, st ? st->message : "?");
+		t->failures++;
+	}
+	zs_status_free(st);
+	return r;
+}
+
+/* The one value sql returns, into buf ("" on failure). */
+static const char *
+value(T *t, zs_db *db, const char *sql, int n, const char *const *params, char *buf,
+    size_t len)
+{
+	PGresult *r = query(t, db, sql, n, params);
+	snprintf(buf, len, "%s", r != NULL && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return buf;
+}
+
+/* The code sql fails with (ZS_OK if it does not fail); the status into *out if wanted. */
+static int
+code_of(zs_db *db, const char *sql, int n, const char *const *params, zs_status **out)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	PGresult *r = NULL;
+	if (zs_db_acquire(db, 5000, &c, &st) == 0) {
+		r = zs_db_exec(c, sql, n, params, &st);
+		zs_db_release(db, c);
+	}
+	PQclear(r);
+	int code = st != NULL ? (int) st->code : ZS_OK;
+	if (out != NULL)
+		*out = st;
+	else
+		zs_status_free(st);
+	return code;
+}
+
+/* Number of live processes whose working folder is pgdata (a server's processes). */
+static int
+procs_in(const char *pgdata)
+{
+	char real[PATH_MAX], link[PATH_MAX], buf[PATH_MAX];
+	if (realpath(pgdata, real) == NULL)
+		snprintf(real, sizeof real, "%s", pgdata);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(link, sizeof link, "/proc/%s/cwd", e->d_name);
+		ssize_t k = readlink(link, buf, sizeof buf - 1);
+		if (k < 0)
+			continue;
+		buf[k] = '\0';
+		n += strcmp(buf, real) == 0;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static long
+postmaster_pid(const char *pgdata)
+{
+	char path[PATH_MAX], line[32] = "";
+	snprintf(path, sizeof path, "%s/postmaster.pid", pgdata);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	return strtol(line, NULL, 10);
+}
+
+/* The socket folder of a conninfo made by zs_pg_start ("host='...' ..."). */
+static void
+host_of(const char *conninfo, char *buf, size_t len)
+{
+	const char *h = strstr(conninfo, "host='");
+	snprintf(buf, len, "%s", h != NULL ? h + 6 : "");
+	buf[strcspn(buf, "'")] = '\0';
+}
+
+static bool
+file_exists(const char *dir, const char *name)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* ---- start, socket, statements ---- */
+
+static void
+test_start(T *t, ctx *x)
+{
+	char err[1024];
+	const char *pgdata = x->pgdata;
+	int64_t t0 = now_ms();
+	if (zs_pg_start(x->dir, &x->pg, &x->conninfo, err, sizeof err) != 0) {
+		fprintf(stderr, "FAIL %s: zs_pg_start: %s\n", t->name, err);
+		t->failures++;
+		return;
+	}
+	CHECK(t, file_exists(pgdata, "PG_VERSION"));
+	CHECK(t, file_exists(pgdata, "postmaster.pid"));
+	CHECK(t, strstr(x->conninfo, pgdata) != NULL);
+	struct stat st;
+	CHECK(t, stat(pgdata, &st) == 0 && (geteuid() != 0 || st.st_uid != 0));
+	CHECK(t, (st.st_mode & 077) == 0);
+	CHECK(t, zs_db_open(&x->db, x->conninfo, 4, err, sizeof err) == 0);
+	if (x->db == NULL)
+		fprintf(stderr, "FAIL %s: zs_db_open: %s\n", t->name, err);
+	fprintf(stderr, "db_test: embedded PostgreSQL up in %lld ms (%s)\n",
+	    (long long) (now_ms() - t0), x->conninfo);
+}
+
+static void
+test_bad_url(T *t, ctx *x)
+{
+	(void) x;
+	char err[512] = "";
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, "host=/nonexistent/zsdb port=5432 connect_timeout=2", 2, err,
+	    sizeof err) != 0 && db == NULL);
+	CHECK(t, strstr(err, "unavailable") != NULL && strstr(err, "/nonexistent/zsdb") != NULL);
+	CHECK(t, zs_db_open(&db, "nonsense-without-equals", 2, err, sizeof err) != 0);
+	CHECK(t, strstr(err, "database URL") != NULL);
+	CHECK(t, zs_db_open(&db, x->conninfo, 0, err, sizeof err) != 0);
+}
+
+static void
+test_socket_only(T *t, ctx *x)
+{
+	char buf[PATH_MAX];
+	const char *pgdata = x->pgdata;
+	CHECK(t, strcmp(value(t, x->db, "SHOW listen_addresses", 0, NULL, buf, sizeof buf), "") == 0);
+	CHECK(t, strcmp(value(t, x->db, "SHOW unix_socket_directories", 0, NULL, buf, sizeof buf),
+	    pgdata) == 0);
+	CHECK(t, strcmp(value(t, x->db, "SELECT current_database()", 0, NULL, buf, sizeof buf),
+	    "zsnode") == 0);
+	CHECK(t, strcmp(value(t, x->db, "SELECT inet_server_addr() IS NULL", 0, NULL, buf,
+	    sizeof buf), "t") == 0);
+	PGconn *tcp = PQconnectdb("host=127.0.0.1 port=5432 user=zsnode dbname=zsnode "
+	    "connect_timeout=2");
+	CHECK(t, PQstatus(tcp) != CONNECTION_OK);
+	PQfinish(tcp);
+}
+
+static void
+test_defaults(T *t, ctx *x)
+{
+	char buf[256], err[512], conninfo[PATH_MAX + 128];
+	CHECK(t, strcmp(value(t, x->db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
+	    "30s") == 0);
+	CHECK(t, strcmp(value(t, x->db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
+	    sizeof buf), "1min") == 0);
+	CHECK(t, strcmp(value(t, x->db, "SHOW application_name", 0, NULL, buf, sizeof buf),
+	    "zsnode") == 0);
+	/* a statement_timeout given in the conninfo wins over the default */
+	snprintf(conninfo, sizeof conninfo, "%s options='-c statement_timeout=200'", x->conninfo);
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	if (db == NULL)
+		return;
+	CHECK(t, strcmp(value(t, db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
+	    "200ms") == 0);
+	CHECK(t, strcmp(value(t, db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
+	    sizeof buf), "1min") == 0);
+	zs_status *st = NULL;
+	int64_t t0 = now_ms();
+	CHECK(t, code_of(db, "SELECT pg_sleep(5)", 0, NULL, &st) == ZS_DEADLINE_EXCEEDED);
+	CHECK(t, now_ms() - t0 < 3000);
+	CHECK(t, has_detail(st, "sqlstate: 57014"));
+	zs_status_free(st);
+	zs_db_close(db);
+}
+
+static void
+test_round_trip(T *t, ctx *x)
+{
+	PQclear(query(t, x->db, "CREATE TABLE t_item (id int PRIMARY KEY, name text UNIQUE NOT NULL,"
+	    " qty int CHECK (qty >= 0), parent int REFERENCES t_item (id), note text)", 0, NULL));
+	const char *a[] = { "1", "zone 'a'; DROP TABLE t_item; --", "5", NULL, "区域 ünï" };
+	const char *b[] = { "2", "b\\\"x", "0", "1", NULL };
+	PQclear(query(t, x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, a));
+	PQclear(query(t, x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, b));
+	const char *id[] = { "1" };
+	PGresult *r = query(t, x->db, "SELECT name, qty, parent, note FROM t_item WHERE id = $1",
+	    1, id);
+	CHECK(t, r != NULL && PQntuples(r) == 1);
+	if (r != NULL && PQntuples(r) == 1) {
+		CHECK(t, strcmp(PQgetvalue(r, 0, 0), a[1]) == 0);
+		CHECK(t, strcmp(PQgetvalue(r, 0, 1), "5") == 0);
+		CHECK(t, PQgetisnull(r, 0, 2));
+		CHECK(t, strcmp(PQgetvalue(r, 0, 3), a[4]) == 0);
+	}
+	PQclear(r);
+	const char *parent[] = { "1" };
+	r = query(t, x->db, "SELECT name FROM t_item WHERE parent = $1", 1, parent);
+	CHECK(t, r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), b[1]) == 0);
+	PQclear(r);
+}
+
+static void
+test_error_codes(T *t, ctx *x)
+{
+	zs_status *st = NULL;
+	const char *dup[] = { "3", "b\\\"x", "1", NULL, NULL };
+	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, dup, &st) ==
+	    ZS_ALREADY_EXISTS);
+	CHECK(t, st != NULL && strstr(st->message, "duplicate key") != NULL);
+	CHECK(t, has_detail(st, "sqlstate: 23505") && has_detail(st, "constraint: t_item_name_key"));
+	CHECK(t, has_detail(st, "table: t_item"));
+	zs_status_free(st);
+	const char *fk[] = { "4", "d", "1", "99", NULL };
+	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, fk, NULL) ==
+	    ZS_FAILED_PRECONDITION);
+	const char *check[] = { "5", "e", "-1", NULL, NULL };
+	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, check, NULL) ==
+	    ZS_INVALID_ARGUMENT);
+	const char *notnull[] = { "6", NULL, "1", NULL, NULL };
+	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, notnull,
+	    NULL) == ZS_INVALID_ARGUMENT);
+	const char *text[] = { "abc" };
+	CHECK(t, code_of(x->db, "SELECT $1::int", 1, text, &st) == ZS_INVALID_ARGUMENT);
+	CHECK(t, has_detail(st, "sqlstate: 22P02"));
+	zs_status_free(st);
+	CHECK(t, code_of(x->db, "SELECT 1 / 0", 0, NULL, NULL) == ZS_INVALID_ARGUMENT);
+	CHECK(t, code_of(x->db, "SELEC 1", 0, NULL, &st) == ZS_INTERNAL);
+	CHECK(t, has_detail(st, "sqlstate: 42601"));
+	zs_status_free(st);
+	CHECK(t, code_of(x->db, "SELECT * FROM no_such_table", 0, NULL, NULL) == ZS_INTERNAL);
+	/* one statement per call: PQexecParams refuses two */
+	CHECK(t, code_of(x->db, "SELECT 1; SELECT 2", 0, NULL, NULL) == ZS_INTERNAL);
+	/* the table for what is hard to provoke */
+	CHECK(t, zs_db_sqlstate_code("40001") == ZS_ABORTED);
+	CHECK(t, zs_db_sqlstate_code("40P01") == ZS_ABORTED);
+	CHECK(t, zs_db_sqlstate_code("08006") == ZS_UNAVAILABLE);
+	CHECK(t, zs_db_sqlstate_code("08001") == ZS_UNAVAILABLE);
+	CHECK(t, zs_db_sqlstate_code("57P01") == ZS_UNAVAILABLE);
+	CHECK(t, zs_db_sqlstate_code("57P03") == ZS_UNAVAILABLE);
+	CHECK(t, zs_db_sqlstate_code("57014") == ZS_DEADLINE_EXCEEDED);
+	CHECK(t, zs_db_sqlstate_code("23514") == ZS_INVALID_ARGUMENT);
+	CHECK(t, zs_db_sqlstate_code("22001") == ZS_INVALID_ARGUMENT);
+	CHECK(t, zs_db_sqlstate_code("XX000") == ZS_INTERNAL);
+	CHECK(t, zs_db_sqlstate_code(NULL) == ZS_INTERNAL);
+	CHECK(t, zs_db_sqlstate_code("") == ZS_INTERNAL);
+}
+
+/* A real deadlock between two transactions comes back as ABORTED. */
+typedef struct {
+	zs_db *db;
+	const char *first, *second;
+	pthread_barrier_t *both_locked;
+	int code;
+} locker;
+
+static void *
+lock_two(void *arg)
+{
+	locker *l = arg;
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	l->code = -1;
+	if (zs_db_acquire(l->db, 5000, &c, &st) != 0)
+		goto out;
+	const char *p1[] = { l->first }, *p2[] = { l->second };
+	PGresult *r = NULL;
+	if (zs_db_begin(c, &st) == 0 &&
+	    (r = zs_db_exec(c, "UPDATE t_item SET qty = qty + 1 WHERE id = $1", 1, p1, &st)) != NULL) {
+		PQclear(r);
+		pthread_barrier_wait(l->both_locked);
+		r = zs_db_exec(c, "UPDATE t_item SET qty = qty + 1 WHERE id = $1", 1, p2, &st);
+		PQclear(r);
+		if (r != NULL)
+			zs_db_commit(c, &st);
+	} else {
+		pthread_barrier_wait(l->both_locked);
+	}
+	zs_db_release(l->db, c);
+out:
+	l->code = st != NULL ? (int) st->code : ZS_OK;
+	zs_status_free(st);
+	return NULL;
+}
+
+static void
+test_deadlock(T *t, ctx *x)
+{
+	pthread_barrier_t b;
+	pthread_barrier_init(&b, NULL, 2);
+	locker l[2] = { { x->db, "1", "2", &b, 0 }, { x->db, "2", "1", &b, 0 } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, lock_two, &l[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&b);
+	CHECK(t, (l[0].code == ZS_OK && l[1].code == ZS_ABORTED) ||
+	    (l[0].code == ZS_ABORTED && l[1].code == ZS_OK));
+}
+
+/* ---- transactions and the pool's bookkeeping ---- */
+
+static void
+test_transactions(T *t, ctx *x)
+{
+	char buf[64];
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	PQclear(query(t, x->db, "CREATE TABLE t_tx (v text PRIMARY KEY)", 0, NULL));
+	const char *one[] = { "rolled back" }, *two[] = { "committed" }, *three[] = { "released" };
+	if (zs_db_acquire(x->db, 1000, &c, &st) != 0) {
+		CHECK(t, !"acquire");
+		zs_status_free(st);
+		return;
+	}
+	CHECK(t, zs_db_begin(c, &st) == 0);
+	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, one, &st));
+	zs_db_rollback(c);
+	CHECK(t, zs_db_begin(c, &st) == 0);
+	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, two, &st));
+	CHECK(t, zs_db_commit(c, &st) == 0);
+	/* a failed statement dooms the transaction: COMMIT says ABORTED */
+	CHECK(t, zs_db_begin(c, &st) == 0);
+	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, one, &st));
+	CHECK(t, zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, two, &st) == NULL);
+	CHECK(t, st != NULL && (int) st->code == ZS_ALREADY_EXISTS);
+	zs_status_free(st);
+	st = NULL;
+	CHECK(t, zs_db_commit(c, &st) != 0 && st != NULL && (int) st->code == ZS_ABORTED);
+	zs_status_free(st);
+	st = NULL;
+	/* released inside a transaction: rolled back */
+	CHECK(t, zs_db_begin(c, &st) == 0);
+	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, three, &st));
+	zs_db_release(x->db, c);
+	CHECK(t, strcmp(value(t, x->db, "SELECT string_agg(v, ',' ORDER BY v) FROM t_tx", 0, NULL,
+	    buf, sizeof buf), "committed") == 0);
+	zs_status_free(st);
+}
+
+static void
+test_acquire_timeout(T *t, ctx *x)
+{
+	char err[512];
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
+	if (db == NULL)
+		return;
+	zs_db_conn *c, *c2 = NULL;
+	zs_status *st = NULL;
+	CHECK(t, zs_db_acquire(db, 1000, &c, &st) == 0);
+	int64_t t0 = now_ms();
+	CHECK(t, zs_db_acquire(db, 150, &c2, &st) != 0 && c2 == NULL);
+	int64_t took = now_ms() - t0;
+	CHECK(t, took >= 140 && took < 2000);
+	CHECK(t, st != NULL && (int) st->code == ZS_DEADLINE_EXCEEDED);
+	zs_status_free(st);
+	st = NULL;
+	CHECK(t, zs_db_acquire(db, 0, &c2, &st) != 0 && st != NULL &&
+	    (int) st->code == ZS_DEADLINE_EXCEEDED);
+	zs_status_free(st);
+	zs_db_release(db, c);
+	zs_db_close(db);
+}
+
+/* A connection the server ends: the call on it fails UNAVAILABLE, the next works; an idle
+ * connection the server ended is remade before anyone uses it. */
+static void
+test_broken_connection(T *t, ctx *x)
+{
+	char err[512], pid[32];
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
+	if (db == NULL)
+		return;
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	/* in use */
+	CHECK(t, zs_db_acquire(db, 1000, &c, &st) == 0);
+	PGresult *r = zs_db_exec(c, "SELECT pg_backend_pid()", 0, NULL, &st);
+	snprintf(pid, sizeof pid, "%s", r != NULL ? PQgetvalue(r, 0, 0) : "0");
+	PQclear(r);
+	const char *p[] = { pid };
+	PQclear(query(t, x->db, "SELECT pg_terminate_backend($1::int)", 1, p));
+	CHECK(t, zs_db_exec(c, "SELECT 1", 0, NULL, &st) == NULL);
+	CHECK(t, st != NULL && (int) st->code == ZS_UNAVAILABLE);
+	zs_status_free(st);
+	st = NULL;
+	zs_db_release(db, c);
+	CHECK(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+	/* idle */
+	char buf[32];
+	value(t, db, "SELECT pg_backend_pid()", 0, NULL, pid, sizeof pid);
+	PQclear(query(t, x->db, "SELECT pg_terminate_backend($1::int)", 1, p));
+	sleep_ms(100);
+	CHECK(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+	CHECK(t, strcmp(value(t, db, "SELECT pg_backend_pid()", 0, NULL, buf, sizeof buf), pid) != 0);
+	zs_db_close(db);
+}
+
+/* ---- migrations ---- */
+
+typedef struct {
+	zs_db *db;
+	const char *file;
+	int applied;
+	char err[512];
+} migrator;
+
+static void *
+migrate_race(void *arg)
+{
+	migrator *m = arg;
+	const char *files[] = { m->file };
+	m->applied = zs_db_migrate(m->db, "race", files, 1, m->err, sizeof m->err);
+	return NULL;
+}
+
+static void
+test_migrations(T *t, ctx *x)
+{
+	char f[4][1100], err[1024], buf[256];
+	const char *names[] = { "001_create.sql", "002_alter.sql", "003_bad.sql" };
+	for (int i = 0; i < 3; i++)
+		snprintf(f[i], sizeof f[i], "%s/%s", x->mig, names[i]);
+	const char *files[] = { f[0], f[1], f[2] };
+	int n = zs_db_migrate(x->db, "dbtest", files, 2, err, sizeof err);
+	CHECK(t, n == 2);
+	if (n != 2)
+		fprintf(stderr, "  %s\n", err);
+	PGresult *r = query(t, x->db, "SELECT version, file, length(checksum) FROM "
+	    "zs_schema_migrations WHERE service = 'dbtest' ORDER BY version", 0, NULL);
+	CHECK(t, r != NULL && PQntuples(r) == 2);
+	if (r != NULL && PQntuples(r) == 2) {
+		CHECK(t, strcmp(PQgetvalue(r, 0, 0), "1") == 0 && strcmp(PQgetvalue(r, 0, 1), names[0]) == 0);
+		CHECK(t, strcmp(PQgetvalue(r, 1, 0), "2") == 0 && strcmp(PQgetvalue(r, 1, 1), names[1]) == 0);
+		CHECK(t, strcmp(PQgetvalue(r, 0, 2), "32") == 0);
+	}
+	PQclear(r);
+	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
+	/* again: nothing to do */
+	CHECK(t, zs_db_migrate(x->db, "dbtest", files, 2, err, sizeof err) == 0);
+	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
+	/* the third fails at its second statement: nothing of it stays */
+	err[0] = '\0';
+	CHECK(t, zs_db_migrate(x->db, "dbtest", files, 3, err, sizeof err) == -1);
+	CHECK(t, strstr(err, "dbtest") != NULL && strstr(err, "003_bad.sql") != NULL);
+	CHECK(t, strstr(err, "line 4, column 13") != NULL);
+	CHECK(t, strstr(err, "\"m_missing\" does not exist") != NULL);
+	fprintf(stderr, "db_test: (expected) %s\n", err);
+	CHECK(t, strcmp(value(t, x->db, "SELECT to_regclass('m_first') IS NULL", 0, NULL, buf,
+	    sizeof buf), "t") == 0);
+	CHECK(t, strcmp(value(t, x->db, "SELECT max(version) FROM zs_schema_migrations WHERE "
+	    "service = 'dbtest'", 0, NULL, buf, sizeof buf), "2") == 0);
+	/* an applied file that changed is refused, not run */
+	snprintf(f[3], sizeof f[3], "%s/001_create.sql", x->root);
+	CHECK(t, write_file(f[3], "CREATE TABLE m_zone2 (uuid text);\n") == 0);
+	const char *changed[] = { f[3], f[1] };
+	CHECK(t, zs_db_migrate(x->db, "dbtest", changed, 2, err, sizeof err) == -1);
+	CHECK(t, strstr(err, "001_create.sql") != NULL && strstr(err, "checksum") != NULL);
+	CHECK(t, strcmp(value(t, x->db, "SELECT to_regclass('m_zone2') IS NULL", 0, NULL, buf,
+	    sizeof buf), "t") == 0);
+	/* a missing file is named */
+	snprintf(f[3], sizeof f[3], "%s/nope.sql", x->root);
+	const char *missing[] = { f[0], f[1], f[3] };
+	CHECK(t, zs_db_migrate(x->db, "dbtest", missing, 3, err, sizeof err) == -1);
+	CHECK(t, strstr(err, "nope.sql") != NULL);
+	/* two nodes at once: applied once */
+	snprintf(f[3], sizeof f[3], "%s/001_race.sql", x->root);
+	CHECK(t, write_file(f[3], "CREATE TABLE race_t (id int);\nSELECT pg_sleep(0.2);\n"
+	    "INSERT INTO race_t VALUES (1);\n") == 0);
+	migrator m[2] = { { x->db, f[3], 0, "" }, { x->db, f[3], 0, "" } };
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, migrate_race, &m[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	CHECK(t, m[0].applied >= 0 && m[1].applied >= 0 && m[0].applied + m[1].applied == 1);
+	if (m[0].applied < 0 || m[1].applied < 0)
+		fprintf(stderr, "  %s / %s\n", m[0].err, m[1].err);
+	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM race_t", 0, NULL, buf, sizeof buf), "1") == 0);
+}
+
+/* ---- the pool under threads ---- */
+
+typedef struct {
+	zs_db *db;
+	int id;
+	atomic_int *in_use, *max_in_use;
+	int failures;
+} worker;
+
+static void *
+work(void *arg)
+{
+	worker *w = arg;
+	for (int i = 0; i < 100; i++) {
+		zs_db_conn *c;
+		zs_status *st = NULL;
+		if (zs_db_acquire(w->db, 10000, &c, &st) != 0) {
+			w->failures++;
+			zs_status_free(st);
+			continue;
+		}
+		int now = atomic_fetch_add(w->in_use, 1) + 1, max = atomic_load(w->max_in_use);
+		while (now > max && !atomic_compare_exchange_weak(w->max_in_use, &max, now))
+			;
+		char v[32];
+		snprintf(v, sizeof v, "%d", w->id * 1000 + i);
+		const char *p[] = { v };
+		PGresult *r = zs_db_exec(c, "INSERT INTO t_pool VALUES ($1::int)", 1, p, &st);
+		w->failures += r == NULL;
+		PQclear(r);
+		r = zs_db_exec(c, "SELECT count(*) FROM t_pool WHERE v = $1::int", 1, p, &st);
+		w->failures += r == NULL || strcmp(PQgetvalue(r, 0, 0), "1") != 0;
+		PQclear(r);
+		atomic_fetch_sub(w->in_use, 1);
+		zs_db_release(w->db, c);
+		zs_status_free(st);
+	}
+	return NULL;
+}
+
+static void
+test_pool_threads(T *t, ctx *x)
+{
+	char buf[32];
+	PQclear(query(t, x->db, "CREATE TABLE t_pool (v int PRIMARY KEY)", 0, NULL));
+	atomic_int in_use = 0, max_in_use = 0;
+	worker w[8];
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = (worker) { x->db, i, &in_use, &max_in_use, 0 };
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	int failures = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		failures += w[i].failures;
+	}
+	CHECK(t, failures == 0);
+	CHECK(t, atomic_load(&max_in_use) <= 4 && atomic_load(&max_in_use) >= 2);
+	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM t_pool", 0, NULL, buf, sizeof buf),
+	    "800") == 0);
+}
+
+/* ---- the server restarted and killed under load ---- */
+
+typedef struct {
+	zs_db *db;
+	atomic_int *phase;          /* which server incarnation; -1: stop */
+	atomic_llong started;       /* when the current call began (ms), 0 between calls */
+	long ok, unavailable, other, max_ms;
+	int last_ok_phase;
+	char other_msg[256];
+} loader;
+
+static void *
+load(void *arg)
+{
+	loader *l = arg;
+	for (int phase; (phase = atomic_load(l->phase)) >= 0;) {
+		int64_t t0 = now_ms();
+		atomic_store(&l->started, t0);
+		zs_db_conn *c;
+		zs_status *st = NULL;
+		if (zs_db_acquire(l->db, 2000, &c, &st) == 0) {
+			const char *p[] = { "41" };
+			PQclear(zs_db_exec(c, "SELECT $1::int + 1", 1, p, &st));
+			zs_db_release(l->db, c);
+		}
+		atomic_store(&l->started, 0);
+		long took = (long) (now_ms() - t0);
+		l->max_ms = took > l->max_ms ? took : l->max_ms;
+		if (st == NULL) {
+			l->ok++;
+			l->last_ok_phase = phase;
+		} else if ((int) st->code == ZS_UNAVAILABLE) {
+			l->unavailable++;
+		} else {
+			l->other++;
+			snprintf(l->other_msg, sizeof l->other_msg, "%s: %s",
+			    zs_code_name((int) st->code), st->message);
+		}
+		zs_status_free(st);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+typedef struct {
+	loader *l;
+	int n;
+	atomic_int *done;
+} watchdog;
+
+/* Fails the run if a call has been going on for more than CALL_BOUND_MS. */
+static void *
+watch(void *arg)
+{
+	watchdog *w = arg;
+	while (!atomic_load(w->done)) {
+		for (int i = 0; i < w->n; i++) {
+			long long s = atomic_load(&w->l[i].started);
+			if (s != 0 && now_ms() - s > CALL_BOUND_MS) {
+				fprintf(stderr, "FAIL restart: a call hangs for over %d ms\n", CALL_BOUND_MS);
+				_exit(1);
+			}
+		}
+		sleep_ms(50);
+	}
+	return NULL;
+}
+
+static void
+test_restart(T *t, ctx *x)
+{
+	char err[1024], *conninfo = NULL;
+	const char *pgdata = x->pgdata;
+	atomic_int phase = 0, done = 0;
+	loader l[4];
+	pthread_t th[4], wt;
+	for (int i = 0; i < 4; i++) {
+		memset(&l[i], 0, sizeof l[i]);
+		l[i].db = x->db;
+		l[i].phase = &phase;
+		l[i].last_ok_phase = -1;
+		pthread_create(&th[i], NULL, load, &l[i]);
+	}
+	watchdog w = { l, 4, &done };
+	pthread_create(&wt, NULL, watch, &w);
+	sleep_ms(300);
+
+	/* 1: a clean restart (pg_ctl stop -m fast, start) */
+	zs_pg_stop(x->pg);
+	x->pg = NULL;
+	if (zs_pg_start(x->dir, &x->pg, &conninfo, err, sizeof err) != 0)
+		fprintf(stderr, "FAIL %s: restart: %s\n", t->name, err);
+	CHECK(t, x->pg != NULL && conninfo != NULL && strcmp(conninfo, x->conninfo) == 0);
+	free(conninfo);
+	atomic_store(&phase, 1);
+	sleep_ms(500);
+
+	/* 2: the postmaster killed, then started again over its stale postmaster.pid */
+	long pid = postmaster_pid(pgdata);
+	CHECK(t, pid > 0 && kill((pid_t) pid, SIGKILL) == 0);
+	for (int i = 0; i < 200 && kill((pid_t) pid, 0) == 0; i++) {
+		char stat[64], s[512] = "";
+		snprintf(stat, sizeof stat, "/proc/%ld/stat", pid);
+		FILE *f = fopen(stat, "r");
+		if (f != NULL && fgets(s, sizeof s, f) != NULL && strstr(s, ") Z") != NULL)
+			i = 200; /* a zombie nobody reaps is gone enough */
+		if (f != NULL)
+			fclose(f);
+		sleep_ms(10);
+	}
+	sleep_ms(100);
+	zs_pg_stop(x->pg); /* clears what the killed server left */
+	x->pg = NULL;
+	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
+	conninfo = NULL;
+	if (zs_pg_start(x->dir, &x->pg, &conninfo, err, sizeof err) != 0)
+		fprintf(stderr, "FAIL %s: start after kill: %s\n", t->name, err);
+	CHECK(t, x->pg != NULL && conninfo != NULL);
+	free(conninfo);
+	atomic_store(&phase, 2);
+	sleep_ms(500);
+
+	atomic_store(&phase, -1);
+	long ok = 0, unavailable = 0, other = 0, max_ms = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ok += l[i].ok;
+		unavailable += l[i].unavailable;
+		other += l[i].other;
+		max_ms = l[i].max_ms > max_ms ? l[i].max_ms : max_ms;
+		CHECK(t, l[i].last_ok_phase == 2);
+		if (l[i].other > 0)
+			fprintf(stderr, "  thread %d: %s\n", i, l[i].other_msg);
+	}
+	atomic_store(&done, 1);
+	pthread_join(wt, NULL);
+	fprintf(stderr, "db_test: under restarts: %ld ok, %ld unavailable, %ld other; slowest "
+	    "call %ld ms\n", ok, unavailable, other, max_ms);
+	CHECK(t, other == 0);
+	CHECK(t, unavailable > 0);
+	CHECK(t, code_of(x->db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+}
+
+/* ---- a server left over by a crashed run; a long data path ---- */
+
+static void
+test_leftover(T *t, ctx *x)
+{
+	char dir[256], pgdata[300], err[1024], old_host[PATH_MAX], host[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/a-data-folder-whose-path-is-too-long-for-a-unix-socket-"
+	    "so-the-socket-goes-to-tmp-instead-of-here", x->root);
+	snprintf(pgdata, sizeof pgdata, "%s/pg", dir);
+	int fds[2];
+	if (pipe(fds) != 0)
+		return;
+	pid_t child = fork();
+	if (child == 0) { /* a node that starts its PostgreSQL and dies */
+		zs_pg *pg;
+		char *conninfo = NULL;
+		close(fds[0]);
+		char msg[1100];
+		if (zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0)
+			snprintf(msg, sizeof msg, "!%s", err);
+		else
+			host_of(conninfo, msg, sizeof msg);
+		if (write(fds[1], msg, strlen(msg) + 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], old_host, sizeof old_host - 1);
+	close(fds[0]);
+	old_host[n > 0 ? n : 0] = '\0';
+	waitpid(child, NULL, 0);
+	CHECK(t, n > 0 && old_host[0] == '/');
+	if (n <= 0 || old_host[0] != '/') {
+		fprintf(stderr, "  child: %s\n", old_host);
+		return;
+	}
+	CHECK(t, strncmp(old_host, "/tmp/zsnode-pg-", 15) == 0);
+	long pid = postmaster_pid(pgdata);
+	CHECK(t, pid > 0 && kill((pid_t) pid, 0) == 0 && procs_in(pgdata) > 0);
+
+	zs_pg *pg = NULL;
+	char *conninfo = NULL;
+	if (zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0) {
+		fprintf(stderr, "FAIL %s: zs_pg_start over a leftover: %s\n", t->name, err);
+		t->failures++;
+		return;
+	}
+	host_of(conninfo, host, sizeof host);
+	CHECK(t, strncmp(host, "/tmp/zsnode-pg-", 15) == 0 && strcmp(host, old_host) != 0);
+	CHECK(t, access(old_host, F_OK) != 0); /* the dead run's socket folder is gone */
+	CHECK(t, postmaster_pid(pgdata) != pid);
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	char buf[32];
+	if (db != NULL)
+		CHECK(t, strcmp(value(t, db, "SELECT 40 + 2", 0, NULL, buf, sizeof buf), "42") == 0);
+	zs_db_close(db);
+	zs_pg_stop(pg);
+	free(conninfo);
+	CHECK(t, procs_in(pgdata) == 0);
+	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
+	CHECK(t, access(host, F_OK) != 0);
+
+	/* a server that cannot start: the error quotes its log */
+	char conf[400];
+	snprintf(conf, sizeof conf, "%s/postgresql.conf", pgdata);
+	FILE *f = fopen(conf, "a");
+	CHECK(t, f != NULL && fputs("zs_bogus_setting = on\n", f) >= 0 && fclose(f) == 0);
+	conninfo = NULL;
+	pg = NULL;
+	CHECK(t, zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0 && pg == NULL &&
+	    conninfo == NULL);
+	CHECK(t, strstr(err, "pg_ctl start failed") != NULL && strstr(err, "pg.log") != NULL);
+	CHECK(t, strstr(err, "zs_bogus_setting") != NULL);
+	fprintf(stderr, "db_test: (expected) %s\n", err);
+	CHECK(t, procs_in(pgdata) == 0 && !file_exists(pgdata, "postmaster.pid"));
+}
+
+/* As root, a data folder the postgres user cannot reach: the cluster goes to /var/tmp. */
+static void
+test_unreachable(T *t, ctx *x)
+{
+	if (geteuid() != 0)
+		return;
+	char dir[PATH_MAX], err[1024], host[PATH_MAX], buf[32];
+	snprintf(dir, sizeof dir, "%s/private", x->root);
+	CHECK(t, mkdir(dir, 0755) == 0 && chmod(x->root, 0700) == 0);
+	zs_pg *pg = NULL;
+	char *conninfo = NULL;
+	int rv = zs_pg_start(dir, &pg, &conninfo, err, sizeof err);
+	chmod(x->root, 0755);
+	if (rv != 0) {
+		fprintf(stderr, "FAIL %s: %s\n", t->name, err);
+		t->failures++;
+		return;
+	}
+	host_of(conninfo, host, sizeof host);
+	CHECK(t, strncmp(host, "/var/tmp/zsnode-pg-", 19) == 0);
+	CHECK(t, file_exists(host, "PG_VERSION"));
+	zs_db *db = NULL;
+	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	if (db != NULL)
+		CHECK(t, strcmp(value(t, db, "SELECT 6 * 7", 0, NULL, buf, sizeof buf), "42") == 0);
+	zs_db_close(db);
+	zs_pg_stop(pg);
+	free(conninfo);
+	CHECK(t, procs_in(host) == 0 && !file_exists(host, "postmaster.pid"));
+	rm_rf(host);
+}
+
+/* ---- stop ---- */
+
+static void
+test_stop(T *t, ctx *x)
+{
+	const char *pgdata = x->pgdata;
+	long pid = postmaster_pid(pgdata);
+	CHECK(t, pid > 0 && procs_in(pgdata) > 0);
+	zs_db_close(x->db);
+	x->db = NULL;
+	zs_pg_stop(x->pg);
+	x->pg = NULL;
+	CHECK(t, procs_in(pgdata) == 0);
+	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
+	CHECK(t, !file_exists(pgdata, ".s.PGSQL.5432"));
+	CHECK(t, !file_exists(pgdata, ".s.PGSQL.5432.lock"));
+	char stat[64], s[512] = "";
+	snprintf(stat, sizeof stat, "/proc/%ld/stat", pid);
+	FILE *f = fopen(stat, "r");
+	if (f != NULL && fgets(s, sizeof s, f) != NULL) /* only a zombie may remain */
+		CHECK(t, strstr(s, ") Z") != NULL);
+	if (f != NULL)
+		fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGALRM, on_alarm);
+	alarm(55);
+	ctx x = { .root = "/tmp/zsdbt-XXXXXX" };
+	const char *mig = argc > 1 ? argv[1] : DB_MIGRATIONS_DIR;
+	if (mig != NULL) {
+		snprintf(x.mig, sizeof x.mig, "%s", mig);
+	} else {
+		const char *slash = strrchr(__FILE__, '/');
+		snprintf(x.mig, sizeof x.mig, "%.*s/db_migrations",
+		    slash != NULL ? (int) (slash - __FILE__) : 1, slash != NULL ? __FILE__ : ".");
+	}
+	char probe[1100];
+	snprintf(probe, sizeof probe, "%s/001_create.sql", x.mig);
+	if (access(probe, R_OK) != 0) {
+		fprintf(stderr, "db_test: no migrations in %s: pass the folder as argument\n", x.mig);
+		return 1;
+	}
+	if (mkdtemp(x.root) == NULL || chmod(x.root, 0755) != 0) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(x.dir, sizeof x.dir, "%s/data", x.root);
+	snprintf(x.pgdata, sizeof x.pgdata, "%s/pg", x.dir);
+
+	static const struct {
+		const char *name;
+		void (*fn)(T *, ctx *);
+		bool needs_db;
+	} tests[] = {
+		{ "start", test_start, false },
+		{ "bad_url", test_bad_url, true },
+		{ "socket_only", test_socket_only, true },
+		{ "defaults", test_defaults, true },
+		{ "round_trip", test_round_trip, true },
+		{ "error_codes", test_error_codes, true },
+		{ "deadlock", test_deadlock, true },
+		{ "transactions", test_transactions, true },
+		{ "acquire_timeout", test_acquire_timeout, true },
+		{ "broken_connection", test_broken_connection, true },
+		{ "migrations", test_migrations, true },
+		{ "pool_threads", test_pool_threads, true },
+		{ "leftover", test_leftover, false },
+		{ "unreachable", test_unreachable, false },
+		{ "restart", test_restart, true },
+		{ "stop", test_stop, true },
+	};
+	int passed = 0, failed = 0;
+	int64_t t0 = now_ms();
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		T t = { tests[i].name, 0 };
+		if (tests[i].needs_db && (x.db == NULL || x.pg == NULL)) {
+			fprintf(stderr, "FAIL %s: no database\n", t.name);
+			t.failures++;
+		} else {
+			tests[i].fn(&t, &x);
+		}
+		if (t.failures == 0)
+			passed++;
+		else
+			failed++;
+	}
+	zs_db_close(x.db);
+	zs_pg_stop(x.pg);
+	free(x.conninfo);
+	rm_rf(x.root);
+	fprintf(stderr, "db_test: %lld ms\n", (long long) (now_ms() - t0));
+	printf("db: %d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
