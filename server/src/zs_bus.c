@@ -1,5 +1,6 @@
 /* zs_bus.c: in-process calls between services: same handlers, no serialization. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "zs_call_impl.h"
 #include "zs_node_impl.h"
@@ -63,6 +64,12 @@ zs_bus_call(zs_bus *bus, const zs_call *parent, const char *method,
 	call->ops = &bus_ops;
 	call->input = (ProtobufCMessage *) request;   /* borrowed: the caller keeps it alive */
 	call->session = parent != NULL ? parent->session : NULL;
+	if (parent != NULL) {
+		memcpy(call->account, parent->account, sizeof call->account);
+		call->admin = parent->admin;
+	} else {
+		call->admin = true;   /* the node's own work, not on anyone's behalf */
+	}
 	call->deadline_ms = parent != NULL ? parent->deadline_ms : now + node->limits.default_timeout_ms;
 	call->start_ns = zs_clock_ns();
 	call->refs = 1;

@@ -104,6 +104,26 @@ zs_call_fail(zs_call *call, int code, const char *error_code, const char *fmt, .
 }
 
 void
+zs_call_fail_cause(zs_call *call, int code, const char *error_code, const zs_status *cause,
+    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
+	va_end(ap);
+	if (st != NULL && error_code != NULL) {
+		const char *desc = zs_plugins_error_description(call->node->plugins, error_code);
+		if (desc != NULL && (desc = strdup(desc)) != NULL) {
+			free(st->description);
+			st->description = (char *) desc;
+		}
+	}
+	if (st != NULL && cause != NULL)
+		zs_status_set_cause(st, zs_status_copy(cause));
+	zs_call_fail_status(call, st);
+}
+
+void
 zs_call_fail_status(zs_call *call, zs_status *status)
 {
 	if (status == NULL) {
@@ -160,6 +180,12 @@ call_invoke(void *arg)
 
 	/* Hold a reference across the handler so the call outlives an early answer. */
 	atomic_fetch_add_explicit(&call->refs, 1, memory_order_relaxed);
+	/* Calls from outside need a session, unless the method is public. */
+	if (call->env != NULL && call->node->auth.check != NULL &&
+	    call->node->auth.check(call, rt->public_method, call->node->auth.arg) != 0) {
+		zs_call_unref(call);   /* the check answered and dropped the handler's reference */
+		return;
+	}
 	for (size_t i = 0; i < rt->n_chain; i++)
 		if (rt->chain[i]->intercept(call, call->input, rt->chain[i]->arg) != 0) {
 			/* the interceptor answered (and so dropped the handler's reference) */
@@ -240,6 +266,18 @@ const char *
 zs_call_method(const zs_call *call)
 {
 	return call->route->full_name;
+}
+
+const char *
+zs_call_account(const zs_call *call)
+{
+	return call->account;
+}
+
+bool
+zs_call_admin(const zs_call *call)
+{
+	return call->admin;
 }
 
 const char *

@@ -43,6 +43,10 @@ struct zs_call {
 	void (*cancel_fn)(zs_call *call, void *arg);
 	void *cancel_arg;
 
+	/* who: set by the node's session check (wire) or copied from the parent (bus) */
+	char account[40];
+	bool admin;
+
 	/* wire calls */
 	zs_slot *slot;
 	bool json;

@@ -18,6 +18,7 @@
 #include "zs_ext_registry.h"
 #include "zs_metrics.h"
 #include "zs_node_impl.h"
+#include "zs_platform.h"
 #include "zs_plugin.h"
 #include "zs_props.h"
 #include "zs_reflection.h"
@@ -392,7 +393,8 @@ zs_node_start(zs_node *node, char *err, size_t errlen)
 	    &node->plugins, err, errlen);
 	free(dir_default);
 	free(xsd_default);
-	if (rv != 0 || zs_plugins_link(node->plugins, err, errlen) != 0)
+	if (rv != 0 || zs_platform_declare(node, err, errlen) != 0 ||
+	    zs_plugins_link(node->plugins, err, errlen) != 0)
 		return -1;
 	zs_router_seal(node->router);
 	if (zs_props_check(p, node_prop_missing, node_prop_unknown, node) > 0) {
@@ -400,8 +402,9 @@ zs_node_start(zs_node *node, char *err, size_t errlen)
 		    "properties file, as ZS_* environment variables or with --set name=value");
 		return -1;
 	}
-	if (node_db_start(node, err, errlen) != 0)
+	if (node_db_start(node, err, errlen) != 0 || zs_platform_start(node, err, errlen) != 0)
 		return -1;
+	node->platform_started = true;
 
 	const char *json_url = zs_props_get(p, "events.json_url"), *http = zs_props_get(p, "http.url");
 	if (zs_events_new(&node->events, node->id, zs_props_get(p, "events.url"), json_url, err,
@@ -466,6 +469,9 @@ zs_node_stop(zs_node *node)
 	}
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
+	if (node->platform_started)
+		zs_platform_stop(node);
+	node->platform_started = false;
 	zs_db_close(node->db);
 	node->db = NULL;
 	zs_pg_stop(node->pg);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "zs/call.h"
 #include "zs/node.h"
 #include "zs/rpc/v1/envelope.pb-c.h"
 #include "zs/reflection/v1/reflection.pb-c.h"
@@ -43,6 +44,13 @@ struct zs_bus {
 	zs_node *node;
 };
 
+/* The session check every call from outside passes before its handler: fills the call's
+ * account, or fails it (UNAUTHENTICATED) and returns -1. Set by the identity module. */
+typedef struct zs_node_auth {
+	int (*check)(zs_call *call, bool public_method, void *arg);
+	void *arg;
+} zs_node_auth;
+
 struct zs_node {
 	zs_props *props;             /* borrowed from main */
 	char *id;
@@ -60,6 +68,8 @@ struct zs_node {
 	zs_plugins *plugins;
 	zs_transport *transport;
 	struct zs_bus bus;
+	zs_node_auth auth;
+	bool platform_started;
 	_Atomic int64_t inflight;    /* calls accepted and not yet answered */
 	int64_t started_ms;
 	int log_level;                /* zs_log_level */

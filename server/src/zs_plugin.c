@@ -218,7 +218,8 @@ plugin_link_method(zs_plugins *ps, const zs_plugin_desc *d, const zs_plugin_api 
 			chain[k] = e->impl;
 		}
 	}
-	if (rv == 0 && zs_router_set_chain(ps->node->router, full, chain, m->n_interceptors) != 0) {
+	if (rv == 0 && (zs_router_set_chain(ps->node->router, full, chain, m->n_interceptors) != 0 ||
+	    (m->public_method && zs_router_set_public(ps->node->router, full) != 0))) {
 		snprintf(err, errlen, "%s:%d: %s has no method %s", d->path, m->line, api->service, m->name);
 		rv = -1;
 	}

@@ -719,6 +719,9 @@ static void read_method(loader *ld, xmlNode *e, void *base, size_t i)
 	m->line = node_line(e);
 	if ((m->name = req_attr(ld, e, "name")) == NULL)
 		return;
+	char *pub = attr(ld, e, "public");
+	m->public_method = pub != NULL && (strcmp(pub, "true") == 0 || strcmp(pub, "1") == 0);
+	free(pub);
 	if ((list = attr(ld, e, "interceptors")) != NULL) {
 		m->interceptors = split_words(ld, list, &m->n_interceptors);
 		free(list);

@@ -12,6 +12,7 @@
 
 /* <method name="Say" interceptors="audit validate"/> */
 typedef struct zs_plugin_method {
+	bool public_method;      /* public="true": no session needed */
 	char *name;
 	char **interceptors;     /* zs.Interceptor extension names, in order */
 	size_t n_interceptors;

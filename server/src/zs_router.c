@@ -122,6 +122,16 @@ zs_router_set_chain(zs_router *r, const char *full_method,
 	return 0;
 }
 
+int
+zs_router_set_public(zs_router *r, const char *full_method)
+{
+	zs_route *rt = router_lookup(r, full_method);
+	if (rt == NULL)
+		return -1;
+	rt->public_method = true;
+	return 0;
+}
+
 static int
 router_cmp(const void *a, const void *b)
 {

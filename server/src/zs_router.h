@@ -27,6 +27,7 @@ typedef struct zs_route {
 	zs_service *owner;                      /* NULL for the node's own services */
 	const char *plugin_id;                  /* "echo", or "node" */
 	bool inline_handler;                    /* runs on the receiving thread, not the pool */
+	bool public_method;                     /* callable without a session */
 	const zs_interceptor **chain;           /* owned array of borrowed interceptors */
 	size_t n_chain;
 	zs_route_stats stats;
@@ -42,6 +43,8 @@ int zs_router_add_service(zs_router *r, ProtobufCService *svc, zs_service *owner
 /* Sets the interceptor chain of a method (copied). -1 when the method is unknown. */
 int zs_router_set_chain(zs_router *r, const char *full_method,
     const zs_interceptor *const *chain, size_t n);
+/* Marks a method callable without a session. -1 when the method is unknown. */
+int zs_router_set_public(zs_router *r, const char *full_method);
 /* Ends registration: lookups are lock-free from here on. */
 void zs_router_seal(zs_router *r);
 

@@ -9,6 +9,7 @@
 #ifndef ZS_CALL_H
 #define ZS_CALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "zs/node.h"
 #include "zs/status.h"
@@ -29,10 +30,20 @@ int64_t zs_call_deadline_ms(const zs_call *call);
 /* Milliseconds left before the deadline (0 when passed). */
 int64_t zs_call_remaining_ms(const zs_call *call);
 
+/* The account the call runs as: the session's, or the caller's on the bus; "" for a
+ * public method called without a session. */
+const char *zs_call_account(const zs_call *call);
+/* True when that account is an admin (and for the node's own bus calls). */
+bool zs_call_admin(const zs_call *call);
+
 /* Fails the call with a canonical code, the service's error code (may be NULL)
  * and a message; this is the call's answer. */
 void zs_call_fail(zs_call *call, int code, const char *error_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Fails the call because of cause (copied; e.g. a bus call's status), which becomes the
+ * root of the answer's cause chain; this is the call's answer. */
+void zs_call_fail_cause(zs_call *call, int code, const char *error_code, const zs_status *cause,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Fails the call with a status (taken over); this is the call's answer. */
 void zs_call_fail_status(zs_call *call, zs_status *status);
 
