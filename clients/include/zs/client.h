@@ -1,0 +1,75 @@
+/*
+ * zs/client.h: libzsclient, the C client of zsnode. Generated *.zsc.h files give a
+ * typed function per method on top of these generic calls:
+ *
+ *   zs_client *c;
+ *   zs_client_open(&c, "tcp://127.0.0.1:5570");
+ *   Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
+ *   req.text = "hi";
+ *   Zs__Echo__V1__SayReply *reply; zs_status *st;
+ *   if (zs_echo_v1_echo_say(c, &req, &reply, &st, NULL) == ZS_OK) { ...; zs_reply_free(reply); }
+ *   else { fprintf(stderr, "%s\n", st->message); zs_status_free(st); }
+ *   zs_client_close(c);
+ */
+#ifndef ZS_CLIENT_H
+#define ZS_CLIENT_H
+
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+#include "zs/rpc/v1/status.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef Zs__Rpc__V1__Status zs_status;
+typedef struct zs_client zs_client;
+
+/* Canonical codes (gRPC's numbers); the client returns them from every call. */
+enum zs_client_code {
+	ZS_CLIENT_OK = 0,
+	ZS_CLIENT_DEADLINE_EXCEEDED = 4,
+	ZS_CLIENT_RESOURCE_EXHAUSTED = 8,
+	ZS_CLIENT_INTERNAL = 13,
+	ZS_CLIENT_UNAVAILABLE = 14,
+};
+
+/* Per-call options; NULL means all defaults. */
+typedef struct zs_call_opts {
+	uint32_t timeout_ms;   /* 0: 10000 */
+	const char *session;   /* session token, or NULL */
+} zs_call_opts;
+
+/* Async outcome: code is the canonical code; status (NULL when OK) is borrowed for the
+ * duration of the callback; reply (NULL unless OK) belongs to the callback: free it with
+ * zs_reply_free(). fn and arg are what was given to zs_client_call_async. */
+typedef void (*zs_client_cb)(int code, const zs_status *status, ProtobufCMessage *reply,
+    void (*fn)(void), void *arg);
+
+/* Connects (the dial is retried in the background) to url: tcp://, ipc://, tls+tcp://.
+ * Returns 0 or an nng error number. */
+int zs_client_open(zs_client **client, const char *url);
+/* Waits for outstanding async calls to finish, then closes. */
+void zs_client_close(zs_client *client);
+
+/* Calls method synchronously. On ZS_CLIENT_OK *reply (caller owns) holds the answer;
+ * otherwise *status (caller owns, may pass NULL) says why. Returns the canonical code. */
+int zs_client_call(zs_client *client, const char *method, const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
+    zs_status **status, const zs_call_opts *opts);
+/* Calls method asynchronously; cb runs once on a client thread. Returns 0, or a
+ * canonical code when the call could not be sent (cb then does not run). */
+int zs_client_call_async(zs_client *client, const char *method, const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *reply_desc, zs_client_cb cb, void (*fn)(void), void *arg,
+    const zs_call_opts *opts);
+
+/* "DEADLINE_EXCEEDED" for 4. */
+const char *zs_client_code_name(int code);
+void zs_reply_free(void *reply);
+void zs_status_free(zs_status *status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * zsctl.h: what zsctl's files share: the options of a run, the exit codes, the JSON
+ * call, and the printers.
+ */
+#ifndef ZSCTL_H
+#define ZSCTL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Exit codes: a script can tell a failed call from a node it could not talk to. */
+enum zsctl_exit {
+	ZSCTL_EXIT_OK = 0,        /* the call succeeded (health: and the service is SERVING) */
+	ZSCTL_EXIT_FAILED = 1,    /* the node answered with a failure status */
+	ZSCTL_EXIT_USAGE = 2,     /* bad command line */
+	ZSCTL_EXIT_NO_ANSWER = 3, /* node unreachable, or no reply in time */
+};
+
+typedef struct zsctl_opts {
+	const char *url;
+	uint32_t timeout_ms;
+	const char *session;      /* NULL: none */
+	int json;                 /* print raw JSON, one line, for scripts */
+} zsctl_opts;
+
+/* zsctl_rpc.c: calls method with body (borrowed) in the JSON mode of the wire. Returns an
+ * exit code: ZSCTL_EXIT_OK with *reply_body (caller owns; {} when the node sent none), or
+ * ZSCTL_EXIT_FAILED / ZSCTL_EXIT_NO_ANSWER / ZSCTL_EXIT_USAGE (bad URL) with *status
+ * (caller owns), a status object as the node writes them, made up by zsctl when the
+ * failure is not the node's. */
+int zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body,
+    json_t **reply_body, json_t **status);
+
+/* zsctl_print.c */
+void zsctl_print_status(const zsctl_opts *opts, const json_t *status);
+void zsctl_print_json(const json_t *json, int pretty);
+void zsctl_print_services(const json_t *body);
+void zsctl_print_description(const json_t *body);
+/* The text of a string field, or "" when absent (proto3 JSON leaves defaults out). */
+const char *zsctl_str(const json_t *object, const char *key);
+
+#endif
