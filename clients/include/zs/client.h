@@ -49,16 +49,24 @@ typedef void (*zs_client_cb)(int code, const zs_status *status, ProtobufCMessage
 /* Connects (the dial is retried in the background) to url: tcp://, ipc://, tls+tcp://.
  * Returns 0 or an nng error number. */
 int zs_client_open(zs_client **client, const char *url);
-/* Waits for outstanding async calls to finish, then closes. */
+/* Waits for outstanding async calls to finish (each ends by its deadline at the
+ * latest), then closes. Not from inside a callback. */
 void zs_client_close(zs_client *client);
 
 /* Calls method synchronously. On ZS_CLIENT_OK *reply (caller owns) holds the answer;
- * otherwise *status (caller owns, may pass NULL) says why. Returns the canonical code. */
+ * otherwise *status (caller owns, may pass NULL) says why. Returns the canonical code.
+ * Safe from any number of threads at once on one client. A node that is not reachable
+ * within the timeout gives UNAVAILABLE; a node that does not answer in time (plus a
+ * second of grace: the node answers DEADLINE_EXCEEDED itself) DEADLINE_EXCEEDED.
+ * *status is NULL only if memory ran out while making it. */
 int zs_client_call(zs_client *client, const char *method, const ProtobufCMessage *request,
     const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
     zs_status **status, const zs_call_opts *opts);
 /* Calls method asynchronously; cb runs once on a client thread. Returns 0, or a
- * canonical code when the call could not be sent (cb then does not run). */
+ * canonical code when the call could not be sent (cb then does not run).
+ * cb runs on one of nng's threads, often the one that read the reply: keep it short and
+ * do not block in it (no zs_client_call, no zs_client_close); it may start new async
+ * calls. Many calls may be in flight at once; each holds one nng context until done. */
 int zs_client_call_async(zs_client *client, const char *method, const ProtobufCMessage *request,
     const ProtobufCMessageDescriptor *reply_desc, zs_client_cb cb, void (*fn)(void), void *arg,
     const zs_call_opts *opts);
