@@ -174,7 +174,19 @@ gen_header(const gen_kind *k, const gen_file *f, const char *base, const char *p
 				gen_c_type(m->input_type, out);
 				fputs(" *request,\n    ", out);
 				gen_cb_type(k, f, s, m, out);
-				fputs(" cb, void *arg, const zs_call_opts *opts);\n\n", out);
+				fputs(" cb, void *arg, const zs_call_opts *opts);\n", out);
+				/* as a job: start it, then wait for its result */
+				fputs("int ", out);
+				gen_stub_name(f, s, m, out);
+				fputs("_job(zs_client *client, const ", out);
+				gen_c_type(m->input_type, out);
+				fputs(" *request,\n    char *job_uuid, zs_status **status, const zs_call_opts *opts);\n", out);
+				fputs("int ", out);
+				gen_stub_name(f, s, m, out);
+				fputs("_wait(zs_client *client, const char *job_uuid,\n    ", out);
+				gen_c_type(m->output_type, out);
+				fputs(" **reply, zs_status **status, zs_job_progress_fn progress, void *arg,\n"
+				    "    const zs_call_opts *opts);\n\n", out);
 			} else {
 				fputs("int ", out);
 				gen_stub_name(f, s, m, out);
@@ -221,6 +233,24 @@ gen_source(const gen_kind *k, const gen_file *f, const char *base, FILE *out)
 				fputs("\", &request->base,\n\t    &", out);
 				gen_c_descriptor(m->output_type, out);
 				fputs(", (ProtobufCMessage **) reply, status, opts);\n}\n\n", out);
+
+				fputs("int\n", out);
+				gen_stub_name(f, s, m, out);
+				fputs("_job(zs_client *client, const ", out);
+				gen_c_type(m->input_type, out);
+				fputs(" *request,\n    char *job_uuid, zs_status **status, const zs_call_opts *opts)\n{\n", out);
+				fputs("\treturn zs_client_start_job(client, \"", out);
+				gen_method_name(f, s, m, out);
+				fputs("\", &request->base, job_uuid, status, opts);\n}\n\n", out);
+
+				fputs("int\n", out);
+				gen_stub_name(f, s, m, out);
+				fputs("_wait(zs_client *client, const char *job_uuid,\n    ", out);
+				gen_c_type(m->output_type, out);
+				fputs(" **reply, zs_status **status, zs_job_progress_fn progress, void *arg,\n"
+				    "    const zs_call_opts *opts)\n{\n\treturn zs_client_wait_job(client, job_uuid, &", out);
+				gen_c_descriptor(m->output_type, out);
+				fputs(",\n\t    (ProtobufCMessage **) reply, status, progress, arg, opts);\n}\n\n", out);
 			}
 
 			fputs("int\n", out);

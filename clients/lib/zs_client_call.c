@@ -57,7 +57,7 @@ zs_client_check_args(zs_client *client, const char *method, const ProtobufCMessa
  * *status set. */
 static int
 zs_client_prepare(zs_client *client, int async, const char *method,
-    const ProtobufCMessage *request, const zs_call_opts *opts, zs_client_slot **out,
+    const ProtobufCMessage *request, int job, const zs_call_opts *opts, zs_client_slot **out,
     zs_status **status)
 {
 	zs_client_slot *slot;
@@ -70,7 +70,7 @@ zs_client_prepare(zs_client *client, int async, const char *method,
 	slot->timeout_ms = timeout;
 	slot->deadline = nng_clock() + timeout + ZS_CLIENT_GRACE_MS;
 	rv = zs_client_wire_pack(method, slot->request_id, timeout,
-	    opts != NULL ? opts->session : NULL, request, &msg);
+	    opts != NULL ? opts->session : NULL, job, request, &msg);
 	if (rv != 0) {
 		zs_client_slot_give(slot);
 		return zs_client_status_from_nng(client, rv, timeout, status);
@@ -84,20 +84,13 @@ zs_client_prepare(zs_client *client, int async, const char *method,
 }
 
 int
-zs_client_call(zs_client *client, const char *method, const ProtobufCMessage *request,
-    const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
-    zs_status **status, const zs_call_opts *opts)
+zs_client_roundtrip(zs_client *client, const char *method, const ProtobufCMessage *request,
+    int job, const zs_call_opts *opts, nng_msg **answer, uint64_t *request_id, zs_status **status)
 {
-	zs_status *st = NULL;
 	zs_client_slot *slot;
-	if (reply != NULL)
-		*reply = NULL;
-	int code = zs_client_check_args(client, method, request, reply_desc, reply != NULL, &st);
-	if (code == ZS_CLIENT_OK)
-		code = zs_client_prepare(client, 0, method, request, opts, &slot, &st);
+	int code = zs_client_prepare(client, 0, method, request, job, opts, &slot, status);
 	if (code != ZS_CLIENT_OK)
-		goto out;
-
+		return code;
 	nng_ctx_send(slot->ctx, slot->aio);
 	nng_aio_wait(slot->aio);
 	int rv = nng_aio_result(slot->aio);
@@ -110,14 +103,32 @@ zs_client_call(zs_client *client, const char *method, const ProtobufCMessage *re
 		rv = nng_aio_result(slot->aio);
 	}
 	if (rv != 0) {
-		code = zs_client_status_from_nng(client, rv, slot->timeout_ms, &st);
+		code = zs_client_status_from_nng(client, rv, slot->timeout_ms, status);
 	} else {
-		nng_msg *msg = nng_aio_get_msg(slot->aio);
-		code = zs_client_wire_unpack(msg, slot->request_id, reply_desc, reply, &st);
-		nng_msg_free(msg);
+		*answer = nng_aio_get_msg(slot->aio);
+		*request_id = slot->request_id;
 	}
 	zs_client_slot_give(slot);
-out:
+	return code;
+}
+
+int
+zs_client_call(zs_client *client, const char *method, const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
+    zs_status **status, const zs_call_opts *opts)
+{
+	zs_status *st = NULL;
+	nng_msg *msg = NULL;
+	uint64_t id = 0;
+	if (reply != NULL)
+		*reply = NULL;
+	int code = zs_client_check_args(client, method, request, reply_desc, reply != NULL, &st);
+	if (code == ZS_CLIENT_OK)
+		code = zs_client_roundtrip(client, method, request, 0, opts, &msg, &id, &st);
+	if (code == ZS_CLIENT_OK) {
+		code = zs_client_wire_unpack(msg, id, reply_desc, reply, &st);
+		nng_msg_free(msg);
+	}
 	if (status != NULL)
 		*status = st;
 	else
@@ -170,7 +181,7 @@ zs_client_call_async(zs_client *client, const char *method, const ProtobufCMessa
 	zs_client_slot *slot;
 	int code = zs_client_check_args(client, method, request, reply_desc, cb != NULL, &st);
 	if (code == ZS_CLIENT_OK)
-		code = zs_client_prepare(client, 1, method, request, opts, &slot, &st);
+		code = zs_client_prepare(client, 1, method, request, 0, opts, &slot, &st);
 	zs_status_free(st); /* the caller only learns the code: cb will not run */
 	if (code != ZS_CLIENT_OK)
 		return code;

@@ -68,10 +68,19 @@ ZS_CLIENT_HIDDEN void zs_client_slot_give(zs_client_slot *slot);
 ZS_CLIENT_HIDDEN void zs_client_slot_destroy_all(zs_client *client);
 /* zs_client_call.c: the completion callback of async slots */
 ZS_CLIENT_HIDDEN void zs_client_async_done(void *arg);
+/* One synchronous round trip: sends the request (as a job when job is set) and hands the
+ * answer's frame to *answer (caller frees), or returns the code with *status. */
+ZS_CLIENT_HIDDEN int zs_client_roundtrip(zs_client *client, const char *method,
+    const ProtobufCMessage *request, int job, const zs_call_opts *opts, nng_msg **answer,
+    uint64_t *request_id, zs_status **status);
 
 /* zs_client_wire.c */
 ZS_CLIENT_HIDDEN int zs_client_wire_pack(const char *method, uint64_t request_id,
-    uint32_t timeout_ms, const char *session, const ProtobufCMessage *request, nng_msg **msg);
+    uint32_t timeout_ms, const char *session, int job, const ProtobufCMessage *request,
+    nng_msg **msg);
+/* Reads the answer to a job start: OK with the job's uuid copied to job_uuid. */
+ZS_CLIENT_HIDDEN int zs_client_wire_unpack_job(nng_msg *msg, uint64_t request_id,
+    char *job_uuid, size_t len, zs_status **status);
 ZS_CLIENT_HIDDEN int zs_client_wire_unpack(nng_msg *msg, uint64_t request_id,
     const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply,
     zs_status **status);

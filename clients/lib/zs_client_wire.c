@@ -2,6 +2,7 @@
  * zs_client_wire.c: the protobuf envelopes of zs.rpc.v1 on the client side: a call
  * packed into one nng message, and a Reply taken apart into a reply or a status.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "zs/rpc/v1/envelope.pb-c.h"
@@ -37,10 +38,11 @@ zs_client_varint_put(uint8_t *p, size_t v)
  * (Field order does not matter to a protobuf parser.) Returns 0 or an nng error. */
 int
 zs_client_wire_pack(const char *method, uint64_t request_id, uint32_t timeout_ms,
-    const char *session, const ProtobufCMessage *request, nng_msg **out)
+    const char *session, int job, const ProtobufCMessage *request, nng_msg **out)
 {
 	Zs__Rpc__V1__Request env = ZS__RPC__V1__REQUEST__INIT;
 	env.method = (char *) method;
+	env.job = job != 0;
 	env.request_id = request_id;
 	env.timeout_ms = timeout_ms;
 	if (session != NULL)
@@ -97,6 +99,32 @@ zs_client_wire_unpack(nng_msg *msg, uint64_t request_id,
 		*status = zs_client_status_new(ZS_CLIENT_INTERNAL,
 		    "reply body is not a %s (%zu bytes)", reply_desc->name, env->body.len);
 		code = ZS_CLIENT_INTERNAL;
+	}
+	zs__rpc__v1__reply__free_unpacked(env, NULL);
+	return code;
+}
+
+int
+zs_client_wire_unpack_job(nng_msg *msg, uint64_t request_id, char *job_uuid, size_t len,
+    zs_status **status)
+{
+	Zs__Rpc__V1__Reply *env = zs__rpc__v1__reply__unpack(NULL,
+	    nng_msg_len(msg), nng_msg_body(msg));
+	if (env == NULL) {
+		*status = zs_client_status_new(ZS_CLIENT_INTERNAL,
+		    "reply is not a zs.rpc.v1.Reply (%zu bytes)", nng_msg_len(msg));
+		return ZS_CLIENT_INTERNAL;
+	}
+	int code = env->status != NULL ? (int) env->status->code : ZS_CLIENT_OK;
+	if (code != ZS_CLIENT_OK) {
+		*status = env->status;
+		env->status = NULL;
+	} else if (env->request_id != request_id || env->job_uuid[0] == '\0') {
+		*status = zs_client_status_new(ZS_CLIENT_INTERNAL,
+		    "the node did not start request %llu as a job", (unsigned long long) request_id);
+		code = ZS_CLIENT_INTERNAL;
+	} else {
+		snprintf(job_uuid, len, "%s", env->job_uuid);
 	}
 	zs__rpc__v1__reply__free_unpacked(env, NULL);
 	return code;

@@ -25,12 +25,15 @@ static const char zsctl_usage[] =
     "  call METHOD [JSON|-]      call METHOD (package.Service/Method) with JSON\n"
     "                            (default {}; - reads it from stdin), print the reply\n"
     "  health [SERVICE]          SERVING or not (exit 0 only if SERVING)\n"
+    "  job get UUID | job list   a job's state, progress and result; your jobs\n"
     "\n"
     "options:\n"
     "  --url URL                 node address (default $ZS_URL or " ZSCTL_DEFAULT_URL ")\n"
     "  --timeout MS              call timeout (default 10000)\n"
     "  --session TOKEN           session token (default $ZS_SESSION)\n"
     "  --json                    print the raw reply body (or failure status) as JSON\n"
+    "  --job                     call: run as a job and print its uuid at once\n"
+    "  --wait                    call: run as a job and wait, with a progress bar\n"
     "  -h, --help                this help\n"
     "\n"
     "exit: 0 ok, 1 the call failed, 2 usage error, 3 no answer from the node\n";
@@ -131,6 +134,12 @@ zsctl_cmd_call(const zsctl_opts *opts, int argc, char **argv)
 		return ZSCTL_EXIT_USAGE;
 	int rc = zsctl_run(opts, argv[0], body, &reply);
 	json_decref(body);
+	if (rc == ZSCTL_EXIT_OK && opts->wait) {
+		char job[64];
+		snprintf(job, sizeof job, "%s", zsctl_str(reply, "jobUuid"));
+		json_decref(reply);
+		return zsctl_job_wait(opts, job);
+	}
 	if (rc == ZSCTL_EXIT_OK) {
 		zsctl_print_json(reply, !opts->json);
 		json_decref(reply);
@@ -231,6 +240,10 @@ main(int argc, char **argv)
 			rc = ZSCTL_EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			opts.json = 1;
+		} else if (strcmp(a, "--job") == 0) {
+			opts.job = 1;
+		} else if (strcmp(a, "--wait") == 0) {
+			opts.wait = 1;
 		} else if (zsctl_is_option(a, "--url")) {
 			if ((v = zsctl_option_value("--url", argc, argv, &i)) == NULL || v[0] == '\0')
 				rc = zsctl_usage_error("--url needs a URL");
@@ -261,6 +274,8 @@ main(int argc, char **argv)
 			rc = zsctl_cmd_call(&opts, n, rest);
 		else if (strcmp(cmd, "health") == 0)
 			rc = zsctl_cmd_health(&opts, n, rest);
+		else if (strcmp(cmd, "job") == 0)
+			rc = zsctl_cmd_job(&opts, n, rest);
 		else
 			rc = zsctl_usage_error("unknown command '%s'", cmd);
 	}

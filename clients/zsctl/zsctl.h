@@ -22,6 +22,8 @@ typedef struct zsctl_opts {
 	uint32_t timeout_ms;
 	const char *session;      /* NULL: none */
 	int json;                 /* print raw JSON, one line, for scripts */
+	int job;                  /* call: run as a job, print its uuid */
+	int wait;                 /* call: run as a job and wait for it, showing progress */
 } zsctl_opts;
 
 /* zsctl_rpc.c: calls method with body (borrowed) in the JSON mode of the wire. Returns an
@@ -31,6 +33,10 @@ typedef struct zsctl_opts {
  * failure is not the node's. */
 int zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body,
     json_t **reply_body, json_t **status);
+
+/* zsctl_job.c: `job get|list`, and waiting for a job started by `call --wait`. */
+int zsctl_cmd_job(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid);
 
 /* zsctl_print.c */
 void zsctl_print_status(const zsctl_opts *opts, const json_t *status);

@@ -122,6 +122,8 @@ zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body, json_t 
 	    "timeoutMs", (json_int_t) opts->timeout_ms, "body", body);
 	if (req != NULL && opts->session != NULL)
 		json_object_set_new(req, "session", json_string(opts->session));
+	if (req != NULL && (opts->job || opts->wait))
+		json_object_set_new(req, "job", json_true());
 	char *frame = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (frame == NULL) {
@@ -160,7 +162,11 @@ zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body, json_t 
 		return ZSCTL_EXIT_FAILED;
 	}
 	json_t *b = json_object_get(reply, "body");
-	*reply_body = json_is_object(b) ? json_incref(b) : json_object();
+	const char *job = zsctl_str(reply, "jobUuid");
+	if (job[0] != '\0')
+		*reply_body = json_pack("{s:s}", "jobUuid", job);
+	else
+		*reply_body = json_is_object(b) ? json_incref(b) : json_object();
 	json_decref(reply);
 	return ZSCTL_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 
 #include "zs/work.h"
 #include "zs_call_impl.h"
+#include "zs_job.h"
 #include "zs_node_impl.h"
 #include "zs_plugin.h"
 #include "zs_router.h"
@@ -198,6 +199,10 @@ call_invoke(void *arg)
 			zs_call_unref(call);
 			return;
 		}
+	if (call->job_requested && zs_job_begin(call) != 0) {
+		zs_call_unref(call);   /* it answered why the job could not start */
+		return;
+	}
 	rt->service->invoke(rt->service, rt->method_index, call->input, call_closure, call);
 	if (!atomic_load_explicit(&call->answered, memory_order_acquire)) {
 		/* The handler answers later: the deadline watches it meanwhile. */
@@ -215,7 +220,9 @@ void
 zs_call_run(zs_call *call)
 {
 	atomic_fetch_add_explicit(&call->node->inflight, 1, memory_order_relaxed);
-	if (call->route->inline_handler || zs_work_submit(call->node, call_invoke, call) != 0)
+	/* a job's start touches the database: never on the receiving thread */
+	if ((call->route->inline_handler && !call->job_requested) ||
+	    zs_work_submit(call->node, call_invoke, call) != 0)
 		call_invoke(call);
 }
 

@@ -51,6 +51,8 @@ struct zs_call {
 	zs_slot *slot;
 	bool json;
 	uint64_t request_id;
+	bool job_requested;               /* the envelope asked to run it as a job */
+	char job_uuid[40];                /* set once it runs as one */
 
 	/* bus calls */
 	zs_bus_cb cb;

@@ -52,6 +52,7 @@ static const struct {
 	{ "rpc.dedupe_window", "2m", "how long answers are kept for resent request ids" },
 	{ "rpc.dedupe_max", "65536", "most answers kept for resent request ids" },
 	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
+	{ "job.default_timeout", "1h", "deadline of a call run as a job that names none" },
 	{ "work.threads", "16", "worker threads for handlers that may block (executor=\"pool\")" },
 	{ "log.level", "info", "debug, info, warn or error" },
 	{ "db.url", "", "PostgreSQL connection string; empty: the node runs its own under DATA_DIR/pg" },
@@ -159,7 +160,8 @@ node_read_limits(zs_node *node, char *err, size_t errlen)
 	    node_limit(node, "rpc.default_timeout", 'd', &l->default_timeout_ms, err, errlen) != 0 ||
 	    node_limit(node, "rpc.max_timeout", 'd', &l->max_timeout_ms, err, errlen) != 0 ||
 	    node_limit(node, "shutdown.grace", 'd', &l->shutdown_grace_ms, err, errlen) != 0 ||
-	    node_limit(node, "rpc.max_inflight", 'i', &l->max_inflight, err, errlen) != 0)
+	    node_limit(node, "rpc.max_inflight", 'i', &l->max_inflight, err, errlen) != 0 ||
+	    node_limit(node, "job.default_timeout", 'd', &l->job_timeout_ms, err, errlen) != 0)
 		return -1;
 	l->max_frame = (uint64_t) max_frame;
 	const char *level = zs_props_get(node->props, "log.level");

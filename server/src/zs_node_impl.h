@@ -9,6 +9,7 @@
 #include "zs/call.h"
 #include "zs/node.h"
 #include "zs/rpc/v1/envelope.pb-c.h"
+#include "zs/job/v1/job.pb-c.h"
 #include "zs/reflection/v1/reflection.pb-c.h"
 
 typedef struct zs_props zs_props;
@@ -38,6 +39,7 @@ typedef struct zs_node_limits {
 	int64_t max_timeout_ms;      /* rpc.max_timeout */
 	int64_t shutdown_grace_ms;   /* shutdown.grace */
 	int64_t max_inflight;        /* rpc.max_inflight */
+	int64_t job_timeout_ms;      /* job.default_timeout */
 } zs_node_limits;
 
 struct zs_bus {
@@ -74,6 +76,7 @@ struct zs_node {
 	int64_t started_ms;
 	int log_level;                /* zs_log_level */
 	Zs__Reflection__V1__Reflection_Service reflection;
+	Zs__Job__V1__Jobs_Service jobs_service;
 };
 
 /* Lifecycle, used by main. */

@@ -1,11 +1,13 @@
 /* zs_platform.c: the list of the node's own services and their order. */
 #include <stdio.h>
 
+#include "zs_job.h"
 #include "zs_platform.h"
 
 /* In dependency order: later modules may use earlier ones; stop runs in reverse. The list
  * ends with an entry without a name. */
 static const zs_platform_module platform_modules[] = {
+	{ "jobs", zs_job_declare, zs_job_start, NULL },
 	{ NULL, NULL, NULL, NULL },
 };
 

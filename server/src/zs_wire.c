@@ -32,7 +32,8 @@ wire_wall_ms(void)
 
 /* Encodes a JSON answer. status may be NULL for OK. */
 static nng_msg *
-wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st)
+wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st,
+    const char *job_uuid)
 {
 	char err[256], id[32];
 	json_t *out = json_object(), *status = NULL, *body = NULL;
@@ -49,6 +50,8 @@ wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_st
 		status = json_pack("{s:s}", "code", "OK");
 	}
 	json_object_set_new(out, "status", status);
+	if (job_uuid != NULL)
+		json_object_set_new(out, "jobUuid", json_string(job_uuid));
 	if (st == NULL && reply != NULL) {
 		if (zs_json_encode(reply, &body, err, sizeof err) != 0) {
 			json_object_set_new(out, "status", json_pack("{s:s,s:s}", "code", "INTERNAL",
@@ -71,12 +74,15 @@ wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_st
 
 /* Encodes a protobuf answer. status may be NULL for OK. */
 static nng_msg *
-wire_encode_pb(uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st)
+wire_encode_pb(uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st,
+    const char *job_uuid)
 {
 	Zs__Rpc__V1__Reply r = ZS__RPC__V1__REPLY__INIT;
 	uint8_t stack[512];
 	uint8_t *body = NULL;
 	r.request_id = request_id;
+	if (job_uuid != NULL)
+		r.job_uuid = (char *) job_uuid;
 	r.status = (zs_status *) st;
 	if (st == NULL && reply != NULL) {
 		size_t n = protobuf_c_message_get_packed_size(reply);
@@ -96,9 +102,11 @@ wire_encode_pb(uint64_t request_id, const ProtobufCMessage *reply, const zs_stat
 }
 
 static nng_msg *
-wire_encode(bool json, uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st)
+wire_encode(bool json, uint64_t request_id, const ProtobufCMessage *reply, const zs_status *st,
+    const char *job_uuid)
 {
-	return json ? wire_encode_json(request_id, reply, st) : wire_encode_pb(request_id, reply, st);
+	return json ? wire_encode_json(request_id, reply, st, job_uuid) :
+	    wire_encode_pb(request_id, reply, st, job_uuid);
 }
 
 /* Answers a frame that never became a call. */
@@ -114,7 +122,7 @@ wire_refuse(zs_node *node, zs_slot *slot, const wire_req *req, int code, const c
 	va_start(ap, fmt);
 	zs_status *st = zs_status_newv(code, NULL, fmt, ap);
 	va_end(ap);
-	nng_msg *msg = st ? wire_encode(req->json, req->request_id, NULL, st) : NULL;
+	nng_msg *msg = st ? wire_encode(req->json, req->request_id, NULL, st, NULL) : NULL;
 	zs_status_free(st);
 	if (msg != NULL)
 		zs_transport_reply(slot, msg);
@@ -209,10 +217,11 @@ wire_parse_body(const wire_req *req, const zs_route *rt, ProtobufCMessage **inpu
 	return 0;
 }
 
+/* Sends an answer on the call's slot, remembering it for dedupe. */
 static void
-wire_call_answer(zs_call *call, const ProtobufCMessage *reply, const zs_status *st)
+wire_send(zs_call *call, const ProtobufCMessage *reply, const zs_status *st, const char *job_uuid)
 {
-	nng_msg *msg = wire_encode(call->json, call->request_id, reply, st);
+	nng_msg *msg = wire_encode(call->json, call->request_id, reply, st, job_uuid);
 	if (call->request_id != 0 && msg != NULL)
 		zs_dedupe_finish(call->node->dedupe, call->request_id, msg);
 	if (msg != NULL)
@@ -223,7 +232,19 @@ wire_call_answer(zs_call *call, const ProtobufCMessage *reply, const zs_status *
 }
 
 static void
-wire_call_release(zs_call *call)
+wire_call_answer(zs_call *call, const ProtobufCMessage *reply, const zs_status *st)
+{
+	wire_send(call, reply, st, NULL);
+}
+
+void
+zs_wire_answer_job(zs_call *call, const char *job_uuid)
+{
+	wire_send(call, NULL, NULL, job_uuid);
+}
+
+void
+zs_wire_call_release(zs_call *call)
 {
 	if (call->input != NULL)
 		protobuf_c_message_free_unpacked(call->input, NULL);
@@ -232,14 +253,15 @@ wire_call_release(zs_call *call)
 	free(call);
 }
 
-static const zs_call_ops wire_call_ops = { wire_call_answer, wire_call_release };
+static const zs_call_ops wire_call_ops = { wire_call_answer, zs_wire_call_release };
 
 /* The call's deadline, or -1 when it has passed already (err says by how much). */
 static int64_t
 wire_deadline(const zs_node *node, const Zs__Rpc__V1__Request *env, char *err, size_t errlen)
 {
 	int64_t now = zs_clock_ms();
-	int64_t timeout = env->timeout_ms ? (int64_t) env->timeout_ms : node->limits.default_timeout_ms;
+	int64_t timeout = env->timeout_ms ? (int64_t) env->timeout_ms :
+	    env->job ? node->limits.job_timeout_ms : node->limits.default_timeout_ms;
 	if (timeout > node->limits.max_timeout_ms)
 		timeout = node->limits.max_timeout_ms;
 	if (env->deadline_unix_ms != 0) {
@@ -349,6 +371,7 @@ zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg)
 		/* keep the dedupe entry honest: answer, which also finishes it */
 		zs_call tmp = { .node = node, .ops = &wire_call_ops, .slot = slot, .json = req.json,
 			.request_id = req.request_id };
+		(void) tmp.ops;
 		zs_status oom = ZS__RPC__V1__STATUS__INIT;
 		oom.code = ZS__RPC__V1__CODE__RESOURCE_EXHAUSTED;
 		oom.message = (char *) "out of memory";
@@ -368,6 +391,7 @@ zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg)
 	call->slot = slot;
 	call->json = req.json;
 	call->request_id = req.request_id;
+	call->job_requested = req.env->job;
 	req.env = NULL;
 	wire_req_clear(&req);
 	zs_call_run(call);

@@ -15,4 +15,11 @@ typedef struct zs_slot zs_slot;
 /* Handles one received frame (taken over); the answer goes back on slot. */
 void zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg);
 
+typedef struct zs_call zs_call;
+/* Answers a call started as a job at once: OK with the job's uuid, no body. The call
+ * goes on; its real answer goes to the job. */
+void zs_wire_answer_job(zs_call *call, const char *job_uuid);
+/* Frees a wire call (its envelope and input). */
+void zs_wire_call_release(zs_call *call);
+
 #endif

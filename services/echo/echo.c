@@ -3,6 +3,8 @@
  * the deadline comes first, Publish sends events under echo/. An interceptor
  * (echo.text_limit) refuses texts longer than the echo.max_text property.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "zs/echo/v1/echo.pb-c.h"
 #include "zs/event.h"
 #include "zs/ext.h"
+#include "zs/job.h"
 #include "zs/service.h"
 #include "zs/timer.h"
 
@@ -20,30 +23,48 @@ typedef struct echo_state {
 	size_t max_text;
 } echo_state;
 
-/* One SlowSay waiting for its timer. */
+/* One SlowSay waiting for its end. Run as a job, it reports progress every tenth of
+ * its delay; the lock keeps the timer handle consistent between the ticks (timer
+ * thread) and a cancel (any thread). */
 typedef struct echo_slow {
 	zs_call *call;
 	Zs__Echo__V1__SayReply_Closure closure;
+	pthread_mutex_t lock;
 	zs_timer *timer;
 	char *text;
+	int64_t start_ms, end_ms;
 	bool late;          /* the deadline comes before the delay */
 } echo_slow;
 
 static void
-echo_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SayRequest *in,
-    Zs__Echo__V1__SayReply_Closure closure, void *closure_data)
+echo_slow_free(echo_slow *s)
 {
-	(void) svc;
-	Zs__Echo__V1__SayReply out = ZS__ECHO__V1__SAY_REPLY__INIT;
-	out.text = in->text;
-	out.node_id = (char *) zs_node_id(zs_call_node(closure_data));
-	closure(&out, closure_data);
+	pthread_mutex_destroy(&s->lock);
+	free(s->text);
+	free(s);
+}
+
+static void echo_slow_tick(void *arg);
+
+/* Arms the next tick: at the end, or sooner when progress is wanted. Caller holds lock. */
+static int
+echo_slow_arm(echo_slow *s, int64_t now)
+{
+	int64_t left = s->end_ms - now, step = left;
+	if (zs_call_job(s->call) != NULL) {
+		int64_t tenth = (s->end_ms - s->start_ms) / 10;
+		if (tenth < 50)
+			tenth = 50;
+		if (tenth < step)
+			step = tenth;
+	}
+	s->timer = zs_timer_start(zs_call_node(s->call), step > 0 ? step : 0, echo_slow_tick, s);
+	return s->timer != NULL ? 0 : -1;
 }
 
 static void
-echo_slow_fire(void *arg)
+echo_slow_end(echo_slow *s)
 {
-	echo_slow *s = arg;
 	if (s->late) {
 		zs_call_fail(s->call, ZS_DEADLINE_EXCEEDED, "ECHO.1002",
 		    "the deadline passed before the delay was over");
@@ -53,8 +74,27 @@ echo_slow_fire(void *arg)
 		out.node_id = (char *) zs_node_id(zs_call_node(s->call));
 		s->closure(&out, s->call);
 	}
-	free(s->text);
-	free(s);
+	echo_slow_free(s);
+}
+
+static void
+echo_slow_tick(void *arg)
+{
+	echo_slow *s = arg;
+	int64_t now = zs_clock_ms();
+	pthread_mutex_lock(&s->lock);
+	s->timer = NULL;
+	if (now < s->end_ms) {
+		int64_t total = s->end_ms - s->start_ms;
+		zs_call_progress(s->call, (unsigned) ((now - s->start_ms) * 100 / (total ? total : 1)),
+		    "waiting, %lld ms left", (long long) (s->end_ms - now));
+		if (echo_slow_arm(s, now) == 0) {
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	echo_slow_end(s);
 }
 
 /* The node gave up on the call (shutdown): stop the timer if it has not fired. */
@@ -62,10 +102,12 @@ static void
 echo_slow_cancel(zs_call *call, void *arg)
 {
 	echo_slow *s = arg;
-	if (zs_timer_cancel(zs_call_node(call), s->timer)) {
+	pthread_mutex_lock(&s->lock);
+	bool stopped = s->timer != NULL && zs_timer_cancel(zs_call_node(call), s->timer);
+	pthread_mutex_unlock(&s->lock);
+	if (stopped) {
 		zs_call_fail(call, ZS_CANCELLED, NULL, "cancelled");
-		free(s->text);
-		free(s);
+		echo_slow_free(s);
 	}
 }
 
@@ -81,17 +123,32 @@ echo_slow_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SlowSayReques
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
 		return;
 	}
+	pthread_mutex_init(&s->lock, NULL);
 	int64_t left = zs_call_remaining_ms(call);
 	s->call = call;
 	s->closure = closure;
 	s->late = (int64_t) in->delay_ms > left;
+	s->start_ms = zs_clock_ms();
+	s->end_ms = s->start_ms + (s->late ? left : (int64_t) in->delay_ms);
 	zs_call_on_cancel(call, echo_slow_cancel, s);
-	s->timer = zs_timer_start(zs_call_node(call), s->late ? left : in->delay_ms, echo_slow_fire, s);
-	if (s->timer == NULL) {
-		free(s->text);
-		free(s);
+	pthread_mutex_lock(&s->lock);
+	int rv = echo_slow_arm(s, s->start_ms);
+	pthread_mutex_unlock(&s->lock);
+	if (rv != 0) {
+		echo_slow_free(s);
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
 	}
+}
+
+static void
+echo_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SayRequest *in,
+    Zs__Echo__V1__SayReply_Closure closure, void *closure_data)
+{
+	(void) svc;
+	Zs__Echo__V1__SayReply out = ZS__ECHO__V1__SAY_REPLY__INIT;
+	out.text = in->text;
+	out.node_id = (char *) zs_node_id(zs_call_node(closure_data));
+	closure(&out, closure_data);
 }
 
 static void

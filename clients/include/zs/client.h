@@ -71,6 +71,23 @@ int zs_client_call_async(zs_client *client, const char *method, const ProtobufCM
     const ProtobufCMessageDescriptor *reply_desc, zs_client_cb cb, void (*fn)(void), void *arg,
     const zs_call_opts *opts);
 
+/* Jobs: a long call run in the background by the node. */
+#define ZS_JOB_UUID_LEN 40
+/* Progress of a job, as the handler reports it. */
+typedef void (*zs_job_progress_fn)(unsigned percent, const char *message, void *arg);
+/* Starts method as a job: ZS_CLIENT_OK at once with the job's uuid in job_uuid (at least
+ * ZS_JOB_UUID_LEN bytes); a request the node refuses up front (bad input, no session)
+ * fails here as a call would. */
+int zs_client_start_job(zs_client *client, const char *method, const ProtobufCMessage *request,
+    char *job_uuid, zs_status **status, const zs_call_opts *opts);
+/* Waits for a job to end, asking the node (zs.job.v1.Jobs/Get) as it goes: ZS_CLIENT_OK with
+ * *reply (caller owns; of type reply_desc), or the job's failure with *status. progress
+ * (may be NULL) runs on this thread at each change. opts->timeout_ms bounds the whole
+ * wait (0: 1 hour); running out is DEADLINE_EXCEEDED while the job goes on. */
+int zs_client_wait_job(zs_client *client, const char *job_uuid,
+    const ProtobufCMessageDescriptor *reply_desc, ProtobufCMessage **reply, zs_status **status,
+    zs_job_progress_fn progress, void *arg, const zs_call_opts *opts);
+
 /* "DEADLINE_EXCEEDED" for 4. */
 const char *zs_client_code_name(int code);
 void zs_reply_free(void *reply);
