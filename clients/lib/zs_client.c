@@ -10,6 +10,8 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include <nng/supplemental/tls/tls.h>
+
 #include "zs_client_internal.h"
 
 /* Pipe events keep a count of live connections, so a timeout can say whether the node
@@ -46,8 +48,30 @@ zs_client_next_id(zs_client *client)
 	return id;
 }
 
+/* The dialer checks the node's certificate against ca_file and server_name (default:
+ * the URL's host). */
 static int
-zs_client_connect(zs_client *client)
+zs_client_tls(nng_dialer dialer, const char *url, const char *ca_file, const char *server_name)
+{
+	nng_tls_config *cfg;
+	nng_url *u = NULL;
+	int rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT);
+	if (rv != 0)
+		return rv;
+	if (server_name == NULL && (rv = nng_url_parse(&u, url)) == 0)
+		server_name = u->u_hostname;
+	if (rv == 0 && (rv = nng_tls_config_ca_file(cfg, ca_file)) == 0 &&
+	    (rv = nng_tls_config_server_name(cfg, server_name)) == 0 &&
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0)
+		rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, cfg);
+	if (u != NULL)
+		nng_url_free(u);
+	nng_tls_config_free(cfg);
+	return rv;
+}
+
+static int
+zs_client_connect(zs_client *client, const char *ca_file, const char *server_name)
 {
 	int rv;
 	nng_dialer dialer;
@@ -69,13 +93,16 @@ zs_client_connect(zs_client *client)
 	        client)) != 0 ||
 	    (rv = nng_dialer_create(&dialer, client->sock, client->url)) != 0)
 		return rv;
+	if (ca_file != NULL && (rv = zs_client_tls(dialer, client->url, ca_file, server_name)) != 0)
+		return rv;
 	/* Non-blocking: a node that is not up yet is dialed again in the background, and
 	 * calls wait for it until their deadline. */
 	return nng_dialer_start(dialer, NNG_FLAG_NONBLOCK);
 }
 
-int
-zs_client_open(zs_client **out, const char *url)
+static int
+zs_client_open_with(zs_client **out, const char *url, const char *ca_file,
+    const char *server_name)
 {
 	int rv;
 	if (out == NULL || url == NULL)
@@ -101,7 +128,7 @@ zs_client_open(zs_client **out, const char *url)
 		free(client);
 		return NNG_ENOMEM;
 	}
-	if ((rv = zs_client_connect(client)) != 0) {
+	if ((rv = zs_client_connect(client, ca_file, server_name)) != 0) {
 		nng_close(client->sock); /* harmless when the socket never opened */
 		pthread_cond_destroy(&client->idle);
 		pthread_mutex_destroy(&client->mtx);
@@ -130,4 +157,18 @@ zs_client_close(zs_client *client)
 	pthread_mutex_destroy(&client->mtx);
 	free(client->url);
 	free(client);
+}
+
+int
+zs_client_open(zs_client **out, const char *url)
+{
+	return zs_client_open_with(out, url, NULL, NULL);
+}
+
+int
+zs_client_open_tls(zs_client **out, const char *url, const char *ca_file, const char *server_name)
+{
+	if (ca_file == NULL)
+		return NNG_EINVAL;
+	return zs_client_open_with(out, url, ca_file, server_name);
 }

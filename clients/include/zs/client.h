@@ -49,6 +49,10 @@ typedef void (*zs_client_cb)(int code, const zs_status *status, ProtobufCMessage
 /* Connects (the dial is retried in the background) to url: tcp://, ipc://, tls+tcp://.
  * Returns 0 or an nng error number. */
 int zs_client_open(zs_client **client, const char *url);
+/* Like zs_client_open, for tls+tcp:// URLs: the node's certificate must chain to the CA
+ * in ca_file (PEM) and name server_name (NULL: the URL's host). */
+int zs_client_open_tls(zs_client **client, const char *url, const char *ca_file,
+    const char *server_name);
 /* Waits for outstanding async calls to finish (each ends by its deadline at the
  * latest), then closes. Not from inside a callback. */
 void zs_client_close(zs_client *client);
