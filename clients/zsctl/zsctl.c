@@ -26,11 +26,26 @@ static const char zsctl_usage[] =
     "                            (default {}; - reads it from stdin), print the reply\n"
     "  health [SERVICE]          SERVING or not (exit 0 only if SERVING)\n"
     "  job get UUID | job list   a job's state, progress and result; your jobs\n"
+    "  login NAME                log in; the session is saved for later calls\n"
+    "  logout | whoami           end the saved session; who it is\n"
+    "  account create NAME       a new account (admin only; --admin: an admin one)\n"
+    "  account list | delete UUID|NAME | passwd [UUID|NAME]\n"
+    "  config list [CATEGORY]    global configs: value, where it comes from, default\n"
+    "  config get CATEGORY NAME [--resource UUID]\n"
+    "                            one config (the value in force for a host, cluster or zone)\n"
+    "  config update CATEGORY NAME VALUE | config reset CATEGORY NAME   (admin only)\n"
+    "  properties                every property, its value and source, secrets masked (admin)\n"
+    "  errors [PREFIX]           declared error codes, e.g. zsctl errors ECHO\n"
+    "  tag create RESOURCE_UUID TAG [--system] | tag delete TAG_UUID\n"
+    "  tag list RESOURCE_UUID | tag query TAG_OR_PATTERN [--type T] [--system] | tag patterns\n"
+    "                            tags on resources; qemu-img::version::{v} is a pattern\n"
     "\n"
     "options:\n"
     "  --url URL                 node address (default $ZS_URL or " ZSCTL_DEFAULT_URL ")\n"
     "  --timeout MS              call timeout (default 10000)\n"
-    "  --session TOKEN           session token (default $ZS_SESSION)\n"
+    "  --session TOKEN           session token (default $ZS_SESSION, else the one\n"
+    "                            `login` saved in ~/.config/zsctl/session)\n"
+    "  --password-stdin          login, account: read passwords from stdin, one a line\n"
     "  --json                    print the raw reply body (or failure status) as JSON\n"
     "  --job                     call: run as a job and print its uuid at once\n"
     "  --wait                    call: run as a job and wait, with a progress bar\n"
@@ -244,6 +259,20 @@ main(int argc, char **argv)
 			opts.job = 1;
 		} else if (strcmp(a, "--wait") == 0) {
 			opts.wait = 1;
+		} else if (strcmp(a, "--password-stdin") == 0) {
+			opts.password_stdin = 1;
+		} else if (strcmp(a, "--admin") == 0) {
+			opts.admin = 1;
+		} else if (zsctl_is_option(a, "--resource")) {
+			if ((v = zsctl_option_value("--resource", argc, argv, &i)) == NULL || v[0] == '\0')
+				rc = zsctl_usage_error("--resource needs a UUID");
+			opts.resource = v;
+		} else if (strcmp(a, "--system") == 0) {
+			opts.system = 1;
+		} else if (zsctl_is_option(a, "--type")) {
+			if ((v = zsctl_option_value("--type", argc, argv, &i)) == NULL || v[0] == '\0')
+				rc = zsctl_usage_error("--type needs a resource type, e.g. Host");
+			opts.type = v;
 		} else if (zsctl_is_option(a, "--url")) {
 			if ((v = zsctl_option_value("--url", argc, argv, &i)) == NULL || v[0] == '\0')
 				rc = zsctl_usage_error("--url needs a URL");
@@ -260,6 +289,9 @@ main(int argc, char **argv)
 			rc = zsctl_usage_error("unknown option %s", a);
 		}
 	}
+	char saved[256];
+	if (opts.session == NULL)
+		opts.session = zsctl_session_load(saved, sizeof saved);
 	if (rc < 0) {
 		const char *cmd = nargs > 0 ? args[0] : NULL;
 		int n = nargs > 0 ? nargs - 1 : 0;
@@ -276,6 +308,22 @@ main(int argc, char **argv)
 			rc = zsctl_cmd_health(&opts, n, rest);
 		else if (strcmp(cmd, "job") == 0)
 			rc = zsctl_cmd_job(&opts, n, rest);
+		else if (strcmp(cmd, "login") == 0)
+			rc = zsctl_cmd_login(&opts, n, rest);
+		else if (strcmp(cmd, "logout") == 0)
+			rc = zsctl_cmd_logout(&opts, n, rest);
+		else if (strcmp(cmd, "whoami") == 0)
+			rc = zsctl_cmd_whoami(&opts, n, rest);
+		else if (strcmp(cmd, "account") == 0)
+			rc = zsctl_cmd_account(&opts, n, rest);
+		else if (strcmp(cmd, "config") == 0)
+			rc = zsctl_cmd_config(&opts, n, rest);
+		else if (strcmp(cmd, "properties") == 0)
+			rc = zsctl_cmd_properties(&opts, n, rest);
+		else if (strcmp(cmd, "errors") == 0)
+			rc = zsctl_cmd_errors(&opts, n, rest);
+		else if (strcmp(cmd, "tag") == 0)
+			rc = zsctl_cmd_tag(&opts, n, rest);
 		else
 			rc = zsctl_usage_error("unknown command '%s'", cmd);
 	}

@@ -24,6 +24,11 @@ typedef struct zsctl_opts {
 	int json;                 /* print raw JSON, one line, for scripts */
 	int job;                  /* call: run as a job, print its uuid */
 	int wait;                 /* call: run as a job and wait for it, showing progress */
+	int password_stdin;       /* login, account: passwords from stdin, one a line */
+	int admin;                /* account create: an admin account */
+	const char *resource;     /* config get: the value in force for this resource, or NULL */
+	int system;               /* tag create, tag query: a system tag */
+	const char *type;         /* tag query: only tags of this resource type, or NULL */
 } zsctl_opts;
 
 /* zsctl_rpc.c: calls method with body (borrowed) in the JSON mode of the wire. Returns an
@@ -37,6 +42,22 @@ int zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body,
 /* zsctl_job.c: `job get|list`, and waiting for a job started by `call --wait`. */
 int zsctl_cmd_job(const zsctl_opts *opts, int argc, char **argv);
 int zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid);
+
+/* zsctl_identity.c: login, logout, whoami, account create|list|delete|passwd. */
+int zsctl_cmd_login(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_logout(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_whoami(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_account(const zsctl_opts *opts, int argc, char **argv);
+/* The token `zsctl login` saved (copied into buf), or NULL when there is none. */
+const char *zsctl_session_load(char *buf, size_t len);
+
+/* zsctl_platform.c: config list|get|update|reset, properties, errors. */
+int zsctl_cmd_config(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_properties(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_errors(const zsctl_opts *opts, int argc, char **argv);
+
+/* zsctl_tag.c: tag create|delete|list|query, tag patterns. */
+int zsctl_cmd_tag(const zsctl_opts *opts, int argc, char **argv);
 
 /* zsctl_print.c */
 void zsctl_print_status(const zsctl_opts *opts, const json_t *status);

@@ -6,6 +6,7 @@
 
 #include "zs/work.h"
 #include "zs_call_impl.h"
+#include "zs_config_impl.h"
 #include "zs_job.h"
 #include "zs_node_impl.h"
 #include "zs_plugin.h"
@@ -52,7 +53,7 @@ call_answer_fail(zs_call *call, int code, const char *error_code, const char *fm
 {
 	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
 	if (st != NULL && error_code != NULL) {
-		const char *desc = zs_plugins_error_description(call->node->plugins, error_code);
+		const char *desc = zs_errors_description(call->node, error_code);
 		if (desc != NULL) {
 			free(st->description);
 			st->description = strdup(desc);
@@ -86,7 +87,8 @@ call_closure(const ProtobufCMessage *reply, void *closure_data)
 	if (reply == NULL)
 		zs_call_answer_status(call, ZS_INTERNAL, "%s answered without a reply",
 		    call->route->full_name);
-	else if (reply->descriptor != call->route->method->output)
+	else if (reply->descriptor != call->route->method->output &&
+	    strcmp(reply->descriptor->name, call->route->method->output->name) != 0)
 		zs_call_answer_status(call, ZS_INTERNAL, "%s answered with a %s, not a %s",
 		    call->route->full_name, reply->descriptor->name, call->route->method->output->name);
 	else
@@ -113,7 +115,7 @@ zs_call_fail_cause(zs_call *call, int code, const char *error_code, const zs_sta
 	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
 	va_end(ap);
 	if (st != NULL && error_code != NULL) {
-		const char *desc = zs_plugins_error_description(call->node->plugins, error_code);
+		const char *desc = zs_errors_description(call->node, error_code);
 		if (desc != NULL && (desc = strdup(desc)) != NULL) {
 			free(st->description);
 			st->description = (char *) desc;

@@ -295,6 +295,13 @@ zs_db_conn_pg(zs_db_conn *c)
 	return c->pg;
 }
 
+PGconn *
+zs_db_connect_own(zs_db *db, zs_status **st)
+{
+	zs_db_conn c = { NULL, false };
+	return db_connect(db, &c, st) == 0 ? c.pg : NULL;
+}
+
 /* ---- statements ---- */
 
 PGresult *

@@ -30,6 +30,10 @@ int zs_db_sqlstate_code(const char *sqlstate);
 /* The libpq connection under c, for the node's own use (migrations run whole files). */
 PGconn *zs_db_conn_pg(zs_db_conn *c);
 
+/* A new connection with the pool's parameters, outside the pool, for a session of its
+ * own (a LISTEN); caller PQfinish()es it. NULL with *st (UNAVAILABLE) when it fails. */
+PGconn *zs_db_connect_own(zs_db *db, zs_status **st);
+
 /* A status (caller frees) for a failed result (res may be NULL) on pg. */
 zs_status *zs_db_status_from(PGconn *pg, const PGresult *res);
 

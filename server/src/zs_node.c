@@ -12,6 +12,7 @@
 #include "zs/log.h"
 #include "zs/timer.h"
 #include "zs_call_impl.h"
+#include "zs_config_impl.h"
 #include "zs_db.h"
 #include "zs_dedupe.h"
 #include "zs_events.h"
@@ -49,8 +50,8 @@ static const struct {
 	{ "rpc.recv_slots", "64", "contexts kept waiting for requests" },
 	{ "rpc.default_timeout", "30s", "deadline of a call that names none" },
 	{ "rpc.max_timeout", "1h", "longest deadline a call may ask for" },
-	{ "rpc.dedupe_window", "2m", "how long answers are kept for resent request ids" },
-	{ "rpc.dedupe_max", "65536", "most answers kept for resent request ids" },
+	{ "rpc.dedupe_window", "30s", "how long answers are kept for resent request ids" },
+	{ "rpc.dedupe_max", "4096", "most answers kept for resent request ids" },
 	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
 	{ "job.default_timeout", "1h", "deadline of a call run as a job that names none" },
 	{ "work.threads", "16", "worker threads for handlers that may block (executor=\"pool\")" },
@@ -469,6 +470,7 @@ zs_node_stop(zs_node *node)
 		node_wait(node, zs_clock_ms() + 1000, node_no_sends);
 		zs_transport_close(node->transport);
 	}
+	zs_config_module_stop(node);   /* other nodes' config changes: no watcher runs from here */
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
 	if (node->platform_started)
@@ -496,6 +498,7 @@ zs_node_free(zs_node *node)
 	zs_plugins_free(node->plugins);
 	zs_ext_registry_free(node->exts);
 	zs_router_free(node->router);
+	zs_config_registry_free(node->config);
 	zs_dedupe_free(node->dedupe);
 	zs_db_close(node->db);
 	zs_pg_stop(node->pg);

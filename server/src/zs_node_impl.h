@@ -68,15 +68,18 @@ struct zs_node {
 	zs_events *events;
 	zs_metrics *metrics;
 	zs_plugins *plugins;
+	struct zs_config_registry *config;   /* global configs, error codes (zs_config.c) */
 	zs_transport *transport;
 	struct zs_bus bus;
 	zs_node_auth auth;
+	struct zs_identity *identity;  /* accounts and sessions (zs_identity.c), from its start */
 	bool platform_started;
 	_Atomic int64_t inflight;    /* calls accepted and not yet answered */
 	int64_t started_ms;
 	int log_level;                /* zs_log_level */
 	Zs__Reflection__V1__Reflection_Service reflection;
 	Zs__Job__V1__Jobs_Service jobs_service;
+	struct zs_tags *tags;         /* system tag patterns (zs_tag.c) */
 };
 
 /* Lifecycle, used by main. */

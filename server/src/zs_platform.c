@@ -1,13 +1,19 @@
 /* zs_platform.c: the list of the node's own services and their order. */
 #include <stdio.h>
 
+#include "zs_config_impl.h"
+#include "zs_identity.h"
 #include "zs_job.h"
 #include "zs_platform.h"
+#include "zs_tag_impl.h"
 
 /* In dependency order: later modules may use earlier ones; stop runs in reverse. The list
  * ends with an entry without a name. */
 static const zs_platform_module platform_modules[] = {
+	{ "config", zs_config_module_declare, zs_config_module_start, zs_config_module_stop },
+	{ "identity", zs_identity_declare, zs_identity_start, zs_identity_stop },
 	{ "jobs", zs_job_declare, zs_job_start, NULL },
+	{ "tags", zs_tag_module_declare, zs_tag_module_start, zs_tag_module_stop },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -325,6 +325,12 @@ zs_plugins_id(const zs_plugins *ps, size_t i)
 	return ps->services[i]->desc->id;
 }
 
+const zs_plugin_desc *
+zs_plugins_desc(const zs_plugins *ps, size_t i)
+{
+	return ps->services[i]->desc;
+}
+
 const char *
 zs_plugins_error_description(const zs_plugins *ps, const char *code)
 {
@@ -335,4 +341,30 @@ zs_plugins_error_description(const zs_plugins *ps, const char *code)
 				return d->errors[k].description;
 	}
 	return NULL;
+}
+
+int
+zs_plugins_each_config(const zs_plugins *ps, int (*fn)(const struct zs_plugin_configdesc *c,
+    const char *service, const char *path, void *arg), void *arg)
+{
+	for (size_t i = 0; ps != NULL && i < ps->len; i++) {
+		const zs_plugin_desc *d = ps->services[i]->desc;
+		for (size_t k = 0; k < d->n_configs; k++) {
+			int rv = fn(&d->configs[k], d->id, d->path, arg);
+			if (rv != 0)
+				return rv;
+		}
+	}
+	return 0;
+}
+
+void
+zs_plugins_each_error(const zs_plugins *ps, void (*fn)(const char *code,
+    const char *description, const char *service, void *arg), void *arg)
+{
+	for (size_t i = 0; ps != NULL && i < ps->len; i++) {
+		const zs_plugin_desc *d = ps->services[i]->desc;
+		for (size_t k = 0; k < d->n_errors; k++)
+			fn(d->errors[k].code, d->errors[k].description, d->id, arg);
+	}
 }

@@ -28,7 +28,18 @@ void zs_plugins_free(zs_plugins *ps);
 
 size_t zs_plugins_len(const zs_plugins *ps);
 const char *zs_plugins_id(const zs_plugins *ps, size_t i);
+/* The descriptor of plugin i (read only, owned by ps). */
+const struct zs_plugin_desc *zs_plugins_desc(const zs_plugins *ps, size_t i);
 /* The declared description of a service error code ("ECHO.1001"), or NULL. */
 const char *zs_plugins_error_description(const zs_plugins *ps, const char *code);
+
+struct zs_plugin_configdesc;
+/* Calls fn for each <globalConfig> of each plugin, in load order, with the plugin's id
+ * and descriptor path; stops at the first fn that does not return 0 and returns that. */
+int zs_plugins_each_config(const zs_plugins *ps, int (*fn)(const struct zs_plugin_configdesc *c,
+    const char *service, const char *path, void *arg), void *arg);
+/* Calls fn for each declared error code of each plugin, in load order. */
+void zs_plugins_each_error(const zs_plugins *ps, void (*fn)(const char *code,
+    const char *description, const char *service, void *arg), void *arg);
 
 #endif

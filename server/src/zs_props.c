@@ -286,6 +286,16 @@ zs_props_source(const zs_props *p, const char *name)
 	return src;
 }
 
+bool
+zs_props_required(const zs_props *p, const char *name)
+{
+	pthread_mutex_lock((pthread_mutex_t *) &p->lock);
+	const props_decl *d = props_decl_find(p, name);
+	bool required = d != NULL && d->required;
+	pthread_mutex_unlock((pthread_mutex_t *) &p->lock);
+	return required;
+}
+
 const char *
 zs_props_source_name(zs_prop_source s)
 {

@@ -5,7 +5,9 @@
  * type, a frame over rpc.max_frame, an expired deadline, a request id reused for another
  * request, and the same frame sent twice (answered the same, run once). Each answer must
  * carry the right canonical code and a message that says what was wrong, and the node
- * must still answer Health/Check SERVING afterwards.
+ * must still answer Health/Check SERVING afterwards. Sessions: a call without one, with a
+ * malformed or an unknown token is UNAUTHENTICATED (IDENTITY.1001); Health/Check needs
+ * none. The other frames carry the harness's admin session.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -335,9 +337,9 @@ test_pb_resend_in_flight(nng_socket unused)
 
 /* --- JSON frames --- */
 
-/* Sends a JSON frame; the parsed answer (caller decrefs) and its raw text in *raw. */
+/* Sends a JSON frame as it is; the parsed answer (caller decrefs) and its raw text in *raw. */
 static json_t *
-json_call(nng_socket s, const char *text, size_t len, char **raw)
+json_call_plain(nng_socket s, const char *text, size_t len, char **raw)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -349,20 +351,72 @@ json_call(nng_socket s, const char *text, size_t len, char **raw)
 	return j;
 }
 
+/* text with "session":"<the harness's>" put right after its opening brace, on the same
+ * line (so the line numbers of a syntax error stay); caller frees. */
+static char *
+json_with_session(const char *text, size_t len, size_t *out_len)
+{
+	const char *brace = memchr(text, '{', len);
+	if (brace == NULL)
+		return NULL;
+	size_t head = (size_t) (brace - text) + 1;
+	const char *next = brace + 1;
+	while (next < text + len && (*next == ' ' || *next == '\n'))
+		next++;
+	char field[128];
+	int n = snprintf(field, sizeof field, "\"session\":\"%s\"%s", zst_session(),
+	    next < text + len && *next == '}' ? "" : ",");
+	char *out = malloc(len + (size_t) n + 1);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, text, head);
+	memcpy(out + head, field, (size_t) n);
+	memcpy(out + head + n, text + head, len - head);
+	*out_len = len + (size_t) n;
+	out[*out_len] = '\0';
+	return out;
+}
+
+/* Sends a JSON frame with the harness's session. */
+static json_t *
+json_call(nng_socket s, const char *text, size_t len, char **raw)
+{
+	size_t n;
+	char *with = json_with_session(text, len, &n);
+	json_t *j = with != NULL ? json_call_plain(s, with, n, raw) : json_call_plain(s, text, len, raw);
+	free(with);
+	return j;
+}
+
+/* Checks the answer to a JSON frame (sent with the harness's session when with_session);
+ * the error code too when want_error is not NULL. */
 static void
-json_expect(nng_socket s, const char *label, const char *text, const char *want,
-    const char *const *words)
+json_expect_as(nng_socket s, bool with_session, const char *label, const char *text,
+    const char *want, const char *want_error, const char *const *words)
 {
 	char *raw;
-	json_t *j = json_call(s, text, strlen(text), &raw);
+	json_t *j = with_session ? json_call(s, text, strlen(text), &raw) :
+	    json_call_plain(s, text, strlen(text), &raw);
 	json_t *st = json_object_get(j, "status");
 	const char *code = json_string_value(json_object_get(st, "code"));
 	const char *msg = json_string_value(json_object_get(st, "message"));
 	if (j == NULL && raw != NULL)
 		zst_note("%s: the answer is not JSON: %.200s", label, raw);
 	expect_status(label, code, msg ? msg : "", want, words);
+	if (want_error != NULL) {
+		const char *err = json_string_value(json_object_get(st, "errorCode"));
+		ZST_CHECK(err != NULL && strcmp(err, want_error) == 0, "%s: error code %s (got %s)",
+		    label, want_error, err ? err : "none");
+	}
 	json_decref(j);
 	free(raw);
+}
+
+static void
+json_expect(nng_socket s, const char *label, const char *text, const char *want,
+    const char *const *words)
+{
+	json_expect_as(s, true, label, text, want, NULL, words);
 }
 
 static void
@@ -453,6 +507,54 @@ test_json_ids(nng_socket s)
 	free(raw2);
 }
 
+/* --- sessions --- */
+
+static void
+pb_expect_session(nng_socket s, const char *label, const char *session, const char *method,
+    int want, const char *const *words)
+{
+	Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
+	req.text = (char *) "who am I";
+	size_t len;
+	uint8_t *frame = zst_pack_request_as(session, method, 0, 0, 0,
+	    strstr(method, "Echo") != NULL ? &req.base : NULL, &len);
+	pb_expect(s, label, frame, len, want, words);
+	free(frame);
+}
+
+static void
+test_sessions(nng_socket s)
+{
+	const char *unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";   /* 43, well formed */
+	pb_expect_session(s, "pb Say without a session", NULL, "zs.echo.v1.Echo/Say",
+	    ZS__RPC__V1__CODE__UNAUTHENTICATED, (const char *const[]) { "needs a session", "Login", NULL });
+	pb_expect_session(s, "pb Say with a malformed session token", "bogus", "zs.echo.v1.Echo/Say",
+	    ZS__RPC__V1__CODE__UNAUTHENTICATED, (const char *const[]) { "session", "malformed", NULL });
+	pb_expect_session(s, "pb Say with a well-formed but unknown token", unknown,
+	    "zs.echo.v1.Echo/Say", ZS__RPC__V1__CODE__UNAUTHENTICATED,
+	    (const char *const[]) { "unknown session", NULL });
+	pb_expect_session(s, "pb Reflection/ListServices without a session", NULL,
+	    "zs.reflection.v1.Reflection/ListServices", ZS__RPC__V1__CODE__UNAUTHENTICATED,
+	    (const char *const[]) { "needs a session", NULL });
+	pb_expect_session(s, "pb Health/Check without a session", NULL, "zs.health.v1.Health/Check",
+	    ZS__RPC__V1__CODE__OK, NULL);
+	pb_expect_session(s, "pb Health/Check with a bogus session", "bogus",
+	    "zs.health.v1.Health/Check", ZS__RPC__V1__CODE__OK, NULL);
+	pb_expect_session(s, "pb Say with the admin session", zst_session(), "zs.echo.v1.Echo/Say",
+	    ZS__RPC__V1__CODE__OK, NULL);
+
+	json_expect_as(s, false, "json Say without a session",
+	    "{\"method\":\"zs.echo.v1.Echo/Say\",\"body\":{\"text\":\"a\"}}", "UNAUTHENTICATED",
+	    "IDENTITY.1001", (const char *const[]) { "needs a session", NULL });
+	json_expect_as(s, false, "json Say with a bogus session",
+	    "{\"method\":\"zs.echo.v1.Echo/Say\",\"session\":\"bogus\",\"body\":{\"text\":\"a\"}}",
+	    "UNAUTHENTICATED", "IDENTITY.1001", (const char *const[]) { "malformed", NULL });
+	json_expect_as(s, false, "json Health/Check without a session",
+	    "{\"method\":\"zs.health.v1.Health/Check\"}", "OK", NULL, NULL);
+	json_expect_as(s, true, "json Say with the admin session",
+	    "{\"method\":\"zs.echo.v1.Echo/Say\",\"body\":{\"text\":\"a\"}}", "OK", NULL, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -467,7 +569,7 @@ main(int argc, char **argv)
 	void (*cases[])(nng_socket) = { test_pb_random, test_pb_truncated, test_pb_wrong_body,
 		test_pb_routing, test_pb_too_big, test_pb_deadline, test_pb_id_reused,
 		test_pb_same_frame_twice, test_pb_resend_in_flight, test_json_parsing,
-		test_json_routing, test_json_limits, test_json_ids };
+		test_json_routing, test_json_limits, test_json_ids, test_sessions };
 	nng_socket s;
 	if (ZST_CHECK(zst_req_open(&s, node.rpc_url, 5000) == 0, "raw req0 socket dials %s",
 	    node.rpc_url)) {

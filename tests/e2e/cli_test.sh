@@ -4,6 +4,9 @@
 # wire and event feed; zsctl list / describe / call / health, with and without --json, and
 # its exit codes (0 OK, 1 failed call, 2 usage, 3 nothing answers); zswatch printing
 # events, and its "! missed N event(s)" line when fed a skipped topicSequence by nngcat.
+# Calls need a session: zsctl login admin (--password-stdin) saves one under
+# $XDG_CONFIG_HOME (in the temp folder), which zsctl then sends; nngcat frames carry it as
+# "session". Without one, or with a bogus one, calls are UNAUTHENTICATED.
 # Every process it starts is killed on exit; every command runs under timeout(1).
 #
 #   cli_test.sh BUILD_DIR [ZSNODE PLUGINS_DIR ZSCTL ZSWATCH]
@@ -23,6 +26,11 @@ PASSED=0
 FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/zst-cli-XXXXXX")
 chmod 755 "$TMP" # a node started as root runs its database as another user
+ADMIN_PW=zst-cli-admin-Pa55
+# zsctl keeps its session here, not in the user's home
+export XDG_CONFIG_HOME=$TMP/config
+unset ZS_SESSION
+SESSION=
 
 # Kills what this script started and still runs (its background jobs: zsnode, nngcat,
 # zswatch; a finished one is not touched, so no recycled pid is ever signalled).
@@ -134,7 +142,8 @@ start_node() {
 		--set "events.json_url=$JSON_URL" \
 		--set "http.url=http://127.0.0.1:$HTTP_PORT" \
 		--set "data.dir=$DATA" \
-		--set "plugins.dir=$PLUGINS" </dev/null >/dev/null 2>"$NODE_ERR") &
+		--set "plugins.dir=$PLUGINS" \
+		--set "identity.admin_password=$ADMIN_PW" </dev/null >/dev/null 2>"$NODE_ERR") &
 	NODE_PID=$!
 	local until=$((SECONDS + 10))
 	while ((SECONDS < until)); do
@@ -153,6 +162,42 @@ if ! start_node; then
 fi
 pass "zsnode starts on $RPC_URL"
 
+# ---- logging in ---------------------------------------------------------------------
+
+# login: the password from stdin, the session saved 0600 under XDG_CONFIG_HOME
+printf '%s\n' "$ADMIN_PW" | timeout -k 2 10 "$ZSCTL" --url "$RPC_URL" --password-stdin login admin \
+	>"$TMP/out" 2>"$TMP/err"
+RC=$?
+OUT=$(cat "$TMP/out")
+ERR=$(cat "$TMP/err")
+ok_if "zsctl login admin --password-stdin exits 0 and says so" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && has "$OUT" "logged in as admin"'
+SESSION_FILE=$XDG_CONFIG_HOME/zsctl/session
+SESSION=$(cat "$SESSION_FILE" 2>/dev/null)
+ok_if "the session is saved in \$XDG_CONFIG_HOME/zsctl/session, mode 600" \
+	"$(stat -c %a "$SESSION_FILE" 2>&1)" \
+	eval '[[ -n $SESSION && $(stat -c %a "$SESSION_FILE") == 600 ]]'
+ok_if "the password is not on zsctl's output" "$(short "$OUT $ERR")" \
+	eval '! has "$OUT$ERR" "$ADMIN_PW"'
+run 10 "$ZSCTL" --url "$RPC_URL" whoami
+ok_if "zsctl whoami says admin" "rc=$RC $(short "$OUT $ERR")" eval '((RC == 0)) && has "$OUT" admin'
+
+# no session, a bogus one: refused; Health/Check needs none
+nng_req '{"method":"zs.echo.v1.Echo/Say","body":{"text":"hi"}}'
+ok_if "nngcat Say without a session: UNAUTHENTICATED" "$(short "$OUT $ERR")" \
+	eval 'has "$OUT" UNAUTHENTICATED && has "$OUT" IDENTITY.1001'
+nng_req '{"method":"zs.echo.v1.Echo/Say","session":"bogus","body":{"text":"hi"}}'
+ok_if "nngcat Say with a bogus session: UNAUTHENTICATED" "$(short "$OUT $ERR")" \
+	has "$OUT" UNAUTHENTICATED
+nng_req "{\"method\":\"zs.echo.v1.Echo/Say\",\"session\":\"$SESSION\",\"body\":{\"text\":\"hi\"}}"
+ok_if "nngcat Say with the session: OK" "$(short "$OUT $ERR")" has "$OUT" '"text":"hi"'
+run 10 env ZS_SESSION=bogus "$ZSCTL" --url "$RPC_URL" call zs.echo.v1.Echo/Say '{"text":"hi"}'
+ok_if "ZS_SESSION=bogus zsctl call exits 1 with UNAUTHENTICATED" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 1)) && has "$OUT$ERR" UNAUTHENTICATED'
+run 10 "$ZSCTL" --url "$RPC_URL" --session bogus call zs.echo.v1.Echo/Say '{"text":"hi"}'
+ok_if "zsctl --session bogus call exits 1 with UNAUTHENTICATED" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 1)) && has "$OUT$ERR" UNAUTHENTICATED'
+
 # ---- nngcat: a supported client -----------------------------------------------------
 
 nng_req '{"method":"zs.health.v1.Health/Check"}'
@@ -170,7 +215,7 @@ ok_if "zsctl call zs.echo.v1.Echo/Publish (count 3) exits 0" "rc=$RC $(short "$O
 if ((RC != 0)); then
 	# keep the feed check about the feed: publish the same events another way
 	echo "     (zsctl failed: publishing the 3 events with nngcat instead)"
-	nng_req "{\"method\":\"zs.echo.v1.Echo/Publish\",\"body\":$PUBLISH}"
+	nng_req "{\"method\":\"zs.echo.v1.Echo/Publish\",\"session\":\"$SESSION\",\"body\":$PUBLISH}"
 fi
 sleep 0.5
 kill "$SUB_PID" 2>/dev/null
@@ -278,7 +323,7 @@ timeout -k 1 15 "$ZSWATCH" --url "$JSON_URL" --count 3 --timeout 10000 echo/ \
 	>"$TMP/watch.out" 2>"$TMP/watch.err" </dev/null &
 WATCH_PID=$!
 sleep 0.7
-nng_req '{"method":"zs.echo.v1.Echo/Publish","body":{"topic":"echo/said","text":"watched","count":3}}'
+nng_req "{\"method\":\"zs.echo.v1.Echo/Publish\",\"session\":\"$SESSION\",\"body\":{\"topic\":\"echo/said\",\"text\":\"watched\",\"count\":3}}"
 wait "$WATCH_PID"
 RC=$?
 OUT=$(cat "$TMP/watch.out")
@@ -293,7 +338,7 @@ timeout -k 1 15 "$ZSWATCH" --url "$JSON_URL" --json --count 1 --timeout 10000 ec
 	>"$TMP/watchj.out" 2>"$TMP/watchj.err" </dev/null &
 WATCH_PID=$!
 sleep 0.7
-nng_req '{"method":"zs.echo.v1.Echo/Publish","body":{"topic":"echo/json","text":"j","count":1}}'
+nng_req "{\"method\":\"zs.echo.v1.Echo/Publish\",\"session\":\"$SESSION\",\"body\":{\"topic\":\"echo/json\",\"text\":\"j\",\"count\":1}}"
 wait "$WATCH_PID"
 RC=$?
 OUT=$(head -n 1 "$TMP/watchj.out")
@@ -321,6 +366,17 @@ ok_if "zswatch prints '! missed 2 event(s) on echo/said from node feedfacecafe' 
 	"rc=$RC $(short "$OUT")" grep -q '^! missed 2 event(s) on echo/said from node feedfacecafe' <<<"$OUT"
 ok_if "zswatch still prints both events around the gap" "$(short "$OUT")" \
 	eval 'has "$OUT" gap1 && has "$OUT" gap4'
+
+# ---- logging out ---------------------------------------------------------------------
+
+run 10 "$ZSCTL" --url "$RPC_URL" logout
+ok_if "zsctl logout exits 0 and removes the saved session" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ ! -e $SESSION_FILE ]]'
+run 10 "$ZSCTL" --url "$RPC_URL" --session "$SESSION" call zs.echo.v1.Echo/Say '{"text":"hi"}'
+ok_if "the logged-out session is refused: UNAUTHENTICATED, exit 1" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 1)) && has "$OUT$ERR" UNAUTHENTICATED'
+run 10 "$ZSCTL" --url "$RPC_URL" whoami
+ok_if "zsctl whoami without a session exits 1" "rc=$RC $(short "$OUT $ERR")" test "$RC" -eq 1
 
 # ---- the node stops cleanly ---------------------------------------------------------
 

@@ -96,9 +96,9 @@ on_say(int code, const zs_status *status, Zs__Echo__V1__SayReply *reply, void *a
 	zs_reply_free(reply);
 }
 
-/* Sync Say; checks OK and the text back. */
+/* Sync Say with session; checks OK and the text back. */
 static void
-say_sync(const char *url, const char *label)
+say_sync(const char *url, const char *session, const char *label)
 {
 	zs_client *c = NULL;
 	int rv = zs_client_open(&c, url);
@@ -108,7 +108,7 @@ say_sync(const char *url, const char *label)
 	req.text = (char *) label;
 	Zs__Echo__V1__SayReply *reply = NULL;
 	zs_status *st = NULL;
-	zs_call_opts opts = { .timeout_ms = 5000 };
+	zs_call_opts opts = { .timeout_ms = 5000, .session = session };
 	int code = zs_echo_v1_echo_say(c, &req, &reply, &st, &opts);
 	ZST_CHECK(code == ZS_CLIENT_OK && reply != NULL && strcmp(reply->text, label) == 0 &&
 	    reply->node_id[0] != '\0', "%s: sync Say answers OK with the text and a node id "
@@ -129,7 +129,7 @@ test_async(const zst_node *n)
 	call *calls = calloc(ASYNC_CALLS, sizeof *calls);
 	int refused = 0;
 	int64_t t0 = zst_now_ms();
-	zs_call_opts opts = { .timeout_ms = 10000 };
+	zs_call_opts opts = { .timeout_ms = 10000, .session = n->session };
 	for (int i = 0; i < ASYNC_CALLS; i++) {
 		Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
 		calls[i].b = &b;
@@ -162,7 +162,7 @@ test_deadline(const zst_node *n)
 	Zs__Echo__V1__SlowSayRequest req = ZS__ECHO__V1__SLOW_SAY_REQUEST__INIT;
 	req.text = (char *) "slow";
 	req.delay_ms = 2000;
-	zs_call_opts opts = { .timeout_ms = 300 };
+	zs_call_opts opts = { .timeout_ms = 300, .session = n->session };
 	Zs__Echo__V1__SayReply *reply = NULL;
 	zs_status *st = NULL;
 	int64_t t0 = zst_now_ms();
@@ -226,7 +226,7 @@ test_many(const zst_node *n)
 	batch b;
 	batch_init(&b);
 	call *calls = calloc(MANY_CALLS, sizeof *calls);
-	zs_call_opts opts = { .timeout_ms = 20000 };
+	zs_call_opts opts = { .timeout_ms = 20000, .session = n->session };
 	int refused = 0;
 	int64_t t0 = zst_now_ms();
 	for (int i = 0; i < MANY_CALLS; i++) {
@@ -274,11 +274,12 @@ test_interceptor(void)
 		return;
 	zs_client *c = NULL;
 	if (ZST_CHECK(zs_client_open(&c, n.rpc_url) == 0, "interceptor: client opens")) {
+		zs_call_opts as_admin = { .session = n.session };
 		Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
 		Zs__Echo__V1__SayReply *reply = NULL;
 		zs_status *st = NULL;
 		req.text = (char *) "0123456789abcdefghij";   /* 20 bytes */
-		int code = zs_echo_v1_echo_say(c, &req, &reply, &st, NULL);
+		int code = zs_echo_v1_echo_say(c, &req, &reply, &st, &as_admin);
 		ZST_CHECK(code == 3, "Say of 20 bytes with echo.max_text=10: INVALID_ARGUMENT (got %s)",
 		    zs_client_code_name(code));
 		ZST_CHECK(st != NULL && strcmp(st->error_code, "ECHO.1001") == 0,
@@ -298,7 +299,7 @@ test_interceptor(void)
 		Zs__Echo__V1__SlowSayRequest slow = ZS__ECHO__V1__SLOW_SAY_REQUEST__INIT;
 		slow.text = req.text;
 		slow.delay_ms = 10;
-		code = zs_echo_v1_echo_slow_say(c, &slow, &reply, &st, NULL);
+		code = zs_echo_v1_echo_slow_say(c, &slow, &reply, &st, &as_admin);
 		ZST_CHECK(code == 3 && st != NULL && strcmp(st->error_code, "ECHO.1001") == 0,
 		    "SlowSay of 20 bytes is refused the same way (got %s, \"%s\")",
 		    zs_client_code_name(code), st ? st->error_code : "");
@@ -308,7 +309,7 @@ test_interceptor(void)
 		reply = NULL;
 
 		req.text = (char *) "0123456789";   /* 10 bytes: at the limit */
-		code = zs_echo_v1_echo_say(c, &req, &reply, &st, NULL);
+		code = zs_echo_v1_echo_say(c, &req, &reply, &st, &as_admin);
 		ZST_CHECK(code == ZS_CLIENT_OK && reply != NULL && strcmp(reply->text, req.text) == 0,
 		    "Say of exactly 10 bytes passes the interceptor (got %s)", zs_client_code_name(code));
 		zs_reply_free(reply);
@@ -371,8 +372,8 @@ main(int argc, char **argv)
 		return 1;
 	zst_node n;
 	if (ZST_CHECK(zst_node_start(&n, NULL, NULL) == 0, "zsnode starts with defaults")) {
-		say_sync(n.rpc_url, "over tcp");
-		say_sync(n.ipc_url, "over ipc");
+		say_sync(n.rpc_url, n.session, "over tcp");
+		say_sync(n.ipc_url, n.session, "over ipc");
 		test_async(&n);
 		test_deadline(&n);
 		test_many(&n);

@@ -70,7 +70,7 @@ slow_in_flight(const zst_node *n, zs_client *c, outcome *o, uint32_t delay_ms)
 	Zs__Echo__V1__SlowSayRequest req = ZS__ECHO__V1__SLOW_SAY_REQUEST__INIT;
 	req.text = (char *) "draining";
 	req.delay_ms = delay_ms;
-	zs_call_opts opts = { .timeout_ms = 10000 };
+	zs_call_opts opts = { .timeout_ms = 10000, .session = n->session };
 	if (zs_echo_v1_echo_slow_say_async(c, &req, on_slow, o, &opts) != 0)
 		return -1;
 	int64_t until = zst_now_ms() + 2000;
@@ -82,9 +82,9 @@ slow_in_flight(const zst_node *n, zs_client *c, outcome *o, uint32_t delay_ms)
 	return -1;
 }
 
-/* Say now, from a fresh client: the code, and the message in msg. */
+/* Say now, from a fresh client with session: the code, and the message in msg. */
 static int
-say_now(const char *url, int timeout_ms, char *msg, size_t len)
+say_now(const char *url, const char *session, int timeout_ms, char *msg, size_t len)
 {
 	zs_client *c = NULL;
 	if (zs_client_open(&c, url) != 0)
@@ -93,7 +93,7 @@ say_now(const char *url, int timeout_ms, char *msg, size_t len)
 	req.text = (char *) "late comer";
 	Zs__Echo__V1__SayReply *reply = NULL;
 	zs_status *st = NULL;
-	zs_call_opts opts = { .timeout_ms = (uint32_t) timeout_ms };
+	zs_call_opts opts = { .timeout_ms = (uint32_t) timeout_ms, .session = session };
 	int code = zs_echo_v1_echo_say(c, &req, &reply, &st, &opts);
 	snprintf(msg, len, "%s", st ? st->message : "");
 	zs_reply_free(reply);
@@ -133,7 +133,7 @@ test_drain_with_grace(void)
 	ZST_CHECK(http != 200, "grace 5s: /healthz stops saying SERVING while draining (HTTP %ld: "
 	    "%s)", http, body ? body : "no answer");
 	free(body);
-	int code = say_now(n.rpc_url, 2000, msg, sizeof msg);
+	int code = say_now(n.rpc_url, n.session, 2000, msg, sizeof msg);
 	ZST_CHECK(code == ZS_CLIENT_UNAVAILABLE, "grace 5s: a call sent while draining gets "
 	    "UNAVAILABLE (got %s: %s)", zs_client_code_name(code), msg);
 	ZST_CHECK(code != ZS_CLIENT_UNAVAILABLE || strstr(msg, "shutting down") != NULL ||
@@ -235,7 +235,7 @@ test_without_echo(void)
 	if (ZST_CHECK(zst_node_start(&n, dir, NULL) == 0, "without echo.xml: zsnode starts and "
 	    "Health/Check says SERVING")) {
 		char msg[256];
-		int code = say_now(n.rpc_url, 3000, msg, sizeof msg);
+		int code = say_now(n.rpc_url, n.session, 3000, msg, sizeof msg);
 		ZST_CHECK(code == 12 && strstr(msg, "zs.echo.v1.Echo") != NULL, "without echo.xml: "
 		    "Echo/Say gets UNIMPLEMENTED naming the unknown service (%s: %s)",
 		    zs_client_code_name(code), msg);
@@ -331,17 +331,18 @@ test_metrics(void)
 
 	zs_client *c = NULL;
 	int ok = 0;
+	zs_call_opts as_admin = { .session = n.session };
 	if (zs_client_open(&c, n.rpc_url) == 0) {
 		for (int i = 0; i < N; i++) {
 			Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
 			Zs__Echo__V1__SayReply *reply = NULL;
 			req.text = (char *) "count me";
-			ok += zs_echo_v1_echo_say(c, &req, &reply, NULL, NULL) == ZS_CLIENT_OK;
+			ok += zs_echo_v1_echo_say(c, &req, &reply, NULL, &as_admin) == ZS_CLIENT_OK;
 			zs_reply_free(reply);
 		}
 		Zs__Echo__V1__SlowSayRequest slow = ZS__ECHO__V1__SLOW_SAY_REQUEST__INIT;
 		Zs__Echo__V1__SayReply *reply = NULL;
-		zs_call_opts opts = { .timeout_ms = 100 };
+		zs_call_opts opts = { .timeout_ms = 100, .session = n.session };
 		slow.text = (char *) "too slow";
 		slow.delay_ms = 1000;
 		zs_echo_v1_echo_slow_say(c, &slow, &reply, NULL, &opts);

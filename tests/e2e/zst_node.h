@@ -4,6 +4,11 @@
  * until zs.health.v1.Health/Check says SERVING, stops it with SIGTERM and checks that it
  * exits 0 with no sanitizer report; plus raw nng req helpers, an HTTP GET, and the
  * pass/fail counting every test prints at its end. Every wait is bounded.
+ *
+ * Every call but Login and Health/Check needs a session: each node starts with the admin
+ * password ZST_ADMIN_PASSWORD, zst_node_start logs in as admin and keeps the token in
+ * n->session, and zst_pack_request sends the session of the node started last (use
+ * zst_pack_request_as for another one, or none).
  */
 #ifndef ZST_NODE_H
 #define ZST_NODE_H
@@ -18,6 +23,9 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "zs/rpc/v1/envelope.pb-c.h"
+
+/* The password of the admin account of every node the harness starts. */
+#define ZST_ADMIN_PASSWORD "zst-admin-Pa55word"
 
 /* How long start and stop may take at most. */
 #define ZST_READY_MS 10000
@@ -35,6 +43,7 @@ typedef struct zst_node {
 	char json_url[64];
 	char http_url[64];
 	char ipc_url[304];
+	char session[64];             /* admin's session token, set by zst_node_start */
 } zst_node;
 
 /* Reads the zsnode path and plugins folder (argv[1], argv[2], else $ZS_NODE_BIN and
@@ -64,8 +73,13 @@ void zst_sleep_ms(int ms);
 int zst_node_spawn(zst_node *n, const char *plugins_dir, const char *const *sets);
 /* Polls Health/Check until SERVING; -1 when the process exits or timeout_ms passes. */
 int zst_node_wait_ready(zst_node *n, int timeout_ms);
-/* spawn + wait_ready; on failure prints zsnode's stderr and cleans up. */
+/* spawn + wait_ready + zst_login as admin into n->session (which becomes the session
+ * zst_pack_request sends); on failure prints zsnode's stderr and cleans up. */
 int zst_node_start(zst_node *n, const char *plugins_dir, const char *const *sets);
+/* Logs in at url: the session token into session. The canonical code (0: OK); a failure's
+ * message goes to why (may be NULL). */
+int zst_login(const char *url, const char *name, const char *password, char *session,
+    size_t len, char *why, size_t why_len);
 /* Waits for the process to exit: its exit code, 128+signal, or -1 on timeout. */
 int zst_node_wait_exit(zst_node *n, int timeout_ms);
 /* SIGTERM, then waits ZST_STOP_MS; checks exit 0 and a clean stderr. Returns the exit
@@ -91,9 +105,15 @@ bool zst_serving(const zst_node *n);
 int zst_req_open(nng_socket *s, const char *url, int timeout_ms);
 /* Sends a frame, waits for the answer (caller frees *reply with free()). 0 or nng error. */
 int zst_req_call(nng_socket s, const void *frame, size_t len, char **reply, size_t *reply_len);
-/* A packed zs.rpc.v1.Request (caller frees). body may be NULL. */
+/* A packed zs.rpc.v1.Request (caller frees) with the session of the node started last.
+ * body may be NULL. */
 uint8_t *zst_pack_request(const char *method, uint64_t request_id, uint32_t timeout_ms,
     int64_t deadline_unix_ms, const ProtobufCMessage *body, size_t *len);
+/* The same with session (NULL or "": none). */
+uint8_t *zst_pack_request_as(const char *session, const char *method, uint64_t request_id,
+    uint32_t timeout_ms, int64_t deadline_unix_ms, const ProtobufCMessage *body, size_t *len);
+/* The session zst_pack_request sends ("" when none). */
+const char *zst_session(void);
 /* The whole call in protobuf: the Reply (free with zs__rpc__v1__reply__free_unpacked)
  * or NULL when there was no readable answer. */
 Zs__Rpc__V1__Reply *zst_pb_call(nng_socket s, const uint8_t *frame, size_t len);

@@ -1,0 +1,37 @@
+/*
+ * zs/tag.h: system tags as a service uses them. A system tag is a fact about a resource,
+ * written as a pattern a service declared for the resource's type with its tokens filled
+ * in: qemu-img::version::{version} on Host gives "qemu-img::version::2.12.0" on a host.
+ * Patterns are declared in descriptors (<systemTag resourceType="Host" pattern="..."/>).
+ * Tags go with their resource. Users and admins manage tags through zs.tag.v1.Tags.
+ *
+ * A pattern is a key and its tokens the value: a resource holds at most one system tag
+ * of each pattern (a literal pattern, "capability::liveSnapshot", is a flag).
+ */
+#ifndef ZS_TAG_H
+#define ZS_TAG_H
+
+#include <stddef.h>
+#include "zs/db.h"
+#include "zs/node.h"
+
+/* The value of token in resource_uuid's system tag matching pattern, e.g.
+ * zs_tag_token(c, host_uuid, "qemu-img::version::{version}", "version", buf, len, &st).
+ * One query. 0 with the value in buf; NOT_FOUND when the resource has no such tag (or
+ * does not exist), *st untouched; another canonical code with *st (caller frees):
+ * INVALID_ARGUMENT for a malformed pattern or a token it does not hold, OUT_OF_RANGE
+ * when buf is too small, or the database's. */
+int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pattern, const char *token,
+    char *buf, size_t len, zs_status **st);
+
+/* Adds a system tag from a service (no caller check; validated against the patterns
+ * declared for the resource's type), owned by owner_uuid (NULL: the resource's owner).
+ * The resource's tag of the same pattern, if any, is replaced; the same tag again is a
+ * no-op. Runs in c's transaction when one is open (events are then the caller's to
+ * send), else in its own (and publishes tag/created, tag/deleted). 0, or a canonical
+ * code with *st: NOT_FOUND (no such resource), INVALID_ARGUMENT (bad text, or no
+ * pattern of the resource's type matches), or the database's. */
+int zs_tag_add_system(zs_db_conn *c, zs_node *node, const char *resource_uuid, const char *tag,
+    const char *owner_uuid, zs_status **st);
+
+#endif
