@@ -45,10 +45,13 @@ zs_bus_call(zs_bus *bus, const zs_call *parent, const char *method,
 	const zs_route *rt = zs_router_find(node->router, method, &code, err, sizeof err);
 	if (rt == NULL)
 		return bus_refuse(cb, fn, arg, code, "%s%s", err, "");
-	if (request->descriptor != rt->method->input)
+	/* Types match by full name: each plugin links its own copy of the generated code. */
+	if (request->descriptor != rt->method->input &&
+	    strcmp(request->descriptor->name, rt->method->input->name) != 0)
 		return bus_refuse(cb, fn, arg, ZS_INVALID_ARGUMENT, "request is a %s, want %s",
 		    request->descriptor->name, rt->method->input->name);
-	if (reply_desc != NULL && reply_desc != rt->method->output)
+	if (reply_desc != NULL && reply_desc != rt->method->output &&
+	    strcmp(reply_desc->name, rt->method->output->name) != 0)
 		return bus_refuse(cb, fn, arg, ZS_INVALID_ARGUMENT, "caller expects a %s, method answers %s",
 		    reply_desc->name, rt->method->output->name);
 	int64_t now = zs_clock_ms();

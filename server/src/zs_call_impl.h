@@ -34,6 +34,7 @@ struct zs_call {
 	const zs_call_ops *ops;
 	ProtobufCMessage *input;          /* owned when the call owns its request */
 	Zs__Rpc__V1__Request *env;        /* wire calls: the envelope (owned); NULL on the bus */
+	ProtobufCAllocator *pb_alloc;     /* what env and input were unpacked with (NULL: malloc) */
 	const char *session;              /* env's, or the parent's */
 	int64_t deadline_ms;
 	int64_t start_ns;

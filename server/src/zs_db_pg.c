@@ -302,11 +302,49 @@ pg_ctl(const zs_pg *pg, const char *verb, const char *mode, char *err, size_t er
 	char ctl[PATH_MAX + 8], what[32];
 	snprintf(ctl, sizeof ctl, "%s/pg_ctl", pg->bindir);
 	snprintf(what, sizeof what, "pg_ctl %s", verb);
-	char *start[] = { ctl, "start", "-D", pg->pgdata, "-w", "-t", "60", "-s",
+	/* -W: pg_ctl's own wait polls every 100 ms; pg_wait_ready asks far more often */
+	char *start[] = { ctl, "start", "-D", pg->pgdata, "-W", "-s",
 		"-o", "-c listen_addresses=''", NULL };
 	char *stop[] = { ctl, "stop", "-D", pg->pgdata, "-m", (char *) mode, "-w", "-t", "30",
 		"-s", NULL };
 	return pg_run(pg, what, strcmp(verb, "start") == 0 ? start : stop, err, errlen);
+}
+
+/* Waits until the server started with pg_ctl -W accepts connections: 0, or -1 when its
+ * postmaster is gone or it is not up within PG_START_MS (err quotes pg.log). */
+#define PG_START_MS 60000
+#define PG_START_POLL_MS 3
+
+static int
+pg_wait_ready(const zs_pg *pg, off_t log_from, char *err, size_t errlen)
+{
+	const char *keys[] = { "host", "port", "user", "dbname", "connect_timeout", NULL };
+	const char *values[] = { pg->sock_dir, PG_PORT, PG_USER, "postgres", "2", NULL };
+	char *pidfile = pg_join(pg->pgdata, "postmaster.pid");
+	int64_t start = pg_now_ms(), next_check = start + 1000;
+	int rv = -1;
+	while (pidfile != NULL && pg_now_ms() - start < PG_START_MS) {
+		if (PQpingParams(keys, values, 0) == PQPING_OK) {
+			rv = 0;
+			break;
+		}
+		if (pg_now_ms() >= next_check) {
+			/* a postmaster that failed (bad config, port taken) leaves no live pid */
+			char line[32];
+			long pid = pg_read_line(pidfile, 1, line, sizeof line) == 0 ? atol(line) : 0;
+			if (pg_pid_check(pid, pg->pgdata, PID_OURS) == PID_DEAD)
+				break;
+			next_check = pg_now_ms() + 200;
+		}
+		pg_sleep_ms(PG_START_POLL_MS);
+	}
+	free(pidfile);
+	if (rv != 0) {
+		char tail[1024];
+		pg_tail(pg, log_from, tail, sizeof tail);
+		snprintf(err, errlen, "the embedded PostgreSQL did not come up; %s: %s", pg->log_path, tail);
+	}
+	return rv;
 }
 
 /* ---- setup ---- */
@@ -838,7 +876,9 @@ zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, size_
 		pg_free(pg);
 		return -1;
 	}
-	if (pg_ctl(pg, "start", NULL, err, errlen) != 0) {
+	off_t log_from = lseek(pg->log_fd, 0, SEEK_END);
+	if (pg_ctl(pg, "start", NULL, err, errlen) != 0 ||
+	    pg_wait_ready(pg, log_from < 0 ? 0 : log_from, err, errlen) != 0) {
 		char why[256];
 		pg_stop_server(pg, why, sizeof why); /* in case it came up too late */
 		pg_free(pg);

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "zs/node.h"
 #include "zs_dedupe.h"
@@ -14,7 +15,8 @@ typedef struct dd_entry {
 	uint64_t id;
 	uint64_t fingerprint;
 	int64_t time_ms;
-	nng_msg *answer;            /* NULL while in flight */
+	uint8_t *answer;            /* NULL while in flight; a copy of the answer frame */
+	size_t answer_len;
 	zs_slot **waiters;
 	size_t n_waiters;
 	struct dd_entry *hnext;     /* bucket chain */
@@ -51,8 +53,7 @@ zs_dedupe_new(zs_dedupe **out, int64_t window_ms, size_t max_entries)
 static void
 dd_entry_free(dd_entry *e)
 {
-	if (e->answer != NULL)
-		nng_msg_free(e->answer);
+	free(e->answer);
 	free(e->waiters);
 	free(e);
 }
@@ -130,7 +131,9 @@ zs_dedupe_begin(zs_dedupe *d, uint64_t id, uint64_t fingerprint, zs_slot *slot, 
 		if (e->fingerprint != fingerprint) {
 			v = ZS_DEDUPE_CONFLICT;
 		} else if (e->answer != NULL) {
-			v = nng_msg_dup(replay, e->answer) == 0 ? ZS_DEDUPE_REPLAY : ZS_DEDUPE_CONFLICT;
+			v = nng_msg_alloc(replay, e->answer_len) == 0 ? ZS_DEDUPE_REPLAY : ZS_DEDUPE_CONFLICT;
+			if (v == ZS_DEDUPE_REPLAY)
+				memcpy(nng_msg_body(*replay), e->answer, e->answer_len);
 		} else {
 			zs_slot **w = realloc(e->waiters, (e->n_waiters + 1) * sizeof *w);
 			if (w != NULL) {
@@ -167,10 +170,14 @@ zs_dedupe_finish(zs_dedupe *d, uint64_t id, const nng_msg *answer)
 	pthread_mutex_lock(&s->lock);
 	dd_entry *e = *dd_slot_of(s, id);
 	if (e != NULL && e->answer == NULL) {
-		if (nng_msg_dup(&e->answer, answer) != 0) {
+		size_t len = nng_msg_len((nng_msg *) answer);
+		if ((e->answer = malloc(len ? len : 1)) != NULL) {
+			memcpy(e->answer, nng_msg_body((nng_msg *) answer), len);
+			e->answer_len = len;
+		}
+		if (e->answer == NULL) {
 			/* cannot keep it: forget the id rather than leave it in flight forever */
 			dd_unlink(s, e);
-			e->answer = NULL;
 			waiters = e->waiters;
 			n = e->n_waiters;
 			free(e);

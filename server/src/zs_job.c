@@ -293,7 +293,9 @@ job_from_row(zs_node *node, const PGresult *r, int i, Zs__Job__V1__JobInfo *info
 			if (info->result.data != NULL) {
 				memcpy(info->result.data, raw, n);
 				info->result.len = n;
-				info->result_json = job_result_json(node, info->method, raw, n);
+				char *json = job_result_json(node, info->method, raw, n);
+				if (json != NULL)
+					info->result_json = json;
 			}
 			PQfreemem(raw);
 		}
@@ -307,7 +309,8 @@ job_info_clear(Zs__Job__V1__JobInfo *info)
 	if (info->status != NULL)
 		zs__rpc__v1__status__free_unpacked(info->status, NULL);
 	free(info->result.data);
-	free(info->result_json);
+	if (info->result_json != protobuf_c_empty_string)
+		free(info->result_json);
 }
 
 /* Runs a query for the API, failing the call on error. */

@@ -1,5 +1,6 @@
 /* zs_transport.c: the rep socket, its listeners, and the pool of receive contexts. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ struct zs_slot {
 	zs_transport *t;
 	nng_ctx ctx;
 	nng_aio *aio;
-	slot_state state;
+	_Atomic int state;   /* slot_state */
 	zs_slot *next_idle;
 	zs_slot *next_all;
 };
@@ -26,11 +27,12 @@ struct zs_slot {
 struct zs_transport {
 	zs_node *node;
 	nng_socket sock;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;  /* guards all, idle and n_slots */
 	zs_slot *all;       /* every slot, for closing */
 	zs_slot *idle;      /* slots neither receiving nor busy */
-	size_t n_slots, armed, target, max_slots;
-	bool closing;
+	size_t n_slots, target, max_slots;
+	_Atomic size_t armed;
+	_Atomic bool closing;
 };
 
 static void slot_cb(void *arg);
@@ -151,40 +153,38 @@ slot_new(zs_transport *t)
 static void
 transport_refill(zs_transport *t)
 {
-	for (;;) {
+	while (!atomic_load_explicit(&t->closing, memory_order_relaxed) &&
+	    atomic_load_explicit(&t->armed, memory_order_relaxed) < t->target) {
 		pthread_mutex_lock(&t->lock);
-		if (t->closing || t->armed >= t->target) {
-			pthread_mutex_unlock(&t->lock);
-			return;
-		}
 		zs_slot *s = t->idle;
 		if (s != NULL)
 			t->idle = s->next_idle;
-		else if ((s = slot_new(t)) == NULL) {
-			pthread_mutex_unlock(&t->lock);
-			return;
-		}
-		t->armed++;
-		s->state = SLOT_RECV;
+		else
+			s = slot_new(t);
 		pthread_mutex_unlock(&t->lock);
+		if (s == NULL)
+			return;
+		atomic_fetch_add_explicit(&t->armed, 1, memory_order_relaxed);
+		atomic_store_explicit(&s->state, SLOT_RECV, memory_order_relaxed);
 		nng_ctx_recv(s->ctx, s->aio);
 	}
 }
 
-/* A slot whose answer went out: back to receiving, or idle. */
+/* A slot whose answer went out: back to receiving (no lock: the common case), or idle
+ * when enough others wait already. */
 static void
 slot_done(zs_slot *s)
 {
 	zs_transport *t = s->t;
-	pthread_mutex_lock(&t->lock);
-	if (!t->closing && t->armed < t->target) {
-		t->armed++;
-		s->state = SLOT_RECV;
-		pthread_mutex_unlock(&t->lock);
+	if (!atomic_load_explicit(&t->closing, memory_order_relaxed) &&
+	    atomic_fetch_add_explicit(&t->armed, 1, memory_order_relaxed) < t->target) {
+		atomic_store_explicit(&s->state, SLOT_RECV, memory_order_relaxed);
 		nng_ctx_recv(s->ctx, s->aio);
 		return;
 	}
-	s->state = SLOT_IDLE;
+	atomic_fetch_sub_explicit(&t->armed, 1, memory_order_relaxed);
+	atomic_store_explicit(&s->state, SLOT_IDLE, memory_order_relaxed);
+	pthread_mutex_lock(&t->lock);
 	s->next_idle = t->idle;
 	t->idle = s;
 	pthread_mutex_unlock(&t->lock);
@@ -196,23 +196,25 @@ slot_cb(void *arg)
 	zs_slot *s = arg;
 	zs_transport *t = s->t;
 	int rv = nng_aio_result(s->aio);
-	if (s->state == SLOT_SEND) {
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) == SLOT_SEND) {
 		if (rv != 0)
 			nng_msg_free(nng_aio_get_msg(s->aio));
 		slot_done(s);
 		return;
 	}
-	pthread_mutex_lock(&t->lock);
-	t->armed--;
-	pthread_mutex_unlock(&t->lock);
+	atomic_fetch_sub_explicit(&t->armed, 1, memory_order_relaxed);
 	if (rv != 0) {
 		/* closed, or a receive error on one pipe: the socket goes on */
 		slot_done(s);
 		return;
 	}
-	s->state = SLOT_CALL;
-	transport_refill(t);
+	atomic_store_explicit(&s->state, SLOT_CALL, memory_order_relaxed);
 	zs_wire_handle(t->node, s, nng_aio_get_msg(s->aio));
+	/* A call answered at once has sent (or sends) on this slot, which then receives
+	 * again. One still running keeps it: another slot takes its place in receive. The
+	 * state may already be stale here, which at worst arms one slot too many. */
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) == SLOT_CALL)
+		transport_refill(t);
 }
 
 int
@@ -229,7 +231,7 @@ zs_transport_start(zs_transport *t, size_t armed, size_t max_slots)
 void
 zs_transport_reply(zs_slot *slot, nng_msg *msg)
 {
-	slot->state = SLOT_SEND;
+	atomic_store_explicit(&slot->state, SLOT_SEND, memory_order_relaxed);
 	nng_aio_set_msg(slot->aio, msg);
 	nng_ctx_send(slot->ctx, slot->aio);
 }

@@ -14,8 +14,41 @@
 #include "zs_transport.h"
 #include "zs_wire.h"
 
+/* A call from the wire, with room for its request: a protobuf frame's envelope and
+ * input are unpacked into the arena, so a typical call costs one allocation. */
+#define WIRE_ARENA 704   /* with the call, one block under glibc's 1 KiB tcache limit */
+
+typedef struct wire_call {
+	zs_call call;                /* first: freeing the call frees the block */
+	ProtobufCAllocator alloc;    /* hands out arena, then malloc when it is used up */
+	size_t used;
+	_Alignas(16) uint8_t arena[WIRE_ARENA];
+} wire_call;
+
+static void *
+wire_arena_alloc(void *data, size_t size)
+{
+	wire_call *wc = data;
+	size_t n = (size + 15) & ~(size_t) 15;
+	if (n >= size && n <= WIRE_ARENA - wc->used) {
+		void *p = wc->arena + wc->used;
+		wc->used += n;
+		return p;
+	}
+	return malloc(size ? size : 1);
+}
+
+static void
+wire_arena_free(void *data, void *ptr)
+{
+	wire_call *wc = data;
+	if ((uint8_t *) ptr < wc->arena || (uint8_t *) ptr >= wc->arena + WIRE_ARENA)
+		free(ptr);
+}
+
 /* What is known of a request before it becomes a call. */
 typedef struct wire_req {
+	ProtobufCAllocator *alloc;    /* of env and input: the arena, or NULL (malloc, JSON) */
 	bool json;
 	uint64_t request_id;
 	Zs__Rpc__V1__Request *env;    /* owned */
@@ -134,7 +167,7 @@ static void
 wire_req_clear(wire_req *req)
 {
 	if (req->env != NULL)
-		zs__rpc__v1__request__free_unpacked(req->env, NULL);
+		zs__rpc__v1__request__free_unpacked(req->env, req->alloc);
 	json_decref(req->json_body);
 	req->env = NULL;
 	req->json_body = NULL;
@@ -200,7 +233,7 @@ wire_parse_body(const wire_req *req, const zs_route *rt, ProtobufCMessage **inpu
 			snprintf(err, errlen, "body of %s: %s", rt->full_name, why);
 		return rv;
 	}
-	*input = protobuf_c_message_unpack(in, NULL, req->env->body.len, req->env->body.data);
+	*input = protobuf_c_message_unpack(in, req->alloc, req->env->body.len, req->env->body.data);
 	if (*input == NULL) {
 		snprintf(err, errlen, "body of %s is not a valid %s (%zu bytes)", rt->full_name,
 		    in->name, req->env->body.len);
@@ -210,7 +243,7 @@ wire_parse_body(const wire_req *req, const zs_route *rt, ProtobufCMessage **inpu
 		/* Fields the type does not have: most likely a body of another type. */
 		snprintf(err, errlen, "body of %s has field %u, which %s does not have: is it a "
 		    "message of another type?", rt->full_name, (*input)->unknown_fields[0].tag, in->name);
-		protobuf_c_message_free_unpacked(*input, NULL);
+		protobuf_c_message_free_unpacked(*input, req->alloc);
 		*input = NULL;
 		return -1;
 	}
@@ -247,10 +280,10 @@ void
 zs_wire_call_release(zs_call *call)
 {
 	if (call->input != NULL)
-		protobuf_c_message_free_unpacked(call->input, NULL);
+		protobuf_c_message_free_unpacked(call->input, call->pb_alloc);
 	if (call->env != NULL)
-		zs__rpc__v1__request__free_unpacked(call->env, NULL);
-	free(call);
+		zs__rpc__v1__request__free_unpacked(call->env, call->pb_alloc);
+	free(call);   /* the wire_call block, arena and all */
 }
 
 static const zs_call_ops wire_call_ops = { wire_call_answer, zs_wire_call_release };
@@ -275,6 +308,16 @@ wire_deadline(const zs_node *node, const Zs__Rpc__V1__Request *env, char *err, s
 			timeout = left;
 	}
 	return now + timeout;
+}
+
+/* Gives up on a frame before it became a call: frees what was unpacked. */
+static void
+wire_drop(wire_call *wc, wire_req *req, ProtobufCMessage *input)
+{
+	if (input != NULL)
+		protobuf_c_message_free_unpacked(input, req->alloc);
+	wire_req_clear(req);
+	free(wc);
 }
 
 void
@@ -302,25 +345,37 @@ zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg)
 		    atomic_load(&node->state) == ZS_NODE_STARTING ? "starting" : "shutting down");
 		return;
 	}
-	uint64_t fingerprint = XXH3_64bits(data, len);
+	wire_call *wc = malloc(sizeof *wc);
+	if (wc == NULL) {
+		nng_msg_free(msg);
+		wire_refuse(node, slot, &req, ZS_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	memset(&wc->call, 0, sizeof wc->call);
+	wc->used = 0;
+	wc->alloc = (ProtobufCAllocator) { wire_arena_alloc, wire_arena_free, wc };
+
+	int rv = 0;
 	if (req.json) {
-		int rv = wire_parse_json(data, len, &req, err, sizeof err);
-		nng_msg_free(msg);
-		if (rv != 0) {
-			wire_refuse(node, slot, &req, ZS_INVALID_ARGUMENT, "%s", err);
-			wire_req_clear(&req);
-			return;
-		}
+		rv = wire_parse_json(data, len, &req, err, sizeof err);
 	} else {
-		req.env = zs__rpc__v1__request__unpack(NULL, len, data);
-		nng_msg_free(msg);
+		req.alloc = &wc->alloc;
+		req.env = zs__rpc__v1__request__unpack(req.alloc, len, data);
 		if (req.env == NULL) {
-			wire_refuse(node, slot, &req, ZS_INVALID_ARGUMENT,
-			    "frame of %zu bytes is neither a zs.rpc.v1.Request (protobuf) nor a JSON object",
-			    len);
-			return;
+			snprintf(err, sizeof err, "frame of %zu bytes is neither a zs.rpc.v1.Request "
+			    "(protobuf) nor a JSON object", len);
+			rv = -1;
+		} else {
+			req.request_id = req.env->request_id;
 		}
-		req.request_id = req.env->request_id;
+	}
+	/* a resend is the same frame again: its fingerprint tells it from a reused id */
+	uint64_t fingerprint = rv == 0 && req.request_id != 0 ? XXH3_64bits(data, len) : 0;
+	nng_msg_free(msg);
+	if (rv != 0) {
+		wire_refuse(node, slot, &req, ZS_INVALID_ARGUMENT, "%s", err);
+		wire_drop(wc, &req, NULL);
+		return;
 	}
 
 	int code;
@@ -335,9 +390,7 @@ zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg)
 		wire_refuse(node, slot, &req, ZS_DEADLINE_EXCEEDED, "%s: %s", rt->full_name, err);
 	}
 	if (rt == NULL || input == NULL || deadline < 0) {
-		if (input != NULL)
-			protobuf_c_message_free_unpacked(input, NULL);
-		wire_req_clear(&req);
+		wire_drop(wc, &req, input);
 		return;
 	}
 
@@ -347,41 +400,26 @@ zs_wire_handle(zs_node *node, zs_slot *slot, nng_msg *msg)
 		case ZS_DEDUPE_NEW:
 			break;
 		case ZS_DEDUPE_WAITING:
-			protobuf_c_message_free_unpacked(input, NULL);
-			wire_req_clear(&req);
+			wire_drop(wc, &req, input);
 			return;
 		case ZS_DEDUPE_REPLAY:
-			protobuf_c_message_free_unpacked(input, NULL);
-			wire_req_clear(&req);
+			wire_drop(wc, &req, input);
 			zs_transport_reply(slot, replay);
 			return;
 		case ZS_DEDUPE_CONFLICT:
-			protobuf_c_message_free_unpacked(input, NULL);
 			wire_refuse(node, slot, &req, ZS_ALREADY_EXISTS,
 			    "request id %llu was already used for a different request",
 			    (unsigned long long) req.request_id);
-			wire_req_clear(&req);
+			wire_drop(wc, &req, input);
 			return;
 		}
 	}
 
-	zs_call *call = calloc(1, sizeof *call);
-	if (call == NULL) {
-		protobuf_c_message_free_unpacked(input, NULL);
-		/* keep the dedupe entry honest: answer, which also finishes it */
-		zs_call tmp = { .node = node, .ops = &wire_call_ops, .slot = slot, .json = req.json,
-			.request_id = req.request_id };
-		(void) tmp.ops;
-		zs_status oom = ZS__RPC__V1__STATUS__INIT;
-		oom.code = ZS__RPC__V1__CODE__RESOURCE_EXHAUSTED;
-		oom.message = (char *) "out of memory";
-		wire_call_answer(&tmp, NULL, &oom);
-		wire_req_clear(&req);
-		return;
-	}
+	zs_call *call = &wc->call;
 	call->node = node;
 	call->route = rt;
 	call->ops = &wire_call_ops;
+	call->pb_alloc = req.alloc;
 	call->input = input;
 	call->env = req.env;
 	call->session = req.env->session;

@@ -188,9 +188,11 @@ echo_check_text(zs_call *call, const ProtobufCMessage *request, void *arg)
 	(void) arg;
 	const echo_state *st = zs_call_service_data(call);
 	const char *text = "";
-	if (request->descriptor == &zs__echo__v1__say_request__descriptor)
+	/* by name: a bus caller's message comes with its own copy of the descriptors */
+	const char *type = request->descriptor->name;
+	if (strcmp(type, zs__echo__v1__say_request__descriptor.name) == 0)
 		text = ((const Zs__Echo__V1__SayRequest *) request)->text;
-	else if (request->descriptor == &zs__echo__v1__slow_say_request__descriptor)
+	else if (strcmp(type, zs__echo__v1__slow_say_request__descriptor.name) == 0)
 		text = ((const Zs__Echo__V1__SlowSayRequest *) request)->text;
 	size_t len = strlen(text);
 	if (st != NULL && len > st->max_text) {

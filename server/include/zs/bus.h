@@ -17,6 +17,8 @@ typedef void (*zs_bus_cb)(int code, const zs_status *status, const ProtobufCMess
     void (*fn)(void), void *arg);
 
 /*
+ * Messages match the method's types by full name (each plugin links its own copy of the
+ * generated code): a handler must not compare descriptor pointers.
  * Calls method in process. request must stay valid until cb runs. parent (may be NULL) is the call being served: the new call
  * inherits its session and what is left of its deadline. reply_desc is the expected
  * output type. cb runs exactly once, possibly before zs_bus_call returns. Returns 0; a
