@@ -85,8 +85,9 @@ main(int argc, char **argv)
 	} else if (zs_node_start(node, err, sizeof err) != 0) {
 		rc = 1;
 	} else {
-		fprintf(stderr, "zsnode: ready. Try: zsctl health; zsctl list; "
-		    "zsctl call zs.echo.v1.Echo/Say '{\"text\":\"hi\"}'; zswatch echo/\n");
+		fprintf(stderr, "zsnode: ready. Try (zsctl is in build/clients/zsctl): zsctl health; "
+		    "zsctl login admin; zsctl list; zsctl call zs.echo.v1.Echo/Say '{\"text\":\"hi\"}'; "
+		    "zswatch echo/\n");
 		int sig = 0;
 		sigwait(&sigs, &sig);
 		zs_log(node, ZS_LOG_INFO, "node", "got %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
