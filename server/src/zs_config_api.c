@@ -68,19 +68,6 @@ config_api_not_found(zs_call *call, const char *category, const char *name)
 	    "list shows them)", category, name);
 }
 
-/* A pooled connection for the call, or the call fails. */
-static zs_db_conn *
-config_api_conn(zs_call *call)
-{
-	zs_db_conn *c;
-	zs_status *st = NULL;
-	if (zs_db_acquire(zs_node_db(zs_call_node(call)), zs_call_remaining_ms(call), &c, &st) != 0) {
-		zs_call_fail_status(call, st);
-		return NULL;
-	}
-	return c;
-}
-
 /* Answers with v (cleared here). */
 static void
 config_api_answer(zs_call *call, zs_config_view *v, Zs__Config__V1__ConfigInfo_Closure closure)
@@ -130,7 +117,7 @@ static void
 config_api_get_for(zs_call *call, zs_config_view *v, const char *uuid,
     Zs__Config__V1__ConfigInfo_Closure closure)
 {
-	zs_db_conn *c = config_api_conn(call);
+	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL) {
 		zs_config_view_clear(v);
 		return;
@@ -191,7 +178,7 @@ config_api_change(zs_call *call, const char *category, const char *name, const c
 	if (!config_api_admin(call, value != NULL ? "update configs" : "reset configs") ||
 	    !config_api_named(call, category, name))
 		return;
-	zs_db_conn *c = config_api_conn(call);
+	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
 		return;
 	zs_node *node = zs_call_node(call);

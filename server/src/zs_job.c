@@ -317,14 +317,12 @@ job_info_clear(Zs__Job__V1__JobInfo *info)
 static PGresult *
 job_query(zs_call *call, const char *sql, int n, const char *const *params)
 {
-	zs_db_conn *c;
 	zs_status *st = NULL;
-	if (zs_db_acquire(call->node->db, zs_call_remaining_ms(call), &c, &st) != 0) {
-		zs_call_fail_status(call, st);
+	zs_db_conn *c = zs_call_db_acquire(call);
+	if (c == NULL)
 		return NULL;
-	}
 	PGresult *r = zs_db_exec(c, sql, n, params, &st);
-	zs_db_release(call->node->db, c);
+	zs_call_db_release(call, c);
 	if (r == NULL)
 		zs_call_fail_status(call, st);
 	return r;

@@ -22,25 +22,6 @@
 #define TAG_QUERY_DEFAULT 1000
 #define TAG_QUERY_MAX 10000
 
-/* A connection for the call, or NULL after failing it. */
-static zs_db_conn *
-tag_api_conn(zs_call *call)
-{
-	zs_db_conn *c;
-	zs_status *st = NULL;
-	if (zs_db_acquire(zs_node_db(zs_call_node(call)), zs_call_remaining_ms(call), &c, &st) != 0) {
-		zs_call_fail_status(call, st);
-		return NULL;
-	}
-	return c;
-}
-
-static void
-tag_api_release(zs_call *call, zs_db_conn *c)
-{
-	zs_db_release(zs_node_db(zs_call_node(call)), c);
-}
-
 /* Checks what Create is given; 0, or -1 after failing the call. */
 static int
 tag_api_create_check(zs_call *call, const Zs__Tag__V1__CreateTagRequest *in)
@@ -88,12 +69,12 @@ tag_api_create(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__CreateTagReque
 	(void) svc;
 	zs_call *call = closure_data;
 	zs_db_conn *c;
-	if (tag_api_create_check(call, in) != 0 || (c = tag_api_conn(call)) == NULL)
+	if (tag_api_create_check(call, in) != 0 || (c = zs_call_db_acquire(call)) == NULL)
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
 	int rv = tag_api_store(call, c, in, &row, &st);
-	tag_api_release(call, c);
+	zs_call_db_release(call, c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;
@@ -133,7 +114,7 @@ tag_api_delete(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__DeleteTagReque
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "uuid is required");
 		return;
 	}
-	if ((c = tag_api_conn(call)) == NULL)
+	if ((c = zs_call_db_acquire(call)) == NULL)
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
@@ -142,7 +123,7 @@ tag_api_delete(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__DeleteTagReque
 		rv = tag_api_may_delete(call, row, &st);
 	if (rv == 0)
 		rv = zs_tag_store_delete(c, in->uuid, &st);
-	tag_api_release(call, c);
+	zs_call_db_release(call, c);
 	if (rv != 0) {
 		PQclear(row);
 		zs_call_fail_status(call, st);
@@ -190,13 +171,13 @@ tag_api_list(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__ListTagsRequest 
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "resource_uuid is required");
 		return;
 	}
-	if ((c = tag_api_conn(call)) == NULL)
+	if ((c = zs_call_db_acquire(call)) == NULL)
 		return;
 	zs_status *st = NULL;
 	PGresult *r = NULL;
 	if (zs_resource_check(c, call, in->resource_uuid, NULL, NULL, 0, &st) == 0)
 		r = zs_tag_store_list(c, in->resource_uuid, &st);
-	tag_api_release(call, c);
+	zs_call_db_release(call, c);
 	if (r == NULL) {
 		zs_call_fail_status(call, st);
 		return;
@@ -239,13 +220,13 @@ tag_api_query(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__QueryTagsReques
 	zs_call *call = closure_data;
 	zs_tag_query q;
 	zs_db_conn *c;
-	if (tag_api_query_parse(call, in, &q) != 0 || (c = tag_api_conn(call)) == NULL)
+	if (tag_api_query_parse(call, in, &q) != 0 || (c = zs_call_db_acquire(call)) == NULL)
 		return;
 	zs_status *st = NULL;
 	int *rows = NULL;
 	size_t n = 0;
 	PGresult *r = zs_tag_store_query(c, call, &q, &rows, &n, &st);
-	tag_api_release(call, c);
+	zs_call_db_release(call, c);
 	if (r == NULL) {
 		zs_call_fail_status(call, st);
 		return;

@@ -60,4 +60,10 @@ int zs_db_begin(zs_db_conn *c, zs_status **st);
 int zs_db_commit(zs_db_conn *c, zs_status **st);
 void zs_db_rollback(zs_db_conn *c);
 
+/* For handlers: a pooled connection, waited for no longer than the call's deadline;
+ * NULL after failing the call with why (UNAVAILABLE, DEADLINE_EXCEEDED). */
+typedef struct zs_call zs_call;
+zs_db_conn *zs_call_db_acquire(zs_call *call);
+void zs_call_db_release(zs_call *call, zs_db_conn *c);
+
 #endif
