@@ -67,5 +67,8 @@ int zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, s
 /* Stops the server (pg_ctl stop -m fast, then immediate if needed), removes a private
  * socket directory and frees pg. No process, postmaster.pid or socket lock remains. */
 void zs_pg_stop(zs_pg *pg);
+/* Where the cluster and its log are (for the node's log line). */
+const char *zs_pg_data_dir(const zs_pg *pg);
+const char *zs_pg_log_path(const zs_pg *pg);
 
 #endif

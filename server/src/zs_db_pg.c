@@ -908,3 +908,15 @@ zs_pg_stop(zs_pg *pg)
 		zs_log(NULL, ZS_LOG_ERROR, "db", "stopping the embedded PostgreSQL: %s", err);
 	pg_free(pg);
 }
+
+const char *
+zs_pg_data_dir(const zs_pg *pg)
+{
+	return pg->pgdata;
+}
+
+const char *
+zs_pg_log_path(const zs_pg *pg)
+{
+	return pg->log_path;
+}

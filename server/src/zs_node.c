@@ -356,8 +356,8 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 		int64_t t0 = zs_clock_ms();
 		if (zs_pg_start(zs_props_get(node->props, "data.dir"), &node->pg, &conninfo, err, errlen) != 0)
 			return -1;
-		zs_log(node, ZS_LOG_INFO, "node", "embedded PostgreSQL ready in %lld ms",
-		    (long long) (zs_clock_ms() - t0));
+		zs_log(node, ZS_LOG_INFO, "node", "embedded PostgreSQL ready in %lld ms: data in %s, log %s",
+		    (long long) (zs_clock_ms() - t0), zs_pg_data_dir(node->pg), zs_pg_log_path(node->pg));
 		url = conninfo;
 	}
 	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);

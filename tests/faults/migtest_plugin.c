@@ -1,0 +1,26 @@
+/*
+ * migtest_plugin.c: the migration test's plugin. It has no API: it exists for its
+ * descriptor's <migration> files, which the node runs at start. Its start and stop only
+ * say that it was started, so the test can tell a start that got past the migrations.
+ */
+#include <stddef.h>
+
+#include "zs/log.h"
+#include "zs/service.h"
+
+#define ZS_EXPORT __attribute__((visibility("default")))
+
+ZS_EXPORT int
+migtest_start(zs_service *svc, char *err, size_t errlen)
+{
+	(void) err;
+	(void) errlen;
+	zs_log(zs_service_node(svc), ZS_LOG_INFO, "migtest", "migtest started");
+	return 0;
+}
+
+ZS_EXPORT void
+migtest_stop(zs_service *svc)
+{
+	(void) svc;
+}
