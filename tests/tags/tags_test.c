@@ -309,7 +309,7 @@ test_patterns(tt *t)
 	int code = tt_call(t, t->admin, "zs.tag.v1.Tags/ListPatterns", &req,
 	    &zs__tag__v1__list_patterns_response__descriptor, &out);
 	ZST_CHECK(code == ZS_CLIENT_OK && tt_has_pattern(out, "Host", "qemu-img::version::{version}",
-	    "tagtest") && tt_has_pattern(out, "Host", "capability::liveSnapshot", "tagtest") &&
+	    "host") && tt_has_pattern(out, "Host", "capability::liveSnapshot", "host") &&
 	    tt_has_pattern(out, "Cluster", "cluster::arch::{arch}", "tagtest") &&
 	    tt_has_pattern(out, "Zone", "zone::region::{region}", "tagtest"),
 	    "ListPatterns has the tagtest plugin's <systemTag> patterns, with their service (%s)", t->msg);
