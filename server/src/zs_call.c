@@ -48,19 +48,28 @@ call_answer(zs_call *call, const ProtobufCMessage *reply, const zs_status *st)
 	atomic_fetch_sub_explicit(&call->node->inflight, 1, memory_order_relaxed);
 }
 
+/* Gives a failure with a declared error code that code's description, unless it has one. */
+static void
+call_describe(const zs_call *call, zs_status *st)
+{
+	if (st->error_code == NULL || st->error_code[0] == '\0' ||
+	    (st->description != NULL && st->description[0] != '\0'))
+		return;
+	const char *desc = zs_errors_description(call->node, st->error_code);
+	char *copy = desc != NULL ? strdup(desc) : NULL;
+	if (copy == NULL)
+		return;
+	if (st->description != protobuf_c_empty_string)
+		free(st->description);
+	st->description = copy;
+}
+
 static void
 call_answer_fail(zs_call *call, int code, const char *error_code, const char *fmt, va_list ap)
 {
 	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
-	if (st != NULL && error_code != NULL) {
-		const char *desc = zs_errors_description(call->node, error_code);
-		if (desc != NULL) {
-			free(st->description);
-			st->description = strdup(desc);
-			if (st->description == NULL)
-				st->description = strdup("");
-		}
-	}
+	if (st != NULL)
+		call_describe(call, st);
 	if (st == NULL) {
 		static const zs_status oom = ZS__RPC__V1__STATUS__INIT;
 		call_answer(call, NULL, &oom);
@@ -114,13 +123,6 @@ zs_call_fail_cause(zs_call *call, int code, const char *error_code, const zs_sta
 	va_start(ap, fmt);
 	zs_status *st = zs_status_newv(code, error_code, fmt, ap);
 	va_end(ap);
-	if (st != NULL && error_code != NULL) {
-		const char *desc = zs_errors_description(call->node, error_code);
-		if (desc != NULL && (desc = strdup(desc)) != NULL) {
-			free(st->description);
-			st->description = (char *) desc;
-		}
-	}
 	if (st != NULL && cause != NULL)
 		zs_status_set_cause(st, zs_status_copy(cause));
 	zs_call_fail_status(call, st);
@@ -132,6 +134,7 @@ zs_call_fail_status(zs_call *call, zs_status *status)
 	if (status == NULL) {
 		zs_call_answer_status(call, ZS_INTERNAL, "out of memory");
 	} else {
+		call_describe(call, status);
 		call_answer(call, NULL, status);
 		zs_status_free(status);
 	}
