@@ -13,6 +13,9 @@
 #include "zs_transport.h"
 #include "zs_wire.h"
 
+/* How long an answer may wait for its connection to take it (a client reading nothing). */
+#define ZS_TRANSPORT_REPLY_TIMEOUT_MS 30000
+
 typedef enum slot_state { SLOT_IDLE, SLOT_RECV, SLOT_CALL, SLOT_SEND } slot_state;
 
 struct zs_slot {
@@ -149,6 +152,14 @@ slot_new(zs_transport *t)
 	return s;
 }
 
+/* Waits for the next request on the slot, for as long as it takes. */
+static void
+slot_recv(zs_slot *s)
+{
+	nng_aio_set_timeout(s->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(s->ctx, s->aio);
+}
+
 /* Puts slots in receive until `target` wait there. */
 static void
 transport_refill(zs_transport *t)
@@ -166,7 +177,7 @@ transport_refill(zs_transport *t)
 			return;
 		atomic_fetch_add_explicit(&t->armed, 1, memory_order_relaxed);
 		atomic_store_explicit(&s->state, SLOT_RECV, memory_order_relaxed);
-		nng_ctx_recv(s->ctx, s->aio);
+		slot_recv(s);
 	}
 }
 
@@ -179,7 +190,7 @@ slot_done(zs_slot *s)
 	if (!atomic_load_explicit(&t->closing, memory_order_relaxed) &&
 	    atomic_fetch_add_explicit(&t->armed, 1, memory_order_relaxed) < t->target) {
 		atomic_store_explicit(&s->state, SLOT_RECV, memory_order_relaxed);
-		nng_ctx_recv(s->ctx, s->aio);
+		slot_recv(s);
 		return;
 	}
 	atomic_fetch_sub_explicit(&t->armed, 1, memory_order_relaxed);
@@ -233,6 +244,8 @@ zs_transport_reply(zs_slot *slot, nng_msg *msg)
 {
 	atomic_store_explicit(&slot->state, SLOT_SEND, memory_order_relaxed);
 	nng_aio_set_msg(slot->aio, msg);
+	/* A client that never reads its answers must not keep a context forever. */
+	nng_aio_set_timeout(slot->aio, ZS_TRANSPORT_REPLY_TIMEOUT_MS);
 	nng_ctx_send(slot->ctx, slot->aio);
 }
 

@@ -14,6 +14,7 @@
 #define ZB_MAX_CONC 8
 #define ZB_MAX_ROUNDS 31
 #define ZB_MAX_STARTS 31
+#define ZB_MAX_POOLS 4
 
 /* Command line. */
 typedef struct zb_opts {
@@ -26,6 +27,10 @@ typedef struct zb_opts {
 	int n_conc;
 	bool tcp, ipc;              /* transports */
 	bool skip_bus;
+	bool conc_given;            /* --concurrency was given */
+	bool compare;               /* --compare-servers: contexts vs raw+pool, nothing else */
+	int pool_workers[ZB_MAX_POOLS]; /* worker counts tried by --compare-servers */
+	int n_pool;
 	char zsnode[4352];          /* the zsnode binary */
 	char plugins[4352];         /* its plugins folder */
 	char schema[4400];          /* the descriptor schema */
@@ -62,13 +67,16 @@ typedef struct zb_target {
 typedef struct zb_point {
 	double calls_per_s;
 	double p50_us, p99_us;
-	uint64_t calls, errors;
+	uint64_t calls, errors;         /* errors: failed or timed-out calls */
+	int first_error;                /* its nng error number, 0: none */
+	bool stalled;                   /* call chains still out 15 s after the window */
 	/* CPU time per call over the whole point (warm-up included), in µs: of the server
 	 * process and of zsbench itself (the client). */
 	double server_cpu_us, client_cpu_us;
 } zb_point;
 
-/* Runs the target at concurrency conc for warmup + seconds; -1 on failure (why in err). */
+/* Runs the target at concurrency conc for warmup + seconds; -1 on failure (why in err).
+ * out is filled in even then: errors, stalled and the figures of the calls that worked. */
 int zb_load_run(const zb_target *t, int conc, double warmup, double seconds, zb_point *out,
     char *err, size_t errlen);
 
@@ -81,6 +89,28 @@ int zb_raw_server_main(const char *const *urls, int n_urls, int contexts);
 int zb_raw_open(const char *url, size_t payload, int64_t timeout_ms, zb_target *out,
     char *err, size_t errlen);
 void zb_raw_close(zb_target *t);
+
+/* ---- raw rep0 socket and a worker pool (zb_pool.c) ---- */
+
+/* The --raw-pool-server mode: a RAW rep0 socket listening on every url, one receiver
+ * thread in nng_recvmsg feeding `workers` threads that echo with nng_sendmsg (first with
+ * NNG_FLAG_NONBLOCK when nonblock, then blocking on NNG_EAGAIN). Writes a "zb_pool_stats"
+ * line to stderr when its counters change. Runs until killed or zsbench is gone. */
+int zb_pool_server_main(const char *const *urls, int n_urls, int workers, bool nonblock);
+
+/* Counters of a pool server, parsed from the last zb_pool_stats line of its log. */
+typedef struct zb_pool_stats {
+	uint64_t received, sent, eagain, failed;
+	double max_send_us;         /* longest nng_sendmsg call */
+} zb_pool_stats;
+/* 0 when log_path has a stats line. */
+int zb_pool_stats_read(const char *log_path, zb_pool_stats *out);
+
+/* ---- --compare-servers (zb_compare.c) ---- */
+
+/* Contexts vs raw+pool echo servers, same raw client, then the slow-reader probe;
+ * prints the figures and a README block. Returns the exit status. */
+int zb_compare_run(const zb_opts *o);
 
 /* ---- zsnode (zb_zs.c) ---- */
 
@@ -178,6 +208,10 @@ typedef struct zb_figures {
 } zb_figures;
 
 double zb_median(double *v, int n);
+/* 1234567 -> "1,234,567" in buf. */
+const char *zb_group(char *buf, size_t len, double v);
+/* "N CPUs (model), Linux release, nng version". */
+void zb_machine(char *buf, size_t len);
 /* Prints the figure lines, then the README block. */
 void zb_report(const zb_opts *o, const zb_figures *f);
 

@@ -3,7 +3,9 @@
  * a synchronous loop on the calling thread; concurrency N starts N asynchronous calls
  * and each completion starts the next one from its callback, so N stay in flight.
  * Every call is timed from just before it is issued to its completion; calls that
- * complete inside the measured window count for throughput and latency.
+ * complete inside the measured window count for throughput and latency. A failed call
+ * ends its chain; the point is still filled in (errors counted) so --compare-servers
+ * can report a stall and go on.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -207,9 +209,9 @@ zb_run_async(zb_run *r, int conc, double warmup, double seconds, char *err, size
 	int stuck = r->outstanding;
 	pthread_mutex_unlock(&r->mtx);
 	if (rv != 0) {
-		/* Callbacks may still point into w: leave it to the exit. */
+		/* Callbacks may still point into w and r: both are leaked (r by the caller). */
 		snprintf(err, errlen, "%s: %d call chains never finished", r->t->name, stuck);
-		return -1;
+		return 1;
 	}
 out:
 	for (int i = 0; i < ready; i++)
@@ -223,52 +225,69 @@ int
 zb_load_run(const zb_target *t, int conc, double warmup, double seconds, zb_point *out,
     char *err, size_t errlen)
 {
+	memset(out, 0, sizeof *out);
 	size_t cap = (size_t) (seconds * 2e6) + 4096;
 	if (zb_lat_reserve(cap) != 0) {
 		snprintf(err, errlen, "out of memory for %zu latencies", cap);
 		return -1;
 	}
-	zb_run r;
-	memset(&r, 0, sizeof r);
-	r.t = t;
-	r.lat = zb_lat_buf;
-	r.cap = zb_lat_cap;
-	pthread_mutex_init(&r.mtx, NULL);
-	pthread_cond_init(&r.cv, NULL);
+	/* On the heap: if a chain never finishes, its callbacks may still come, so r stays. */
+	zb_run *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->t = t;
+	r->lat = zb_lat_buf;
+	r->cap = zb_lat_cap;
+	pthread_mutex_init(&r->mtx, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	int rv;
 	pid_t self = getpid();
 	int64_t srv0 = t->server > 0 ? zb_cpu_ns(t->server) : 0, cli0 = zb_cpu_ns(self);
 	if (conc <= 1) {
-		zb_window(&r, warmup, seconds);
-		rv = zb_run_sync(&r);
+		zb_window(r, warmup, seconds);
+		rv = zb_run_sync(r);
 		if (rv != 0)
 			snprintf(err, errlen, "%s: a call failed: error %d", t->name, rv);
 		rv = rv != 0 ? -1 : 0;
 	} else {
-		rv = zb_run_async(&r, conc, warmup, seconds, err, errlen);
+		rv = zb_run_async(r, conc, warmup, seconds, err, errlen);
 	}
 	int64_t srv = t->server > 0 ? zb_cpu_ns(t->server) - srv0 : 0, cli = zb_cpu_ns(self) - cli0;
-	pthread_cond_destroy(&r.cv);
-	pthread_mutex_destroy(&r.mtx);
-	if (rv != 0)
-		return -1;
-	uint64_t all = atomic_load(&r.all_calls);
+	bool stuck = rv > 0;
+	if (stuck) {
+		/* The chains still out count as failed calls; r is left to the exit. */
+		pthread_mutex_lock(&r->mtx);
+		out->errors = (uint64_t) r->outstanding;
+		pthread_mutex_unlock(&r->mtx);
+		out->stalled = true;
+	}
+	uint64_t all = atomic_load(&r->all_calls);
 	out->server_cpu_us = all > 0 ? (double) srv / 1e3 / (double) all : 0;
 	out->client_cpu_us = all > 0 ? (double) cli / 1e3 / (double) all : 0;
-	uint64_t errors = atomic_load(&r.errors);
+	uint64_t errors = atomic_load(&r->errors);
+	out->errors += errors;
+	size_t n = atomic_load(&r->n_lat);
+	if (n > r->cap)
+		n = r->cap;
+	qsort(r->lat, n, sizeof *r->lat, zb_cmp_u32);
+	out->calls = atomic_load(&r->calls);
+	out->calls_per_s = (double) out->calls / seconds;
+	out->p50_us = zb_percentile_us(r->lat, n, 0.50);
+	out->p99_us = zb_percentile_us(r->lat, n, 0.99);
+	out->first_error = atomic_load(&r->first_error);
+	if (!stuck) {
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mtx);
+		free(r);
+	}
+	if (rv != 0)
+		return -1;
 	if (errors > 0) {
 		snprintf(err, errlen, "%s: %llu calls failed (first: error %d)", t->name,
-		    (unsigned long long) errors, atomic_load(&r.first_error));
+		    (unsigned long long) errors, out->first_error);
 		return -1;
 	}
-	size_t n = atomic_load(&r.n_lat);
-	if (n > r.cap)
-		n = r.cap;
-	qsort(r.lat, n, sizeof *r.lat, zb_cmp_u32);
-	out->calls = atomic_load(&r.calls);
-	out->errors = errors;
-	out->calls_per_s = (double) out->calls / seconds;
-	out->p50_us = zb_percentile_us(r.lat, n, 0.50);
-	out->p99_us = zb_percentile_us(r.lat, n, 0.99);
 	return 0;
 }

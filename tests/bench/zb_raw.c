@@ -214,6 +214,11 @@ zb_raw_open(const char *url, size_t payload, int64_t timeout_ms, zb_target *out,
 	int rv = nng_req0_open(&raw->sock);
 	if (rv == 0)
 		rv = nng_socket_set_size(raw->sock, NNG_OPT_RECVMAXSZ, 0);
+	/* No resends, as libzsclient: in nng 1.5 each resend timer goes into one sorted list
+	 * that every send walks, which at 20000 calls in flight costs the client more than
+	 * the whole server does. */
+	if (rv == 0)
+		rv = nng_socket_set_ms(raw->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	int64_t until = zb_now_ns() + timeout_ms * 1000000;
 	while (rv == 0 && (rv = nng_dial(raw->sock, url, NULL, 0)) != 0 && zb_now_ns() < until) {
 		rv = 0;

@@ -46,7 +46,7 @@ zb_median(double *v, int n)
 }
 
 /* 1234567 -> "1,234,567". */
-static const char *
+const char *
 zb_group(char *buf, size_t len, double v)
 {
 	char raw[32];
@@ -91,7 +91,7 @@ zb_mark(bool pass)
 	return pass ? "PASS" : "MISS";
 }
 
-static void
+void
 zb_machine(char *buf, size_t len)
 {
 	char model[256] = "unknown CPU", line[512];

@@ -10,8 +10,10 @@
  *   report   medians over the rounds, PASS/MISS, and a README block
  *
  * `zsbench --raw-server URL [--raw-server URL]...` is the raw echo server that phase 2
- * runs as a child. Every phase has a time limit (the watchdog in zb_proc.c), and every
- * child dies with zsbench.
+ * runs as a child; `zsbench --raw-pool-server URL...` the raw rep0 socket + worker pool
+ * server of zb_pool.c. `zsbench --compare-servers` runs neither phase: it compares the
+ * two echo servers (zb_compare.c) and needs no zsnode. Every phase has a time limit (the
+ * watchdog in zb_proc.c), and every child dies with zsbench.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -32,7 +34,8 @@ zb_usage(FILE *out)
 	    "  --warmup S         unmeasured time before each point (default 0.3)\n"
 	    "  --rounds N         repeat every point N times, report medians (default 1)\n"
 	    "  --starts N         zsnode starts for the ready time and idle RSS (default 5)\n"
-	    "  --concurrency LIST calls in flight, e.g. 1,16,64,1024 (the default)\n"
+	    "  --concurrency LIST calls in flight, e.g. 1,16,64,1024 (the default; with\n"
+	    "                     --compare-servers 1,16,64,1024,20000)\n"
 	    "  --transports LIST  tcp,ipc (the default), tcp or ipc\n"
 	    "  --payload N        bytes per call (default 64)\n"
 	    "  --zsnode PATH      the zsnode binary (default: ../../server/zsnode from this binary)\n"
@@ -41,7 +44,13 @@ zb_usage(FILE *out)
 	    "  --migrations DIR   the node's SQL migrations (default: PLUGINS/../sql)\n"
 	    "  --bus-helper PATH  zsbench_bus (default: beside this binary)\n"
 	    "  --no-bus           skip the in-process bus figure\n"
-	    "  --raw-server URL   (internal) be the raw nng echo server on URL; may repeat\n");
+	    "  --compare-servers  only compare two echo servers, same raw client: nng contexts\n"
+	    "                     (zsnode's model) vs a RAW rep0 socket + worker pool; then a\n"
+	    "                     slow-reader probe of each; zsnode is not started\n"
+	    "  --pool-workers LIST worker counts tried for the pool (default 1,2,4)\n"
+	    "  --raw-server URL   (internal) be the raw nng echo server on URL; may repeat\n"
+	    "  --raw-pool-server URL (internal) be the raw rep0 + worker pool echo server on URL;\n"
+	    "                     may repeat; --raw-pool-workers N, --raw-pool-nonblock\n");
 }
 
 /* Exits after a failure, children killed. */
@@ -111,6 +120,9 @@ zb_parse(zb_opts *o, int argc, char **argv)
 	int def[] = { 1, 16, 64, 1024 };
 	memcpy(o->conc, def, sizeof def);
 	o->n_conc = 4;
+	int def_pool[] = { 1, 2, 4 };
+	memcpy(o->pool_workers, def_pool, sizeof def_pool);
+	o->n_pool = 3;
 	zb_default_paths(o);
 	for (int i = 0; i < argc; i++)
 		zb_command_add(o, argv[i]);
@@ -121,6 +133,9 @@ zb_parse(zb_opts *o, int argc, char **argv)
 			exit(0);
 		} else if (strcmp(a, "--no-bus") == 0) {
 			o->skip_bus = true;
+			continue;
+		} else if (strcmp(a, "--compare-servers") == 0) {
+			o->compare = true;
 			continue;
 		}
 		if (v == NULL) {
@@ -138,8 +153,11 @@ zb_parse(zb_opts *o, int argc, char **argv)
 			o->starts = atoi(v);
 		else if (strcmp(a, "--payload") == 0)
 			o->payload = strtoul(v, NULL, 10);
-		else if (strcmp(a, "--concurrency") == 0)
+		else if (strcmp(a, "--concurrency") == 0) {
 			o->n_conc = zb_parse_list(v, o->conc, ZB_MAX_CONC);
+			o->conc_given = true;
+		} else if (strcmp(a, "--pool-workers") == 0)
+			o->n_pool = zb_parse_list(v, o->pool_workers, ZB_MAX_POOLS);
 		else if (strcmp(a, "--transports") == 0) {
 			o->tcp = strstr(v, "tcp") != NULL;
 			o->ipc = strstr(v, "ipc") != NULL;
@@ -162,13 +180,25 @@ zb_parse(zb_opts *o, int argc, char **argv)
 		snprintf(o->schema, sizeof o->schema, "%s/../schema/service.xsd", o->plugins);
 	if (o->migrations[0] == '\0')
 		snprintf(o->migrations, sizeof o->migrations, "%s/../sql", o->plugins);
+	if (o->compare && !o->conc_given) {
+		int cmp[] = { 1, 16, 64, 1024, 20000 };
+		memcpy(o->conc, cmp, sizeof cmp);
+		o->n_conc = 5;
+	}
+	bool pools_ok = o->n_pool >= 1;
+	for (int i = 0; i < o->n_pool; i++)
+		pools_ok = pools_ok && o->pool_workers[i] <= 64;
 	if (o->seconds <= 0 || o->seconds > 600 || o->warmup < 0 || o->warmup > 60 || o->rounds < 1 ||
 	    o->rounds > ZB_MAX_ROUNDS || o->starts < 1 || o->starts > ZB_MAX_STARTS ||
-	    o->payload < 1 || o->payload > 1000000 || o->n_conc < 1 || (!o->tcp && !o->ipc)) {
-		fprintf(stderr, "zsbench: an option is out of range (rounds <= %d, starts <= %d)\n",
-		    ZB_MAX_ROUNDS, ZB_MAX_STARTS);
+	    o->payload < 1 || o->payload > 1000000 || o->n_conc < 1 || (!o->tcp && !o->ipc) ||
+	    !pools_ok) {
+		fprintf(stderr, "zsbench: an option is out of range (rounds <= %d, starts <= %d, "
+		    "concurrencies and pool worker counts <= %d of them, workers <= 64)\n",
+		    ZB_MAX_ROUNDS, ZB_MAX_STARTS, ZB_MAX_CONC);
 		return -1;
 	}
+	if (o->compare)
+		return 0;      /* two echo servers of this binary: no zsnode, plugins or helper */
 	/* Absolute paths: zsnode runs inside its data folder. */
 	char *paths[] = { o->zsnode, o->plugins, o->schema, o->migrations, o->bus_helper };
 	size_t sizes[] = { sizeof o->zsnode, sizeof o->plugins, sizeof o->schema, sizeof o->migrations,
@@ -388,9 +418,35 @@ zb_raw_mode(int argc, char **argv)
 	return zb_raw_server_main(urls, n, contexts);
 }
 
+/* zsbench --raw-pool-workers N [--raw-pool-nonblock] --raw-pool-server URL...: returns
+ * only if it cannot serve. */
+static int
+zb_pool_mode(int argc, char **argv)
+{
+	const char *urls[8];
+	int n = 0, workers = 2;
+	bool nonblock = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--raw-pool-nonblock") == 0)
+			nonblock = true;
+		else if (strcmp(argv[i], "--raw-pool-server") == 0 && i + 1 < argc && n < 8)
+			urls[n++] = argv[++i];
+		else if (strcmp(argv[i], "--raw-pool-workers") == 0 && i + 1 < argc)
+			workers = atoi(argv[++i]);
+	}
+	if (n == 0) {
+		zb_usage(stderr);
+		return 2;
+	}
+	return zb_pool_server_main(urls, n, workers, nonblock);
+}
+
 int
 main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--raw-pool-server") == 0)
+			return zb_pool_mode(argc, argv);
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--raw-server") == 0)
 			return zb_raw_mode(argc, argv);
@@ -414,6 +470,8 @@ main(int argc, char **argv)
 	f.cold_ready_ms = f.pg_pss_mb = -1;
 	if (zb_proc_tmpdir() == NULL)
 		zb_fail("setup", "cannot make a temporary folder");
+	if (o.compare)
+		zb_proc_exit(zb_compare_run(&o));
 	fprintf(stderr, "zsbench: zsnode %s, plugins %s\n", o.zsnode, o.plugins);
 	zb_phase_starts(&o, &f);
 	zb_phase_load(&o, &f);
