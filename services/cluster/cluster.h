@@ -1,5 +1,5 @@
 /*
- * cluster.h: what the cluster service's files share: argument checks (cluster_check.c),
+ * cluster.h: what the cluster service's files share:
  * the cluster_clusters table (cluster_store.c), the delete with its cascade
  * (cluster_delete.c) and the handlers (cluster_api.c). Nothing here is seen outside the
  * plugin.
@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "zs/call.h"
+#include "zs/check.h"
 #include "zs/cluster/v1/cluster.pb-c.h"
 #include "zs/db.h"
 
@@ -20,22 +21,6 @@
 #define CLUSTER_NAME_MAX 255           /* bytes */
 #define CLUSTER_DESCRIPTION_MAX 2048   /* bytes */
 #define CLUSTER_HYPERVISOR_DEFAULT "KVM"
-
-/* ---- cluster_check.c ---- */
-
-/* Flags of cluster_check_text. */
-enum {
-	CLUSTER_TEXT_REQUIRED = 1u << 0,   /* empty is refused */
-	CLUSTER_TEXT_MULTILINE = 1u << 1,  /* tab, newline and carriage return are allowed */
-};
-
-/* True when value is at most max bytes of valid UTF-8 without control characters (and
- * not empty, when required); otherwise fails the call with INVALID_ARGUMENT naming field
- * and returns false. */
-bool cluster_check_text(zs_call *call, const char *field, const char *value, size_t max,
-    unsigned flags);
-/* True when uuid is not empty; otherwise fails the call (INVALID_ARGUMENT). */
-bool cluster_check_uuid(zs_call *call, const char *field, const char *uuid);
 
 /* ---- cluster_store.c ---- */
 

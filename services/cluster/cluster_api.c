@@ -44,10 +44,10 @@ cluster_create_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 	zs_call *call = closure_data;
 	char uuid[ZS_UUID_LEN];
 	cluster_new k = { uuid, in->zone_uuid, in->name, in->description, NULL };
-	if (!cluster_check_uuid(call, "zone_uuid", in->zone_uuid) ||
-	    !cluster_check_text(call, "name", in->name, CLUSTER_NAME_MAX, CLUSTER_TEXT_REQUIRED) ||
-	    !cluster_check_text(call, "description", in->description, CLUSTER_DESCRIPTION_MAX,
-	    CLUSTER_TEXT_MULTILINE) ||
+	if (!zs_check_uuid(call, "zone_uuid", in->zone_uuid) ||
+	    !zs_check_text(call, "name", in->name, CLUSTER_NAME_MAX, ZS_TEXT_REQUIRED) ||
+	    !zs_check_text(call, "description", in->description, CLUSTER_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE) ||
 	    (k.hypervisor_type = cluster_hypervisor(call, in->hypervisor_type)) == NULL)
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
@@ -76,7 +76,7 @@ cluster_get_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!cluster_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -144,11 +144,11 @@ cluster_update_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__CLUSTER__V1__UPDATE_CLUSTER_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!cluster_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !cluster_check_text(call, "name", name, CLUSTER_NAME_MAX,
-	    CLUSTER_TEXT_REQUIRED)) ||
-	    (description != NULL && !cluster_check_text(call, "description", description,
-	    CLUSTER_DESCRIPTION_MAX, CLUSTER_TEXT_MULTILINE)))
+	if (!zs_check_uuid(call, "uuid", in->uuid) ||
+	    (name != NULL && !zs_check_text(call, "name", name, CLUSTER_NAME_MAX,
+	    ZS_TEXT_REQUIRED)) ||
+	    (description != NULL && !zs_check_text(call, "description", description,
+	    CLUSTER_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -175,7 +175,7 @@ cluster_delete_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!cluster_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)

@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "zs/call.h"
+#include "zs/check.h"
 #include "zs/db.h"
 #include "zs/host/v1/host.pb-c.h"
 
@@ -30,19 +31,6 @@ typedef struct host_state {
 
 /* ---- host_check.c ---- */
 
-/* Flags of host_check_text. */
-enum {
-	HOST_TEXT_REQUIRED = 1u << 0,   /* empty is refused */
-	HOST_TEXT_MULTILINE = 1u << 1,  /* tab, newline and carriage return are allowed */
-};
-
-/* True when value is at most max bytes of valid UTF-8 without control characters (and
- * not empty, when required); otherwise fails the call with INVALID_ARGUMENT naming field
- * and returns false. */
-bool host_check_text(zs_call *call, const char *field, const char *value, size_t max,
-    unsigned flags);
-/* True when uuid is not empty; otherwise fails the call (INVALID_ARGUMENT). */
-bool host_check_uuid(zs_call *call, const char *field, const char *uuid);
 /* True when value is a unicast IPv4 or IPv6 address, whose canonical text goes to canon
  * (len >= HOST_IP_MAX); otherwise fails the call (INVALID_ARGUMENT naming field). */
 bool host_check_ip(zs_call *call, const char *field, const char *value, char *canon, size_t len);

@@ -321,10 +321,10 @@ host_add_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__AddHostReques
 	(void) svc;
 	zs_call *call = closure_data;
 	char ip[HOST_IP_MAX];
-	if (!host_check_uuid(call, "cluster_uuid", in->cluster_uuid) ||
-	    !host_check_text(call, "name", in->name, HOST_NAME_MAX_BYTES, HOST_TEXT_REQUIRED) ||
-	    !host_check_text(call, "description", in->description, HOST_DESCRIPTION_MAX,
-	    HOST_TEXT_MULTILINE) ||
+	if (!zs_check_uuid(call, "cluster_uuid", in->cluster_uuid) ||
+	    !zs_check_text(call, "name", in->name, HOST_NAME_MAX_BYTES, ZS_TEXT_REQUIRED) ||
+	    !zs_check_text(call, "description", in->description, HOST_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE) ||
 	    !host_check_ip(call, "management_ip", in->management_ip, ip, sizeof ip))
 		return;
 	host_add *a = host_add_new(call, in, ip, closure);

@@ -40,7 +40,7 @@ host_get_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__GetHostReques
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!host_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -113,11 +113,11 @@ host_update_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__UpdateHost
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__HOST__V1__UPDATE_HOST_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!host_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !host_check_text(call, "name", name, HOST_NAME_MAX_BYTES,
-	    HOST_TEXT_REQUIRED)) ||
-	    (description != NULL && !host_check_text(call, "description", description,
-	    HOST_DESCRIPTION_MAX, HOST_TEXT_MULTILINE)))
+	if (!zs_check_uuid(call, "uuid", in->uuid) ||
+	    (name != NULL && !zs_check_text(call, "name", name, HOST_NAME_MAX_BYTES,
+	    ZS_TEXT_REQUIRED)) ||
+	    (description != NULL && !zs_check_text(call, "description", description,
+	    HOST_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -143,7 +143,7 @@ host_delete_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__DeleteHost
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!host_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)

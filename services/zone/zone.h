@@ -1,5 +1,5 @@
 /*
- * zone.h: what the zone service's files share: argument checks (zone_check.c), the
+ * zone.h: what the zone service's files share: the
  * zone_zones table (zone_store.c), the delete with its cascade (zone_delete.c) and the
  * handlers (zone_api.c). Nothing here is seen outside the plugin.
  */
@@ -11,28 +11,13 @@
 #include <libpq-fe.h>
 
 #include "zs/call.h"
+#include "zs/check.h"
 #include "zs/db.h"
 #include "zs/zone/v1/zone.pb-c.h"
 
 #define ZONE_TYPE "Zone"            /* the resource type in zs_resources */
 #define ZONE_NAME_MAX 255           /* bytes */
 #define ZONE_DESCRIPTION_MAX 2048   /* bytes */
-
-/* ---- zone_check.c ---- */
-
-/* Flags of zone_check_text. */
-enum {
-	ZONE_TEXT_REQUIRED = 1u << 0,   /* empty is refused */
-	ZONE_TEXT_MULTILINE = 1u << 1,  /* tab, newline and carriage return are allowed */
-};
-
-/* True when value is at most max bytes of valid UTF-8 without control characters (and
- * not empty, when required); otherwise fails the call with INVALID_ARGUMENT naming field
- * and returns false. */
-bool zone_check_text(zs_call *call, const char *field, const char *value, size_t max,
-    unsigned flags);
-/* True when uuid is not empty; otherwise fails the call (INVALID_ARGUMENT). */
-bool zone_check_uuid(zs_call *call, const char *field, const char *uuid);
 
 /* ---- zone_store.c ---- */
 

@@ -27,9 +27,9 @@ zone_create_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__CreateZone
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zone_check_text(call, "name", in->name, ZONE_NAME_MAX, ZONE_TEXT_REQUIRED) ||
-	    !zone_check_text(call, "description", in->description, ZONE_DESCRIPTION_MAX,
-	    ZONE_TEXT_MULTILINE))
+	if (!zs_check_text(call, "name", in->name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED) ||
+	    !zs_check_text(call, "description", in->description, ZONE_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -57,7 +57,7 @@ zone_get_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__GetZoneReques
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zone_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -124,10 +124,10 @@ zone_update_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__UpdateZone
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__ZONE__V1__UPDATE_ZONE_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!zone_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !zone_check_text(call, "name", name, ZONE_NAME_MAX, ZONE_TEXT_REQUIRED)) ||
-	    (description != NULL && !zone_check_text(call, "description", description,
-	    ZONE_DESCRIPTION_MAX, ZONE_TEXT_MULTILINE)))
+	if (!zs_check_uuid(call, "uuid", in->uuid) ||
+	    (name != NULL && !zs_check_text(call, "name", name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED)) ||
+	    (description != NULL && !zs_check_text(call, "description", description,
+	    ZONE_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)
@@ -153,7 +153,7 @@ zone_delete_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__DeleteZone
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zone_check_uuid(call, "uuid", in->uuid))
+	if (!zs_check_uuid(call, "uuid", in->uuid))
 		return;
 	zs_db_conn *c = zs_call_db_acquire(call);
 	if (c == NULL)

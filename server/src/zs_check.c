@@ -1,13 +1,12 @@
-/* cluster_check.c: checks of the cluster API's arguments; a bad one fails the call with
- * INVALID_ARGUMENT naming the field. */
+/* zs_check.c: argument checks shared by every service (zs/check.h). */
 #include <string.h>
 
-#include "cluster.h"
+#include "zs/check.h"
 
 /* Length of the UTF-8 sequence at s (shortest form, no surrogates, at most U+10FFFF),
  * or 0 when it is not one. */
 static size_t
-cluster_utf8_len(const unsigned char *s)
+check_utf8_len(const unsigned char *s)
 {
 	if (s[0] < 0x80)
 		return 1;
@@ -38,10 +37,10 @@ cluster_utf8_len(const unsigned char *s)
 }
 
 bool
-cluster_check_text(zs_call *call, const char *field, const char *value, size_t max, unsigned flags)
+zs_check_text(zs_call *call, const char *field, const char *value, size_t max, unsigned flags)
 {
 	size_t len = strlen(value);
-	if (len == 0 && (flags & CLUSTER_TEXT_REQUIRED)) {
+	if (len == 0 && (flags & ZS_TEXT_REQUIRED)) {
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "%s is required", field);
 		return false;
 	}
@@ -53,12 +52,12 @@ cluster_check_text(zs_call *call, const char *field, const char *value, size_t m
 	const unsigned char *s = (const unsigned char *) value;
 	for (size_t i = 0; i < len;) {
 		bool space = s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
-		if ((s[i] < 0x20 && !(space && (flags & CLUSTER_TEXT_MULTILINE))) || s[i] == 0x7F) {
+		if ((s[i] < 0x20 && !(space && (flags & ZS_TEXT_MULTILINE))) || s[i] == 0x7F) {
 			zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL,
 			    "%s holds a control character (0x%02x) at byte %zu", field, s[i], i);
 			return false;
 		}
-		size_t n = cluster_utf8_len(s + i);
+		size_t n = check_utf8_len(s + i);
 		if (n == 0) {
 			zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "%s is not valid UTF-8 at byte %zu",
 			    field, i);
@@ -70,7 +69,7 @@ cluster_check_text(zs_call *call, const char *field, const char *value, size_t m
 }
 
 bool
-cluster_check_uuid(zs_call *call, const char *field, const char *uuid)
+zs_check_uuid(zs_call *call, const char *field, const char *uuid)
 {
 	if (uuid[0] != '\0')
 		return true;

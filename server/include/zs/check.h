@@ -1,0 +1,26 @@
+/*
+ * zs/check.h: checks of API arguments every service makes. Each returns true when the
+ * value is good; otherwise it fails the call with INVALID_ARGUMENT naming the field and
+ * what is wrong (the call is then answered) and returns false.
+ */
+#ifndef ZS_CHECK_H
+#define ZS_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "zs/call.h"
+
+/* Flags of zs_check_text. */
+enum {
+	ZS_TEXT_REQUIRED = 1u << 0,   /* empty is refused */
+	ZS_TEXT_MULTILINE = 1u << 1,  /* tab, newline and carriage return are allowed */
+};
+
+/* At most max bytes of valid UTF-8 without control characters (and not empty, when
+ * ZS_TEXT_REQUIRED). */
+bool zs_check_text(zs_call *call, const char *field, const char *value, size_t max,
+    unsigned flags);
+/* Not empty. */
+bool zs_check_uuid(zs_call *call, const char *field, const char *uuid);
+
+#endif
