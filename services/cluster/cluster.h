@@ -24,10 +24,6 @@
 
 /* ---- cluster_store.c ---- */
 
-/* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
- * else rolls back. Returns rv or the commit's code. */
-int cluster_tx_end(zs_db_conn *c, int rv, zs_status **st);
-
 /* The SELECT list of a cluster row, in the order cluster_info_from_row reads it. */
 #define CLUSTER_COLUMNS \
 	"k.uuid, k.zone_uuid, k.name, k.description, k.hypervisor_type, k.owner_uuid, " \

@@ -65,7 +65,7 @@ cluster_store_delete(zs_db_conn *c, const zs_call *call, const char *uuid, PGres
 	*row = *deleted = NULL;
 	if (zs_db_begin(c, st) != 0)
 		return (int) (*st)->code;
-	int rv = cluster_tx_end(c, cluster_delete_locked(c, call, uuid, row, deleted, st), st);
+	int rv = zs_db_end(c, cluster_delete_locked(c, call, uuid, row, deleted, st), st);
 	if (rv != 0) {
 		PQclear(*row);
 		PQclear(*deleted);

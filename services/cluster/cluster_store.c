@@ -13,16 +13,6 @@
 /* The unique constraint on (zone_uuid, name), as the migration names it. */
 #define CLUSTER_NAME_CONSTRAINT "cluster_clusters_zone_name_key"
 
-int
-cluster_tx_end(zs_db_conn *c, int rv, zs_status **st)
-{
-	if (rv != 0) {
-		zs_db_rollback(c);
-		return rv;
-	}
-	return zs_db_commit(c, st) == 0 ? 0 : (int) (*st)->code;
-}
-
 static int64_t
 cluster_ms(const PGresult *r, int i, int col)
 {
@@ -41,23 +31,6 @@ cluster_info_from_row(const PGresult *r, int i, Zs__Cluster__V1__ClusterInfo *ou
 	out->owner_uuid = PQgetvalue(r, i, 5);
 	out->created_unix_ms = cluster_ms(r, i, 6);
 	out->updated_unix_ms = cluster_ms(r, i, 7);
-}
-
-/* Runs sql, which must answer exactly one row, into *row; NOT_FOUND when it answers none. */
-static int
-cluster_one(zs_db_conn *c, const char *sql, int n, const char *const *params, const char *uuid,
-    PGresult **row, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, params, st);
-	if (r == NULL)
-		return (int) (*st)->code;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		*st = zs_status_new(ZS_NOT_FOUND, NULL, "no cluster with uuid %s", uuid);
-		return ZS_NOT_FOUND;
-	}
-	*row = r;
-	return 0;
 }
 
 /* The zone must be one the call sees; NOT_FOUND naming the field otherwise. */
@@ -96,11 +69,11 @@ cluster_store_create(zs_db_conn *c, const zs_call *call, const cluster_new *k, P
 	if (rv == 0) {
 		const char *p[6] = { k->uuid, k->zone_uuid, zs_call_account(call), k->name,
 		    k->description, k->hypervisor_type };
-		rv = cluster_one(c, "INSERT INTO cluster_clusters AS k (uuid, zone_uuid, owner_uuid, "
+		rv = zs_db_exec_one(c, "INSERT INTO cluster_clusters AS k (uuid, zone_uuid, owner_uuid, "
 		    "name, description, hypervisor_type) VALUES ($1, $2, $3, $4, $5, $6) RETURNING "
-		    CLUSTER_COLUMNS, 6, p, k->uuid, row, st);
+		    CLUSTER_COLUMNS, 6, p, "cluster", k->uuid, row, st);
 	}
-	rv = cluster_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);
 		*row = NULL;
@@ -116,8 +89,8 @@ cluster_store_get(zs_db_conn *c, const zs_call *call, const char *uuid, PGresult
 	if (rv != 0)
 		return rv;
 	const char *p[1] = { uuid };
-	return cluster_one(c, "SELECT " CLUSTER_COLUMNS " FROM cluster_clusters k WHERE k.uuid = $1",
-	    1, p, uuid, row, st);
+	return zs_db_exec_one(c, "SELECT " CLUSTER_COLUMNS " FROM cluster_clusters k WHERE k.uuid = $1",
+	    1, p, "cluster", uuid, row, st);
 }
 
 int
@@ -130,9 +103,9 @@ cluster_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const
 	const char *p[3] = { uuid, name, description };
 	int rv = zs_resource_check(c, call, uuid, CLUSTER_TYPE, NULL, 0, st);
 	if (rv == 0)
-		rv = cluster_one(c, "UPDATE cluster_clusters AS k SET name = COALESCE($2, k.name), "
+		rv = zs_db_exec_one(c, "UPDATE cluster_clusters AS k SET name = COALESCE($2, k.name), "
 		    "description = COALESCE($3, k.description), updated_at = now() WHERE k.uuid = $1 "
-		    "RETURNING " CLUSTER_COLUMNS, 3, p, uuid, row, st);
+		    "RETURNING " CLUSTER_COLUMNS, 3, p, "cluster", uuid, row, st);
 	/* zs/resource.h has no rename: the registry's copy of the name follows here */
 	if (rv == 0 && name != NULL) {
 		PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
@@ -141,7 +114,7 @@ cluster_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const
 			rv = (int) (*st)->code;
 		PQclear(r);
 	}
-	rv = cluster_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);
 		*row = NULL;

@@ -13,17 +13,6 @@
 #define HOST_NAME_CONSTRAINT "host_hosts_cluster_name_key"
 #define HOST_IP_CONSTRAINT "host_hosts_management_ip_key"
 
-/* Ends c's transaction: commits when rv is 0, else rolls back. rv or the commit's code. */
-static int
-host_tx_end(zs_db_conn *c, int rv, zs_status **st)
-{
-	if (rv != 0) {
-		zs_db_rollback(c);
-		return rv;
-	}
-	return zs_db_commit(c, st) == 0 ? 0 : (int) (*st)->code;
-}
-
 static int64_t
 host_ms(const PGresult *r, int i, int col)
 {
@@ -78,23 +67,6 @@ host_conflicts(zs_status **st, const char *name, const char *ip)
 	return (int) (*st)->code;
 }
 
-/* Runs sql, which must answer exactly one row, into *row; NOT_FOUND when it answers none. */
-static int
-host_one(zs_db_conn *c, const char *sql, int n, const char *const *params, const char *uuid,
-    PGresult **row, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, params, st);
-	if (r == NULL)
-		return (int) (*st)->code;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		*st = zs_status_new(ZS_NOT_FOUND, NULL, "no host with uuid %s", uuid);
-		return ZS_NOT_FOUND;
-	}
-	*row = r;
-	return 0;
-}
-
 int
 host_store_insert(zs_db_conn *c, const zs_call *call, const host_new *h, PGresult **row,
     zs_status **st)
@@ -102,9 +74,10 @@ host_store_insert(zs_db_conn *c, const zs_call *call, const host_new *h, PGresul
 	*row = NULL;
 	const char *p[8] = { h->uuid, h->cluster_uuid, h->zone_uuid, zs_call_account(call), h->name,
 	    h->description, h->management_ip, h->hypervisor_type };
-	int rv = host_one(c, "INSERT INTO host_hosts AS h (uuid, cluster_uuid, zone_uuid, owner_uuid, "
+	int rv = zs_db_exec_one(c, "INSERT INTO host_hosts AS h (uuid, cluster_uuid, zone_uuid, owner_uuid, "
 	    "name, description, management_ip, hypervisor_type) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " HOST_COLUMNS, 8, p, h->uuid, row, st);
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING " HOST_COLUMNS, 8, p, "host", h->uuid,
+	    row, st);
 	return rv == 0 ? 0 : host_conflicts(st, h->name, h->management_ip);
 }
 
@@ -115,7 +88,8 @@ host_store_get(zs_db_conn *c, const zs_call *call, const char *uuid, PGresult **
 	if (rv != 0)
 		return rv;
 	const char *p[1] = { uuid };
-	return host_one(c, "SELECT " HOST_COLUMNS " FROM host_hosts h WHERE h.uuid = $1", 1, p, uuid,
+	return zs_db_exec_one(c, "SELECT " HOST_COLUMNS " FROM host_hosts h WHERE h.uuid = $1", 1, p,
+	    "host", uuid,
 	    row, st);
 }
 
@@ -129,9 +103,9 @@ host_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 	const char *p[3] = { uuid, name, description };
 	int rv = zs_resource_check(c, call, uuid, HOST_TYPE, NULL, 0, st);
 	if (rv == 0) {
-		rv = host_one(c, "UPDATE host_hosts AS h SET name = COALESCE($2, h.name), "
+		rv = zs_db_exec_one(c, "UPDATE host_hosts AS h SET name = COALESCE($2, h.name), "
 		    "description = COALESCE($3, h.description), updated_at = now() WHERE h.uuid = $1 "
-		    "RETURNING " HOST_COLUMNS, 3, p, uuid, row, st);
+		    "RETURNING " HOST_COLUMNS, 3, p, "host", uuid, row, st);
 		if (rv != 0)
 			rv = host_conflicts(st, name, NULL);
 	}
@@ -143,7 +117,7 @@ host_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 			rv = (int) (*st)->code;
 		PQclear(r);
 	}
-	rv = host_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);
 		*row = NULL;
@@ -186,11 +160,11 @@ host_store_delete(zs_db_conn *c, const zs_call *call, const char *uuid, PGresult
 	const char *p[1] = { uuid };
 	int rv = zs_resource_check(c, call, uuid, HOST_TYPE, NULL, 0, st);
 	if (rv == 0)
-		rv = host_one(c, "SELECT " HOST_COLUMNS " FROM host_hosts h WHERE h.uuid = $1 FOR UPDATE",
-		    1, p, uuid, row, st);
+		rv = zs_db_exec_one(c, "SELECT " HOST_COLUMNS " FROM host_hosts h WHERE h.uuid = $1 "
+		    "FOR UPDATE", 1, p, "host", uuid, row, st);
 	if (rv == 0)
 		rv = zs_resource_delete(c, uuid, st);
-	rv = host_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);
 		*row = NULL;

@@ -21,10 +21,6 @@
 
 /* ---- zone_store.c ---- */
 
-/* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
- * else rolls back. Returns rv or the commit's code. */
-int zone_tx_end(zs_db_conn *c, int rv, zs_status **st);
-
 /* The SELECT list of a zone row, in the order zone_info_from_row reads it. */
 #define ZONE_COLUMNS \
 	"z.uuid, z.name, z.description, z.owner_uuid, " \

@@ -63,7 +63,7 @@ zone_store_delete(zs_db_conn *c, const zs_call *call, const char *uuid, PGresult
 	*row = *deleted = NULL;
 	if (zs_db_begin(c, st) != 0)
 		return (int) (*st)->code;
-	int rv = zone_tx_end(c, zone_delete_locked(c, call, uuid, row, deleted, st), st);
+	int rv = zs_db_end(c, zone_delete_locked(c, call, uuid, row, deleted, st), st);
 	if (rv != 0) {
 		PQclear(*row);
 		PQclear(*deleted);

@@ -13,16 +13,6 @@
 /* The unique constraint on (owner_uuid, name), as the migration names it. */
 #define ZONE_NAME_CONSTRAINT "zone_zones_owner_name_key"
 
-int
-zone_tx_end(zs_db_conn *c, int rv, zs_status **st)
-{
-	if (rv != 0) {
-		zs_db_rollback(c);
-		return rv;
-	}
-	return zs_db_commit(c, st) == 0 ? 0 : (int) (*st)->code;
-}
-
 static int64_t
 zone_ms(const PGresult *r, int i, int col)
 {
@@ -41,23 +31,6 @@ zone_info_from_row(const PGresult *r, int i, Zs__Zone__V1__ZoneInfo *out)
 	out->updated_unix_ms = zone_ms(r, i, 5);
 }
 
-/* Runs sql, which must answer exactly one row, into *row; NOT_FOUND when it answers none. */
-static int
-zone_one(zs_db_conn *c, const char *sql, int n, const char *const *params, const char *uuid,
-    PGresult **row, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, params, st);
-	if (r == NULL)
-		return (int) (*st)->code;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		*st = zs_status_new(ZS_NOT_FOUND, NULL, "no zone with uuid %s", uuid);
-		return ZS_NOT_FOUND;
-	}
-	*row = r;
-	return 0;
-}
-
 int
 zone_store_create(zs_db_conn *c, const zs_call *call, const char *uuid, const char *name,
     const char *description, PGresult **row, zs_status **st)
@@ -68,10 +41,10 @@ zone_store_create(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 	int rv = zs_resource_create(c, call, uuid, ZONE_TYPE, name, NULL, st);
 	if (rv == 0) {
 		const char *p[4] = { uuid, zs_call_account(call), name, description };
-		rv = zone_one(c, "INSERT INTO zone_zones AS z (uuid, owner_uuid, name, description) "
-		    "VALUES ($1, $2, $3, $4) RETURNING " ZONE_COLUMNS, 4, p, uuid, row, st);
+		rv = zs_db_exec_one(c, "INSERT INTO zone_zones AS z (uuid, owner_uuid, name, description) "
+		    "VALUES ($1, $2, $3, $4) RETURNING " ZONE_COLUMNS, 4, p, "zone", uuid, row, st);
 	}
-	rv = zone_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0 && *row != NULL) {
 		PQclear(*row);
 		*row = NULL;
@@ -86,7 +59,8 @@ zone_store_get(zs_db_conn *c, const zs_call *call, const char *uuid, PGresult **
 	if (rv != 0)
 		return rv;
 	const char *p[1] = { uuid };
-	return zone_one(c, "SELECT " ZONE_COLUMNS " FROM zone_zones z WHERE z.uuid = $1", 1, p, uuid,
+	return zs_db_exec_one(c, "SELECT " ZONE_COLUMNS " FROM zone_zones z WHERE z.uuid = $1", 1, p,
+	    "zone", uuid,
 	    row, st);
 }
 
@@ -100,9 +74,9 @@ zone_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 	const char *p[3] = { uuid, name, description };
 	int rv = zs_resource_check(c, call, uuid, ZONE_TYPE, NULL, 0, st);
 	if (rv == 0)
-		rv = zone_one(c, "UPDATE zone_zones AS z SET name = COALESCE($2, z.name), "
+		rv = zs_db_exec_one(c, "UPDATE zone_zones AS z SET name = COALESCE($2, z.name), "
 		    "description = COALESCE($3, z.description), updated_at = now() WHERE z.uuid = $1 "
-		    "RETURNING " ZONE_COLUMNS, 3, p, uuid, row, st);
+		    "RETURNING " ZONE_COLUMNS, 3, p, "zone", uuid, row, st);
 	/* zs/resource.h has no rename: the registry's copy of the name follows here */
 	if (rv == 0 && name != NULL) {
 		PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
@@ -111,7 +85,7 @@ zone_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 			rv = (int) (*st)->code;
 		PQclear(r);
 	}
-	rv = zone_tx_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
 	if (rv != 0 && *row != NULL) {
 		PQclear(*row);
 		*row = NULL;

@@ -60,6 +60,14 @@ int zs_db_begin(zs_db_conn *c, zs_status **st);
 int zs_db_commit(zs_db_conn *c, zs_status **st);
 void zs_db_rollback(zs_db_conn *c);
 
+/* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
+ * else rolls back. Returns rv or the commit's code. */
+int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
+/* Runs sql, which must answer exactly one row, into *row (caller PQclears it); NOT_FOUND
+ * "no WHAT with uuid UUID" when it answers none. 0 or a canonical code with *st. */
+int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    const char *what, const char *uuid, PGresult **row, zs_status **st);
+
 /* For handlers: a pooled connection, waited for no longer than the call's deadline;
  * NULL after failing the call with why (UNAVAILABLE, DEADLINE_EXCEEDED). */
 typedef struct zs_call zs_call;
