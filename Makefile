@@ -8,7 +8,7 @@ CONFIG     ?= zsnode.properties
 
 DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
-       libxxhash-dev openssl procps
+       libxxhash-dev openssl procps curl
 
 .PHONY: all deps build build-asan run test test-asan bench install clean
 
