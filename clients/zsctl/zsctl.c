@@ -43,6 +43,7 @@ static const char zsctl_usage[] =
     "options:\n"
     "  --url URL                 node address (default $ZS_URL or " ZSCTL_DEFAULT_URL ")\n"
     "  --timeout MS              call timeout (default 10000)\n"
+    "  --tls-ca FILE             tls+tcp:// URLs (required there): the CA of the node's certificate\n"
     "  --session TOKEN           session token (default $ZS_SESSION, else the one\n"
     "                            `login` saved in ~/.config/zsctl/session)\n"
     "  --password-stdin          login, account: read passwords from stdin, one a line\n"
@@ -277,6 +278,10 @@ main(int argc, char **argv)
 			if ((v = zsctl_option_value("--url", argc, argv, &i)) == NULL || v[0] == '\0')
 				rc = zsctl_usage_error("--url needs a URL");
 			opts.url = v;
+		} else if (zsctl_is_option(a, "--tls-ca")) {
+			if ((v = zsctl_option_value("--tls-ca", argc, argv, &i)) == NULL || v[0] == '\0')
+				rc = zsctl_usage_error("--tls-ca needs a PEM file");
+			opts.tls_ca = v;
 		} else if (zsctl_is_option(a, "--session")) {
 			if ((v = zsctl_option_value("--session", argc, argv, &i)) == NULL)
 				rc = zsctl_usage_error("--session needs a TOKEN");
@@ -292,6 +297,9 @@ main(int argc, char **argv)
 	char saved[256];
 	if (opts.session == NULL)
 		opts.session = zsctl_session_load(saved, sizeof saved);
+	if (rc < 0 && strncmp(opts.url, "tls+", 4) == 0 && opts.tls_ca == NULL)
+		rc = zsctl_usage_error("%s is tls+tcp: give the CA of the node's certificate with --tls-ca",
+		    opts.url);
 	if (rc < 0) {
 		const char *cmd = nargs > 0 ? args[0] : NULL;
 		int n = nargs > 0 ? nargs - 1 : 0;

@@ -21,6 +21,7 @@ typedef struct zsctl_opts {
 	const char *url;
 	uint32_t timeout_ms;
 	const char *session;      /* NULL: none */
+	const char *tls_ca;       /* tls+tcp: the CA that signed the node's certificate (PEM) */
 	int json;                 /* print raw JSON, one line, for scripts */
 	int job;                  /* call: run as a job, print its uuid */
 	int wait;                 /* call: run as a job and wait for it, showing progress */

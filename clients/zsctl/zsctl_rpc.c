@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/util/platform.h>
 
@@ -44,6 +45,33 @@ zsctl_rpc_request_id(char *buf, size_t len)
 
 /* Sends the frame and waits for the answer; *answer (caller frees with nng_free, size
  * *answer_len) or a status saying why there is none. */
+/* Dials opts->url; tls+tcp:// checks the node's certificate against opts->tls_ca (main
+ * makes sure there is one). */
+static int
+zsctl_rpc_dial(nng_socket sock, const zsctl_opts *opts)
+{
+	if (strncmp(opts->url, "tls+", 4) != 0)
+		return nng_dial(sock, opts->url, NULL, 0);
+	nng_dialer d;
+	nng_tls_config *cfg;
+	nng_url *u = NULL;
+	int rv = nng_dialer_create(&d, sock, opts->url);
+	if (rv != 0)
+		return rv;
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0)
+		return rv;
+	if ((rv = nng_url_parse(&u, opts->url)) == 0 &&
+	    (rv = nng_tls_config_server_name(cfg, u->u_hostname)) == 0 &&
+	    (rv = nng_tls_config_ca_file(cfg, opts->tls_ca)) == 0 &&
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) == 0 &&
+	    (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg)) == 0)
+		rv = nng_dialer_start(d, 0);
+	if (u != NULL)
+		nng_url_free(u);
+	nng_tls_config_free(cfg);
+	return rv;
+}
+
 static int
 zsctl_rpc_exchange(const zsctl_opts *opts, const char *frame, char **answer,
     size_t *answer_len, json_t **status)
@@ -67,7 +95,7 @@ zsctl_rpc_exchange(const zsctl_opts *opts, const char *frame, char **answer,
 	}
 	/* A blocking dial, so that a node that is not running is reported at once (the
 	 * price: an address that drops packets waits for the kernel's connect timeout). */
-	rv = nng_dial(sock, opts->url, NULL, 0);
+	rv = zsctl_rpc_dial(sock, opts);
 	if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL) {
 		*status = zsctl_rpc_status("INVALID_ARGUMENT", "bad node address %s: %s", opts->url,
 		    nng_strerror(rv));
