@@ -11,6 +11,7 @@
 #include "zs_node_impl.h"
 #include "zs_router.h"
 #include "zs_timerq.h"
+#include "zs_work.h"
 
 struct zs_metrics {
 	nng_http_server *server;
@@ -77,6 +78,9 @@ zs_metrics_text(zs_node *node)
 	fprintf(out, "# HELP zs_rpc_dedupe_entries Request ids remembered for dedupe.\n"
 	    "# TYPE zs_rpc_dedupe_entries gauge\nzs_rpc_dedupe_entries %zu\n",
 	    zs_dedupe_len(node->dedupe));
+	fprintf(out, "# HELP zs_work_queued Handlers waiting for a worker thread.\n"
+	    "# TYPE zs_work_queued gauge\nzs_work_queued %zu\n",
+	    node->work != NULL ? zs_work_pending(node->work) : 0);
 	fprintf(out, "# HELP zs_events_published_total Events published.\n"
 	    "# TYPE zs_events_published_total counter\nzs_events_published_total %llu\n",
 	    (unsigned long long) zs_events_published(node->events));

@@ -319,12 +319,6 @@ zs_plugins_len(const zs_plugins *ps)
 	return ps ? ps->len : 0;
 }
 
-const char *
-zs_plugins_id(const zs_plugins *ps, size_t i)
-{
-	return ps->services[i]->desc->id;
-}
-
 const zs_plugin_desc *
 zs_plugins_desc(const zs_plugins *ps, size_t i)
 {

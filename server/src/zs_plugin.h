@@ -27,7 +27,6 @@ void zs_plugins_stop(zs_plugins *ps);
 void zs_plugins_free(zs_plugins *ps);
 
 size_t zs_plugins_len(const zs_plugins *ps);
-const char *zs_plugins_id(const zs_plugins *ps, size_t i);
 /* The descriptor of plugin i (read only, owned by ps). */
 const struct zs_plugin_desc *zs_plugins_desc(const zs_plugins *ps, size_t i);
 /* The declared description of a service error code ("ECHO.1001"), or NULL. */

@@ -276,16 +276,6 @@ zs_props_get(const zs_props *p, const char *name)
 	return v;
 }
 
-zs_prop_source
-zs_props_source(const zs_props *p, const char *name)
-{
-	zs_prop_source src;
-	pthread_mutex_lock((pthread_mutex_t *) &p->lock);
-	props_lookup(p, name, &src);
-	pthread_mutex_unlock((pthread_mutex_t *) &p->lock);
-	return src;
-}
-
 bool
 zs_props_required(const zs_props *p, const char *name)
 {

@@ -37,7 +37,6 @@ int zs_props_declare(zs_props *p, const char *name, const char *default_value,
 
 /* Effective value (NULL when unset and no default); the string lives until the props do. */
 const char *zs_props_get(const zs_props *p, const char *name);
-zs_prop_source zs_props_source(const zs_props *p, const char *name);
 /* True when name is declared required. Not from inside zs_props_each's fn. */
 bool zs_props_required(const zs_props *p, const char *name);
 const char *zs_props_source_name(zs_prop_source s);
