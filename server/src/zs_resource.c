@@ -68,3 +68,49 @@ zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
 	}
 	return 0;
 }
+
+/* How deep the walk down the resource tree goes (zone > cluster > host > ...). */
+#define RESOURCE_TREE_DEPTH "32"
+
+#define RESOURCE_DESCENDANTS \
+	"WITH RECURSIVE d (uuid, depth) AS (" \
+	"  SELECT uuid, 1 FROM zs_resources WHERE parent_uuid = $1" \
+	"  UNION ALL" \
+	"  SELECT r.uuid, d.depth + 1 FROM zs_resources r JOIN d ON r.parent_uuid = d.uuid" \
+	"   WHERE d.depth < " RESOURCE_TREE_DEPTH ") "
+
+int
+zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
+{
+	const char *params[1] = { uuid };
+	*below = NULL;
+	PGresult *r = zs_db_exec(c, RESOURCE_DESCENDANTS "SELECT r.uuid FROM zs_resources r "
+	    "JOIN d ON d.uuid = r.uuid FOR UPDATE OF r", 1, params, st);
+	if (r == NULL)
+		return (int) (*st)->code;
+	PQclear(r);
+	/* a snapshot after the locks: it sees every child committed before them */
+	*below = zs_db_exec(c, RESOURCE_DESCENDANTS "SELECT r.uuid, r.type, r.name FROM "
+	    "zs_resources r JOIN d ON d.uuid = r.uuid ORDER BY d.depth, r.type, r.name, r.uuid",
+	    1, params, st);
+	if (*below == NULL)
+		return (int) (*st)->code;
+	int rv = zs_resource_delete(c, uuid, st);
+	if (rv != 0) {
+		PQclear(*below);
+		*below = NULL;
+	}
+	return rv;
+}
+
+int
+zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st)
+{
+	const char *params[2] = { uuid, name };
+	PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
+	    "WHERE uuid = $1", 2, params, st);
+	if (r == NULL)
+		return (int) (*st)->code;
+	PQclear(r);
+	return 0;
+}

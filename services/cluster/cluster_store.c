@@ -106,14 +106,8 @@ cluster_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const
 		rv = zs_db_exec_one(c, "UPDATE cluster_clusters AS k SET name = COALESCE($2, k.name), "
 		    "description = COALESCE($3, k.description), updated_at = now() WHERE k.uuid = $1 "
 		    "RETURNING " CLUSTER_COLUMNS, 3, p, "cluster", uuid, row, st);
-	/* zs/resource.h has no rename: the registry's copy of the name follows here */
-	if (rv == 0 && name != NULL) {
-		PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
-		    "WHERE uuid = $1", 2, p, st);
-		if (r == NULL)
-			rv = (int) (*st)->code;
-		PQclear(r);
-	}
+	if (rv == 0 && name != NULL)
+		rv = zs_resource_rename(c, uuid, name, st);
 	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);

@@ -4,31 +4,15 @@
  * (zs_resources.parent_uuid ON DELETE CASCADE, and every service's row references its
  * resource), so the zone and all below it go in one transaction or not at all.
  *
- * To tell the caller exactly what went, the zone's resource row is locked first (no new
- * child can attach to it), then every resource below it (no new grandchild either), and
- * only then listed, with a snapshot that sees every child committed before the locks.
+ * To tell the caller exactly what went, the zone's row is locked first (no new child can
+ * attach to it); zs_resource_delete_tree then locks, lists and deletes what is below.
  */
 #include "zone.h"
 #include "zs/resource.h"
 
-/* How deep the walk down the resource tree goes (zone > cluster > host > ...). */
-#define ZONE_TREE_DEPTH "32"
-
-#define ZONE_DESCENDANTS \
-	"WITH RECURSIVE d (uuid, depth) AS (" \
-	"  SELECT uuid, 1 FROM zs_resources WHERE parent_uuid = $1" \
-	"  UNION ALL" \
-	"  SELECT r.uuid, d.depth + 1 FROM zs_resources r JOIN d ON r.parent_uuid = d.uuid" \
-	"   WHERE d.depth < " ZONE_TREE_DEPTH ") "
-
 static const char zone_lock_sql[] =
     "SELECT " ZONE_COLUMNS " FROM zone_zones z JOIN zs_resources r ON r.uuid = z.uuid "
     "WHERE z.uuid = $1 FOR UPDATE";
-static const char zone_lock_below_sql[] =
-    ZONE_DESCENDANTS "SELECT r.uuid FROM zs_resources r JOIN d ON d.uuid = r.uuid FOR UPDATE OF r";
-static const char zone_below_sql[] =
-    ZONE_DESCENDANTS "SELECT r.uuid, r.type, r.name FROM zs_resources r JOIN d ON d.uuid = r.uuid "
-    "ORDER BY d.depth, r.type, r.name, r.uuid";
 
 /* The steps inside the transaction. */
 static int
@@ -46,14 +30,7 @@ zone_delete_locked(zs_db_conn *c, const zs_call *call, const char *uuid, PGresul
 		*st = zs_status_new(ZS_NOT_FOUND, NULL, "no zone with uuid %s", uuid);
 		return ZS_NOT_FOUND;
 	}
-	PGresult *r = zs_db_exec(c, zone_lock_below_sql, 1, p, st);
-	if (r == NULL)
-		return (int) (*st)->code;
-	PQclear(r);
-	*deleted = zs_db_exec(c, zone_below_sql, 1, p, st);
-	if (*deleted == NULL)
-		return (int) (*st)->code;
-	return zs_resource_delete(c, uuid, st);
+	return zs_resource_delete_tree(c, uuid, deleted, st);
 }
 
 int

@@ -77,14 +77,8 @@ zone_store_update(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 		rv = zs_db_exec_one(c, "UPDATE zone_zones AS z SET name = COALESCE($2, z.name), "
 		    "description = COALESCE($3, z.description), updated_at = now() WHERE z.uuid = $1 "
 		    "RETURNING " ZONE_COLUMNS, 3, p, "zone", uuid, row, st);
-	/* zs/resource.h has no rename: the registry's copy of the name follows here */
-	if (rv == 0 && name != NULL) {
-		PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
-		    "WHERE uuid = $1", 2, p, st);
-		if (r == NULL)
-			rv = (int) (*st)->code;
-		PQclear(r);
-	}
+	if (rv == 0 && name != NULL)
+		rv = zs_resource_rename(c, uuid, name, st);
 	rv = zs_db_end(c, rv, st);
 	if (rv != 0 && *row != NULL) {
 		PQclear(*row);

@@ -26,5 +26,12 @@ int zs_resource_check(zs_db_conn *c, const zs_call *call, const char *uuid, cons
     char *type_out, size_t type_len, zs_status **st);
 /* Removes a resource; its tags and its children go with it. 0, or NOT_FOUND. */
 int zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st);
+/* Removes a resource and everything below it in c's transaction, telling what went: the
+ * subtree is locked first (nothing new can attach), then listed into *below (caller
+ * PQclears; columns uuid, type, name, nearest first), then deleted. Lock uuid's own row
+ * (SELECT ... FOR UPDATE) before calling. 0, or a canonical code with *st. */
+int zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st);
+/* Renames a resource in the registry (services keep their own copy of the name too). */
+int zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st);
 
 #endif
