@@ -10,16 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs/node.h"
+#include "zs/service.h"
 #include "cluster.h"
 #include "zs/event.h"
 #include "zs/resource.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 static void
 cluster_publish(zs_call *call, const char *topic, const char *uuid, const ProtobufCMessage *body)
 {
-	(void) zs_event_publish(zs_call_node(call), topic, uuid, body, NULL);
+	(void) zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, body, NULL);
 }
 
 /* The hypervisor type asked for ("" means KVM), or NULL after failing the call. */
@@ -44,20 +45,20 @@ cluster_create_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 	zs_call *call = closure_data;
 	char uuid[ZS_UUID_LEN];
 	cluster_new k = { uuid, in->zone_uuid, in->name, in->description, NULL };
-	if (!zs_check_uuid(call, "zone_uuid", in->zone_uuid) ||
-	    !zs_check_text(call, "name", in->name, CLUSTER_NAME_MAX, ZS_TEXT_REQUIRED) ||
-	    !zs_check_text(call, "description", in->description, CLUSTER_DESCRIPTION_MAX,
-	    ZS_TEXT_MULTILINE) ||
+	if (zs_check_uuid(call, "zone_uuid", in->zone_uuid) != 0 ||
+	    zs_check_text(call, "name", in->name, CLUSTER_NAME_MAX, ZS_TEXT_REQUIRED) != 0 ||
+	    zs_check_text(call, "description", in->description, CLUSTER_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE) != 0 ||
 	    (k.hypervisor_type = cluster_hypervisor(call, in->hypervisor_type)) == NULL)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
-	zs_uuid(uuid);
+	zs_resource_uuid(uuid);
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = cluster_store_create(c, call, &k, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		cluster_fail(call, st, in->name);
 		return;
@@ -76,15 +77,15 @@ cluster_get_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
 	int rv = cluster_store_get(c, call, in->uuid, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;
@@ -102,13 +103,13 @@ cluster_list_clusters(Zs__Cluster__V1__Cluster_Service *svc,
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *rows;
 	zs_status *st = NULL;
 	int rv = cluster_store_list(c, call, in->zone_uuid[0] ? in->zone_uuid : NULL, &rows, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;
@@ -144,19 +145,19 @@ cluster_update_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__CLUSTER__V1__UPDATE_CLUSTER_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!zs_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !zs_check_text(call, "name", name, CLUSTER_NAME_MAX,
-	    ZS_TEXT_REQUIRED)) ||
-	    (description != NULL && !zs_check_text(call, "description", description,
-	    CLUSTER_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0 ||
+	    (name != NULL && zs_check_text(call, "name", name, CLUSTER_NAME_MAX,
+	    ZS_TEXT_REQUIRED) != 0) ||
+	    (description != NULL && zs_check_text(call, "description", description,
+	    CLUSTER_DESCRIPTION_MAX, ZS_TEXT_MULTILINE) != 0))
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = cluster_store_update(c, call, in->uuid, name, description, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		cluster_fail(call, st, name);
 		return;
@@ -175,15 +176,15 @@ cluster_delete_cluster(Zs__Cluster__V1__Cluster_Service *svc,
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row, *below;
 	zs_status *st = NULL;
 	int rv = cluster_store_delete(c, call, in->uuid, &row, &below, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;

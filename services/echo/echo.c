@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zs/call.h"
+#include "zs/clock.h"
 #include "zs/echo/v1/echo.pb-c.h"
 #include "zs/event.h"
 #include "zs/ext.h"
@@ -16,7 +17,6 @@
 #include "zs/service.h"
 #include "zs/timer.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 typedef struct echo_state {
 	zs_node *node;
@@ -51,14 +51,14 @@ static int
 echo_slow_arm(echo_slow *s, int64_t now)
 {
 	int64_t left = s->end_ms - now, step = left;
-	if (zs_call_job(s->call) != NULL) {
+	if (zs_job_uuid(s->call) != NULL) {
 		int64_t tenth = (s->end_ms - s->start_ms) / 10;
 		if (tenth < 50)
 			tenth = 50;
 		if (tenth < step)
 			step = tenth;
 	}
-	s->timer = zs_timer_start(zs_call_node(s->call), step > 0 ? step : 0, echo_slow_tick, s);
+	s->timer = zs_timer_start(zs_node_timers(zs_call_node(s->call)), step > 0 ? step : 0, echo_slow_tick, s);
 	return s->timer != NULL ? 0 : -1;
 }
 
@@ -86,7 +86,7 @@ echo_slow_tick(void *arg)
 	s->timer = NULL;
 	if (now < s->end_ms) {
 		int64_t total = s->end_ms - s->start_ms;
-		zs_call_progress(s->call, (unsigned) ((now - s->start_ms) * 100 / (total ? total : 1)),
+		zs_job_progress(s->call, (unsigned) ((now - s->start_ms) * 100 / (total ? total : 1)),
 		    "waiting, %lld ms left", (long long) (s->end_ms - now));
 		if (echo_slow_arm(s, now) == 0) {
 			pthread_mutex_unlock(&s->lock);
@@ -103,7 +103,7 @@ echo_slow_cancel(zs_call *call, void *arg)
 {
 	echo_slow *s = arg;
 	pthread_mutex_lock(&s->lock);
-	bool stopped = s->timer != NULL && zs_timer_cancel(zs_call_node(call), s->timer);
+	bool stopped = s->timer != NULL && zs_timer_cancel(zs_node_timers(zs_call_node(call)), s->timer);
 	pthread_mutex_unlock(&s->lock);
 	if (stopped) {
 		zs_call_fail(call, ZS_CANCELLED, NULL, "cancelled");
@@ -169,7 +169,7 @@ echo_publish(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__PublishRequest
 	uint32_t count = in->count ? in->count : 1;
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t seq;
-		if (zs_event_publish(node, in->topic, NULL, &body.base, &seq) != 0) {
+		if (zs_event_publish(zs_node_events(node), in->topic, NULL, &body.base, &seq) != 0) {
 			zs_call_fail(closure_data, ZS_UNAVAILABLE, NULL, "event %u of %u could not be sent",
 			    i + 1, count);
 			return;

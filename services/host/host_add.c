@@ -1,5 +1,5 @@
 /*
- * host_add.c: AddHost, as a workflow (zs/workflow.h) whose steps undo themselves in
+ * host_add.c: AddHost, as a workflow (zs/flow.h) whose steps undo themselves in
  * reverse when a later one fails, so that a failed AddHost leaves nothing behind:
  *
  *   check-cluster    asks the cluster service over the bus (GetCluster, as the caller):
@@ -20,11 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs/node.h"
 #include "host.h"
 #include "zs/cluster/v1/cluster.zsb.h"
 #include "zs/event.h"
 #include "zs/resource.h"
-#include "zs/workflow.h"
+#include "zs/flow.h"
 
 const char *const host_add_steps[] = {
 	"check-cluster", "insert-resource", "insert-host", "commit", "publish", NULL,
@@ -224,7 +225,7 @@ host_add_publish(zs_flow *flow, void *arg)
 	host_add *a = arg;
 	Zs__Host__V1__HostInfo info;
 	host_info_from_row(a->row, 0, &info);
-	if (zs_event_publish(zs_call_node(a->call), "host/created", a->uuid, &info.base, NULL) != 0) {
+	if (zs_event_publish(zs_node_events(zs_call_node(a->call)), "host/created", a->uuid, &info.base, NULL) != 0) {
 		zs_flow_fail(flow, zs_status_new(ZS_UNAVAILABLE, NULL,
 		    "the host/created event could not be sent"));
 		return;
@@ -240,7 +241,7 @@ host_add_unpublish(zs_flow *flow, void *arg)
 	if (a->published) {
 		Zs__Host__V1__HostInfo info;
 		host_info_from_row(a->row, 0, &info);
-		(void) zs_event_publish(zs_call_node(a->call), "host/deleted", a->uuid, &info.base, NULL);
+		(void) zs_event_publish(zs_node_events(zs_call_node(a->call)), "host/deleted", a->uuid, &info.base, NULL);
 		a->published = false;
 	}
 	zs_flow_rollback_done(flow);
@@ -287,7 +288,7 @@ host_add_new(zs_call *call, const Zs__Host__V1__AddHostRequest *in, const char *
 		host_add_free(a);
 		return NULL;
 	}
-	zs_uuid(a->uuid);
+	zs_resource_uuid(a->uuid);
 	snprintf(a->ip, sizeof a->ip, "%s", ip);
 	a->h = (host_new) { a->uuid, a->cluster_uuid, NULL, a->name, a->description, a->ip, NULL };
 	return a;
@@ -321,10 +322,10 @@ host_add_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__AddHostReques
 	(void) svc;
 	zs_call *call = closure_data;
 	char ip[HOST_IP_MAX];
-	if (!zs_check_uuid(call, "cluster_uuid", in->cluster_uuid) ||
-	    !zs_check_text(call, "name", in->name, HOST_NAME_MAX_BYTES, ZS_TEXT_REQUIRED) ||
-	    !zs_check_text(call, "description", in->description, HOST_DESCRIPTION_MAX,
-	    ZS_TEXT_MULTILINE) ||
+	if (zs_check_uuid(call, "cluster_uuid", in->cluster_uuid) != 0 ||
+	    zs_check_text(call, "name", in->name, HOST_NAME_MAX_BYTES, ZS_TEXT_REQUIRED) != 0 ||
+	    zs_check_text(call, "description", in->description, HOST_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE) != 0 ||
 	    !host_check_ip(call, "management_ip", in->management_ip, ip, sizeof ip))
 		return;
 	host_add *a = host_add_new(call, in, ip, closure);

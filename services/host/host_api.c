@@ -10,15 +10,16 @@
  */
 #include <stdlib.h>
 
+#include "zs/node.h"
+#include "zs/service.h"
 #include "host.h"
 #include "zs/event.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 static void
 host_publish(zs_call *call, const char *topic, const char *uuid, const ProtobufCMessage *body)
 {
-	(void) zs_event_publish(zs_call_node(call), topic, uuid, body, NULL);
+	(void) zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, body, NULL);
 }
 
 /* Fails the call with st (taken). A status of ours (HOST.1001, ...) is made again by
@@ -40,10 +41,10 @@ host_get_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__GetHostReques
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
@@ -51,7 +52,7 @@ host_get_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__GetHostReques
 	int rv = host_store_get(c, call, in->uuid, &row, &st);
 	if (rv == 0)
 		rv = host_memory_for(zs_call_node(call), c, in->uuid, &mem, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		PQclear(row);
 		host_fail(call, st);
@@ -72,13 +73,13 @@ host_list_hosts(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__ListHostsRe
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *rows;
 	zs_status *st = NULL;
 	int rv = host_store_list(c, call, in->cluster_uuid[0] ? in->cluster_uuid : NULL, &rows, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		host_fail(call, st);
 		return;
@@ -113,19 +114,19 @@ host_update_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__UpdateHost
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__HOST__V1__UPDATE_HOST_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!zs_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !zs_check_text(call, "name", name, HOST_NAME_MAX_BYTES,
-	    ZS_TEXT_REQUIRED)) ||
-	    (description != NULL && !zs_check_text(call, "description", description,
-	    HOST_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0 ||
+	    (name != NULL && zs_check_text(call, "name", name, HOST_NAME_MAX_BYTES,
+	    ZS_TEXT_REQUIRED) != 0) ||
+	    (description != NULL && zs_check_text(call, "description", description,
+	    HOST_DESCRIPTION_MAX, ZS_TEXT_MULTILINE) != 0))
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = host_store_update(c, call, in->uuid, name, description, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		host_fail(call, st);
 		return;
@@ -143,15 +144,15 @@ host_delete_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__DeleteHost
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = host_store_delete(c, call, in->uuid, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		host_fail(call, st);
 		return;

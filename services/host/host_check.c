@@ -14,7 +14,7 @@ host_check_ip(zs_call *call, const char *field, const char *value, char *canon, 
 		unsigned char b[sizeof(struct in6_addr)];
 	} a;
 	static const unsigned char zero[sizeof a.b] = { 0 };
-	if (!zs_check_text(call, field, value, INET6_ADDRSTRLEN, ZS_TEXT_REQUIRED))
+	if (zs_check_text(call, field, value, INET6_ADDRSTRLEN, ZS_TEXT_REQUIRED) != 0)
 		return false;
 	memset(&a, 0, sizeof a);
 	int family = AF_INET;

@@ -10,7 +10,6 @@
 #include "host.h"
 #include "zs/service.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 /* 0 when step is "" or one of AddHost's steps. */
 static int

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs/node.h"
 #include "host.h"
 #include "zs/config.h"
 
@@ -46,7 +47,7 @@ host_size_bytes(const char *s, uint64_t *out)
 int
 host_memory_for(zs_node *node, zs_db_conn *c, const char *uuid, host_memory *out, zs_status **st)
 {
-	int rv = zs_config_for_resource(node, c, "kvm", "reservedMemory", uuid, out->value,
+	int rv = zs_config_for_resource(zs_node_config(node), c, "kvm", "reservedMemory", uuid, out->value,
 	    sizeof out->value, out->source, sizeof out->source, st);
 	if (rv != 0)
 		return rv;

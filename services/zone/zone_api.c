@@ -9,16 +9,17 @@
  */
 #include <stdlib.h>
 
+#include "zs/node.h"
+#include "zs/service.h"
 #include "zone.h"
 #include "zs/event.h"
 #include "zs/resource.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 static void
 zone_publish(zs_call *call, const char *topic, const char *uuid, const ProtobufCMessage *body)
 {
-	(void) zs_event_publish(zs_call_node(call), topic, uuid, body, NULL);
+	(void) zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, body, NULL);
 }
 
 static void
@@ -27,19 +28,19 @@ zone_create_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__CreateZone
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_text(call, "name", in->name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED) ||
-	    !zs_check_text(call, "description", in->description, ZONE_DESCRIPTION_MAX,
-	    ZS_TEXT_MULTILINE))
+	if (zs_check_text(call, "name", in->name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED) != 0 ||
+	    zs_check_text(call, "description", in->description, ZONE_DESCRIPTION_MAX,
+	    ZS_TEXT_MULTILINE) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	char uuid[ZS_UUID_LEN];
-	zs_uuid(uuid);
+	zs_resource_uuid(uuid);
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = zone_store_create(c, call, uuid, in->name, in->description, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zone_fail(call, st, in->name);
 		return;
@@ -57,15 +58,15 @@ zone_get_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__GetZoneReques
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
 	int rv = zone_store_get(c, call, in->uuid, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;
@@ -83,13 +84,13 @@ zone_list_zones(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__ListZonesRe
 	(void) svc;
 	(void) in;
 	zs_call *call = closure_data;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *rows;
 	zs_status *st = NULL;
 	int rv = zone_store_list(c, call, &rows, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;
@@ -124,18 +125,18 @@ zone_update_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__UpdateZone
 	    in->name : NULL;
 	const char *description = in->_description_case ==
 	    ZS__ZONE__V1__UPDATE_ZONE_REQUEST___DESCRIPTION_DESCRIPTION ? in->description : NULL;
-	if (!zs_check_uuid(call, "uuid", in->uuid) ||
-	    (name != NULL && !zs_check_text(call, "name", name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED)) ||
-	    (description != NULL && !zs_check_text(call, "description", description,
-	    ZONE_DESCRIPTION_MAX, ZS_TEXT_MULTILINE)))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0 ||
+	    (name != NULL && zs_check_text(call, "name", name, ZONE_NAME_MAX, ZS_TEXT_REQUIRED) != 0) ||
+	    (description != NULL && zs_check_text(call, "description", description,
+	    ZONE_DESCRIPTION_MAX, ZS_TEXT_MULTILINE) != 0))
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row;
 	zs_status *st = NULL;
 	int rv = zone_store_update(c, call, in->uuid, name, description, &row, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zone_fail(call, st, name);
 		return;
@@ -153,15 +154,15 @@ zone_delete_zone(Zs__Zone__V1__Zone_Service *svc, const Zs__Zone__V1__DeleteZone
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	if (!zs_check_uuid(call, "uuid", in->uuid))
+	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db_conn *c = zs_call_db_acquire(call);
-	if (c == NULL)
+	zs_db_conn *c;
+	if (zs_db_acquire_for(zs_node_db(zs_call_node(call)), call, &c) != 0)
 		return;
 	PGresult *row, *below;
 	zs_status *st = NULL;
 	int rv = zone_store_delete(c, call, in->uuid, &row, &below, &st);
-	zs_call_db_release(call, c);
+	zs_db_release(zs_node_db(zs_call_node(call)), c);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);
 		return;

@@ -1,10 +1,9 @@
 /*
- * bench_bus.c: zsbench_bus, the in-process half of zsbench. It builds a zs_node the
- * way server/src/main.c does (properties, zs_node_new, zs_node_start, with the plugins
- * of the build but no sockets to speak of), pins itself to one CPU, and calls
+ * bench_bus.c: zsbench_bus, the in-process half of zsbench. It runs a node in this
+ * process through zs/node.h (zs_node_new with --set arguments, zs_node_start, with the
+ * plugins of the build but no sockets to speak of), pins itself to one CPU, and calls
  * zs.echo.v1.Echo/Say through zs_bus_call in a tight loop on one thread. Prints
- * "bus_calls_per_s N" for zsbench to read. It includes the node's internal headers: it is
- * a benchmark of the node, not a service.
+ * "bus_calls_per_s N" for zsbench to read.
  *
  *   zsbench_bus --plugins DIR --schema FILE --migrations DIR --data DIR [--seconds S]
  *               [--warmup S] [--cpu N] [--payload N]
@@ -12,6 +11,7 @@
  * The node starts its embedded PostgreSQL in DATA_DIR/pg as zsnode does; the loop does
  * not touch it.
  */
+#include <dlfcn.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +20,7 @@
 
 #include "zs/bus.h"
 #include "zs/echo/v1/echo.zsb.h"
-#include "zs_node_impl.h"
-#include "zs_props.h"
-#include "zs_router.h"
+#include "zs/node.h"
 
 #define ZB_SAY "zs.echo.v1.Echo/Say"
 
@@ -71,16 +69,20 @@ zb_bus_said_typed(int code, const zs_status *st, const Zs__Echo__V1__SayReply *r
 	zb_bus_note(arg, code, st, reply != NULL ? reply->text : NULL);
 }
 
-static int
-zb_bus_set(zs_props *p, const char *name, const char *value)
+/* The echo plugin's own descriptors of Say (its service symbol is exported), so the
+ * loop runs the path a plugin's own messages take; NULL when the plugin is not loaded. */
+static const ProtobufCMethodDescriptor *
+zb_bus_say_method(void)
 {
-	char buf[4200], err[256];
-	snprintf(buf, sizeof buf, "%s=%s", name, value);
-	if (zs_props_set_flag(p, buf, err, sizeof err) != 0) {
-		fprintf(stderr, "zsbench_bus: %s\n", err);
-		return -1;
-	}
-	return 0;
+	void *h = dlopen("libzs_echo.so", RTLD_NOW | RTLD_NOLOAD);
+	const ProtobufCService *svc = h != NULL ? dlsym(h, "echo_service") : NULL;
+	const ProtobufCMethodDescriptor *m = NULL;
+	for (unsigned i = 0; svc != NULL && i < svc->descriptor->n_methods && m == NULL; i++)
+		if (strcmp(svc->descriptor->methods[i].name, "Say") == 0)
+			m = &svc->descriptor->methods[i];
+	if (h != NULL)
+		dlclose(h);
+	return m;
 }
 
 /* Calls Say in batches until `until`; returns the calls made. */
@@ -136,26 +138,33 @@ main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof set, &set) != 0)
 		perror("zsbench_bus: sched_setaffinity");
 
-	char err[1024] = "";
-	zs_props *props;
-	zs_node *node = NULL;
-	if (zs_props_new(&props) != 0)
-		return 1;
 	/* No listeners but an event socket on a port the system picks. */
-	if (zb_bus_set(props, "rpc.url", "") || zb_bus_set(props, "rpc.ipc", "none") ||
-	    zb_bus_set(props, "events.url", "tcp://127.0.0.1:0") ||
-	    zb_bus_set(props, "events.json_url", "") || zb_bus_set(props, "http.url", "") ||
-	    zb_bus_set(props, "data.dir", data) || zb_bus_set(props, "plugins.dir", plugins) ||
-	    zb_bus_set(props, "plugins.schema", schema) ||
-	    zb_bus_set(props, "db.migrations", migrations) || zb_bus_set(props, "log.level", "warn"))
-		return 1;
-	if (zs_node_new(&node, props, err, sizeof err) != 0 ||
-	    zs_node_start(node, err, sizeof err) != 0) {
-		fprintf(stderr, "zsbench_bus: %s\n", err);
+	char props_set[9][4200];
+	snprintf(props_set[0], sizeof props_set[0], "rpc.url=");
+	snprintf(props_set[1], sizeof props_set[1], "rpc.ipc=none");
+	snprintf(props_set[2], sizeof props_set[2], "events.url=tcp://127.0.0.1:0");
+	snprintf(props_set[3], sizeof props_set[3], "events.json_url=");
+	snprintf(props_set[4], sizeof props_set[4], "http.url=");
+	snprintf(props_set[5], sizeof props_set[5], "data.dir=%s", data);
+	snprintf(props_set[6], sizeof props_set[6], "plugins.dir=%s", plugins);
+	snprintf(props_set[7], sizeof props_set[7], "plugins.schema=%s", schema);
+	snprintf(props_set[8], sizeof props_set[8], "db.migrations=%s", migrations);
+	char *args[2 + 2 * 10] = { "zsbench_bus" };
+	int n_args = 1;
+	for (int i = 0; i < 9; i++) {
+		args[n_args++] = "--set";
+		args[n_args++] = props_set[i];
+	}
+	args[n_args++] = "--set";
+	args[n_args++] = "log.level=warn";
+	zs_node *node = NULL;
+	zs_status *st = NULL;
+	if (zs_node_new(&node, n_args, args, &st) != 0 || zs_node_start(node, &st) != 0) {
+		fprintf(stderr, "zsbench_bus: %s\n", st != NULL ? st->message : "out of memory");
+		zs_status_free(st);
 		if (node != NULL)
 			zs_node_stop(node);
 		zs_node_free(node);
-		zs_props_free(props);
 		return 1;
 	}
 
@@ -171,30 +180,29 @@ main(int argc, char **argv)
 	if (t.ok == 1)
 		printf("bus_generated_stub OK\n");
 	else
-		printf("bus_generated_stub %s %s\n", zs_code_name(t.last_code), t.last_message);
+		printf("bus_generated_stub %s %s\n", zs_status_code_name(t.last_code), t.last_message);
 
 	/* The loop uses the descriptors the route has (the plugin's own). */
-	int code;
-	const zs_route *rt = zs_router_find(node->router, ZB_SAY, &code, err, sizeof err);
-	if (rt == NULL) {
-		fprintf(stderr, "zsbench_bus: %s\n", err);
+	const ProtobufCMethodDescriptor *say = zb_bus_say_method();
+	if (say == NULL) {
+		fprintf(stderr, "zsbench_bus: the echo plugin is not loaded\n");
 		rc = 1;
 	} else {
 		Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
-		req.base.descriptor = rt->method->input;
+		req.base.descriptor = say->input;
 		req.text = text;
 		t = (zb_bus_tally) { .want_len = payload };
-		zb_bus_loop(zs_node_bus(node), &req.base, rt->method->output, &t,
+		zb_bus_loop(zs_node_bus(node), &req.base, say->output, &t,
 		    zb_bus_now_ns() + (int64_t) (warmup * 1e9));
 		t = (zb_bus_tally) { .want_len = payload };
 		int64_t t0 = zb_bus_now_ns();
-		uint64_t n = zb_bus_loop(zs_node_bus(node), &req.base, rt->method->output, &t,
+		uint64_t n = zb_bus_loop(zs_node_bus(node), &req.base, say->output, &t,
 		    t0 + (int64_t) (seconds * 1e9));
 		double elapsed = (double) (zb_bus_now_ns() - t0) / 1e9;
 		if (t.failed > 0 || t.ok != n) {
 			fprintf(stderr, "zsbench_bus: %llu of %llu bus calls failed: %s %s\n",
 			    (unsigned long long) t.failed, (unsigned long long) n,
-			    zs_code_name(t.last_code), t.last_message);
+			    zs_status_code_name(t.last_code), t.last_message);
 			rc = 1;
 		} else {
 			printf("bus_calls_per_s %.0f\n", (double) n / elapsed);
@@ -206,6 +214,5 @@ main(int argc, char **argv)
 	free(text);
 	zs_node_stop(node);
 	zs_node_free(node);
-	zs_props_free(props);
 	return rc;
 }

@@ -17,7 +17,6 @@
 #include "zs/cfgtest/v1/cfgtest.pb-c.h"
 #include "zs/cfgtest/v1/cfgtest.zsb.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 /* What the watcher saw last. */
 typedef struct cfgtest_state {
@@ -66,7 +65,7 @@ static void
 cfgtest_chain_cancel(zs_call *call, void *arg)
 {
 	cfgtest_step *s = arg;
-	if (zs_timer_cancel(zs_call_node(call), s->timer)) {
+	if (zs_timer_cancel(zs_node_timers(zs_call_node(call)), s->timer)) {
 		zs_call_fail(call, ZS_CANCELLED, NULL, "cancelled");
 		free(s);
 	}
@@ -94,7 +93,7 @@ cfgtest_chain(Zs__Cfgtest__V1__CfgTest_Service *svc, const Zs__Cfgtest__V1__Chai
 		return;
 	}
 	zs_call_on_cancel(call, cfgtest_chain_cancel, s);
-	s->timer = zs_timer_start(zs_call_node(call), zs_call_remaining_ms(call), cfgtest_chain_late, s);
+	s->timer = zs_timer_start(zs_node_timers(zs_call_node(call)), zs_call_remaining_ms(call), cfgtest_chain_late, s);
 	if (s->timer == NULL) {
 		free(s);
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
@@ -127,15 +126,25 @@ cfgtest_read(Zs__Cfgtest__V1__CfgTest_Service *svc, const Zs__Cfgtest__V1__ReadR
     Zs__Cfgtest__V1__ReadReply_Closure closure, void *closure_data)
 {
 	(void) svc;
-	zs_node *node = zs_call_node(closure_data);
+	zs_config *cfg = zs_node_config(zs_call_node(closure_data));
 	Zs__Cfgtest__V1__ReadReply out = ZS__CFGTEST__V1__READ_REPLY__INIT;
 	char value[512] = "";
-	out.declared = zs_config_get(node, in->category, in->name, value, sizeof value) == 0;
+	int64_t number = 0, duration = 0;
+	bool flag = false;
+	uint64_t size = 0;
+	/* each typed read answers only for a config of its type: the others leave 0 */
+	int got = zs_config_get(cfg, in->category, in->name, value, sizeof value, NULL);
+	int as_int = zs_config_int(cfg, in->category, in->name, &number, NULL);
+	(void) zs_config_bool(cfg, in->category, in->name, &flag, NULL);
+	(void) zs_config_size(cfg, in->category, in->name, &size, NULL);
+	(void) zs_config_duration_ms(cfg, in->category, in->name, &duration, NULL);
+	/* an undeclared config is NOT_FOUND to every read, never a silent 0 */
+	out.declared = got == ZS_OK && as_int != ZS_NOT_FOUND;
 	out.value = value;
-	out.number = zs_config_int(node, in->category, in->name);
-	out.flag = zs_config_bool(node, in->category, in->name);
-	out.size = zs_config_size(node, in->category, in->name);
-	out.duration_ms = zs_config_duration_ms(node, in->category, in->name);
+	out.number = number;
+	out.flag = flag;
+	out.size = size;
+	out.duration_ms = duration;
 	closure(&out, closure_data);
 }
 
@@ -160,7 +169,7 @@ cfgtest_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	pthread_mutex_init(&st->lock, NULL);
-	if (zs_config_watch(zs_service_node(svc), "cfgtest", NULL, cfgtest_watch, st) != 0) {
+	if (zs_config_watch(zs_node_config(zs_service_node(svc)), "cfgtest", NULL, cfgtest_watch, st) != 0) {
 		snprintf(err, errlen, "cannot watch the cfgtest configs");
 		pthread_mutex_destroy(&st->lock);
 		free(st);

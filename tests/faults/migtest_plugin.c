@@ -8,14 +8,13 @@
 #include "zs/log.h"
 #include "zs/service.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 
 ZS_EXPORT int
 migtest_start(zs_service *svc, char *err, size_t errlen)
 {
 	(void) err;
 	(void) errlen;
-	zs_log(zs_service_node(svc), ZS_LOG_INFO, "migtest", "migtest started");
+	zs_log(ZS_LOG_INFO, "migtest", "%s started", zs_service_id(svc));
 	return 0;
 }
 

@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "zs/call.h"
+#include "zs/node.h"
+#include "zs/service.h"
 #include "zs/db.h"
 #include "zs/resource.h"
 #include "zs/tag.h"
 #include "zs/tagtest/v1/tagtest.pb-c.h"
 
-#define ZS_EXPORT __attribute__((visibility("default")))
 #define TAGTEST_BUFFER_DEFAULT 256
 #define TAGTEST_BUFFER_MAX 4096
 
@@ -51,7 +52,7 @@ tagtest_create_resource(Zs__Tagtest__V1__TagTest_Service *svc,
 	if (c == NULL)
 		return;
 	char uuid[ZS_UUID_LEN];
-	zs_uuid(uuid);
+	zs_resource_uuid(uuid);
 	zs_status *st = NULL;
 	int rv = zs_resource_create(c, call, uuid, in->type, in->name,
 	    in->parent_uuid[0] ? in->parent_uuid : NULL, &st);
@@ -129,10 +130,10 @@ tagtest_add(zs_call *call, zs_db_conn *c, const Zs__Tagtest__V1__AddSystemTagReq
     zs_status **st)
 {
 	if (!in->in_transaction)
-		return zs_tag_add_system(c, zs_call_node(call), in->resource_uuid, in->tag, NULL, st);
+		return zs_tag_add_system(c, zs_node_tags(zs_call_node(call)), in->resource_uuid, in->tag, NULL, st);
 	if (zs_db_begin(c, st) != 0)
 		return (int) (*st)->code;
-	int rv = zs_tag_add_system(c, zs_call_node(call), in->resource_uuid, in->tag, NULL, st);
+	int rv = zs_tag_add_system(c, zs_node_tags(zs_call_node(call)), in->resource_uuid, in->tag, NULL, st);
 	if (rv == 0 && zs_db_commit(c, st) != 0)
 		rv = (int) (*st)->code;
 	else if (rv != 0)

@@ -717,7 +717,7 @@ load(void *arg)
 		} else {
 			l->other++;
 			snprintf(l->other_msg, sizeof l->other_msg, "%s: %s",
-			    zs_code_name((int) st->code), st->message);
+			    zs_status_code_name((int) st->code), st->message);
 		}
 		zs_status_free(st);
 		sleep_ms(1);

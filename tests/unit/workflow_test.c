@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "zs/workflow.h"
+#include "zs/flow.h"
 
 /* Failures in the current test (steps may check from other threads). */
 typedef struct {

@@ -1,10 +1,13 @@
 /*
- * zs/check.h: checks of API arguments every service makes. Each returns true when the
+ * zs/check.h: checks of API arguments every service makes. Each returns 0 when the
  * value is good; otherwise it fails the call with INVALID_ARGUMENT naming the field and
- * what is wrong (the call is then answered) and returns false.
+ * what is wrong (the call is then answered) and returns ZS_INVALID_ARGUMENT. From the
+ * thread running the handler.
  */
 #ifndef ZS_CHECK_H
 #define ZS_CHECK_H
+
+#include "zs/api.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,9 +21,9 @@ enum {
 
 /* At most max bytes of valid UTF-8 without control characters (and not empty, when
  * ZS_TEXT_REQUIRED). */
-bool zs_check_text(zs_call *call, const char *field, const char *value, size_t max,
+ZS_API int zs_check_text(zs_call *call, const char *field, const char *value, size_t max,
     unsigned flags);
 /* Not empty. */
-bool zs_check_uuid(zs_call *call, const char *field, const char *uuid);
+ZS_API int zs_check_uuid(zs_call *call, const char *field, const char *uuid);
 
 #endif

@@ -12,6 +12,10 @@
  *		return fail(st);	// ALREADY_EXISTS on a duplicate uuid, ...
  *	PQclear(r);
  *
+ * A service gets the pool from zs_node_db(). Every function returns 0 or a canonical code
+ * and, where it takes a zs_status **st, fills it (caller frees) unless st is NULL. Any
+ * thread may use the pool; a connection belongs to one thread at a time.
+ *
  * Calls block (run them on worker threads) but never wait unbounded: connections carry
  * connect_timeout, TCP keepalives and a statement_timeout. Failures come back as a
  * status with a canonical code chosen from the SQLSTATE:
@@ -32,6 +36,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "zs/api.h"
 #include "zs/status.h"
 
 typedef struct zs_db zs_db;
@@ -39,39 +44,39 @@ typedef struct zs_db_conn zs_db_conn;
 
 /* Takes a connection from the pool, waiting up to timeout_ms for one to come free
  * (timeout_ms <= 0: no waiting). A connection that broke is remade here, which may take
- * up to the pool's connect_timeout more. *st is overwritten, not freed. 0 on success;
- * -1 with *st (caller frees) on failure: UNAVAILABLE with PostgreSQL's message when the
- * server cannot be reached, DEADLINE_EXCEEDED when none came free in time. */
-int zs_db_acquire(zs_db *db, int64_t timeout_ms, zs_db_conn **out, zs_status **st);
+ * up to the pool's connect_timeout more. *st is overwritten, not freed. 0, or
+ * UNAVAILABLE with PostgreSQL's message when the server cannot be reached,
+ * DEADLINE_EXCEEDED when none came free in time. */
+ZS_API int zs_db_acquire(zs_db *db, int64_t timeout_ms, zs_db_conn **out, zs_status **st);
 
 /* Gives c back. An open transaction is rolled back; a broken connection is dropped and
  * remade by a later acquire. Session settings (SET) are not reset: use SET LOCAL. */
-void zs_db_release(zs_db *db, zs_db_conn *c);
+ZS_API void zs_db_release(zs_db *db, zs_db_conn *c);
 
 /* Runs one statement with PQexecParams: parameters in text form ($1..$n; a NULL entry is
  * SQL NULL), text results. Returns the result (caller PQclear()s it) for a command or
- * query that succeeded; NULL with *st (caller frees) otherwise. */
-PGresult *zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+ * query that succeeded; NULL (with *st) otherwise. */
+ZS_API PGresult *zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     zs_status **st);
 
-/* Transactions on c. zs_db_commit fails with ABORTED when an earlier statement failed
- * (PostgreSQL then rolls the transaction back) or on a serialization failure. */
-int zs_db_begin(zs_db_conn *c, zs_status **st);
-int zs_db_commit(zs_db_conn *c, zs_status **st);
-void zs_db_rollback(zs_db_conn *c);
+/* Transactions on c: 0 or a code. zs_db_commit fails with ABORTED when an earlier
+ * statement failed (PostgreSQL then rolls the transaction back) or on a serialization
+ * failure. */
+ZS_API int zs_db_begin(zs_db_conn *c, zs_status **st);
+ZS_API int zs_db_commit(zs_db_conn *c, zs_status **st);
+ZS_API void zs_db_rollback(zs_db_conn *c);
 
 /* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
  * else rolls back. Returns rv or the commit's code. */
-int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
+ZS_API int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
 /* Runs sql, which must answer exactly one row, into *row (caller PQclears it); NOT_FOUND
  * "no WHAT with uuid UUID" when it answers none. 0 or a canonical code with *st. */
-int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     const char *what, const char *uuid, PGresult **row, zs_status **st);
 
-/* For handlers: a pooled connection, waited for no longer than the call's deadline;
- * NULL after failing the call with why (UNAVAILABLE, DEADLINE_EXCEEDED). */
-typedef struct zs_call zs_call;
-zs_db_conn *zs_call_db_acquire(zs_call *call);
-void zs_call_db_release(zs_call *call, zs_db_conn *c);
+/* For handlers: a pooled connection, waited for no longer than the call's deadline. 0,
+ * or the code the call was failed with (UNAVAILABLE, DEADLINE_EXCEEDED): the call is then
+ * answered. Give the connection back with zs_db_release. */
+ZS_API int zs_db_acquire_for(zs_db *db, zs_call *call, zs_db_conn **out);
 
 #endif

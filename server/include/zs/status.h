@@ -2,6 +2,8 @@
 #ifndef ZS_STATUS_H
 #define ZS_STATUS_H
 
+#include "zs/api.h"
+
 #include <stdarg.h>
 #include "zs/rpc/v1/status.pb-c.h"
 
@@ -30,18 +32,18 @@ enum zs_code {
 };
 
 /* "INVALID_ARGUMENT" for 3; "UNKNOWN" for numbers outside the canonical set. */
-const char *zs_code_name(int code);
+ZS_API const char *zs_status_code_name(int code);
 
 /* New status (caller owns; free with zs_status_free). error_code may be NULL. */
-zs_status *zs_status_new(int code, const char *error_code, const char *fmt, ...)
+ZS_API zs_status *zs_status_new(int code, const char *error_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-zs_status *zs_status_newv(int code, const char *error_code, const char *fmt, va_list ap);
+ZS_API zs_status *zs_status_newv(int code, const char *error_code, const char *fmt, va_list ap);
 /* Deep copy (caller owns), NULL on allocation failure. */
-zs_status *zs_status_copy(const zs_status *st);
+ZS_API zs_status *zs_status_copy(const zs_status *st);
 /* Makes cause (taken over) the root of st's cause chain. */
-void zs_status_set_cause(zs_status *st, zs_status *cause);
+ZS_API void zs_status_set_cause(zs_status *st, zs_status *cause);
 /* Adds a detail line to st. */
-void zs_status_add_detail(zs_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void zs_status_free(zs_status *st);
+ZS_API void zs_status_add_detail(zs_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ZS_API void zs_status_free(zs_status *st);
 
 #endif

@@ -7,13 +7,18 @@
  *
  * A pattern is a key and its tokens the value: a resource holds at most one system tag
  * of each pattern (a literal pattern, "capability::liveSnapshot", is a flag).
+ *
+ * A service gets the node's tags from zs_node_tags(). Both calls read or write c, so
+ * they run on a worker thread; *st is optional (NULL: not told).
  */
 #ifndef ZS_TAG_H
 #define ZS_TAG_H
 
 #include <stddef.h>
+#include "zs/api.h"
 #include "zs/db.h"
-#include "zs/node.h"
+
+typedef struct zs_tags zs_tags;
 
 /* The value of token in resource_uuid's system tag matching pattern, e.g.
  * zs_tag_token(c, host_uuid, "qemu-img::version::{version}", "version", buf, len, &st).
@@ -21,7 +26,7 @@
  * does not exist), *st untouched; another canonical code with *st (caller frees):
  * INVALID_ARGUMENT for a malformed pattern or a token it does not hold, OUT_OF_RANGE
  * when buf is too small, or the database's. */
-int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pattern, const char *token,
+ZS_API int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pattern, const char *token,
     char *buf, size_t len, zs_status **st);
 
 /* Adds a system tag from a service (no caller check; validated against the patterns
@@ -31,7 +36,7 @@ int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pattern, 
  * send), else in its own (and publishes tag/created, tag/deleted). 0, or a canonical
  * code with *st: NOT_FOUND (no such resource), INVALID_ARGUMENT (bad text, or no
  * pattern of the resource's type matches), or the database's. */
-int zs_tag_add_system(zs_db_conn *c, zs_node *node, const char *resource_uuid, const char *tag,
+ZS_API int zs_tag_add_system(zs_db_conn *c, zs_tags *tags, const char *resource_uuid, const char *tag,
     const char *owner_uuid, zs_status **st);
 
 #endif

@@ -1,0 +1,61 @@
+/*
+ * zs_node_impl.h: the node object, which owns every part of a running zsnode. Only the
+ * composition root (this folder) sees it: every module is made with what it needs.
+ */
+#ifndef ZS_NODE_IMPL_H
+#define ZS_NODE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zs/node.h"
+#include "zs_config_impl.h"
+#include "zs_db.h"
+#include "zs_events.h"
+#include "zs_ext_registry.h"
+#include "zs_identity.h"
+#include "zs_job.h"
+#include "zs_plugin.h"
+#include "zs_props.h"
+#include "zs_rpc.h"
+#include "zs_tag_impl.h"
+#include "zs_timerq.h"
+#include "zs_work.h"
+
+typedef struct zs_metrics zs_metrics;
+
+struct zs_node {
+	zs_props *props;             /* owned */
+	char *id;
+	int64_t started_ms;
+	int64_t shutdown_grace_ms;   /* shutdown.grace */
+	int64_t max_inflight;        /* rpc.max_inflight */
+	zs_timerq *timers;
+	zs_work *work;               /* worker threads for handlers that may block */
+	zs_rpc *rpc;                 /* the call path: router, bus, dedupe, errors, transport */
+	zs_ext_registry *exts;
+	zs_events *events;
+	zs_plugins *plugins;
+	zs_pg *pg;                   /* the embedded PostgreSQL, when db.url is empty */
+	zs_db *db;
+	zs_metrics *metrics;
+	/* platform modules (zs_platform.c), in the order they are made and started */
+	zs_config *config;
+	zs_identity *identity;
+	zs_jobs *jobs;
+	zs_tags *tags;
+	bool platform_started;
+};
+
+/* A node with props (taken over, freed with the node), and its start; -1 with err. */
+int zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen);
+int zs_node_start_err(zs_node *node, char *err, size_t errlen);
+
+/* The platform modules: made after the plugins are loaded, started once the database
+ * is migrated, stopped in reverse before it closes (zs_platform.c). */
+int zs_platform_new(zs_node *node, char *err, size_t errlen);
+int zs_platform_start(zs_node *node, char *err, size_t errlen);
+void zs_platform_stop(zs_node *node);
+void zs_platform_free(zs_node *node);
+
+#endif

@@ -1,0 +1,32 @@
+/* zs_job.h: the jobs platform module: calls run as jobs (an rpc gate), the Jobs API. */
+#ifndef ZS_JOB_IMPL_H
+#define ZS_JOB_IMPL_H
+
+#include <stddef.h>
+
+#include "zs/db.h"
+#include "zs/event.h"
+#include "zs/job.h"
+#include "zs/work.h"
+#include "zs_rpc.h"
+
+typedef struct zs_jobs zs_jobs;
+
+/* What the module is made with; borrowed for its life. */
+typedef struct zs_jobs_env {
+	const char *node_id;         /* jobs are recorded with the node that runs them */
+	zs_rpc *rpc;                 /* routes the Jobs API; the jobs gate */
+	zs_work *work;               /* job ends and progress are written there */
+	zs_events *events;           /* job/UUID/... */
+} zs_jobs_env;
+
+/* Routes zs.job.v1.Jobs. 0, or -1 with err. */
+int zs_jobs_new(zs_jobs **out, const zs_jobs_env *env, char *err, size_t errlen);
+/* With the database up: ends the jobs this node id left running, then takes calls that
+ * ask to run as jobs. */
+int zs_jobs_start(zs_jobs *jobs, zs_db *db, char *err, size_t errlen);
+/* Takes no more jobs. */
+void zs_jobs_stop(zs_jobs *jobs);
+void zs_jobs_free(zs_jobs *jobs);
+
+#endif

@@ -1,0 +1,212 @@
+/* zs_events.c: publishing events with per-node and per-topic sequence numbers. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <jansson.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+
+#include "zs/event.h"
+#include "zs/rpc/v1/event.pb-c.h"
+#include "zs_events.h"
+#include "zs_json.h"
+
+/* Per-topic counters, so a subscriber to a prefix can still see a gap. */
+typedef struct ev_topic {
+	char *name;
+	uint64_t seq;
+	struct ev_topic *next;
+} ev_topic;
+
+#define EV_BUCKETS 256
+
+struct zs_events {
+	char *node_id;
+	nng_socket pub;
+	nng_socket pub_json;
+	bool has_json;
+	pthread_mutex_t lock;       /* sequence numbers and sends go out in order */
+	uint64_t seq;
+	ev_topic *topics[EV_BUCKETS];
+	_Atomic uint64_t published;
+};
+
+static int
+ev_open(nng_socket *s, const char *url, char *err, size_t errlen)
+{
+	int rv = nng_pub0_open(s);
+	if (rv == 0 && (rv = nng_listen(*s, url, NULL, 0)) != 0)
+		nng_close(*s);
+	if (rv != 0)
+		snprintf(err, errlen, "cannot publish events on %s: %s", url, nng_strerror(rv));
+	return rv == 0 ? 0 : -1;
+}
+
+int
+zs_events_new(zs_events **out, const char *node_id, const char *url, const char *json_url,
+    char *err, size_t errlen)
+{
+	zs_events *ev = calloc(1, sizeof *ev);
+	if (ev == NULL || (ev->node_id = strdup(node_id)) == NULL) {
+		free(ev);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&ev->lock, NULL);
+	if (ev_open(&ev->pub, url, err, errlen) != 0) {
+		free(ev->node_id);
+		free(ev);
+		return -1;
+	}
+	if (json_url != NULL && *json_url) {
+		if (ev_open(&ev->pub_json, json_url, err, errlen) != 0) {
+			nng_close(ev->pub);
+			free(ev->node_id);
+			free(ev);
+			return -1;
+		}
+		ev->has_json = true;
+	}
+	*out = ev;
+	return 0;
+}
+
+void
+zs_events_free(zs_events *ev)
+{
+	if (ev == NULL)
+		return;
+	nng_close(ev->pub);
+	if (ev->has_json)
+		nng_close(ev->pub_json);
+	for (size_t i = 0; i < EV_BUCKETS; i++)
+		for (ev_topic *t = ev->topics[i], *next; t != NULL; t = next) {
+			next = t->next;
+			free(t->name);
+			free(t);
+		}
+	pthread_mutex_destroy(&ev->lock);
+	free(ev->node_id);
+	free(ev);
+}
+
+uint64_t
+zs_events_published(const zs_events *ev)
+{
+	return atomic_load(&ev->published);
+}
+
+/* Next sequence of topic; 0 when out of memory. Caller holds the lock. */
+static uint64_t
+ev_topic_next(zs_events *ev, const char *topic)
+{
+	size_t h = 5381;
+	for (const char *p = topic; *p; p++)
+		h = h * 33 + (unsigned char) *p;
+	ev_topic **pp = &ev->topics[h % EV_BUCKETS];
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, topic) == 0)
+			return ++(*pp)->seq;
+	ev_topic *t = calloc(1, sizeof *t);
+	if (t == NULL || (t->name = strdup(topic)) == NULL) {
+		free(t);
+		return 0;
+	}
+	*pp = t;
+	return t->seq = 1;
+}
+
+/* topic + separator + payload, as one message. */
+static int
+ev_send(nng_socket s, const char *topic, char sep, const void *payload, size_t len)
+{
+	nng_msg *msg;
+	size_t tlen = strlen(topic);
+	if (nng_msg_alloc(&msg, tlen + 1 + len) != 0)
+		return -1;
+	uint8_t *b = nng_msg_body(msg);
+	memcpy(b, topic, tlen);
+	b[tlen] = (uint8_t) sep;
+	memcpy(b + tlen + 1, payload, len);
+	if (nng_sendmsg(s, msg, 0) != 0) {
+		nng_msg_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The JSON form: the Event in proto3 JSON, body as its message's JSON. */
+static char *
+ev_json(const Zs__Rpc__V1__Event *e, const ProtobufCMessage *body)
+{
+	char err[256];
+	json_t *obj = NULL, *jbody = NULL;
+	Zs__Rpc__V1__Event head = *e;
+	head.body.len = 0;
+	head.body.data = NULL;
+	if (zs_json_encode(&head.base, &obj, err, sizeof err) != 0)
+		return NULL;
+	if (body != NULL && zs_json_encode(body, &jbody, err, sizeof err) == 0)
+		json_object_set_new(obj, "body", jbody);
+	char *text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return text;
+}
+
+int
+zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
+    const ProtobufCMessage *body, uint64_t *sequence)
+{
+	if (ev == NULL)
+		return ZS_UNAVAILABLE;
+	if (topic == NULL || *topic == '\0')
+		return ZS_INVALID_ARGUMENT;
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	Zs__Rpc__V1__Event e = ZS__RPC__V1__EVENT__INIT;
+	e.topic = (char *) topic;
+	e.time_unix_ms = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	e.resource_uuid = (char *) (resource_uuid ? resource_uuid : "");
+	e.node_id = ev->node_id;
+	e.type = (char *) (body ? body->descriptor->name : "");
+
+	uint8_t stack[1024], *packed_body = NULL;
+	if (body != NULL) {
+		size_t n = protobuf_c_message_get_packed_size(body);
+		packed_body = n <= sizeof stack ? stack : malloc(n);
+		if (packed_body == NULL)
+			return ZS_RESOURCE_EXHAUSTED;
+		e.body.len = protobuf_c_message_pack(body, packed_body);
+		e.body.data = packed_body;
+	}
+
+	pthread_mutex_lock(&ev->lock);
+	e.sequence = ++ev->seq;
+	e.topic_sequence = ev_topic_next(ev, topic);
+	size_t len = zs__rpc__v1__event__get_packed_size(&e);
+	uint8_t *frame = malloc(len ? len : 1);
+	int rv = ZS_RESOURCE_EXHAUSTED;
+	if (frame != NULL) {
+		zs__rpc__v1__event__pack(&e, frame);
+		rv = ev_send(ev->pub, topic, '\0', frame, len) == 0 ? ZS_OK : ZS_UNAVAILABLE;
+		free(frame);
+	}
+	if (ev->has_json) {
+		char *text = ev_json(&e, body);
+		if (text == NULL || ev_send(ev->pub_json, topic, ' ', text, strlen(text)) != 0)
+			rv = ZS_UNAVAILABLE;
+		free(text);
+	}
+	pthread_mutex_unlock(&ev->lock);
+
+	if (packed_body != stack)
+		free(packed_body);
+	if (rv == 0)
+		atomic_fetch_add(&ev->published, 1);
+	if (sequence != NULL)
+		*sequence = e.sequence;
+	return rv;
+}

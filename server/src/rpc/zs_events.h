@@ -1,0 +1,21 @@
+/*
+ * zs_events.h: the node's event publisher. Two pub sockets carry every event: one
+ * with protobuf frames (topic, NUL, zs.rpc.v1.Event) and one with JSON frames
+ * (topic, space, the Event as proto3 JSON with the body as an object) for nngcat and
+ * zswatch. Topic prefixes filter on both.
+ */
+#ifndef ZS_EVENTS_H
+#define ZS_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zs/event.h"
+
+/* Opens the sockets; json_url may be NULL or "" to have no JSON feed. */
+int zs_events_new(zs_events **out, const char *node_id, const char *url, const char *json_url,
+    char *err, size_t errlen);
+void zs_events_free(zs_events *ev);
+uint64_t zs_events_published(const zs_events *ev);
+
+#endif
