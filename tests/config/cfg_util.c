@@ -146,12 +146,6 @@ cfg_user(const cfg_node *cn, const char *name, char *session, size_t len)
 	return cfg_login(cn, name, password, session, len) == 0 ? 0 : -1;
 }
 
-bool
-cfg_has_identity(const cfg_node *cn)
-{
-	return cn->session[0] != '\0';
-}
-
 int
 cfg_attach(cfg_node *cn)
 {
@@ -160,10 +154,12 @@ cfg_attach(cfg_node *cn)
 		printf("FAIL cannot open a client to %s\n", cn->n.rpc_url);
 		return -1;
 	}
-	if (cfg_login_as(cn, "admin", CFG_ADMIN_PASSWORD, cn->session, sizeof cn->session,
-	    cn->admin_uuid, sizeof cn->admin_uuid) != 0) {
+	/* identity is a platform module: a node where admin cannot log in is broken */
+	if (!ZST_CHECK(cfg_login_as(cn, "admin", CFG_ADMIN_PASSWORD, cn->session, sizeof cn->session,
+	    cn->admin_uuid, sizeof cn->admin_uuid) == 0, "admin logs in to the node at %s",
+	    cn->n.rpc_url)) {
 		cn->session[0] = '\0';
-		zst_note("no admin session (no identity module?): admin-only checks are skipped");
+		return -1;
 	}
 	return 0;
 }
@@ -174,7 +170,11 @@ cfg_start(cfg_node *cn, const char *plugins, const char *const *sets)
 	memset(cn, 0, sizeof *cn);
 	if (zst_node_start(&cn->n, plugins, sets) != 0)
 		return -1;
-	return cfg_attach(cn);
+	if (cfg_attach(cn) != 0) {
+		cfg_stop(cn);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -40,8 +40,6 @@ int cfg_attach(cfg_node *cn);
 /* Closes the client, stops the node (checked: exit 0, no sanitizer report), cleans up. */
 void cfg_stop(cfg_node *cn);
 
-/* True when the node has the identity module (and we hold an admin session). */
-bool cfg_has_identity(const cfg_node *cn);
 /* Logs in as name: 0 with the token in out, or the code. */
 int cfg_login(const cfg_node *cn, const char *name, const char *password, char *out, size_t len);
 /* Makes a non-admin account (as admin) and logs in as it: 0, or -1. */

@@ -1,7 +1,7 @@
 /*
  * zst_node.c: the end-to-end test harness (see zst_node.h): a real zsnode process per
  * test case, free ports, captured stderr, bounded waits, raw nng and HTTP helpers, and
- * the pass/fail count.
+ * the summary (checks are zst_check.h's).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,10 +31,8 @@
 extern char **environ;
 
 /* The test's own state: what it runs and what it counted. */
-static const char *zst_name = "e2e";
 static const char *zst_node_bin;
 static const char *zst_plugin_dir;
-static int zst_passed, zst_failed;
 /* The session of the node zst_node_start started last: zst_pack_request sends it. */
 static char zst_last_session[64];
 
@@ -60,6 +58,15 @@ zst_live_remove(pid_t pid)
 			zst_live[i] = 0;
 }
 
+/* zst_fail_now's hook: no node outlives a test that gave up. */
+static void
+zst_kill_live(void)
+{
+	for (int i = 0; i < ZST_MAX_LIVE; i++)
+		if (zst_live[i] > 0)
+			kill(zst_live[i], SIGKILL);
+}
+
 static void
 zst_on_alarm(int sig)
 {
@@ -78,7 +85,9 @@ int
 zst_init(int argc, char **argv, const char *name, unsigned alarm_s)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	zst_name = name;
+	zst_check_init(name);
+	zst_check_verbose(true);
+	zst_on_fail_now(zst_kill_live);
 	/* absolute: zsnode runs in its own temp folder */
 	static char bin[PATH_MAX], plugins[PATH_MAX];
 	const char *b = argc > 1 ? argv[1] : getenv("ZS_NODE_BIN");
@@ -114,25 +123,6 @@ zst_plugins(void)
 	return zst_plugin_dir;
 }
 
-int
-zst_check(int ok, const char *file, int line, const char *fmt, ...)
-{
-	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	if (ok) {
-		zst_passed++;
-		printf("ok   %s\n", text);
-	} else {
-		zst_failed++;
-		const char *base = strrchr(file, '/');
-		printf("FAIL %s (%s:%d)\n", text, base ? base + 1 : file, line);
-	}
-	return ok;
-}
-
 void
 zst_note(const char *fmt, ...)
 {
@@ -149,8 +139,7 @@ zst_summary(void)
 {
 	alarm(0);
 	curl_global_cleanup();
-	printf("%s: %d passed, %d failed\n", zst_name, zst_passed, zst_failed);
-	return zst_failed == 0 && zst_passed > 0 ? 0 : 1;
+	return zst_check_summary();
 }
 
 int64_t

@@ -2,8 +2,8 @@
  * zst_node.h: the end-to-end test harness. It starts a real zsnode process in a fresh
  * temp folder on free ports (everything passed with --set), captures its stderr, waits
  * until zs.health.v1.Health/Check says SERVING, stops it with SIGTERM and checks that it
- * exits 0 with no sanitizer report; plus raw nng req helpers, an HTTP GET, and the
- * pass/fail counting every test prints at its end. Every wait is bounded.
+ * exits 0 with no sanitizer report; plus raw nng req helpers and an HTTP GET. Every wait
+ * is bounded. The checks and their counting are zst_check.h's.
  *
  * Every call but Login and Health/Check needs a session: each node starts with the admin
  * password ZST_ADMIN_PASSWORD, zst_node_start logs in as admin and keeps the token in
@@ -23,6 +23,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "zs/rpc/v1/envelope.pb-c.h"
+#include "zst_check.h"
 
 /* The password of the admin account of every node the harness starts. */
 #define ZST_ADMIN_PASSWORD "zst-admin-Pa55word"
@@ -53,11 +54,9 @@ int zst_init(int argc, char **argv, const char *name, unsigned alarm_s);
 const char *zst_bin(void);
 const char *zst_plugins(void);
 
-/* Checks: print "ok" or "FAIL" with the description, count, return cond. */
-#define ZST_CHECK(cond, ...) zst_check((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-int zst_check(int ok, const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Prints "NAME: N passed, M failed"; returns the exit code of the test. */
+/* Checks (ZST_CHECK, ZST_REQUIRE, ...) come from zst_check.h; the harness prints "ok"
+ * lines too, and zst_fail_now kills the nodes still running before it exits.
+ * zst_summary prints "NAME: N passed, M failed" and returns the exit code of the test. */
 int zst_summary(void);
 /* Notes (indented, not counted). */
 void zst_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

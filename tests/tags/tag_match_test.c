@@ -11,27 +11,7 @@
 #include <time.h>
 
 #include "zs_tag_match.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...) check((cond) ? 1 : 0, __LINE__, __VA_ARGS__)
-
-static void check(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-check(int ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%s ", ok ? "ok  " : "FAIL");
-	vprintf(fmt, ap);
-	printf(ok ? "\n" : " (line %d)\n", line);
-	va_end(ap);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "zst_check.h"
 
 static void
 test_pattern_syntax(void)
@@ -42,22 +22,22 @@ test_pattern_syntax(void)
 		"a\x01", "{a-b}", "x{" };
 	char err[256];
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
-		CHECK(zs_tag_pattern_check(good[i], err, sizeof err) == 0, "pattern \"%s\" is well formed",
+		ZST_CHECK(zs_tag_pattern_check(good[i], err, sizeof err) == 0, "pattern \"%s\" is well formed",
 		    good[i]);
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
-		CHECK(zs_tag_pattern_check(bad[i], err, sizeof err) != 0 && err[0] != '\0',
+		ZST_CHECK(zs_tag_pattern_check(bad[i], err, sizeof err) != 0 && err[0] != '\0',
 		    "pattern \"%s\" is refused: %s", bad[i], err);
 	}
 	char *longp = malloc(ZS_TAG_PATTERN_MAX + 2);
 	memset(longp, 'p', ZS_TAG_PATTERN_MAX + 1);
 	longp[ZS_TAG_PATTERN_MAX + 1] = '\0';
-	CHECK(zs_tag_pattern_check(longp, err, sizeof err) != 0, "a pattern over %d bytes is refused",
+	ZST_CHECK(zs_tag_pattern_check(longp, err, sizeof err) != 0, "a pattern over %d bytes is refused",
 	    ZS_TAG_PATTERN_MAX);
 	free(longp);
-	CHECK(zs_tag_pattern_has_tokens("a::{b}") && !zs_tag_pattern_has_tokens("a::b") &&
+	ZST_CHECK(zs_tag_pattern_has_tokens("a::{b}") && !zs_tag_pattern_has_tokens("a::b") &&
 	    !zs_tag_pattern_has_tokens("a{ b}"), "has_tokens tells patterns from plain tags");
-	CHECK(zs_tag_pattern_has_token("a::{b}::{cd}", "cd") && !zs_tag_pattern_has_token("a::{b}", "c") &&
+	ZST_CHECK(zs_tag_pattern_has_token("a::{b}::{cd}", "cd") && !zs_tag_pattern_has_token("a::{b}", "c") &&
 	    !zs_tag_pattern_has_token("a::{bc}", "b"), "has_token finds a token by its whole name");
 }
 
@@ -65,20 +45,20 @@ static void
 test_text(void)
 {
 	char err[256];
-	CHECK(zs_tag_text_check("env::prod", err, sizeof err) == 0, "a plain tag is fine");
-	CHECK(zs_tag_text_check("caf\xc3\xa9 au lait, {x}", err, sizeof err) == 0,
+	ZST_CHECK(zs_tag_text_check("env::prod", err, sizeof err) == 0, "a plain tag is fine");
+	ZST_CHECK(zs_tag_text_check("caf\xc3\xa9 au lait, {x}", err, sizeof err) == 0,
 	    "UTF-8, spaces and braces are fine in a tag");
-	CHECK(zs_tag_text_check("", err, sizeof err) != 0, "an empty tag is refused");
-	CHECK(zs_tag_text_check("a\tb", err, sizeof err) != 0, "a tab is refused: %s", err);
-	CHECK(zs_tag_text_check("a\x7f", err, sizeof err) != 0, "DEL is refused");
-	CHECK(zs_tag_text_check("a\xc2\x85", err, sizeof err) != 0, "a C1 control (U+0085) is refused");
+	ZST_CHECK(zs_tag_text_check("", err, sizeof err) != 0, "an empty tag is refused");
+	ZST_CHECK(zs_tag_text_check("a\tb", err, sizeof err) != 0, "a tab is refused: %s", err);
+	ZST_CHECK(zs_tag_text_check("a\x7f", err, sizeof err) != 0, "DEL is refused");
+	ZST_CHECK(zs_tag_text_check("a\xc2\x85", err, sizeof err) != 0, "a C1 control (U+0085) is refused");
 	char *t = malloc(ZS_TAG_MAX + 2);
 	memset(t, 'x', ZS_TAG_MAX);
 	t[ZS_TAG_MAX] = '\0';
-	CHECK(zs_tag_text_check(t, err, sizeof err) == 0, "a tag of %d bytes is fine", ZS_TAG_MAX);
+	ZST_CHECK(zs_tag_text_check(t, err, sizeof err) == 0, "a tag of %d bytes is fine", ZS_TAG_MAX);
 	t[ZS_TAG_MAX] = 'x';
 	t[ZS_TAG_MAX + 1] = '\0';
-	CHECK(zs_tag_text_check(t, err, sizeof err) != 0, "a tag of %d bytes is refused", ZS_TAG_MAX + 1);
+	ZST_CHECK(zs_tag_text_check(t, err, sizeof err) != 0, "a tag of %d bytes is refused", ZS_TAG_MAX + 1);
 	free(t);
 }
 
@@ -106,7 +86,7 @@ test_match(void)
 		{ "{a}.{b}", "1.2.3", true },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-		CHECK(zs_tag_match(cases[i].pattern, cases[i].tag) == cases[i].match, "%s %s \"%s\"",
+		ZST_CHECK(zs_tag_match(cases[i].pattern, cases[i].tag) == cases[i].match, "%s %s \"%s\"",
 		    cases[i].pattern, cases[i].match ? "matches" : "does not match", cases[i].tag);
 
 	/* backtracking stays bounded on a long tag that cannot match */
@@ -116,7 +96,7 @@ test_match(void)
 	clock_t t0 = clock();
 	bool m = zs_tag_match("{w}a{x}a{y}a{z}b", t);
 	double s = (double) (clock() - t0) / CLOCKS_PER_SEC;
-	CHECK(!m && s < 2.0, "a %d-byte tag against four tokens: no match in %.3f s", ZS_TAG_MAX, s);
+	ZST_CHECK(!m && s < 2.0, "a %d-byte tag against four tokens: no match in %.3f s", ZS_TAG_MAX, s);
 	free(t);
 }
 
@@ -125,22 +105,22 @@ test_tokens(void)
 {
 	char buf[64];
 	size_t need = 0;
-	CHECK(zs_tag_match_token("qemu-img::version::{version}", "qemu-img::version::2.12.0", "version",
+	ZST_CHECK(zs_tag_match_token("qemu-img::version::{version}", "qemu-img::version::2.12.0", "version",
 	    buf, sizeof buf, NULL) == 0 && strcmp(buf, "2.12.0") == 0, "version of qemu-img::version::2.12.0"
 	    " is \"%s\"", buf);
-	CHECK(zs_tag_match_token("{a}.{b}", "1.2.3", "a", buf, sizeof buf, NULL) == 0 &&
+	ZST_CHECK(zs_tag_match_token("{a}.{b}", "1.2.3", "a", buf, sizeof buf, NULL) == 0 &&
 	    strcmp(buf, "1") == 0, "{a}.{b} on 1.2.3: a is the shortest value, \"%s\"", buf);
-	CHECK(zs_tag_match_token("{a}.{b}", "1.2.3", "b", buf, sizeof buf, NULL) == 0 &&
+	ZST_CHECK(zs_tag_match_token("{a}.{b}", "1.2.3", "b", buf, sizeof buf, NULL) == 0 &&
 	    strcmp(buf, "2.3") == 0, "{a}.{b} on 1.2.3: b is the rest, \"%s\"", buf);
-	CHECK(zs_tag_match_token("cpu::{model}::cores::{cores}", "cpu::Xeon E5::cores::16", "model",
+	ZST_CHECK(zs_tag_match_token("cpu::{model}::cores::{cores}", "cpu::Xeon E5::cores::16", "model",
 	    buf, sizeof buf, NULL) == 0 && strcmp(buf, "Xeon E5") == 0, "model is \"%s\"", buf);
-	CHECK(zs_tag_match_token("cpu::{model}::cores::{cores}", "cpu::Xeon E5::cores::16", "cores",
+	ZST_CHECK(zs_tag_match_token("cpu::{model}::cores::{cores}", "cpu::Xeon E5::cores::16", "cores",
 	    buf, sizeof buf, NULL) == 0 && strcmp(buf, "16") == 0, "cores is \"%s\"", buf);
-	CHECK(zs_tag_match_token("a::{v}", "a::12345", "v", buf, 5, &need) == -2 && need == 6,
+	ZST_CHECK(zs_tag_match_token("a::{v}", "a::12345", "v", buf, 5, &need) == -2 && need == 6,
 	    "a buffer too small is -2 and says how much is needed (%zu)", need);
-	CHECK(zs_tag_match_token("a::{v}", "a::1", "w", buf, sizeof buf, NULL) == -1,
+	ZST_CHECK(zs_tag_match_token("a::{v}", "a::1", "w", buf, sizeof buf, NULL) == -1,
 	    "a token the pattern lacks is -1");
-	CHECK(zs_tag_match_token("a::{v}", "b::1", "v", buf, sizeof buf, NULL) == -1,
+	ZST_CHECK(zs_tag_match_token("a::{v}", "b::1", "v", buf, sizeof buf, NULL) == -1,
 	    "a tag the pattern does not match is -1");
 }
 
@@ -148,11 +128,11 @@ static void
 test_like(void)
 {
 	char *l = zs_tag_pattern_like("qemu-img::version::{v}");
-	CHECK(l != NULL && strcmp(l, "qemu-img::version::%") == 0, "LIKE of qemu-img::version::{v} "
+	ZST_CHECK(l != NULL && strcmp(l, "qemu-img::version::%") == 0, "LIKE of qemu-img::version::{v} "
 	    "is %s", l ? l : "(null)");
 	free(l);
 	l = zs_tag_pattern_like("a_b%c\\{x}::{y}");
-	CHECK(l != NULL && strcmp(l, "a\\_b\\%c\\\\%::%") == 0, "LIKE escapes _ %% and \\: %s",
+	ZST_CHECK(l != NULL && strcmp(l, "a\\_b\\%c\\\\%::%") == 0, "LIKE escapes _ %% and \\: %s",
 	    l ? l : "(null)");
 	free(l);
 }
@@ -164,7 +144,7 @@ overlap_case(const char *a, const char *b, bool want)
 	bool got = zs_tag_patterns_overlap(a, b, w, sizeof w);
 	bool sym = zs_tag_patterns_overlap(b, a, NULL, 0);
 	bool witness_ok = !got || (zs_tag_match(a, w) && zs_tag_match(b, w));
-	CHECK(got == want && sym == want && witness_ok, "%s and %s %s%s%s%s", a, b,
+	ZST_CHECK(got == want && sym == want && witness_ok, "%s and %s %s%s%s%s", a, b,
 	    want ? "overlap" : "do not overlap", got ? " (both match \"" : "", got ? w : "",
 	    got ? "\")" : "");
 }
@@ -245,13 +225,15 @@ test_overlap_random(void)
 		if (!ok && disagree++ == 0)
 			snprintf(first, sizeof first, "%s vs %s: fast %d, brute %d", a, b, fast, slow);
 	}
-	CHECK(disagree == 0, "overlap agrees with brute force on %d random pattern pairs%s%s", cases,
+	ZST_CHECK(disagree == 0, "overlap agrees with brute force on %d random pattern pairs%s%s", cases,
 	    disagree ? "; first disagreement: " : "", first);
 }
 
 int
 main(void)
 {
+	zst_check_init("tag_match");
+	zst_check_verbose(true);
 	test_pattern_syntax();
 	test_text();
 	test_match();
@@ -259,6 +241,5 @@ main(void)
 	test_like();
 	test_overlap();
 	test_overlap_random();
-	printf("tag_match: %d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return zst_check_summary();
 }

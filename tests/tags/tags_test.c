@@ -48,9 +48,8 @@ enum {
 typedef struct tt {
 	zst_node node;
 	zs_client *client;
-	bool identity;           /* the node serves zs.identity.v1.Identity */
 	bool config;             /* config overrides' patterns are in the registry */
-	char admin[128];         /* session tokens ("" without identity) */
+	char admin[128];         /* admin's session token */
 	char admin_uuid[64];
 	char msg[1024];          /* the last failure's message */
 } tt;
@@ -332,7 +331,7 @@ test_user_tags(tt *t, const char *host)
 	ZST_CHECK(code == ZS_CLIENT_OK && info->kind == ZS__TAG__V1__TAG_KIND__USER &&
 	    strcmp(info->resource_uuid, host) == 0 && strcmp(info->resource_type, "Host") == 0 &&
 	    strcmp(info->tag, "env::prod") == 0 && info->uuid[0] != '\0' && info->created_unix_ms > 0 &&
-	    (!t->identity || strcmp(info->owner_uuid, t->admin_uuid) == 0),
+	    strcmp(info->owner_uuid, t->admin_uuid) == 0,
 	    "a user tag is created with its uuid, resource, type, kind and owner (%s)", t->msg);
 	zs_reply_free(info);
 	code = tt_tag(t, t->admin, host, "env::prod", false, NULL);
@@ -746,12 +745,13 @@ tt_start(tt *t, const char *plugins)
 {
 	if (zst_node_start(&t->node, plugins, NULL) != 0 || zs_client_open(&t->client, t->node.rpc_url) != 0)
 		return false;
+	/* identity is a platform module: no admin login means a broken node, not a smaller one */
 	int code = tt_login(t, "admin", TT_ADMIN_PASSWORD, t->admin, sizeof t->admin, t->admin_uuid);
-	t->identity = code == ZS_CLIENT_OK;
-	if (!t->identity) {
-		zst_note("no admin login (%s): the identity module is absent; account checks are skipped",
-		    t->msg);
-		t->admin[0] = '\0';
+	if (!ZST_CHECK(code == ZS_CLIENT_OK, "admin logs in (%s)", t->msg)) {
+		zs_client_close(t->client);
+		t->client = NULL;
+		zst_node_cleanup(&t->node);
+		return false;
 	}
 	return true;
 }
@@ -787,10 +787,7 @@ main(int argc, char **argv)
 	test_delete_events(&t, host);
 	test_zsctl(&t, argv[5], host);
 	test_cascade(&t);
-	if (t.identity)
-		test_accounts(&t);
-	else
-		zst_note("SKIPPED: two-account checks need the identity module (zs.identity.v1.Identity)");
+	test_accounts(&t);
 	zs_client_close(t.client);
 	ZST_CHECK(zst_node_stop(&t.node) == 0, "the node stops cleanly");
 	zst_node_cleanup(&t.node);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zst_check.h"
 #include "zs_db.h"
 
 #ifndef DB_MIGRATIONS_DIR
@@ -30,20 +31,8 @@
 
 #define CALL_BOUND_MS 15000 /* a call taking longer than this counts as hung */
 
-/* Failures in the current test; a test passes when it has none. */
-typedef struct {
-	const char *name;
-	int failures;
-} T;
-
-#define CHECK(t, cond)                                                                     \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "FAIL %s (%s:%d): %s\n", (t)->name, __FILE__, __LINE__, \
-			    #cond);                                                        \
-			(t)->failures++;                                                   \
-		}                                                                          \
-	} while (0)
+/* Each test function is one case of the shared checks (zst_check.h). */
+typedef zst_case T;
 
 /* What the tests share: the folders, the running server and the pool. */
 typedef struct {
@@ -119,8 +108,7 @@ query(T *t, zs_db *db, const char *sql, int n, const char *const *params)
 		zs_db_release(db, c);
 	}
 	if (r == NULL) {
-		fprintf(stderr, "FAIL %s: %s: %s\n", t->name, sql, st ? st->message : "?");
-		t->failures++;
+		ZST_FAIL_IN(t, "%s: %s", sql, st ? st->message : "?");
 	}
 	zs_status_free(st);
 	return r;
@@ -232,19 +220,18 @@ test_start(T *t, ctx *x)
 	const char *pgdata = x->pgdata;
 	int64_t t0 = now_ms();
 	if (zs_pg_start(x->dir, &x->pg, &x->conninfo, err, sizeof err) != 0) {
-		fprintf(stderr, "FAIL %s: zs_pg_start: %s\n", t->name, err);
-		t->failures++;
+		ZST_FAIL_IN(t, "zs_pg_start: %s", err);
 		return;
 	}
-	CHECK(t, file_exists(pgdata, "PG_VERSION"));
-	CHECK(t, file_exists(pgdata, "postmaster.pid"));
-	CHECK(t, strstr(x->conninfo, pgdata) != NULL);
+	ZST_EXPECT_IN(t, file_exists(pgdata, "PG_VERSION"));
+	ZST_EXPECT_IN(t, file_exists(pgdata, "postmaster.pid"));
+	ZST_EXPECT_IN(t, strstr(x->conninfo, pgdata) != NULL);
 	struct stat st;
-	CHECK(t, stat(pgdata, &st) == 0 && (geteuid() != 0 || st.st_uid != 0));
-	CHECK(t, (st.st_mode & 077) == 0);
-	CHECK(t, zs_db_open(&x->db, x->conninfo, 4, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, stat(pgdata, &st) == 0 && (geteuid() != 0 || st.st_uid != 0));
+	ZST_EXPECT_IN(t, (st.st_mode & 077) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&x->db, x->conninfo, 4, err, sizeof err) == 0);
 	if (x->db == NULL)
-		fprintf(stderr, "FAIL %s: zs_db_open: %s\n", t->name, err);
+		ZST_FAIL_IN(t, "zs_db_open: %s", err);
 	fprintf(stderr, "db_test: embedded PostgreSQL up in %lld ms (%s)\n",
 	    (long long) (now_ms() - t0), x->conninfo);
 }
@@ -255,12 +242,12 @@ test_bad_url(T *t, ctx *x)
 	(void) x;
 	char err[512] = "";
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, "host=/nonexistent/zsdb port=5432 connect_timeout=2", 2, err,
+	ZST_EXPECT_IN(t, zs_db_open(&db, "host=/nonexistent/zsdb port=5432 connect_timeout=2", 2, err,
 	    sizeof err) != 0 && db == NULL);
-	CHECK(t, strstr(err, "unavailable") != NULL && strstr(err, "/nonexistent/zsdb") != NULL);
-	CHECK(t, zs_db_open(&db, "nonsense-without-equals", 2, err, sizeof err) != 0);
-	CHECK(t, strstr(err, "database URL") != NULL);
-	CHECK(t, zs_db_open(&db, x->conninfo, 0, err, sizeof err) != 0);
+	ZST_EXPECT_IN(t, strstr(err, "unavailable") != NULL && strstr(err, "/nonexistent/zsdb") != NULL);
+	ZST_EXPECT_IN(t, zs_db_open(&db, "nonsense-without-equals", 2, err, sizeof err) != 0);
+	ZST_EXPECT_IN(t, strstr(err, "database URL") != NULL);
+	ZST_EXPECT_IN(t, zs_db_open(&db, x->conninfo, 0, err, sizeof err) != 0);
 }
 
 static void
@@ -268,16 +255,16 @@ test_socket_only(T *t, ctx *x)
 {
 	char buf[PATH_MAX];
 	const char *pgdata = x->pgdata;
-	CHECK(t, strcmp(value(t, x->db, "SHOW listen_addresses", 0, NULL, buf, sizeof buf), "") == 0);
-	CHECK(t, strcmp(value(t, x->db, "SHOW unix_socket_directories", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SHOW listen_addresses", 0, NULL, buf, sizeof buf), "") == 0);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SHOW unix_socket_directories", 0, NULL, buf, sizeof buf),
 	    pgdata) == 0);
-	CHECK(t, strcmp(value(t, x->db, "SELECT current_database()", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT current_database()", 0, NULL, buf, sizeof buf),
 	    "zsnode") == 0);
-	CHECK(t, strcmp(value(t, x->db, "SELECT inet_server_addr() IS NULL", 0, NULL, buf,
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT inet_server_addr() IS NULL", 0, NULL, buf,
 	    sizeof buf), "t") == 0);
 	PGconn *tcp = PQconnectdb("host=127.0.0.1 port=5432 user=zsnode dbname=zsnode "
 	    "connect_timeout=2");
-	CHECK(t, PQstatus(tcp) != CONNECTION_OK);
+	ZST_EXPECT_IN(t, PQstatus(tcp) != CONNECTION_OK);
 	PQfinish(tcp);
 }
 
@@ -285,27 +272,27 @@ static void
 test_defaults(T *t, ctx *x)
 {
 	char buf[256], err[512], conninfo[PATH_MAX + 128];
-	CHECK(t, strcmp(value(t, x->db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
 	    "30s") == 0);
-	CHECK(t, strcmp(value(t, x->db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
 	    sizeof buf), "1min") == 0);
-	CHECK(t, strcmp(value(t, x->db, "SHOW application_name", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SHOW application_name", 0, NULL, buf, sizeof buf),
 	    "zsnode") == 0);
 	/* a statement_timeout given in the conninfo wins over the default */
 	snprintf(conninfo, sizeof conninfo, "%s options='-c statement_timeout=200'", x->conninfo);
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
 	if (db == NULL)
 		return;
-	CHECK(t, strcmp(value(t, db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, strcmp(value(t, db, "SHOW statement_timeout", 0, NULL, buf, sizeof buf),
 	    "200ms") == 0);
-	CHECK(t, strcmp(value(t, db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
+	ZST_EXPECT_IN(t, strcmp(value(t, db, "SHOW idle_in_transaction_session_timeout", 0, NULL, buf,
 	    sizeof buf), "1min") == 0);
 	zs_status *st = NULL;
 	int64_t t0 = now_ms();
-	CHECK(t, code_of(db, "SELECT pg_sleep(5)", 0, NULL, &st) == ZS_DEADLINE_EXCEEDED);
-	CHECK(t, now_ms() - t0 < 3000);
-	CHECK(t, has_detail(st, "sqlstate: 57014"));
+	ZST_EXPECT_IN(t, code_of(db, "SELECT pg_sleep(5)", 0, NULL, &st) == ZS_DEADLINE_EXCEEDED);
+	ZST_EXPECT_IN(t, now_ms() - t0 < 3000);
+	ZST_EXPECT_IN(t, has_detail(st, "sqlstate: 57014"));
 	zs_status_free(st);
 	zs_db_close(db);
 }
@@ -322,17 +309,17 @@ test_round_trip(T *t, ctx *x)
 	const char *id[] = { "1" };
 	PGresult *r = query(t, x->db, "SELECT name, qty, parent, note FROM t_item WHERE id = $1",
 	    1, id);
-	CHECK(t, r != NULL && PQntuples(r) == 1);
+	ZST_EXPECT_IN(t, r != NULL && PQntuples(r) == 1);
 	if (r != NULL && PQntuples(r) == 1) {
-		CHECK(t, strcmp(PQgetvalue(r, 0, 0), a[1]) == 0);
-		CHECK(t, strcmp(PQgetvalue(r, 0, 1), "5") == 0);
-		CHECK(t, PQgetisnull(r, 0, 2));
-		CHECK(t, strcmp(PQgetvalue(r, 0, 3), a[4]) == 0);
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 0, 0), a[1]) == 0);
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 0, 1), "5") == 0);
+		ZST_EXPECT_IN(t, PQgetisnull(r, 0, 2));
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 0, 3), a[4]) == 0);
 	}
 	PQclear(r);
 	const char *parent[] = { "1" };
 	r = query(t, x->db, "SELECT name FROM t_item WHERE parent = $1", 1, parent);
-	CHECK(t, r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), b[1]) == 0);
+	ZST_EXPECT_IN(t, r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), b[1]) == 0);
 	PQclear(r);
 }
 
@@ -341,45 +328,45 @@ test_error_codes(T *t, ctx *x)
 {
 	zs_status *st = NULL;
 	const char *dup[] = { "3", "b\\\"x", "1", NULL, NULL };
-	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, dup, &st) ==
+	ZST_EXPECT_IN(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, dup, &st) ==
 	    ZS_ALREADY_EXISTS);
-	CHECK(t, st != NULL && strstr(st->message, "duplicate key") != NULL);
-	CHECK(t, has_detail(st, "sqlstate: 23505") && has_detail(st, "constraint: t_item_name_key"));
-	CHECK(t, has_detail(st, "table: t_item"));
+	ZST_EXPECT_IN(t, st != NULL && strstr(st->message, "duplicate key") != NULL);
+	ZST_EXPECT_IN(t, has_detail(st, "sqlstate: 23505") && has_detail(st, "constraint: t_item_name_key"));
+	ZST_EXPECT_IN(t, has_detail(st, "table: t_item"));
 	zs_status_free(st);
 	const char *fk[] = { "4", "d", "1", "99", NULL };
-	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, fk, NULL) ==
+	ZST_EXPECT_IN(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, fk, NULL) ==
 	    ZS_FAILED_PRECONDITION);
 	const char *check[] = { "5", "e", "-1", NULL, NULL };
-	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, check, NULL) ==
+	ZST_EXPECT_IN(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, check, NULL) ==
 	    ZS_INVALID_ARGUMENT);
 	const char *notnull[] = { "6", NULL, "1", NULL, NULL };
-	CHECK(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, notnull,
+	ZST_EXPECT_IN(t, code_of(x->db, "INSERT INTO t_item VALUES ($1, $2, $3, $4, $5)", 5, notnull,
 	    NULL) == ZS_INVALID_ARGUMENT);
 	const char *text[] = { "abc" };
-	CHECK(t, code_of(x->db, "SELECT $1::int", 1, text, &st) == ZS_INVALID_ARGUMENT);
-	CHECK(t, has_detail(st, "sqlstate: 22P02"));
+	ZST_EXPECT_IN(t, code_of(x->db, "SELECT $1::int", 1, text, &st) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, has_detail(st, "sqlstate: 22P02"));
 	zs_status_free(st);
-	CHECK(t, code_of(x->db, "SELECT 1 / 0", 0, NULL, NULL) == ZS_INVALID_ARGUMENT);
-	CHECK(t, code_of(x->db, "SELEC 1", 0, NULL, &st) == ZS_INTERNAL);
-	CHECK(t, has_detail(st, "sqlstate: 42601"));
+	ZST_EXPECT_IN(t, code_of(x->db, "SELECT 1 / 0", 0, NULL, NULL) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, code_of(x->db, "SELEC 1", 0, NULL, &st) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, has_detail(st, "sqlstate: 42601"));
 	zs_status_free(st);
-	CHECK(t, code_of(x->db, "SELECT * FROM no_such_table", 0, NULL, NULL) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, code_of(x->db, "SELECT * FROM no_such_table", 0, NULL, NULL) == ZS_INTERNAL);
 	/* one statement per call: PQexecParams refuses two */
-	CHECK(t, code_of(x->db, "SELECT 1; SELECT 2", 0, NULL, NULL) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, code_of(x->db, "SELECT 1; SELECT 2", 0, NULL, NULL) == ZS_INTERNAL);
 	/* the table for what is hard to provoke */
-	CHECK(t, zs_db_sqlstate_code("40001") == ZS_ABORTED);
-	CHECK(t, zs_db_sqlstate_code("40P01") == ZS_ABORTED);
-	CHECK(t, zs_db_sqlstate_code("08006") == ZS_UNAVAILABLE);
-	CHECK(t, zs_db_sqlstate_code("08001") == ZS_UNAVAILABLE);
-	CHECK(t, zs_db_sqlstate_code("57P01") == ZS_UNAVAILABLE);
-	CHECK(t, zs_db_sqlstate_code("57P03") == ZS_UNAVAILABLE);
-	CHECK(t, zs_db_sqlstate_code("57014") == ZS_DEADLINE_EXCEEDED);
-	CHECK(t, zs_db_sqlstate_code("23514") == ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_db_sqlstate_code("22001") == ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_db_sqlstate_code("XX000") == ZS_INTERNAL);
-	CHECK(t, zs_db_sqlstate_code(NULL) == ZS_INTERNAL);
-	CHECK(t, zs_db_sqlstate_code("") == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("40001") == ZS_ABORTED);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("40P01") == ZS_ABORTED);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("08006") == ZS_UNAVAILABLE);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("08001") == ZS_UNAVAILABLE);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("57P01") == ZS_UNAVAILABLE);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("57P03") == ZS_UNAVAILABLE);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("57014") == ZS_DEADLINE_EXCEEDED);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("23514") == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("22001") == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("XX000") == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code(NULL) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, zs_db_sqlstate_code("") == ZS_INTERNAL);
 }
 
 /* A real deadlock between two transactions comes back as ABORTED. */
@@ -431,7 +418,7 @@ test_deadlock(T *t, ctx *x)
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&b);
-	CHECK(t, (l[0].code == ZS_OK && l[1].code == ZS_ABORTED) ||
+	ZST_EXPECT_IN(t, (l[0].code == ZS_OK && l[1].code == ZS_ABORTED) ||
 	    (l[0].code == ZS_ABORTED && l[1].code == ZS_OK));
 }
 
@@ -446,31 +433,31 @@ test_transactions(T *t, ctx *x)
 	PQclear(query(t, x->db, "CREATE TABLE t_tx (v text PRIMARY KEY)", 0, NULL));
 	const char *one[] = { "rolled back" }, *two[] = { "committed" }, *three[] = { "released" };
 	if (zs_db_acquire(x->db, 1000, &c, &st) != 0) {
-		CHECK(t, !"acquire");
+		ZST_EXPECT_IN(t, !"acquire");
 		zs_status_free(st);
 		return;
 	}
-	CHECK(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
 	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, one, &st));
 	zs_db_rollback(c);
-	CHECK(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
 	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, two, &st));
-	CHECK(t, zs_db_commit(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_commit(c, &st) == 0);
 	/* a failed statement dooms the transaction: COMMIT says ABORTED */
-	CHECK(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
 	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, one, &st));
-	CHECK(t, zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, two, &st) == NULL);
-	CHECK(t, st != NULL && (int) st->code == ZS_ALREADY_EXISTS);
+	ZST_EXPECT_IN(t, zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, two, &st) == NULL);
+	ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_ALREADY_EXISTS);
 	zs_status_free(st);
 	st = NULL;
-	CHECK(t, zs_db_commit(c, &st) != 0 && st != NULL && (int) st->code == ZS_ABORTED);
+	ZST_EXPECT_IN(t, zs_db_commit(c, &st) != 0 && st != NULL && (int) st->code == ZS_ABORTED);
 	zs_status_free(st);
 	st = NULL;
 	/* released inside a transaction: rolled back */
-	CHECK(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
 	PQclear(zs_db_exec(c, "INSERT INTO t_tx VALUES ($1)", 1, three, &st));
 	zs_db_release(x->db, c);
-	CHECK(t, strcmp(value(t, x->db, "SELECT string_agg(v, ',' ORDER BY v) FROM t_tx", 0, NULL,
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT string_agg(v, ',' ORDER BY v) FROM t_tx", 0, NULL,
 	    buf, sizeof buf), "committed") == 0);
 	zs_status_free(st);
 }
@@ -480,20 +467,20 @@ test_acquire_timeout(T *t, ctx *x)
 {
 	char err[512];
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
 	if (db == NULL)
 		return;
 	zs_db_conn *c, *c2 = NULL;
 	zs_status *st = NULL;
-	CHECK(t, zs_db_acquire(db, 1000, &c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_acquire(db, 1000, &c, &st) == 0);
 	int64_t t0 = now_ms();
-	CHECK(t, zs_db_acquire(db, 150, &c2, &st) != 0 && c2 == NULL);
+	ZST_EXPECT_IN(t, zs_db_acquire(db, 150, &c2, &st) != 0 && c2 == NULL);
 	int64_t took = now_ms() - t0;
-	CHECK(t, took >= 140 && took < 2000);
-	CHECK(t, st != NULL && (int) st->code == ZS_DEADLINE_EXCEEDED);
+	ZST_EXPECT_IN(t, took >= 140 && took < 2000);
+	ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_DEADLINE_EXCEEDED);
 	zs_status_free(st);
 	st = NULL;
-	CHECK(t, zs_db_acquire(db, 0, &c2, &st) != 0 && st != NULL &&
+	ZST_EXPECT_IN(t, zs_db_acquire(db, 0, &c2, &st) != 0 && st != NULL &&
 	    (int) st->code == ZS_DEADLINE_EXCEEDED);
 	zs_status_free(st);
 	zs_db_release(db, c);
@@ -507,31 +494,31 @@ test_broken_connection(T *t, ctx *x)
 {
 	char err[512], pid[32];
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&db, x->conninfo, 1, err, sizeof err) == 0);
 	if (db == NULL)
 		return;
 	zs_db_conn *c;
 	zs_status *st = NULL;
 	/* in use */
-	CHECK(t, zs_db_acquire(db, 1000, &c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_acquire(db, 1000, &c, &st) == 0);
 	PGresult *r = zs_db_exec(c, "SELECT pg_backend_pid()", 0, NULL, &st);
 	snprintf(pid, sizeof pid, "%s", r != NULL ? PQgetvalue(r, 0, 0) : "0");
 	PQclear(r);
 	const char *p[] = { pid };
 	PQclear(query(t, x->db, "SELECT pg_terminate_backend($1::int)", 1, p));
-	CHECK(t, zs_db_exec(c, "SELECT 1", 0, NULL, &st) == NULL);
-	CHECK(t, st != NULL && (int) st->code == ZS_UNAVAILABLE);
+	ZST_EXPECT_IN(t, zs_db_exec(c, "SELECT 1", 0, NULL, &st) == NULL);
+	ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_UNAVAILABLE);
 	zs_status_free(st);
 	st = NULL;
 	zs_db_release(db, c);
-	CHECK(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+	ZST_EXPECT_IN(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
 	/* idle */
 	char buf[32];
 	value(t, db, "SELECT pg_backend_pid()", 0, NULL, pid, sizeof pid);
 	PQclear(query(t, x->db, "SELECT pg_terminate_backend($1::int)", 1, p));
 	sleep_ms(100);
-	CHECK(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
-	CHECK(t, strcmp(value(t, db, "SELECT pg_backend_pid()", 0, NULL, buf, sizeof buf), pid) != 0);
+	ZST_EXPECT_IN(t, code_of(db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+	ZST_EXPECT_IN(t, strcmp(value(t, db, "SELECT pg_backend_pid()", 0, NULL, buf, sizeof buf), pid) != 0);
 	zs_db_close(db);
 }
 
@@ -562,49 +549,49 @@ test_migrations(T *t, ctx *x)
 		snprintf(f[i], sizeof f[i], "%s/%s", x->mig, names[i]);
 	const char *files[] = { f[0], f[1], f[2] };
 	int n = zs_db_migrate(x->db, "dbtest", files, 2, err, sizeof err);
-	CHECK(t, n == 2);
+	ZST_EXPECT_IN(t, n == 2);
 	if (n != 2)
 		fprintf(stderr, "  %s\n", err);
 	PGresult *r = query(t, x->db, "SELECT version, file, length(checksum) FROM "
 	    "zs_schema_migrations WHERE service = 'dbtest' ORDER BY version", 0, NULL);
-	CHECK(t, r != NULL && PQntuples(r) == 2);
+	ZST_EXPECT_IN(t, r != NULL && PQntuples(r) == 2);
 	if (r != NULL && PQntuples(r) == 2) {
-		CHECK(t, strcmp(PQgetvalue(r, 0, 0), "1") == 0 && strcmp(PQgetvalue(r, 0, 1), names[0]) == 0);
-		CHECK(t, strcmp(PQgetvalue(r, 1, 0), "2") == 0 && strcmp(PQgetvalue(r, 1, 1), names[1]) == 0);
-		CHECK(t, strcmp(PQgetvalue(r, 0, 2), "32") == 0);
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 0, 0), "1") == 0 && strcmp(PQgetvalue(r, 0, 1), names[0]) == 0);
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 1, 0), "2") == 0 && strcmp(PQgetvalue(r, 1, 1), names[1]) == 0);
+		ZST_EXPECT_IN(t, strcmp(PQgetvalue(r, 0, 2), "32") == 0);
 	}
 	PQclear(r);
-	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
 	/* again: nothing to do */
-	CHECK(t, zs_db_migrate(x->db, "dbtest", files, 2, err, sizeof err) == 0);
-	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
+	ZST_EXPECT_IN(t, zs_db_migrate(x->db, "dbtest", files, 2, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT count(*) FROM m_zone", 0, NULL, buf, sizeof buf), "1") == 0);
 	/* the third fails at its second statement: nothing of it stays */
 	err[0] = '\0';
-	CHECK(t, zs_db_migrate(x->db, "dbtest", files, 3, err, sizeof err) == -1);
-	CHECK(t, strstr(err, "dbtest") != NULL && strstr(err, "003_bad.sql") != NULL);
-	CHECK(t, strstr(err, "line 4, column 13") != NULL);
-	CHECK(t, strstr(err, "\"m_missing\" does not exist") != NULL);
+	ZST_EXPECT_IN(t, zs_db_migrate(x->db, "dbtest", files, 3, err, sizeof err) == -1);
+	ZST_EXPECT_IN(t, strstr(err, "dbtest") != NULL && strstr(err, "003_bad.sql") != NULL);
+	ZST_EXPECT_IN(t, strstr(err, "line 4, column 13") != NULL);
+	ZST_EXPECT_IN(t, strstr(err, "\"m_missing\" does not exist") != NULL);
 	fprintf(stderr, "db_test: (expected) %s\n", err);
-	CHECK(t, strcmp(value(t, x->db, "SELECT to_regclass('m_first') IS NULL", 0, NULL, buf,
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT to_regclass('m_first') IS NULL", 0, NULL, buf,
 	    sizeof buf), "t") == 0);
-	CHECK(t, strcmp(value(t, x->db, "SELECT max(version) FROM zs_schema_migrations WHERE "
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT max(version) FROM zs_schema_migrations WHERE "
 	    "service = 'dbtest'", 0, NULL, buf, sizeof buf), "2") == 0);
 	/* an applied file that changed is refused, not run */
 	snprintf(f[3], sizeof f[3], "%s/001_create.sql", x->root);
-	CHECK(t, write_file(f[3], "CREATE TABLE m_zone2 (uuid text);\n") == 0);
+	ZST_EXPECT_IN(t, write_file(f[3], "CREATE TABLE m_zone2 (uuid text);\n") == 0);
 	const char *changed[] = { f[3], f[1] };
-	CHECK(t, zs_db_migrate(x->db, "dbtest", changed, 2, err, sizeof err) == -1);
-	CHECK(t, strstr(err, "001_create.sql") != NULL && strstr(err, "checksum") != NULL);
-	CHECK(t, strcmp(value(t, x->db, "SELECT to_regclass('m_zone2') IS NULL", 0, NULL, buf,
+	ZST_EXPECT_IN(t, zs_db_migrate(x->db, "dbtest", changed, 2, err, sizeof err) == -1);
+	ZST_EXPECT_IN(t, strstr(err, "001_create.sql") != NULL && strstr(err, "checksum") != NULL);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT to_regclass('m_zone2') IS NULL", 0, NULL, buf,
 	    sizeof buf), "t") == 0);
 	/* a missing file is named */
 	snprintf(f[3], sizeof f[3], "%s/nope.sql", x->root);
 	const char *missing[] = { f[0], f[1], f[3] };
-	CHECK(t, zs_db_migrate(x->db, "dbtest", missing, 3, err, sizeof err) == -1);
-	CHECK(t, strstr(err, "nope.sql") != NULL);
+	ZST_EXPECT_IN(t, zs_db_migrate(x->db, "dbtest", missing, 3, err, sizeof err) == -1);
+	ZST_EXPECT_IN(t, strstr(err, "nope.sql") != NULL);
 	/* two nodes at once: applied once */
 	snprintf(f[3], sizeof f[3], "%s/001_race.sql", x->root);
-	CHECK(t, write_file(f[3], "CREATE TABLE race_t (id int);\nSELECT pg_sleep(0.2);\n"
+	ZST_EXPECT_IN(t, write_file(f[3], "CREATE TABLE race_t (id int);\nSELECT pg_sleep(0.2);\n"
 	    "INSERT INTO race_t VALUES (1);\n") == 0);
 	migrator m[2] = { { x->db, f[3], 0, "" }, { x->db, f[3], 0, "" } };
 	pthread_t th[2];
@@ -612,10 +599,10 @@ test_migrations(T *t, ctx *x)
 		pthread_create(&th[i], NULL, migrate_race, &m[i]);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	CHECK(t, m[0].applied >= 0 && m[1].applied >= 0 && m[0].applied + m[1].applied == 1);
+	ZST_EXPECT_IN(t, m[0].applied >= 0 && m[1].applied >= 0 && m[0].applied + m[1].applied == 1);
 	if (m[0].applied < 0 || m[1].applied < 0)
 		fprintf(stderr, "  %s / %s\n", m[0].err, m[1].err);
-	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM race_t", 0, NULL, buf, sizeof buf), "1") == 0);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT count(*) FROM race_t", 0, NULL, buf, sizeof buf), "1") == 0);
 }
 
 /* ---- the pool under threads ---- */
@@ -675,9 +662,9 @@ test_pool_threads(T *t, ctx *x)
 		pthread_join(th[i], NULL);
 		failures += w[i].failures;
 	}
-	CHECK(t, failures == 0);
-	CHECK(t, atomic_load(&max_in_use) <= 4 && atomic_load(&max_in_use) >= 2);
-	CHECK(t, strcmp(value(t, x->db, "SELECT count(*) FROM t_pool", 0, NULL, buf, sizeof buf),
+	ZST_EXPECT_IN(t, failures == 0);
+	ZST_EXPECT_IN(t, atomic_load(&max_in_use) <= 4 && atomic_load(&max_in_use) >= 2);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT count(*) FROM t_pool", 0, NULL, buf, sizeof buf),
 	    "800") == 0);
 }
 
@@ -772,15 +759,15 @@ test_restart(T *t, ctx *x)
 	zs_pg_stop(x->pg);
 	x->pg = NULL;
 	if (zs_pg_start(x->dir, &x->pg, &conninfo, err, sizeof err) != 0)
-		fprintf(stderr, "FAIL %s: restart: %s\n", t->name, err);
-	CHECK(t, x->pg != NULL && conninfo != NULL && strcmp(conninfo, x->conninfo) == 0);
+		ZST_FAIL_IN(t, "restart: %s", err);
+	ZST_EXPECT_IN(t, x->pg != NULL && conninfo != NULL && strcmp(conninfo, x->conninfo) == 0);
 	free(conninfo);
 	atomic_store(&phase, 1);
 	sleep_ms(500);
 
 	/* 2: the postmaster killed, then started again over its stale postmaster.pid */
 	long pid = postmaster_pid(pgdata);
-	CHECK(t, pid > 0 && kill((pid_t) pid, SIGKILL) == 0);
+	ZST_EXPECT_IN(t, pid > 0 && kill((pid_t) pid, SIGKILL) == 0);
 	for (int i = 0; i < 200 && kill((pid_t) pid, 0) == 0; i++) {
 		char stat[64], s[512] = "";
 		snprintf(stat, sizeof stat, "/proc/%ld/stat", pid);
@@ -794,11 +781,11 @@ test_restart(T *t, ctx *x)
 	sleep_ms(100);
 	zs_pg_stop(x->pg); /* clears what the killed server left */
 	x->pg = NULL;
-	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
+	ZST_EXPECT_IN(t, !file_exists(pgdata, "postmaster.pid"));
 	conninfo = NULL;
 	if (zs_pg_start(x->dir, &x->pg, &conninfo, err, sizeof err) != 0)
-		fprintf(stderr, "FAIL %s: start after kill: %s\n", t->name, err);
-	CHECK(t, x->pg != NULL && conninfo != NULL);
+		ZST_FAIL_IN(t, "start after kill: %s", err);
+	ZST_EXPECT_IN(t, x->pg != NULL && conninfo != NULL);
 	free(conninfo);
 	atomic_store(&phase, 2);
 	sleep_ms(500);
@@ -811,7 +798,7 @@ test_restart(T *t, ctx *x)
 		unavailable += l[i].unavailable;
 		other += l[i].other;
 		max_ms = l[i].max_ms > max_ms ? l[i].max_ms : max_ms;
-		CHECK(t, l[i].last_ok_phase == 2);
+		ZST_EXPECT_IN(t, l[i].last_ok_phase == 2);
 		if (l[i].other > 0)
 			fprintf(stderr, "  thread %d: %s\n", i, l[i].other_msg);
 	}
@@ -819,9 +806,9 @@ test_restart(T *t, ctx *x)
 	pthread_join(wt, NULL);
 	fprintf(stderr, "db_test: under restarts: %ld ok, %ld unavailable, %ld other; slowest "
 	    "call %ld ms\n", ok, unavailable, other, max_ms);
-	CHECK(t, other == 0);
-	CHECK(t, unavailable > 0);
-	CHECK(t, code_of(x->db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
+	ZST_EXPECT_IN(t, other == 0);
+	ZST_EXPECT_IN(t, unavailable > 0);
+	ZST_EXPECT_IN(t, code_of(x->db, "SELECT 1", 0, NULL, NULL) == ZS_OK);
 }
 
 /* ---- a server left over by a crashed run; a long data path ---- */
@@ -855,51 +842,50 @@ test_leftover(T *t, ctx *x)
 	close(fds[0]);
 	old_host[n > 0 ? n : 0] = '\0';
 	waitpid(child, NULL, 0);
-	CHECK(t, n > 0 && old_host[0] == '/');
+	ZST_EXPECT_IN(t, n > 0 && old_host[0] == '/');
 	if (n <= 0 || old_host[0] != '/') {
 		fprintf(stderr, "  child: %s\n", old_host);
 		return;
 	}
-	CHECK(t, strncmp(old_host, "/tmp/zsnode-pg-", 15) == 0);
+	ZST_EXPECT_IN(t, strncmp(old_host, "/tmp/zsnode-pg-", 15) == 0);
 	long pid = postmaster_pid(pgdata);
-	CHECK(t, pid > 0 && kill((pid_t) pid, 0) == 0 && procs_in(pgdata) > 0);
+	ZST_EXPECT_IN(t, pid > 0 && kill((pid_t) pid, 0) == 0 && procs_in(pgdata) > 0);
 
 	zs_pg *pg = NULL;
 	char *conninfo = NULL;
 	if (zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0) {
-		fprintf(stderr, "FAIL %s: zs_pg_start over a leftover: %s\n", t->name, err);
-		t->failures++;
+		ZST_FAIL_IN(t, "zs_pg_start over a leftover: %s", err);
 		return;
 	}
 	host_of(conninfo, host, sizeof host);
-	CHECK(t, strncmp(host, "/tmp/zsnode-pg-", 15) == 0 && strcmp(host, old_host) != 0);
-	CHECK(t, access(old_host, F_OK) != 0); /* the dead run's socket folder is gone */
-	CHECK(t, postmaster_pid(pgdata) != pid);
+	ZST_EXPECT_IN(t, strncmp(host, "/tmp/zsnode-pg-", 15) == 0 && strcmp(host, old_host) != 0);
+	ZST_EXPECT_IN(t, access(old_host, F_OK) != 0); /* the dead run's socket folder is gone */
+	ZST_EXPECT_IN(t, postmaster_pid(pgdata) != pid);
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
 	char buf[32];
 	if (db != NULL)
-		CHECK(t, strcmp(value(t, db, "SELECT 40 + 2", 0, NULL, buf, sizeof buf), "42") == 0);
+		ZST_EXPECT_IN(t, strcmp(value(t, db, "SELECT 40 + 2", 0, NULL, buf, sizeof buf), "42") == 0);
 	zs_db_close(db);
 	zs_pg_stop(pg);
 	free(conninfo);
-	CHECK(t, procs_in(pgdata) == 0);
-	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
-	CHECK(t, access(host, F_OK) != 0);
+	ZST_EXPECT_IN(t, procs_in(pgdata) == 0);
+	ZST_EXPECT_IN(t, !file_exists(pgdata, "postmaster.pid"));
+	ZST_EXPECT_IN(t, access(host, F_OK) != 0);
 
 	/* a server that cannot start: the error quotes its log */
 	char conf[400];
 	snprintf(conf, sizeof conf, "%s/postgresql.conf", pgdata);
 	FILE *f = fopen(conf, "a");
-	CHECK(t, f != NULL && fputs("zs_bogus_setting = on\n", f) >= 0 && fclose(f) == 0);
+	ZST_EXPECT_IN(t, f != NULL && fputs("zs_bogus_setting = on\n", f) >= 0 && fclose(f) == 0);
 	conninfo = NULL;
 	pg = NULL;
-	CHECK(t, zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0 && pg == NULL &&
+	ZST_EXPECT_IN(t, zs_pg_start(dir, &pg, &conninfo, err, sizeof err) != 0 && pg == NULL &&
 	    conninfo == NULL);
-	CHECK(t, strstr(err, "did not come up") != NULL && strstr(err, "pg.log") != NULL);
-	CHECK(t, strstr(err, "zs_bogus_setting") != NULL);
+	ZST_EXPECT_IN(t, strstr(err, "did not come up") != NULL && strstr(err, "pg.log") != NULL);
+	ZST_EXPECT_IN(t, strstr(err, "zs_bogus_setting") != NULL);
 	fprintf(stderr, "db_test: (expected) %s\n", err);
-	CHECK(t, procs_in(pgdata) == 0 && !file_exists(pgdata, "postmaster.pid"));
+	ZST_EXPECT_IN(t, procs_in(pgdata) == 0 && !file_exists(pgdata, "postmaster.pid"));
 }
 
 /* As root, a data folder the postgres user cannot reach: the cluster goes to /var/tmp. */
@@ -910,27 +896,26 @@ test_unreachable(T *t, ctx *x)
 		return;
 	char dir[PATH_MAX], err[1024], host[PATH_MAX], buf[32];
 	snprintf(dir, sizeof dir, "%s/private", x->root);
-	CHECK(t, mkdir(dir, 0755) == 0 && chmod(x->root, 0700) == 0);
+	ZST_EXPECT_IN(t, mkdir(dir, 0755) == 0 && chmod(x->root, 0700) == 0);
 	zs_pg *pg = NULL;
 	char *conninfo = NULL;
 	int rv = zs_pg_start(dir, &pg, &conninfo, err, sizeof err);
 	chmod(x->root, 0755);
 	if (rv != 0) {
-		fprintf(stderr, "FAIL %s: %s\n", t->name, err);
-		t->failures++;
+		ZST_FAIL_IN(t, "%s", err);
 		return;
 	}
 	host_of(conninfo, host, sizeof host);
-	CHECK(t, strncmp(host, "/var/tmp/zsnode-pg-", 19) == 0);
-	CHECK(t, file_exists(host, "PG_VERSION"));
+	ZST_EXPECT_IN(t, strncmp(host, "/var/tmp/zsnode-pg-", 19) == 0);
+	ZST_EXPECT_IN(t, file_exists(host, "PG_VERSION"));
 	zs_db *db = NULL;
-	CHECK(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
+	ZST_EXPECT_IN(t, zs_db_open(&db, conninfo, 1, err, sizeof err) == 0);
 	if (db != NULL)
-		CHECK(t, strcmp(value(t, db, "SELECT 6 * 7", 0, NULL, buf, sizeof buf), "42") == 0);
+		ZST_EXPECT_IN(t, strcmp(value(t, db, "SELECT 6 * 7", 0, NULL, buf, sizeof buf), "42") == 0);
 	zs_db_close(db);
 	zs_pg_stop(pg);
 	free(conninfo);
-	CHECK(t, procs_in(host) == 0 && !file_exists(host, "postmaster.pid"));
+	ZST_EXPECT_IN(t, procs_in(host) == 0 && !file_exists(host, "postmaster.pid"));
 	rm_rf(host);
 }
 
@@ -941,20 +926,20 @@ test_stop(T *t, ctx *x)
 {
 	const char *pgdata = x->pgdata;
 	long pid = postmaster_pid(pgdata);
-	CHECK(t, pid > 0 && procs_in(pgdata) > 0);
+	ZST_EXPECT_IN(t, pid > 0 && procs_in(pgdata) > 0);
 	zs_db_close(x->db);
 	x->db = NULL;
 	zs_pg_stop(x->pg);
 	x->pg = NULL;
-	CHECK(t, procs_in(pgdata) == 0);
-	CHECK(t, !file_exists(pgdata, "postmaster.pid"));
-	CHECK(t, !file_exists(pgdata, ".s.PGSQL.5432"));
-	CHECK(t, !file_exists(pgdata, ".s.PGSQL.5432.lock"));
+	ZST_EXPECT_IN(t, procs_in(pgdata) == 0);
+	ZST_EXPECT_IN(t, !file_exists(pgdata, "postmaster.pid"));
+	ZST_EXPECT_IN(t, !file_exists(pgdata, ".s.PGSQL.5432"));
+	ZST_EXPECT_IN(t, !file_exists(pgdata, ".s.PGSQL.5432.lock"));
 	char stat[64], s[512] = "";
 	snprintf(stat, sizeof stat, "/proc/%ld/stat", pid);
 	FILE *f = fopen(stat, "r");
 	if (f != NULL && fgets(s, sizeof s, f) != NULL) /* only a zombie may remain */
-		CHECK(t, strstr(s, ") Z") != NULL);
+		ZST_EXPECT_IN(t, strstr(s, ") Z") != NULL);
 	if (f != NULL)
 		fclose(f);
 }
@@ -962,6 +947,7 @@ test_stop(T *t, ctx *x)
 int
 main(int argc, char **argv)
 {
+	zst_check_init("db");
 	signal(SIGALRM, on_alarm);
 	alarm(55);
 	ctx x = { .root = "/tmp/zsdbt-XXXXXX" };
@@ -1013,12 +999,11 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		T t = { tests[i].name, 0 };
 		if (tests[i].needs_db && (x.db == NULL || x.pg == NULL)) {
-			fprintf(stderr, "FAIL %s: no database\n", t.name);
-			t.failures++;
+			ZST_FAIL_IN(&t, "no database");
 		} else {
 			tests[i].fn(&t, &x);
 		}
-		if (t.failures == 0)
+		if (atomic_load(&t.failures) == 0)
 			passed++;
 		else
 			failed++;
@@ -1028,6 +1013,6 @@ main(int argc, char **argv)
 	free(x.conninfo);
 	rm_rf(x.root);
 	fprintf(stderr, "db_test: %lld ms\n", (long long) (now_ms() - t0));
-	printf("db: %d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	printf("db: %d cases passed, %d failed\n", passed, failed);
+	return zst_check_summary() != 0 || failed ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zst_check.h"
 #include "zs/test/v1/types.pb-c.h"
 #include "zs_json.h"
 
@@ -19,19 +20,8 @@ typedef Zs__Test__V1__Node Node;
 
 #define TYPES_DESC (&zs__test__v1__types__descriptor)
 
-/* Failures in the current test; a test passes when it has none. */
-typedef struct {
-    const char *name;
-    int failures;
-} T;
-
-#define CHECK(t, cond)                                                                  \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "FAIL %s (%s:%d): %s\n", (t)->name, __FILE__, __LINE__, #cond); \
-            (t)->failures++;                                                            \
-        }                                                                               \
-    } while (0)
+/* Each test function is one case of the shared checks (zst_check.h). */
+typedef zst_case T;
 
 /* ---- helpers ---- */
 
@@ -41,8 +31,7 @@ static json_t *parse(T *t, const char *text)
     json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
 
     if (!j) {
-        fprintf(stderr, "FAIL %s: bad test JSON (%s): %s\n", t->name, e.text, text);
-        t->failures++;
+        ZST_FAIL_IN(t, "bad test JSON (%s): %s", e.text, text);
     }
     return j;
 }
@@ -55,8 +44,7 @@ static ProtobufCMessage *decode_as(T *t, const ProtobufCMessageDescriptor *desc,
     ProtobufCMessage *m = NULL;
 
     if (j && zs_json_decode(desc, j, &m, err, sizeof err) != 0) {
-        fprintf(stderr, "FAIL %s: decode of %s: %s\n", t->name, text, err);
-        t->failures++;
+        ZST_FAIL_IN(t, "decode of %s: %s", text, err);
     }
     json_decref(j);
     return m;
@@ -77,12 +65,10 @@ static void decode_err(T *t, const char *text, const char *want)
     if (!j)
         return;
     if (zs_json_decode(TYPES_DESC, j, &m, err, sizeof err) == 0) {
-        fprintf(stderr, "FAIL %s: %s decoded, expected error \"%s\"\n", t->name, text, want);
-        t->failures++;
+        ZST_FAIL_IN(t, "%s decoded, expected error \"%s\"", text, want);
         protobuf_c_message_free_unpacked(m, NULL);
     } else if (!strstr(err, want) || m != NULL) {
-        fprintf(stderr, "FAIL %s: %s: error \"%s\", expected \"%s\"\n", t->name, text, err, want);
-        t->failures++;
+        ZST_FAIL_IN(t, "%s: error \"%s\", expected \"%s\"", text, err, want);
     }
     json_decref(j);
 }
@@ -95,18 +81,17 @@ static void expect_encode(T *t, const ProtobufCMessage *m, const char *want)
     char *text;
 
     if (!m || !exp) {
-        t->failures += !m;
+        if (!m)
+            ZST_FAIL_IN(t, "no message to encode (expected %s)", want);
         json_decref(exp);
         return;
     }
     if (zs_json_encode(m, &got, err, sizeof err) != 0) {
-        fprintf(stderr, "FAIL %s: encode: %s\n", t->name, err);
-        t->failures++;
+        ZST_FAIL_IN(t, "encode: %s", err);
     } else if (!json_equal(got, exp)) {
         text = json_dumps(got, JSON_COMPACT);
-        fprintf(stderr, "FAIL %s: encoded %s\n    expected %s\n", t->name, text, want);
+        ZST_FAIL_IN(t, "encoded %s, expected %s", text, want);
         free(text);
-        t->failures++;
     }
     json_decref(got);
     json_decref(exp);
@@ -135,7 +120,7 @@ static void expect_roundtrip(T *t, const ProtobufCMessageDescriptor *desc, const
         return;
     expect_encode(t, m, canon);
     copy = rewire(m);
-    CHECK(t, copy != NULL);
+    ZST_EXPECT_IN(t, copy != NULL);
     if (copy)
         expect_encode(t, copy, canon);
     protobuf_c_message_free_unpacked(copy, NULL);
@@ -148,13 +133,13 @@ static void test_field_names(T *t)
 {
     char buf[32], tiny[4];
 
-    CHECK(t, strcmp(zs_json_field_name("f_int32", buf, sizeof buf), "fInt32") == 0);
-    CHECK(t, strcmp(zs_json_field_name("items_by_id", buf, sizeof buf), "itemsById") == 0);
-    CHECK(t, strcmp(zs_json_field_name("name", buf, sizeof buf), "name") == 0);
-    CHECK(t, strcmp(zs_json_field_name("foo_bar_1", buf, sizeof buf), "fooBar1") == 0);
-    CHECK(t, strcmp(zs_json_field_name("_opt_x", buf, sizeof buf), "OptX") == 0);
-    CHECK(t, zs_json_field_name("items_by_id", tiny, sizeof tiny) == NULL);
-    CHECK(t, strcmp(tiny, "ite") == 0);
+    ZST_EXPECT_IN(t, strcmp(zs_json_field_name("f_int32", buf, sizeof buf), "fInt32") == 0);
+    ZST_EXPECT_IN(t, strcmp(zs_json_field_name("items_by_id", buf, sizeof buf), "itemsById") == 0);
+    ZST_EXPECT_IN(t, strcmp(zs_json_field_name("name", buf, sizeof buf), "name") == 0);
+    ZST_EXPECT_IN(t, strcmp(zs_json_field_name("foo_bar_1", buf, sizeof buf), "fooBar1") == 0);
+    ZST_EXPECT_IN(t, strcmp(zs_json_field_name("_opt_x", buf, sizeof buf), "OptX") == 0);
+    ZST_EXPECT_IN(t, zs_json_field_name("items_by_id", tiny, sizeof tiny) == NULL);
+    ZST_EXPECT_IN(t, strcmp(tiny, "ite") == 0);
 }
 
 static void test_scalars_encode(T *t)
@@ -201,22 +186,22 @@ static void test_scalars_decode(T *t)
 
     if (!m)
         return;
-    CHECK(t, m->f_int32 == -42);
-    CHECK(t, m->f_int64 == -9000000000LL);
-    CHECK(t, m->f_uint32 == 4000000000U);
-    CHECK(t, m->f_uint64 == UINT64_MAX);
-    CHECK(t, m->f_sint32 == -7);
-    CHECK(t, m->f_sint64 == -5);
-    CHECK(t, m->f_fixed32 == 7);
-    CHECK(t, m->f_fixed64 == 12);
-    CHECK(t, m->f_sfixed32 == INT32_MIN);
-    CHECK(t, m->f_sfixed64 == INT64_MIN);
-    CHECK(t, m->f_float == 1.5f);
-    CHECK(t, m->f_double == -0.25);
-    CHECK(t, m->f_bool == 1);
-    CHECK(t, strcmp(m->f_string, "h\xc3\xa9") == 0);
-    CHECK(t, m->f_bytes.len == 5 && memcmp(m->f_bytes.data, "\0\1\2\xfb\xff", 5) == 0);
-    CHECK(t, m->f_enum == ZS__TEST__V1__COLOR__COLOR_BLUE);
+    ZST_EXPECT_IN(t, m->f_int32 == -42);
+    ZST_EXPECT_IN(t, m->f_int64 == -9000000000LL);
+    ZST_EXPECT_IN(t, m->f_uint32 == 4000000000U);
+    ZST_EXPECT_IN(t, m->f_uint64 == UINT64_MAX);
+    ZST_EXPECT_IN(t, m->f_sint32 == -7);
+    ZST_EXPECT_IN(t, m->f_sint64 == -5);
+    ZST_EXPECT_IN(t, m->f_fixed32 == 7);
+    ZST_EXPECT_IN(t, m->f_fixed64 == 12);
+    ZST_EXPECT_IN(t, m->f_sfixed32 == INT32_MIN);
+    ZST_EXPECT_IN(t, m->f_sfixed64 == INT64_MIN);
+    ZST_EXPECT_IN(t, m->f_float == 1.5f);
+    ZST_EXPECT_IN(t, m->f_double == -0.25);
+    ZST_EXPECT_IN(t, m->f_bool == 1);
+    ZST_EXPECT_IN(t, strcmp(m->f_string, "h\xc3\xa9") == 0);
+    ZST_EXPECT_IN(t, m->f_bytes.len == 5 && memcmp(m->f_bytes.data, "\0\1\2\xfb\xff", 5) == 0);
+    ZST_EXPECT_IN(t, m->f_enum == ZS__TEST__V1__COLOR__COLOR_BLUE);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
@@ -229,12 +214,12 @@ static void test_int_forms(T *t)
 
     if (!m)
         return;
-    CHECK(t, m->f_int32 == 123);
-    CHECK(t, m->f_uint32 == 7);
-    CHECK(t, m->f_int64 == 9007199254740993LL);
-    CHECK(t, m->f_sint32 == 1000);
-    CHECK(t, m->f_uint64 == 0 && m->f_sint64 == 0 && m->f_fixed32 == 0);
-    CHECK(t, m->f_sfixed64 == -150);
+    ZST_EXPECT_IN(t, m->f_int32 == 123);
+    ZST_EXPECT_IN(t, m->f_uint32 == 7);
+    ZST_EXPECT_IN(t, m->f_int64 == 9007199254740993LL);
+    ZST_EXPECT_IN(t, m->f_sint32 == 1000);
+    ZST_EXPECT_IN(t, m->f_uint64 == 0 && m->f_sint64 == 0 && m->f_fixed32 == 0);
+    ZST_EXPECT_IN(t, m->f_sfixed64 == -150);
     expect_encode(t, &m->base,
                   "{\"fInt32\": 123, \"fUint32\": 7, \"fInt64\": \"9007199254740993\","
                   " \"fSint32\": 1000, \"fSfixed64\": \"-150\"}");
@@ -297,11 +282,11 @@ static void test_float_special(T *t)
                      " \"rDouble\": [\"-Infinity\", 1e-300]}");
     if (!d)
         return;
-    CHECK(t, isinf(d->f_float) && d->f_float > 0);
-    CHECK(t, isnan(d->f_double));
-    CHECK(t, d->n_r_float == 4 && d->r_float[0] == fmax && isinf(d->r_float[1]) && d->r_float[1] < 0);
-    CHECK(t, d->r_float[2] == 2.5f && d->r_float[3] == 7.0f);
-    CHECK(t, d->n_r_double == 2 && isinf(d->r_double[0]) && d->r_double[1] == 1e-300);
+    ZST_EXPECT_IN(t, isinf(d->f_float) && d->f_float > 0);
+    ZST_EXPECT_IN(t, isnan(d->f_double));
+    ZST_EXPECT_IN(t, d->n_r_float == 4 && d->r_float[0] == fmax && isinf(d->r_float[1]) && d->r_float[1] < 0);
+    ZST_EXPECT_IN(t, d->r_float[2] == 2.5f && d->r_float[3] == 7.0f);
+    ZST_EXPECT_IN(t, d->n_r_double == 2 && isinf(d->r_double[0]) && d->r_double[1] == 1e-300);
     protobuf_c_message_free_unpacked(&d->base, NULL);
 }
 
@@ -322,11 +307,11 @@ static void test_enums(T *t)
     d = decode_ok(t, "{\"fEnum\": 2, \"rEnum\": [\"COLOR_BLUE\", 1, \"3\", 99],"
                      " \"inner\": {\"level\": \"LEVEL_LOW\"}}");
     if (d) {
-        CHECK(t, d->f_enum == ZS__TEST__V1__COLOR__COLOR_GREEN);
-        CHECK(t, d->n_r_enum == 4 && d->r_enum[0] == ZS__TEST__V1__COLOR__COLOR_BLUE &&
+        ZST_EXPECT_IN(t, d->f_enum == ZS__TEST__V1__COLOR__COLOR_GREEN);
+        ZST_EXPECT_IN(t, d->n_r_enum == 4 && d->r_enum[0] == ZS__TEST__V1__COLOR__COLOR_BLUE &&
                      d->r_enum[1] == ZS__TEST__V1__COLOR__COLOR_RED &&
                      d->r_enum[2] == ZS__TEST__V1__COLOR__COLOR_BLUE && (int)d->r_enum[3] == 99);
-        CHECK(t, d->inner && d->inner->level == ZS__TEST__V1__TYPES__INNER__LEVEL__LEVEL_LOW);
+        ZST_EXPECT_IN(t, d->inner && d->inner->level == ZS__TEST__V1__TYPES__INNER__LEVEL__LEVEL_LOW);
         protobuf_c_message_free_unpacked(&d->base, NULL);
     }
     decode_err(t, "{\"fEnum\": \"COLOR_PURPLE\"}",
@@ -344,14 +329,14 @@ static void test_bytes(T *t)
     size_t i;
 
     if (d) {
-        CHECK(t, d->n_r_bytes == 8);
+        ZST_EXPECT_IN(t, d->n_r_bytes == 8);
         for (i = 0; i < 4 && d->n_r_bytes == 8; i++)
-            CHECK(t, d->r_bytes[i].len == 2 && memcmp(d->r_bytes[i].data, "\xfb\xff", 2) == 0);
+            ZST_EXPECT_IN(t, d->r_bytes[i].len == 2 && memcmp(d->r_bytes[i].data, "\xfb\xff", 2) == 0);
         if (d->n_r_bytes == 8) {
-            CHECK(t, d->r_bytes[4].len == 0);
-            CHECK(t, d->r_bytes[5].len == 5 && memcmp(d->r_bytes[5].data, "hello", 5) == 0);
-            CHECK(t, d->r_bytes[6].len == 5 && memcmp(d->r_bytes[6].data, "hello", 5) == 0);
-            CHECK(t, d->r_bytes[7].len == 1 && d->r_bytes[7].data[0] == 0);
+            ZST_EXPECT_IN(t, d->r_bytes[4].len == 0);
+            ZST_EXPECT_IN(t, d->r_bytes[5].len == 5 && memcmp(d->r_bytes[5].data, "hello", 5) == 0);
+            ZST_EXPECT_IN(t, d->r_bytes[6].len == 5 && memcmp(d->r_bytes[6].data, "hello", 5) == 0);
+            ZST_EXPECT_IN(t, d->r_bytes[7].len == 1 && d->r_bytes[7].data[0] == 0);
         }
         expect_encode(t, &d->base, "{\"rBytes\": [\"+/8=\", \"+/8=\", \"+/8=\", \"+/8=\", \"\","
                                    " \"aGVsbG8=\", \"aGVsbG8=\", \"AA==\"]}");
@@ -379,10 +364,10 @@ static void test_nested(T *t)
 
     if (!d)
         return;
-    CHECK(t, d->item && strcmp(d->item->name, "disk") == 0 && d->item->count == 3);
-    CHECK(t, d->item && d->item->color == ZS__TEST__V1__COLOR__COLOR_RED);
-    CHECK(t, d->inner && d->inner->n_tags == 2 && strcmp(d->inner->tags[1], "b") == 0);
-    CHECK(t, d->_opt_item_case == ZS__TEST__V1__TYPES___OPT_ITEM_OPT_ITEM && d->opt_item);
+    ZST_EXPECT_IN(t, d->item && strcmp(d->item->name, "disk") == 0 && d->item->count == 3);
+    ZST_EXPECT_IN(t, d->item && d->item->color == ZS__TEST__V1__COLOR__COLOR_RED);
+    ZST_EXPECT_IN(t, d->inner && d->inner->n_tags == 2 && strcmp(d->inner->tags[1], "b") == 0);
+    ZST_EXPECT_IN(t, d->_opt_item_case == ZS__TEST__V1__TYPES___OPT_ITEM_OPT_ITEM && d->opt_item);
     expect_encode(t, &d->base, "{\"item\": {\"name\": \"disk\", \"count\": 3, \"color\": \"COLOR_RED\"},"
                                " \"inner\": {\"tags\": [\"a\", \"b\"]}, \"optItem\": {}}");
     protobuf_c_message_free_unpacked(&d->base, NULL);
@@ -399,12 +384,12 @@ static void test_repeated(T *t)
 
     if (!d)
         return;
-    CHECK(t, d->n_r_int32 == 3 && d->r_int32[0] == 1 && d->r_int32[1] == -2 && d->r_int32[2] == 3);
-    CHECK(t, d->n_r_int64 == 2 && d->r_int64[0] == INT64_MIN && d->r_int64[1] == 5);
-    CHECK(t, d->n_r_uint64 == 1 && d->r_uint64[0] == UINT64_MAX);
-    CHECK(t, d->n_r_bool == 2 && d->r_bool[0] && !d->r_bool[1]);
-    CHECK(t, d->n_items == 3 && strcmp(d->items[0]->name, "a") == 0 && d->items[2]->count == 2);
-    CHECK(t, d->n_r_string == 0 && d->r_string == NULL);
+    ZST_EXPECT_IN(t, d->n_r_int32 == 3 && d->r_int32[0] == 1 && d->r_int32[1] == -2 && d->r_int32[2] == 3);
+    ZST_EXPECT_IN(t, d->n_r_int64 == 2 && d->r_int64[0] == INT64_MIN && d->r_int64[1] == 5);
+    ZST_EXPECT_IN(t, d->n_r_uint64 == 1 && d->r_uint64[0] == UINT64_MAX);
+    ZST_EXPECT_IN(t, d->n_r_bool == 2 && d->r_bool[0] && !d->r_bool[1]);
+    ZST_EXPECT_IN(t, d->n_items == 3 && strcmp(d->items[0]->name, "a") == 0 && d->items[2]->count == 2);
+    ZST_EXPECT_IN(t, d->n_r_string == 0 && d->r_string == NULL);
     expect_encode(t, &d->base, "{\"rInt32\": [1, -2, 3], \"rInt64\": [\"-9223372036854775808\", \"5\"],"
                                " \"rUint64\": [\"18446744073709551615\"], \"rBool\": [true, false],"
                                " \"items\": [{\"name\": \"a\"}, {}, {\"count\": 2}]}");
@@ -422,11 +407,11 @@ static void test_maps_string_key(T *t)
 
     if (!d)
         return;
-    CHECK(t, d->n_counts == 3);
+    ZST_EXPECT_IN(t, d->n_counts == 3);
     for (i = 0; i < d->n_counts; i++)
         sum += (size_t)d->counts[i]->value;
-    CHECK(t, sum == 3);
-    CHECK(t, d->n_counts == 3 && strcmp(d->counts[1]->key, "b") == 0);
+    ZST_EXPECT_IN(t, sum == 3);
+    ZST_EXPECT_IN(t, d->n_counts == 3 && strcmp(d->counts[1]->key, "b") == 0);
     expect_encode(t, &d->base, "{\"counts\": {\"a\": 1, \"b\": 2, \"\": 0}}");
     protobuf_c_message_free_unpacked(&d->base, NULL);
     expect_roundtrip(t, TYPES_DESC, "{\"counts\": {\"x\": -1, \"y\": 2147483647}}",
@@ -443,13 +428,13 @@ static void test_maps_other_keys(T *t)
 
     if (!d)
         return;
-    CHECK(t, d->n_items_by_id == 2 && d->items_by_id[0]->key == -5);
-    CHECK(t, d->n_items_by_id == 2 && strcmp(d->items_by_id[0]->value->name, "neg") == 0);
-    CHECK(t, d->n_items_by_id == 2 && d->items_by_id[1]->key == INT64_MAX && d->items_by_id[1]->value);
-    CHECK(t, d->n_flags == 2 && d->flags[0]->key == 1 && d->flags[1]->key == 0);
-    CHECK(t, d->n_colors == 2 && d->colors[0]->key == UINT32_MAX &&
+    ZST_EXPECT_IN(t, d->n_items_by_id == 2 && d->items_by_id[0]->key == -5);
+    ZST_EXPECT_IN(t, d->n_items_by_id == 2 && strcmp(d->items_by_id[0]->value->name, "neg") == 0);
+    ZST_EXPECT_IN(t, d->n_items_by_id == 2 && d->items_by_id[1]->key == INT64_MAX && d->items_by_id[1]->value);
+    ZST_EXPECT_IN(t, d->n_flags == 2 && d->flags[0]->key == 1 && d->flags[1]->key == 0);
+    ZST_EXPECT_IN(t, d->n_colors == 2 && d->colors[0]->key == UINT32_MAX &&
                  d->colors[1]->value == ZS__TEST__V1__COLOR__COLOR_GREEN);
-    CHECK(t, d->n_blobs == 1 && d->blobs[0]->key == -1 && d->blobs[0]->value.len == 1);
+    ZST_EXPECT_IN(t, d->n_blobs == 1 && d->blobs[0]->key == -1 && d->blobs[0]->value.len == 1);
     protobuf_c_message_free_unpacked(&d->base, NULL);
     expect_roundtrip(t, TYPES_DESC,
                      "{\"itemsById\": {\"-5\": {\"name\": \"neg\"}, \"7\": {}},"
@@ -477,7 +462,7 @@ static void test_oneof(T *t)
     expect_encode(t, &m.base, "{\"choiceInt\": \"0\"}");
     d = decode_ok(t, "{\"choiceStr\": \"\"}");
     if (d) {
-        CHECK(t, d->choice_case == ZS__TEST__V1__TYPES__CHOICE_CHOICE_STR && d->choice_str[0] == 0);
+        ZST_EXPECT_IN(t, d->choice_case == ZS__TEST__V1__TYPES__CHOICE_CHOICE_STR && d->choice_str[0] == 0);
         protobuf_c_message_free_unpacked(&d->base, NULL);
     }
     expect_roundtrip(t, TYPES_DESC, "{\"choiceStr\": \"\"}", "{\"choiceStr\": \"\"}");
@@ -500,10 +485,10 @@ static void test_optional_presence(T *t)
                             " \"optBool\": false, \"optDouble\": 0, \"optUint64\": \"0\"}");
 
     if (d) {
-        CHECK(t, d->_opt_int32_case == ZS__TEST__V1__TYPES___OPT_INT32_OPT_INT32 && d->opt_int32 == 0);
-        CHECK(t, d->_opt_string_case == ZS__TEST__V1__TYPES___OPT_STRING_OPT_STRING);
-        CHECK(t, d->_opt_bool_case != 0 && d->_opt_enum_case != 0);
-        CHECK(t, d->_opt_double_case != 0 && d->_opt_uint64_case != 0 && d->_opt_item_case == 0);
+        ZST_EXPECT_IN(t, d->_opt_int32_case == ZS__TEST__V1__TYPES___OPT_INT32_OPT_INT32 && d->opt_int32 == 0);
+        ZST_EXPECT_IN(t, d->_opt_string_case == ZS__TEST__V1__TYPES___OPT_STRING_OPT_STRING);
+        ZST_EXPECT_IN(t, d->_opt_bool_case != 0 && d->_opt_enum_case != 0);
+        ZST_EXPECT_IN(t, d->_opt_double_case != 0 && d->_opt_uint64_case != 0 && d->_opt_item_case == 0);
         protobuf_c_message_free_unpacked(&d->base, NULL);
     }
     expect_roundtrip(t, TYPES_DESC,
@@ -556,7 +541,7 @@ static void test_label_optional(T *t)
                                       "{\"count\": 0, \"note\": \"\", \"blob\": \"\"}");
 
     if (d) {
-        CHECK(t, d->has_count && d->count == 0 && d->note && d->note[0] == 0 && d->has_blob);
+        ZST_EXPECT_IN(t, d->has_count && d->count == 0 && d->note && d->note[0] == 0 && d->has_blob);
         protobuf_c_message_free_unpacked(&d->base, NULL);
     }
     expect_roundtrip(t, &hand_opt_descriptor, "{\"count\": 0, \"note\": \"\", \"blob\": \"\"}",
@@ -626,14 +611,14 @@ static void test_recursive(T *t)
     n = (Node *)decode_as(t, &zs__test__v1__node__descriptor, ok);
     for (Node *p = n; p; p = p->child)
         levels++;
-    CHECK(t, levels == ZS_JSON_MAX_DEPTH);
+    ZST_EXPECT_IN(t, levels == ZS_JSON_MAX_DEPTH);
     protobuf_c_message_free_unpacked(&n->base, NULL);
     j = json_loads(deep, 0, NULL);
-    CHECK(t, j && zs_json_decode(&zs__test__v1__node__descriptor, j, &m, err, sizeof err) != 0);
-    CHECK(t, m == NULL && strstr(err, "messages nested more than 100 deep"));
+    ZST_EXPECT_IN(t, j && zs_json_decode(&zs__test__v1__node__descriptor, j, &m, err, sizeof err) != 0);
+    ZST_EXPECT_IN(t, m == NULL && strstr(err, "messages nested more than 100 deep"));
     if (!strstr(err, "messages nested more than 100 deep"))
         fprintf(stderr, "    got \"%s\"\n", err);
-    CHECK(t, strncmp(err, "...", 3) == 0 && strstr(err, ".child.child: messages nested"));
+    ZST_EXPECT_IN(t, strncmp(err, "...", 3) == 0 && strstr(err, ".child.child: messages nested"));
     json_decref(j);
     free(ok);
     free(deep);
@@ -687,10 +672,10 @@ static void test_bad_arguments(T *t)
     json_t *j = json_object(), *out = (json_t *)1;
     ProtobufCMessage *m = (ProtobufCMessage *)1;
 
-    CHECK(t, zs_json_decode(NULL, j, &m, err, sizeof err) == -1 && m == NULL && err[0]);
-    CHECK(t, zs_json_decode(TYPES_DESC, NULL, &m, err, sizeof err) == -1);
-    CHECK(t, zs_json_decode(TYPES_DESC, j, NULL, NULL, 0) == -1);
-    CHECK(t, zs_json_encode(NULL, &out, err, sizeof err) == -1 && out == NULL);
+    ZST_EXPECT_IN(t, zs_json_decode(NULL, j, &m, err, sizeof err) == -1 && m == NULL && err[0]);
+    ZST_EXPECT_IN(t, zs_json_decode(TYPES_DESC, NULL, &m, err, sizeof err) == -1);
+    ZST_EXPECT_IN(t, zs_json_decode(TYPES_DESC, j, NULL, NULL, 0) == -1);
+    ZST_EXPECT_IN(t, zs_json_encode(NULL, &out, err, sizeof err) == -1 && out == NULL);
     json_decref(j);
 }
 
@@ -702,12 +687,13 @@ static void test_invalid_utf8_encode(T *t)
 
     m.n_r_string = 2;
     m.r_string = (char *[]){"ok", "bad \xff"};
-    CHECK(t, zs_json_encode(&m.base, &out, err, sizeof err) == -1 && out == NULL);
-    CHECK(t, strcmp(err, "rString[1]: string is not valid UTF-8") == 0);
+    ZST_EXPECT_IN(t, zs_json_encode(&m.base, &out, err, sizeof err) == -1 && out == NULL);
+    ZST_EXPECT_IN(t, strcmp(err, "rString[1]: string is not valid UTF-8") == 0);
 }
 
 int main(void)
 {
+    zst_check_init("json");
     static const struct {
         const char *name;
         void (*fn)(T *);
@@ -745,11 +731,11 @@ int main(void)
         T t = {tests[i].name, 0};
 
         tests[i].fn(&t);
-        if (t.failures)
+        if (atomic_load(&t.failures))
             failed++;
         else
             passed++;
     }
-    printf("json: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    printf("json: %d cases passed, %d failed\n", passed, failed);
+    return zst_check_summary() != 0 || failed ? 1 : 0;
 }

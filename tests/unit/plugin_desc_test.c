@@ -28,6 +28,7 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "zst_check.h"
 #include "zs_plugin_desc.h"
 #include "zs_plugin_open.h"
 
@@ -48,7 +49,6 @@ typedef int (*test_start_fn)(void *svc, char *err, size_t errlen);
 
 /* The test's state, passed to every case. */
 typedef struct suite {
-	int passed, failed;
 	const char *descs;      /* the descriptors folder */
 	const char *plugin_dir;
 	char tmp[PATH_MAX];     /* temporary folder for the opener cases and captured stderr */
@@ -92,29 +92,6 @@ static const bad_case bad_cases[] = {
 	{ "bad_migration_missing.xml", 5, { "migration file 'sql/404_missing.sql'", "does not exist" } },
 	{ "bad_doctype.xml", 2, { "DOCTYPE is not allowed" } },
 };
-
-__attribute__((format(printf, 4, 5)))
-static bool check(suite *t, bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		t->passed++;
-		return true;
-	}
-	t->failed++;
-	fprintf(stdout, "FAIL (plugin_desc_test.c:%d): ", line);
-	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	return false;
-}
-
-#define CHECK(t, cond) check((t), (cond), __LINE__, "%s", #cond)
-#define CHECK_STR(t, got, want) \
-	check((t), (got) != NULL && strcmp((got), (want)) == 0, __LINE__, "%s is '%s', want '%s'", #got, \
-	    (got) != NULL ? (got) : "(null)", (want))
 
 /* dir/name into out; a path too long for out is cut to "" (so that it fails loudly). */
 static void join(char *out, size_t len, const char *dir, const char *name)
@@ -179,136 +156,136 @@ static void test_schema(suite *t, const char *xsd)
 	capture cap;
 	long printed;
 
-	if (!CHECK(t, capture_begin(t, &cap) == 0))
+	if (!ZST_EXPECT(capture_begin(t, &cap) == 0))
 		return;
-	CHECK(t, zs_plugin_schema_load("/nonexistent/service.xsd", &s, err, sizeof err) == -1);
-	CHECK(t, s == NULL && strstr(err, "/nonexistent/service.xsd") != NULL);
+	ZST_EXPECT(zs_plugin_schema_load("/nonexistent/service.xsd", &s, err, sizeof err) == -1);
+	ZST_EXPECT(s == NULL && strstr(err, "/nonexistent/service.xsd") != NULL);
 
 	/* Not a schema at all: XML, but not XSD. */
 	join(path, sizeof path, t->descs, "minimal.xml");
-	CHECK(t, zs_plugin_schema_load(path, &s, err, sizeof err) == -1);
-	CHECK(t, s == NULL && strstr(err, "minimal.xml") != NULL && strstr(err, "invalid schema") != NULL);
+	ZST_EXPECT(zs_plugin_schema_load(path, &s, err, sizeof err) == -1);
+	ZST_EXPECT(s == NULL && strstr(err, "minimal.xml") != NULL && strstr(err, "invalid schema") != NULL);
 
 	/* Not even well-formed. */
 	join(path, sizeof path, t->descs, "bad_not_well_formed.xml");
-	CHECK(t, zs_plugin_schema_load(path, &s, err, sizeof err) == -1);
-	CHECK(t, s == NULL && strstr(err, "bad_not_well_formed.xml:5:") != NULL);
+	ZST_EXPECT(zs_plugin_schema_load(path, &s, err, sizeof err) == -1);
+	ZST_EXPECT(s == NULL && strstr(err, "bad_not_well_formed.xml:5:") != NULL);
 	printed = capture_end(&cap);
-	check(t, printed == 0, __LINE__, "libxml2 printed %ld bytes to stderr", printed);
+	ZST_CHECK(printed == 0, "libxml2 printed %ld bytes to stderr", printed);
 
-	if (!CHECK(t, zs_plugin_schema_load(xsd, &t->schema, err, sizeof err) == 0))
+	if (!ZST_EXPECT(zs_plugin_schema_load(xsd, &t->schema, err, sizeof err) == 0))
 		printf("  %s\n", err);
 }
 
 /* ---- good descriptors ---- */
 
-static void check_full_apis(suite *t, const zs_plugin_desc *d)
+static void check_full_apis(const zs_plugin_desc *d)
 {
-	if (!CHECK(t, d->n_apis == 2))
+	if (!ZST_EXPECT(d->n_apis == 2))
 		return;
-	CHECK_STR(t, d->apis[0].service, "zs.test.v1.Test");
-	CHECK_STR(t, d->apis[0].symbol, "test_service");
-	CHECK(t, d->apis[0].line == 8);
-	CHECK(t, d->apis[0].n_methods == 2);
-	CHECK_STR(t, d->apis[0].methods[0].name, "Say");
-	CHECK(t, d->apis[0].methods[0].line == 9);
-	if (CHECK(t, d->apis[0].methods[0].n_interceptors == 2)) {
-		CHECK_STR(t, d->apis[0].methods[0].interceptors[0], "audit");
-		CHECK_STR(t, d->apis[0].methods[0].interceptors[1], "validate");
+	ZST_EXPECT_STR(d->apis[0].service, "zs.test.v1.Test");
+	ZST_EXPECT_STR(d->apis[0].symbol, "test_service");
+	ZST_EXPECT(d->apis[0].line == 8);
+	ZST_EXPECT(d->apis[0].n_methods == 2);
+	ZST_EXPECT_STR(d->apis[0].methods[0].name, "Say");
+	ZST_EXPECT(d->apis[0].methods[0].line == 9);
+	if (ZST_EXPECT(d->apis[0].methods[0].n_interceptors == 2)) {
+		ZST_EXPECT_STR(d->apis[0].methods[0].interceptors[0], "audit");
+		ZST_EXPECT_STR(d->apis[0].methods[0].interceptors[1], "validate");
 	}
-	CHECK_STR(t, d->apis[0].methods[1].name, "Ping");
-	CHECK(t, d->apis[0].methods[1].n_interceptors == 0 && d->apis[0].methods[1].interceptors == NULL);
-	CHECK(t, d->apis[0].methods[1].line == 10);
-	CHECK_STR(t, d->apis[1].service, "zs.test.v1.Admin");
-	CHECK_STR(t, d->apis[1].symbol, "test_admin_service");
-	CHECK(t, d->apis[1].line == 12 && d->apis[1].n_methods == 0 && d->apis[1].methods == NULL);
+	ZST_EXPECT_STR(d->apis[0].methods[1].name, "Ping");
+	ZST_EXPECT(d->apis[0].methods[1].n_interceptors == 0 && d->apis[0].methods[1].interceptors == NULL);
+	ZST_EXPECT(d->apis[0].methods[1].line == 10);
+	ZST_EXPECT_STR(d->apis[1].service, "zs.test.v1.Admin");
+	ZST_EXPECT_STR(d->apis[1].symbol, "test_admin_service");
+	ZST_EXPECT(d->apis[1].line == 12 && d->apis[1].n_methods == 0 && d->apis[1].methods == NULL);
 }
 
-static void check_full_exts(suite *t, const zs_plugin_desc *d)
+static void check_full_exts(const zs_plugin_desc *d)
 {
-	CHECK_STR(t, d->start_symbol, "test_start");
-	CHECK_STR(t, d->stop_symbol, "test_stop");
-	CHECK(t, d->lifecycle_line == 13);
-	if (!CHECK(t, d->n_exts == 2))
+	ZST_EXPECT_STR(d->start_symbol, "test_start");
+	ZST_EXPECT_STR(d->stop_symbol, "test_stop");
+	ZST_EXPECT(d->lifecycle_line == 13);
+	if (!ZST_EXPECT(d->n_exts == 2))
 		return;
-	CHECK_STR(t, d->exts[0].point, "zs.Interceptor");
-	CHECK_STR(t, d->exts[0].name, "audit");
-	CHECK_STR(t, d->exts[0].symbol, "test_audit");
-	CHECK(t, d->exts[0].order == 10 && d->exts[0].line == 14);
-	CHECK_STR(t, d->exts[1].name, "validate");
-	CHECK_STR(t, d->exts[1].symbol, "test_validate");
-	CHECK(t, d->exts[1].order == 0 && d->exts[1].line == 15);
+	ZST_EXPECT_STR(d->exts[0].point, "zs.Interceptor");
+	ZST_EXPECT_STR(d->exts[0].name, "audit");
+	ZST_EXPECT_STR(d->exts[0].symbol, "test_audit");
+	ZST_EXPECT(d->exts[0].order == 10 && d->exts[0].line == 14);
+	ZST_EXPECT_STR(d->exts[1].name, "validate");
+	ZST_EXPECT_STR(d->exts[1].symbol, "test_validate");
+	ZST_EXPECT(d->exts[1].order == 0 && d->exts[1].line == 15);
 }
 
-static void check_full_errors(suite *t, const zs_plugin_desc *d)
+static void check_full_errors(const zs_plugin_desc *d)
 {
-	CHECK_STR(t, d->error_prefix, "TEST");
-	if (!CHECK(t, d->n_errors == 2))
+	ZST_EXPECT_STR(d->error_prefix, "TEST");
+	if (!ZST_EXPECT(d->n_errors == 2))
 		return;
-	CHECK_STR(t, d->errors[0].code, "TEST.1001");
-	CHECK_STR(t, d->errors[0].description, "the text is empty");
-	CHECK(t, d->errors[0].line == 17);
-	CHECK_STR(t, d->errors[1].code, "TEST.1002");
-	CHECK(t, d->errors[1].line == 18);
+	ZST_EXPECT_STR(d->errors[0].code, "TEST.1001");
+	ZST_EXPECT_STR(d->errors[0].description, "the text is empty");
+	ZST_EXPECT(d->errors[0].line == 17);
+	ZST_EXPECT_STR(d->errors[1].code, "TEST.1002");
+	ZST_EXPECT(d->errors[1].line == 18);
 }
 
-static void check_full_configs(suite *t, const zs_plugin_desc *d)
+static void check_full_configs(const zs_plugin_desc *d)
 {
 	const zs_plugin_configdesc *c = d->configs;
 
-	if (!CHECK(t, d->n_configs == 5))
+	if (!ZST_EXPECT(d->n_configs == 5))
 		return;
-	CHECK_STR(t, c[0].category, "test");
-	CHECK_STR(t, c[0].name, "maxDelay");
-	CHECK_STR(t, c[0].type, "duration");
-	CHECK_STR(t, c[0].default_value, "10s");
-	CHECK_STR(t, c[0].description, "longest delay");
-	CHECK_STR(t, c[0].min, "0");
-	CHECK_STR(t, c[0].max, "60s");
-	CHECK(t, c[0].resource_override && c[0].n_allowed == 0 && c[0].line == 20);
-	CHECK_STR(t, c[1].name, "mode");
-	CHECK(t, c[1].min == NULL && c[1].max == NULL && !c[1].resource_override && c[1].line == 23);
-	if (CHECK(t, c[1].n_allowed == 2)) {
-		CHECK_STR(t, c[1].allowed[0], "fast");
-		CHECK_STR(t, c[1].allowed[1], "safe");
+	ZST_EXPECT_STR(c[0].category, "test");
+	ZST_EXPECT_STR(c[0].name, "maxDelay");
+	ZST_EXPECT_STR(c[0].type, "duration");
+	ZST_EXPECT_STR(c[0].default_value, "10s");
+	ZST_EXPECT_STR(c[0].description, "longest delay");
+	ZST_EXPECT_STR(c[0].min, "0");
+	ZST_EXPECT_STR(c[0].max, "60s");
+	ZST_EXPECT(c[0].resource_override && c[0].n_allowed == 0 && c[0].line == 20);
+	ZST_EXPECT_STR(c[1].name, "mode");
+	ZST_EXPECT(c[1].min == NULL && c[1].max == NULL && !c[1].resource_override && c[1].line == 23);
+	if (ZST_EXPECT(c[1].n_allowed == 2)) {
+		ZST_EXPECT_STR(c[1].allowed[0], "fast");
+		ZST_EXPECT_STR(c[1].allowed[1], "safe");
 	}
-	CHECK_STR(t, c[2].type, "size");
-	CHECK_STR(t, c[2].min, "1M");
-	CHECK_STR(t, c[2].max, "2G");
-	CHECK_STR(t, c[3].type, "integer");
-	CHECK_STR(t, c[3].default_value, "-1");
-	CHECK_STR(t, c[4].type, "boolean");
-	CHECK(t, c[4].line == 29);
+	ZST_EXPECT_STR(c[2].type, "size");
+	ZST_EXPECT_STR(c[2].min, "1M");
+	ZST_EXPECT_STR(c[2].max, "2G");
+	ZST_EXPECT_STR(c[3].type, "integer");
+	ZST_EXPECT_STR(c[3].default_value, "-1");
+	ZST_EXPECT_STR(c[4].type, "boolean");
+	ZST_EXPECT(c[4].line == 29);
 }
 
-static void check_full_rest(suite *t, const zs_plugin_desc *d, const char *descs)
+static void check_full_rest(const zs_plugin_desc *d, const char *descs)
 {
 	char want[PATH_MAX];
 
-	if (CHECK(t, d->n_props == 2)) {
-		CHECK_STR(t, d->props[0].name, "test.greeting");
-		CHECK_STR(t, d->props[0].default_value, "hello");
-		CHECK_STR(t, d->props[0].description, "what to say");
-		CHECK(t, d->props[0].required && !d->props[0].secret && d->props[0].line == 30);
-		CHECK_STR(t, d->props[1].name, "test.password");
-		CHECK(t, d->props[1].default_value == NULL && d->props[1].description == NULL);
-		CHECK(t, !d->props[1].required && d->props[1].secret && d->props[1].line == 31);
+	if (ZST_EXPECT(d->n_props == 2)) {
+		ZST_EXPECT_STR(d->props[0].name, "test.greeting");
+		ZST_EXPECT_STR(d->props[0].default_value, "hello");
+		ZST_EXPECT_STR(d->props[0].description, "what to say");
+		ZST_EXPECT(d->props[0].required && !d->props[0].secret && d->props[0].line == 30);
+		ZST_EXPECT_STR(d->props[1].name, "test.password");
+		ZST_EXPECT(d->props[1].default_value == NULL && d->props[1].description == NULL);
+		ZST_EXPECT(!d->props[1].required && d->props[1].secret && d->props[1].line == 31);
 	}
-	if (CHECK(t, d->n_tags == 2)) {
-		CHECK_STR(t, d->tags[0].resource_type, "Host");
-		CHECK_STR(t, d->tags[0].pattern, "qemu-img::version::{version}");
-		CHECK_STR(t, d->tags[0].description, "qemu-img version");
-		CHECK(t, d->tags[0].line == 32);
-		CHECK_STR(t, d->tags[1].resource_type, "VmInstance");
-		CHECK(t, d->tags[1].description == NULL && d->tags[1].line == 33);
+	if (ZST_EXPECT(d->n_tags == 2)) {
+		ZST_EXPECT_STR(d->tags[0].resource_type, "Host");
+		ZST_EXPECT_STR(d->tags[0].pattern, "qemu-img::version::{version}");
+		ZST_EXPECT_STR(d->tags[0].description, "qemu-img version");
+		ZST_EXPECT(d->tags[0].line == 32);
+		ZST_EXPECT_STR(d->tags[1].resource_type, "VmInstance");
+		ZST_EXPECT(d->tags[1].description == NULL && d->tags[1].line == 33);
 	}
-	if (CHECK(t, d->n_migrations == 2)) {
+	if (ZST_EXPECT(d->n_migrations == 2)) {
 		join(want, sizeof want, descs, "sql/001_init.sql");
-		CHECK_STR(t, d->migrations[0].path, want);
-		CHECK(t, d->migrations[0].line == 34);
+		ZST_EXPECT_STR(d->migrations[0].path, want);
+		ZST_EXPECT(d->migrations[0].line == 34);
 		join(want, sizeof want, descs, "sql/002_more.sql");
-		CHECK_STR(t, d->migrations[1].path, want);
-		CHECK(t, d->migrations[1].line == 35);
+		ZST_EXPECT_STR(d->migrations[1].path, want);
+		ZST_EXPECT(d->migrations[1].line == 35);
 	}
 }
 
@@ -318,20 +295,20 @@ static void test_full(suite *t)
 	zs_plugin_desc *d = NULL;
 
 	join(path, sizeof path, t->descs, "full.xml");
-	if (!CHECK(t, zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
+	if (!ZST_EXPECT(zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
 		printf("  %s\n", err);
 		return;
 	}
 	join(lib, sizeof lib, t->descs, "libzs_testplugin.so");
-	CHECK_STR(t, d->path, path);
-	CHECK_STR(t, d->id, "test-full");
-	CHECK_STR(t, d->description, "The full test descriptor: every element, every attribute.");
-	CHECK_STR(t, d->library, lib);
-	check_full_apis(t, d);
-	check_full_exts(t, d);
-	check_full_errors(t, d);
-	check_full_configs(t, d);
-	check_full_rest(t, d, t->descs);
+	ZST_EXPECT_STR(d->path, path);
+	ZST_EXPECT_STR(d->id, "test-full");
+	ZST_EXPECT_STR(d->description, "The full test descriptor: every element, every attribute.");
+	ZST_EXPECT_STR(d->library, lib);
+	check_full_apis(d);
+	check_full_exts(d);
+	check_full_errors(d);
+	check_full_configs(d);
+	check_full_rest(d, t->descs);
 	zs_plugin_desc_free(d);
 }
 
@@ -341,16 +318,16 @@ static void test_minimal(suite *t)
 	zs_plugin_desc *d = NULL;
 
 	join(path, sizeof path, t->descs, "minimal.xml");
-	if (!CHECK(t, zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
+	if (!ZST_EXPECT(zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
 		printf("  %s\n", err);
 		return;
 	}
-	CHECK_STR(t, d->id, "minimal");
-	CHECK_STR(t, d->library, "/opt/zsnode/libzs_minimal.so");   /* absolute: kept as is */
-	CHECK(t, d->description == NULL && d->start_symbol == NULL && d->stop_symbol == NULL);
-	CHECK(t, d->lifecycle_line == 0 && d->error_prefix == NULL);
-	CHECK(t, d->n_apis == 0 && d->n_exts == 0 && d->n_errors == 0 && d->n_configs == 0);
-	CHECK(t, d->n_props == 0 && d->n_tags == 0 && d->n_migrations == 0);
+	ZST_EXPECT_STR(d->id, "minimal");
+	ZST_EXPECT_STR(d->library, "/opt/zsnode/libzs_minimal.so");   /* absolute: kept as is */
+	ZST_EXPECT(d->description == NULL && d->start_symbol == NULL && d->stop_symbol == NULL);
+	ZST_EXPECT(d->lifecycle_line == 0 && d->error_prefix == NULL);
+	ZST_EXPECT(d->n_apis == 0 && d->n_exts == 0 && d->n_errors == 0 && d->n_configs == 0);
+	ZST_EXPECT(d->n_props == 0 && d->n_tags == 0 && d->n_migrations == 0);
 	zs_plugin_desc_free(d);
 }
 
@@ -361,14 +338,14 @@ static void test_config_edges(suite *t)
 	zs_plugin_desc *d = NULL;
 
 	join(path, sizeof path, t->descs, "config_edges.xml");
-	if (!CHECK(t, zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
+	if (!ZST_EXPECT(zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0)) {
 		printf("  %s\n", err);
 		return;
 	}
-	if (CHECK(t, d->n_configs == 10)) {
-		CHECK_STR(t, d->configs[1].default_value, "-9223372036854775808");
-		CHECK(t, d->configs[8].min != NULL && d->configs[8].max == NULL);
-		CHECK_STR(t, d->configs[9].default_value, "");
+	if (ZST_EXPECT(d->n_configs == 10)) {
+		ZST_EXPECT_STR(d->configs[1].default_value, "-9223372036854775808");
+		ZST_EXPECT(d->configs[8].min != NULL && d->configs[8].max == NULL);
+		ZST_EXPECT_STR(d->configs[9].default_value, "");
 	}
 	zs_plugin_desc_free(d);
 }
@@ -387,7 +364,7 @@ static void test_bad_one(suite *t, const bad_case *bc)
 	ok = ok && strstr(err, where) != NULL;
 	for (size_t i = 0; ok && i < sizeof bc->words / sizeof bc->words[0] && bc->words[i] != NULL; i++)
 		ok = strstr(err, bc->words[i]) != NULL;
-	check(t, ok, __LINE__, "%s: got \"%s\"", bc->file, err);
+	ZST_CHECK(ok, "%s: got \"%s\"", bc->file, err);
 	if (d != NULL && d != (zs_plugin_desc *)&d)
 		zs_plugin_desc_free(d);
 }
@@ -401,17 +378,17 @@ static void test_bad(suite *t)
 	capture cap;
 	long printed;
 
-	if (!CHECK(t, capture_begin(t, &cap) == 0))
+	if (!ZST_EXPECT(capture_begin(t, &cap) == 0))
 		return;
 	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
 		test_bad_one(t, &bad_cases[i]);
 	join(path, sizeof path, t->descs, "no_such_descriptor.xml");
-	CHECK(t, zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == -1 && d == NULL);
+	ZST_EXPECT(zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == -1 && d == NULL);
 	printed = capture_end(&cap);
-	CHECK(t, strstr(err, "no_such_descriptor.xml: ") != NULL);
-	check(t, printed == 0, __LINE__, "libxml2 printed %ld bytes to stderr", printed);
+	ZST_EXPECT(strstr(err, "no_such_descriptor.xml: ") != NULL);
+	ZST_CHECK(printed == 0, "libxml2 printed %ld bytes to stderr", printed);
 	/* No handler of ours is left installed. */
-	CHECK(t, xmlStructuredError == serror && xmlGenericError == gerror);
+	ZST_EXPECT(xmlStructuredError == serror && xmlGenericError == gerror);
 }
 
 /* ---- opening the plugin ---- */
@@ -443,14 +420,14 @@ static zs_plugin_desc *load_copy(suite *t, const char *name, char *path, size_t 
 
 	join(from, sizeof from, t->descs, name);
 	join(path, len, t->tmp, name);
-	if (!CHECK(t, copy_file(from, path) == 0))
+	if (!ZST_EXPECT(copy_file(from, path) == 0))
 		return NULL;
-	if (!CHECK(t, zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0))
+	if (!ZST_EXPECT(zs_plugin_desc_load(t->schema, path, &d, err, sizeof err) == 0))
 		printf("  %s\n", err);
 	return d;
 }
 
-static void check_symbols(suite *t, const zs_plugin_lib *lib)
+static void check_symbols(const zs_plugin_lib *lib)
 {
 	const struct test_plugin_api *api0 = zs_plugin_lib_api(lib, 0), *api1 = zs_plugin_lib_api(lib, 1);
 	const struct test_plugin_ext *ext0 = zs_plugin_lib_ext(lib, 0), *ext1 = zs_plugin_lib_ext(lib, 1);
@@ -458,17 +435,17 @@ static void check_symbols(suite *t, const zs_plugin_lib *lib)
 	test_start_fn fn;
 	char msg[32] = "";
 
-	CHECK(t, api0 != NULL && strcmp(api0->name, "zs.test.v1.Test") == 0);
-	CHECK(t, api1 != NULL && strcmp(api1->name, "zs.test.v1.Admin") == 0);
-	CHECK(t, zs_plugin_lib_api(lib, 2) == NULL);
-	CHECK(t, ext0 != NULL && strcmp(ext0->name, "audit") == 0 && ext0->intercept != NULL);
-	CHECK(t, ext1 != NULL && strcmp(ext1->name, "validate") == 0);
-	CHECK(t, zs_plugin_lib_ext(lib, 2) == NULL);
-	CHECK(t, zs_plugin_lib_stop(lib) != NULL);
-	if (!CHECK(t, start != NULL))
+	ZST_EXPECT(api0 != NULL && strcmp(api0->name, "zs.test.v1.Test") == 0);
+	ZST_EXPECT(api1 != NULL && strcmp(api1->name, "zs.test.v1.Admin") == 0);
+	ZST_EXPECT(zs_plugin_lib_api(lib, 2) == NULL);
+	ZST_EXPECT(ext0 != NULL && strcmp(ext0->name, "audit") == 0 && ext0->intercept != NULL);
+	ZST_EXPECT(ext1 != NULL && strcmp(ext1->name, "validate") == 0);
+	ZST_EXPECT(zs_plugin_lib_ext(lib, 2) == NULL);
+	ZST_EXPECT(zs_plugin_lib_stop(lib) != NULL);
+	if (!ZST_EXPECT(start != NULL))
 		return;
 	*(void **)&fn = start;   /* POSIX's way from a void * to a function pointer */
-	CHECK(t, fn(NULL, msg, sizeof msg) == 0 && strcmp(msg, "started") == 0);
+	ZST_EXPECT(fn(NULL, msg, sizeof msg) == 0 && strcmp(msg, "started") == 0);
 }
 
 static void test_open_ok(suite *t)
@@ -479,8 +456,8 @@ static void test_open_ok(suite *t)
 
 	if (d == NULL)
 		return;
-	if (CHECK(t, zs_plugin_lib_open(d, &lib, err, sizeof err) == 0))
-		check_symbols(t, lib);
+	if (ZST_EXPECT(zs_plugin_lib_open(d, &lib, err, sizeof err) == 0))
+		check_symbols(lib);
 	else
 		printf("  %s\n", err);
 	zs_plugin_lib_close(lib);
@@ -497,8 +474,8 @@ static void test_open_bad(suite *t, const char *name, const char *w1, const char
 
 	if (d == NULL)
 		return;
-	check(t, zs_plugin_lib_open(d, &lib, err, sizeof err) == -1 && lib == NULL && strstr(err, w1) != NULL &&
-	    strstr(err, w2) != NULL && strstr(err, w3) != NULL, __LINE__, "%s: got \"%s\"", name, err);
+	ZST_CHECK(zs_plugin_lib_open(d, &lib, err, sizeof err) == -1 && lib == NULL && strstr(err, w1) != NULL &&
+	    strstr(err, w2) != NULL && strstr(err, w3) != NULL, "%s: got \"%s\"", name, err);
 	zs_plugin_desc_free(d);
 	unlink(path);
 }
@@ -508,12 +485,12 @@ static void test_open(suite *t)
 	char real[PATH_MAX], target[PATH_MAX], link[PATH_MAX];
 
 	join(target, sizeof target, t->plugin_dir, "libzs_testplugin.so");
-	if (!CHECK(t, realpath(target, real) != NULL)) {
+	if (!ZST_EXPECT(realpath(target, real) != NULL)) {
 		printf("  no test plugin at %s\n", target);
 		return;
 	}
 	join(link, sizeof link, t->tmp, "libzs_testplugin.so");
-	if (!CHECK(t, symlink(real, link) == 0))
+	if (!ZST_EXPECT(symlink(real, link) == 0))
 		return;
 	test_open_ok(t);
 	test_open_bad(t, "plugin_missing_symbol.xml", "plugin_missing_symbol.xml:5: ", "'test_no_such_service' not found",
@@ -529,6 +506,7 @@ int main(int argc, char **argv)
 {
 	suite t = { 0 };
 
+	zst_check_init("plugin_desc");
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s SCHEMA DESCRIPTORS PLUGIN_DIR\n", argv[0]);
 		return 2;
@@ -551,6 +529,5 @@ int main(int argc, char **argv)
 	zs_plugin_schema_free(t.schema);
 	rmdir(t.tmp);
 	xmlCleanupParser();
-	printf("plugin_desc: %d passed, %d failed\n", t.passed, t.failed);
-	return t.failed == 0 ? 0 : 1;
+	return zst_check_summary();
 }

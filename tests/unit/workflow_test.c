@@ -12,22 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "zst_check.h"
 #include "zs/flow.h"
 
-/* Failures in the current test (steps may check from other threads). */
-typedef struct {
-	const char *name;
-	atomic_int failures;
-} T;
-
-#define CHECK(t, cond)                                                                   \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "FAIL %s (%s:%d): %s\n", (t)->name, __FILE__,    \
-			    __LINE__, #cond);                                            \
-			(t)->failures++;                                                 \
-		}                                                                        \
-	} while (0)
+/* Each test function is one case of the shared checks (zst_check.h). */
+typedef zst_case T;
 
 static void
 sleep_us(long us)
@@ -120,7 +109,7 @@ on_done(zs_flow_chain *chain, const zs_status *status, void *arg)
 	world *w = arg;
 	bool saw = zs_flow_get(chain, "note.1") != NULL;
 	zs_status *copy = status != NULL ? zs_status_copy(status) : NULL;
-	CHECK(w->t, status == NULL || copy != NULL);
+	ZST_EXPECT_IN(w->t, status == NULL || copy != NULL);
 	pthread_mutex_lock(&w->lock);
 	w->done_calls++;
 	w->done_saw_store = saw;
@@ -174,7 +163,7 @@ end_thread(void *arg)
 	struct ending *e = arg;
 	sleep_us(e->delay_us);
 	int rc = end_now(e->flow, e->kind, e->why);
-	CHECK(e->w->t, rc == 0);
+	ZST_EXPECT_IN(e->w->t, rc == 0);
 	free(e);
 	return NULL;
 }
@@ -185,7 +174,7 @@ world_spawn(world *w, void *(*fn)(void *), void *arg)
 {
 	pthread_t tid;
 	if (pthread_create(&tid, NULL, fn, arg) != 0) {
-		CHECK(w->t, !"pthread_create");
+		ZST_EXPECT_IN(w->t, !"pthread_create");
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -199,7 +188,7 @@ static void
 end_step(world *w, zs_flow *flow, enum ending_kind kind, zs_status *why, int idx)
 {
 	if (!w->async) {
-		CHECK(w->t, end_now(flow, kind, why) == 0);
+		ZST_EXPECT_IN(w->t, end_now(flow, kind, why) == 0);
 		return;
 	}
 	struct ending *e = malloc(sizeof *e);
@@ -212,7 +201,7 @@ end_step(world *w, zs_flow *flow, enum ending_kind kind, zs_status *why, int idx
 static void
 busy_enter(world *w)
 {
-	CHECK(w->t, atomic_exchange(&w->busy, 1) == 0);
+	ZST_EXPECT_IN(w->t, atomic_exchange(&w->busy, 1) == 0);
 }
 
 static void
@@ -236,9 +225,9 @@ step_make(world *w, zs_flow_chain *c, int idx)
 	w->notes_live++;
 	pthread_mutex_unlock(&w->lock);
 	snprintf(key, sizeof key, "res.%d", idx);
-	CHECK(w->t, zs_flow_set(c, key, r, NULL) == 0);
+	ZST_EXPECT_IN(w->t, zs_flow_set(c, key, r, NULL) == 0);
 	snprintf(key, sizeof key, "note.%d", idx);
-	CHECK(w->t, zs_flow_set(c, key, n, note_free) == 0);
+	ZST_EXPECT_IN(w->t, zs_flow_set(c, key, n, note_free) == 0);
 }
 
 static void
@@ -252,10 +241,10 @@ step_run(zs_flow *flow, void *arg)
 	busy_enter(w);
 	world_log(w, 'r', s->idx);
 	snprintf(key, sizeof key, "s%d", s->idx);
-	CHECK(w->t, strcmp(zs_flow_step_name(flow), key) == 0);
+	ZST_EXPECT_IN(w->t, strcmp(zs_flow_step_name(flow), key) == 0);
 	for (int j = 1; j < s->idx; j++) { /* what earlier steps made is visible */
 		snprintf(key, sizeof key, "res.%d", j);
-		CHECK(w->t, zs_flow_get(c, key) == w->res[j] && w->res[j] != NULL);
+		ZST_EXPECT_IN(w->t, zs_flow_get(c, key) == w->res[j] && w->res[j] != NULL);
 	}
 	if (s->idx == w->fail_at) {
 		end_step(w, flow, END_FAIL,
@@ -300,7 +289,7 @@ step_rollback(zs_flow *flow, void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	snprintf(key, sizeof key, "res.%d", s->idx);
-	CHECK(w->t, zs_flow_set(zs_flow_chain_of(flow), key, NULL, NULL) == 0);
+	ZST_EXPECT_IN(w->t, zs_flow_set(zs_flow_chain_of(flow), key, NULL, NULL) == 0);
 	end_step(w, flow, END_RB_DONE, NULL, s->idx);
 	busy_leave(w);
 }
@@ -311,19 +300,19 @@ run_chain(world *w, int n, const unsigned *flags)
 {
 	struct step steps[MAX_STEPS + 1];
 	zs_flow_chain *c = zs_flow_chain_new("test");
-	CHECK(w->t, c != NULL);
+	ZST_EXPECT_IN(w->t, c != NULL);
 	for (int i = 1; i <= n; i++) {
 		char name[16];
 		steps[i] = (struct step){ w, i };
 		snprintf(name, sizeof name, "s%d", i);
-		CHECK(w->t, zs_flow_chain_add(c, name, step_run, step_rollback, &steps[i],
+		ZST_EXPECT_IN(w->t, zs_flow_chain_add(c, name, step_run, step_rollback, &steps[i],
 		    flags != NULL ? flags[i - 1] : 0) == 0);
 	}
-	CHECK(w->t, zs_flow_chain_start(c, on_done, w) == 0);
+	ZST_EXPECT_IN(w->t, zs_flow_chain_start(c, on_done, w) == 0);
 	world_wait(w);
-	CHECK(w->t, w->done_calls == 1);
-	CHECK(w->t, w->notes_live == 0);
-	CHECK(w->t, atomic_load(&w->busy) == 0);
+	ZST_EXPECT_IN(w->t, w->done_calls == 1);
+	ZST_EXPECT_IN(w->t, w->notes_live == 0);
+	ZST_EXPECT_IN(w->t, atomic_load(&w->busy) == 0);
 }
 
 /* Expected log for a chain of n steps failing at k that rolls back down from `from`. */
@@ -347,10 +336,10 @@ success(T *t, bool async)
 	world_init(&w, t);
 	w.async = async;
 	run_chain(&w, 5, NULL);
-	CHECK(t, strcmp(w.log, " r1 r2 r3 r4 r5") == 0);
-	CHECK(t, w.status == NULL);
-	CHECK(t, w.done_saw_store);
-	CHECK(t, w.live == 5); /* made, kept: the operation succeeded */
+	ZST_EXPECT_IN(t, strcmp(w.log, " r1 r2 r3 r4 r5") == 0);
+	ZST_EXPECT_IN(t, w.status == NULL);
+	ZST_EXPECT_IN(t, w.done_saw_store);
+	ZST_EXPECT_IN(t, w.live == 5); /* made, kept: the operation succeeded */
 	world_fini(&w);
 }
 
@@ -378,18 +367,18 @@ fail_each(T *t, bool async)
 		w.fail_at = k;
 		run_chain(&w, 5, NULL);
 		expect_log(want, sizeof want, k, k - 1);
-		CHECK(t, strcmp(w.log, want) == 0);
+		ZST_EXPECT_IN(t, strcmp(w.log, want) == 0);
 		if (strcmp(w.log, want) != 0)
 			fprintf(stderr, "  k=%d log '%s' want '%s'\n", k, w.log, want);
-		CHECK(t, w.live == 0);
-		CHECK(t, w.status != NULL);
+		ZST_EXPECT_IN(t, w.live == 0);
+		ZST_EXPECT_IN(t, w.status != NULL);
 		if (w.status != NULL) {
 			char msg[64];
 			snprintf(msg, sizeof msg, "step s%d: disk %d full", k, k);
-			CHECK(t, w.status->code == (Zs__Rpc__V1__Code) ZS_UNAVAILABLE);
-			CHECK(t, strcmp(w.status->error_code, "TEST.1") == 0);
-			CHECK(t, strcmp(w.status->message, msg) == 0);
-			CHECK(t, w.status->n_details == 0);
+			ZST_EXPECT_IN(t, w.status->code == (Zs__Rpc__V1__Code) ZS_UNAVAILABLE);
+			ZST_EXPECT_IN(t, strcmp(w.status->error_code, "TEST.1") == 0);
+			ZST_EXPECT_IN(t, strcmp(w.status->message, msg) == 0);
+			ZST_EXPECT_IN(t, w.status->n_details == 0);
 		}
 		world_fini(&w);
 	}
@@ -417,28 +406,28 @@ rollback_failures(T *t, bool async)
 	w.fail_at = 5;
 	w.rb_fail = 1u << 2 | 1u << 4;
 	run_chain(&w, 5, NULL);
-	CHECK(t, strcmp(w.log, " r1 r2 r3 r4 r5 b4 b3 b2 b1") == 0);
-	CHECK(t, w.live == 2); /* what the failed rollbacks could not undo */
-	CHECK(t, w.res[2] != NULL && w.res[4] != NULL);
-	CHECK(t, w.status != NULL);
+	ZST_EXPECT_IN(t, strcmp(w.log, " r1 r2 r3 r4 r5 b4 b3 b2 b1") == 0);
+	ZST_EXPECT_IN(t, w.live == 2); /* what the failed rollbacks could not undo */
+	ZST_EXPECT_IN(t, w.res[2] != NULL && w.res[4] != NULL);
+	ZST_EXPECT_IN(t, w.status != NULL);
 	if (w.status != NULL) {
-		CHECK(t, w.status->code == (Zs__Rpc__V1__Code) ZS_UNAVAILABLE);
-		CHECK(t, strcmp(w.status->message, "step s5: disk 5 full") == 0);
-		CHECK(t, w.status->n_details == 2);
+		ZST_EXPECT_IN(t, w.status->code == (Zs__Rpc__V1__Code) ZS_UNAVAILABLE);
+		ZST_EXPECT_IN(t, strcmp(w.status->message, "step s5: disk 5 full") == 0);
+		ZST_EXPECT_IN(t, w.status->n_details == 2);
 		if (w.status->n_details == 2) {
-			CHECK(t, strcmp(w.status->details[0],
+			ZST_EXPECT_IN(t, strcmp(w.status->details[0],
 			    "rollback of step s4 failed") == 0);
-			CHECK(t, strcmp(w.status->details[1],
+			ZST_EXPECT_IN(t, strcmp(w.status->details[1],
 			    "rollback of step s2 failed: INTERNAL TEST.2: cannot undo 2; "
 			    "caused by UNAVAILABLE: agent 2 down") == 0);
 		}
 		/* the failure with a status also joins the cause chain, with its own cause */
 		const zs_status *c = w.status->cause;
-		CHECK(t, c != NULL);
+		ZST_EXPECT_IN(t, c != NULL);
 		if (c != NULL) {
-			CHECK(t, strcmp(c->message, "rollback of step s2 failed: cannot undo 2") == 0);
-			CHECK(t, strcmp(c->error_code, "TEST.2") == 0);
-			CHECK(t, c->cause != NULL && strcmp(c->cause->message, "agent 2 down") == 0);
+			ZST_EXPECT_IN(t, strcmp(c->message, "rollback of step s2 failed: cannot undo 2") == 0);
+			ZST_EXPECT_IN(t, strcmp(c->error_code, "TEST.2") == 0);
+			ZST_EXPECT_IN(t, c->cause != NULL && strcmp(c->cause->message, "agent 2 down") == 0);
 		}
 	}
 	world_fini(&w);
@@ -468,9 +457,9 @@ test_rollback_self(T *t)
 		w.async = async;
 		w.fail_at = 3;
 		run_chain(&w, 4, flags);
-		CHECK(t, strcmp(w.log, " r1 r2 r3 b3 b2 b1") == 0);
-		CHECK(t, w.live == 0);
-		CHECK(t, w.status != NULL);
+		ZST_EXPECT_IN(t, strcmp(w.log, " r1 r2 r3 b3 b2 b1") == 0);
+		ZST_EXPECT_IN(t, w.live == 0);
+		ZST_EXPECT_IN(t, w.status != NULL);
 		world_fini(&w);
 	}
 	world w;
@@ -478,8 +467,8 @@ test_rollback_self(T *t)
 	world_init(&w, t);
 	w.fail_at = 3;
 	run_chain(&w, 4, flags);
-	CHECK(t, strcmp(w.log, " r1 r2 r3 b2 b1") == 0);
-	CHECK(t, w.live == 0);
+	ZST_EXPECT_IN(t, strcmp(w.log, " r1 r2 r3 b2 b1") == 0);
+	ZST_EXPECT_IN(t, w.live == 0);
 	world_fini(&w);
 }
 
@@ -503,8 +492,8 @@ static void *
 race_early(void *arg)
 {
 	struct race *r = arg;
-	CHECK(r->t, zs_flow_next(r->flow) == 0);
-	CHECK(r->t, zs_flow_next(r->flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(r->t, zs_flow_next(r->flow) == 0);
+	ZST_EXPECT_IN(r->t, zs_flow_next(r->flow) == ZS_FAILED_PRECONDITION);
 	atomic_store(&r->next_returned, 1);
 	return NULL;
 }
@@ -529,7 +518,7 @@ race_late(void *arg)
 	while (!atomic_load(&r->run_returned2))
 		sleep_us(100);
 	sleep_us(5000);
-	CHECK(r->t, zs_flow_next(r->flow) == 0);
+	ZST_EXPECT_IN(r->t, zs_flow_next(r->flow) == 0);
 	return NULL;
 }
 
@@ -537,7 +526,7 @@ static void
 race_run2(zs_flow *flow, void *arg)
 {
 	struct race *r = arg;
-	CHECK(r->t, atomic_load(&r->run_returned) == 1);
+	ZST_EXPECT_IN(r->t, atomic_load(&r->run_returned) == 1);
 	r->flow = flow;
 	pthread_create(&r->tid2, NULL, race_late, r);
 	atomic_store(&r->run_returned2, 1);
@@ -548,7 +537,7 @@ race_run3(zs_flow *flow, void *arg)
 {
 	struct race *r = arg;
 	r->step3_thread = pthread_self();
-	CHECK(r->t, zs_flow_next(flow) == 0);
+	ZST_EXPECT_IN(r->t, zs_flow_next(flow) == 0);
 }
 
 static void
@@ -556,7 +545,7 @@ race_done(zs_flow_chain *chain, const zs_status *status, void *arg)
 {
 	struct race *r = arg;
 	(void) chain;
-	CHECK(r->t, status == NULL);
+	ZST_EXPECT_IN(r->t, status == NULL);
 	pthread_mutex_lock(&r->lock);
 	r->done_calls++;
 	pthread_cond_signal(&r->cond);
@@ -570,18 +559,18 @@ test_async_race(T *t)
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.cond, NULL);
 	zs_flow_chain *c = zs_flow_chain_new("race");
-	CHECK(t, zs_flow_chain_add(c, "one", race_run1, NULL, &r, 0) == 0);
-	CHECK(t, zs_flow_chain_add(c, "two", race_run2, NULL, &r, 0) == 0);
-	CHECK(t, zs_flow_chain_add(c, "three", race_run3, NULL, &r, 0) == 0);
-	CHECK(t, zs_flow_chain_start(c, race_done, &r) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "one", race_run1, NULL, &r, 0) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "two", race_run2, NULL, &r, 0) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "three", race_run3, NULL, &r, 0) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(c, race_done, &r) == 0);
 	pthread_mutex_lock(&r.lock);
 	while (r.done_calls == 0)
 		pthread_cond_wait(&r.cond, &r.lock);
 	pthread_mutex_unlock(&r.lock);
 	pthread_join(r.tid1, NULL);
 	pthread_join(r.tid2, NULL);
-	CHECK(t, r.done_calls == 1);
-	CHECK(t, pthread_equal(r.step3_thread, r.tid2)); /* the late ender drove step 3 */
+	ZST_EXPECT_IN(t, r.done_calls == 1);
+	ZST_EXPECT_IN(t, pthread_equal(r.step3_thread, r.tid2)); /* the late ender drove step 3 */
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
 }
@@ -662,7 +651,7 @@ deep_chain(void *arg)
 	for (long i = 0; i < n; i++) {
 		args[i] = (struct deep_arg){ d, i };
 		if (zs_flow_chain_add(c, "step", deep_run, deep_rollback, &args[i], 0) != 0)
-			CHECK(d->t, !"add");
+			ZST_EXPECT_IN(d->t, !"add");
 	}
 	zs_flow_chain_start(c, deep_done, d);
 	while (!atomic_load(&d->finished)) /* async steps go on after start returns */
@@ -681,10 +670,10 @@ deep(T *t, struct deep *d)
 	d->t = t;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 512 * 1024);
-	CHECK(t, pthread_create(&tid, &attr, deep_chain, d) == 0);
+	ZST_EXPECT_IN(t, pthread_create(&tid, &attr, deep_chain, d) == 0);
 	pthread_join(tid, NULL);
 	pthread_attr_destroy(&attr);
-	CHECK(t, d->done_calls == 1);
+	ZST_EXPECT_IN(t, d->done_calls == 1);
 }
 
 static void
@@ -692,16 +681,16 @@ test_deep(T *t)
 {
 	struct deep ok = { .fail_at = -1 };
 	deep(t, &ok);
-	CHECK(t, ok.runs == 100000 && ok.made == 100000 && ok.code == 0);
+	ZST_EXPECT_IN(t, ok.runs == 100000 && ok.made == 100000 && ok.code == 0);
 
 	struct deep bad = { .fail_at = 99999 };
 	deep(t, &bad);
-	CHECK(t, bad.runs == 100000 && bad.made == 0 && bad.code == ZS_ABORTED);
+	ZST_EXPECT_IN(t, bad.runs == 100000 && bad.made == 0 && bad.code == ZS_ABORTED);
 
 	/* Every 3rd step ends on its own thread, which then drives the chain on. */
 	struct deep mixed = { .fail_at = -1, .async_every = 3 };
 	deep(t, &mixed);
-	CHECK(t, mixed.runs == 1000 && mixed.made == 1000 && mixed.code == 0);
+	ZST_EXPECT_IN(t, mixed.runs == 1000 && mixed.made == 1000 && mixed.code == 0);
 }
 
 /* ---- endings refused ---- */
@@ -715,12 +704,12 @@ static void
 twice_run1(zs_flow *flow, void *arg)
 {
 	struct twice *x = arg;
-	CHECK(x->t, zs_flow_rollback_done(flow) == ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_next(flow) == 0);
-	CHECK(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_fail(flow, zs_status_new(ZS_INTERNAL, NULL, "late")) ==
+	ZST_EXPECT_IN(x->t, zs_flow_rollback_done(flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_next(flow) == 0);
+	ZST_EXPECT_IN(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_fail(flow, zs_status_new(ZS_INTERNAL, NULL, "late")) ==
 	    ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_rollback_fail(flow, NULL) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_rollback_fail(flow, NULL) == ZS_FAILED_PRECONDITION);
 }
 
 static void
@@ -728,10 +717,10 @@ twice_rollback1(zs_flow *flow, void *arg)
 {
 	struct twice *x = arg;
 	x->rollbacks++;
-	CHECK(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_rollback_done(flow) == 0);
-	CHECK(x->t, zs_flow_rollback_done(flow) == ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_rollback_fail(flow, zs_status_new(ZS_INTERNAL, NULL, "x")) ==
+	ZST_EXPECT_IN(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_rollback_done(flow) == 0);
+	ZST_EXPECT_IN(x->t, zs_flow_rollback_done(flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_rollback_fail(flow, zs_status_new(ZS_INTERNAL, NULL, "x")) ==
 	    ZS_FAILED_PRECONDITION);
 }
 
@@ -740,9 +729,9 @@ twice_run2(zs_flow *flow, void *arg)
 {
 	struct twice *x = arg;
 	x->runs2++;
-	CHECK(x->t, zs_flow_fail(flow, NULL) == 0);
-	CHECK(x->t, zs_flow_fail(flow, NULL) == ZS_FAILED_PRECONDITION);
-	CHECK(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_fail(flow, NULL) == 0);
+	ZST_EXPECT_IN(x->t, zs_flow_fail(flow, NULL) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(x->t, zs_flow_next(flow) == ZS_FAILED_PRECONDITION);
 }
 
 static void
@@ -750,9 +739,9 @@ twice_done(zs_flow_chain *chain, const zs_status *status, void *arg)
 {
 	struct twice *x = arg;
 	(void) chain;
-	CHECK(x->t, status != NULL && status->code == (Zs__Rpc__V1__Code) ZS_UNKNOWN);
-	CHECK(x->t, status != NULL && strcmp(status->message, "step two failed") == 0);
-	CHECK(x->t, status != NULL && status->n_details == 0);
+	ZST_EXPECT_IN(x->t, status != NULL && status->code == (Zs__Rpc__V1__Code) ZS_UNKNOWN);
+	ZST_EXPECT_IN(x->t, status != NULL && strcmp(status->message, "step two failed") == 0);
+	ZST_EXPECT_IN(x->t, status != NULL && status->n_details == 0);
 }
 
 static void
@@ -762,8 +751,8 @@ test_twice(T *t)
 	zs_flow_chain *c = zs_flow_chain_new("twice");
 	zs_flow_chain_add(c, "one", twice_run1, twice_rollback1, &x, 0);
 	zs_flow_chain_add(c, "two", twice_run2, NULL, &x, 0);
-	CHECK(t, zs_flow_chain_start(c, twice_done, &x) == 0);
-	CHECK(t, x.runs2 == 1 && x.rollbacks == 1);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(c, twice_done, &x) == 0);
+	ZST_EXPECT_IN(t, x.runs2 == 1 && x.rollbacks == 1);
 }
 
 /* ---- cancel ---- */
@@ -788,8 +777,8 @@ cancel_self(zs_flow *flow, void *arg)
 {
 	struct cancel *x = arg;
 	world_log(&x->w, 'r', 2);
-	CHECK(x->t, zs_flow_chain_cancel(zs_flow_chain_of(flow), NULL) == 0);
-	CHECK(x->t, zs_flow_chain_cancel(zs_flow_chain_of(flow), NULL) ==
+	ZST_EXPECT_IN(x->t, zs_flow_chain_cancel(zs_flow_chain_of(flow), NULL) == 0);
+	ZST_EXPECT_IN(x->t, zs_flow_chain_cancel(zs_flow_chain_of(flow), NULL) ==
 	    ZS_FAILED_PRECONDITION);
 	zs_flow_next(flow);
 }
@@ -824,27 +813,27 @@ cancel_case(T *t, bool from_outside)
 	zs_flow_chain_add(c, "s1", step_run, step_rollback, &s1, 0);
 	zs_flow_chain_add(c, "s2", from_outside ? cancel_park : cancel_self, cancel_rollback, &x, 0);
 	zs_flow_chain_add(c, "s3", step_run, step_rollback, &s3, 0);
-	CHECK(t, zs_flow_chain_start(c, cancel_done, &x) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(c, cancel_done, &x) == 0);
 	if (from_outside) {
-		CHECK(t, x.parked != NULL);
+		ZST_EXPECT_IN(t, x.parked != NULL);
 		pthread_mutex_lock(&x.w.lock); /* the lock done() takes: the chain lives */
 		if (!x.ended)
-			CHECK(t, zs_flow_chain_cancel(c, zs_status_new(ZS_ABORTED, "OP.1",
+			ZST_EXPECT_IN(t, zs_flow_chain_cancel(c, zs_status_new(ZS_ABORTED, "OP.1",
 			    "operator said stop")) == 0);
 		pthread_mutex_unlock(&x.w.lock);
-		CHECK(t, zs_flow_next(x.parked) == 0);
+		ZST_EXPECT_IN(t, zs_flow_next(x.parked) == 0);
 	}
 	world_wait(&x.w);
-	CHECK(t, x.w.done_calls == 1);
-	CHECK(t, strcmp(x.w.log, " r1 r2 b2 b1") == 0);
-	CHECK(t, x.w.live == 0 && x.w.notes_live == 0);
-	CHECK(t, x.w.status != NULL);
+	ZST_EXPECT_IN(t, x.w.done_calls == 1);
+	ZST_EXPECT_IN(t, strcmp(x.w.log, " r1 r2 b2 b1") == 0);
+	ZST_EXPECT_IN(t, x.w.live == 0 && x.w.notes_live == 0);
+	ZST_EXPECT_IN(t, x.w.status != NULL);
 	if (x.w.status != NULL && from_outside) {
-		CHECK(t, x.w.status->code == (Zs__Rpc__V1__Code) ZS_ABORTED);
-		CHECK(t, strcmp(x.w.status->message, "operator said stop") == 0);
+		ZST_EXPECT_IN(t, x.w.status->code == (Zs__Rpc__V1__Code) ZS_ABORTED);
+		ZST_EXPECT_IN(t, strcmp(x.w.status->message, "operator said stop") == 0);
 	} else if (x.w.status != NULL) {
-		CHECK(t, x.w.status->code == (Zs__Rpc__V1__Code) ZS_CANCELLED);
-		CHECK(t, strcmp(x.w.status->message, "chain cancelme cancelled") == 0);
+		ZST_EXPECT_IN(t, x.w.status->code == (Zs__Rpc__V1__Code) ZS_CANCELLED);
+		ZST_EXPECT_IN(t, strcmp(x.w.status->message, "chain cancelme cancelled") == 0);
 	}
 	world_fini(&x.w);
 }
@@ -887,12 +876,12 @@ naming_case(T *t, zs_status *why, const char *want, int want_code)
 	zs_flow_chain *c = zs_flow_chain_new("naming");
 	zs_flow_chain_add(c, "copy-disk", naming_run, NULL, &x, 0);
 	zs_flow_chain_start(c, naming_done, &x);
-	CHECK(t, x.got != NULL);
+	ZST_EXPECT_IN(t, x.got != NULL);
 	if (x.got != NULL) {
-		CHECK(t, strcmp(x.got->message, want) == 0);
+		ZST_EXPECT_IN(t, strcmp(x.got->message, want) == 0);
 		if (strcmp(x.got->message, want) != 0)
 			fprintf(stderr, "  got '%s' want '%s'\n", x.got->message, want);
-		CHECK(t, (int) x.got->code == want_code);
+		ZST_EXPECT_IN(t, (int) x.got->code == want_code);
 	}
 	zs_status_free(x.got);
 }
@@ -935,10 +924,10 @@ misc_add_late(zs_flow *flow, void *arg)
 {
 	struct misc *m = arg;
 	zs_flow_chain *c = zs_flow_chain_of(flow);
-	CHECK(m->t, zs_flow_chain_add(c, "late", misc_add_late, NULL, m, 0) ==
+	ZST_EXPECT_IN(m->t, zs_flow_chain_add(c, "late", misc_add_late, NULL, m, 0) ==
 	    ZS_FAILED_PRECONDITION);
-	CHECK(m->t, zs_flow_chain_start(c, NULL, NULL) == ZS_FAILED_PRECONDITION);
-	CHECK(m->t, strcmp(zs_flow_chain_name(c), "misc") == 0);
+	ZST_EXPECT_IN(m->t, zs_flow_chain_start(c, NULL, NULL) == ZS_FAILED_PRECONDITION);
+	ZST_EXPECT_IN(m->t, strcmp(zs_flow_chain_name(c), "misc") == 0);
 	zs_flow_next(flow);
 }
 
@@ -956,40 +945,40 @@ test_store_and_misc(T *t)
 {
 	int freed_a = 0, freed_b = 0, freed_c = 0;
 	zs_flow_chain *c = zs_flow_chain_new(NULL);
-	CHECK(t, strcmp(zs_flow_chain_name(c), "chain") == 0);
-	CHECK(t, zs_flow_get(c, "a") == NULL);
-	CHECK(t, zs_flow_set(c, "a", &freed_a, count_free) == 0);
-	CHECK(t, zs_flow_get(c, "a") == &freed_a);
-	CHECK(t, zs_flow_set(c, "a", &freed_b, count_free) == 0); /* replaces, frees old */
-	CHECK(t, freed_a == 1 && zs_flow_get(c, "a") == &freed_b);
-	CHECK(t, zs_flow_set(c, NULL, &freed_c, count_free) == ZS_INVALID_ARGUMENT);
-	CHECK(t, freed_c == 1); /* taken even when refused */
+	ZST_EXPECT_IN(t, strcmp(zs_flow_chain_name(c), "chain") == 0);
+	ZST_EXPECT_IN(t, zs_flow_get(c, "a") == NULL);
+	ZST_EXPECT_IN(t, zs_flow_set(c, "a", &freed_a, count_free) == 0);
+	ZST_EXPECT_IN(t, zs_flow_get(c, "a") == &freed_a);
+	ZST_EXPECT_IN(t, zs_flow_set(c, "a", &freed_b, count_free) == 0); /* replaces, frees old */
+	ZST_EXPECT_IN(t, freed_a == 1 && zs_flow_get(c, "a") == &freed_b);
+	ZST_EXPECT_IN(t, zs_flow_set(c, NULL, &freed_c, count_free) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, freed_c == 1); /* taken even when refused */
 	for (int i = 0; i < 20; i++) { /* grows */
 		char key[16];
 		snprintf(key, sizeof key, "k%d", i);
-		CHECK(t, zs_flow_set(c, key, strdup(key), free) == 0);
+		ZST_EXPECT_IN(t, zs_flow_set(c, key, strdup(key), free) == 0);
 	}
-	CHECK(t, strcmp(zs_flow_get(c, "k17"), "k17") == 0);
-	CHECK(t, zs_flow_chain_add(c, "x", NULL, NULL, NULL, 0) == ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_flow_chain_add(c, "", misc_add_late, NULL, NULL, 0) == ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_flow_chain_add(NULL, "x", misc_add_late, NULL, NULL, 0) ==
+	ZST_EXPECT_IN(t, strcmp(zs_flow_get(c, "k17"), "k17") == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "x", NULL, NULL, NULL, 0) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "", misc_add_late, NULL, NULL, 0) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(NULL, "x", misc_add_late, NULL, NULL, 0) ==
 	    ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_flow_chain_add(c, "x", misc_add_late, NULL, NULL, 0) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_add(c, "x", misc_add_late, NULL, NULL, 0) == 0);
 	zs_flow_chain_free(c); /* never started: store values freed */
-	CHECK(t, freed_b == 1);
-	CHECK(t, zs_flow_chain_start(NULL, NULL, NULL) == ZS_INVALID_ARGUMENT);
-	CHECK(t, zs_flow_chain_cancel(NULL, NULL) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, freed_b == 1);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(NULL, NULL, NULL) == ZS_INVALID_ARGUMENT);
+	ZST_EXPECT_IN(t, zs_flow_chain_cancel(NULL, NULL) == ZS_INVALID_ARGUMENT);
 
 	/* No steps: done at once with NULL. */
 	struct misc m = { .t = t };
-	CHECK(t, zs_flow_chain_start(zs_flow_chain_new("empty"), misc_done, &m) == 0);
-	CHECK(t, m.done_calls == 1 && m.status == NULL);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(zs_flow_chain_new("empty"), misc_done, &m) == 0);
+	ZST_EXPECT_IN(t, m.done_calls == 1 && m.status == NULL);
 
 	/* Adding or starting from inside a running chain is refused; no done() is fine. */
 	struct misc m2 = { .t = t };
 	c = zs_flow_chain_new("misc");
 	zs_flow_chain_add(c, "first", misc_add_late, NULL, &m2, 0);
-	CHECK(t, zs_flow_chain_start(c, NULL, NULL) == 0);
+	ZST_EXPECT_IN(t, zs_flow_chain_start(c, NULL, NULL) == 0);
 }
 
 /* ---- runner ---- */
@@ -1002,6 +991,7 @@ struct test {
 int
 main(void)
 {
+	zst_check_init("workflow");
 	static const struct test tests[] = {
 		{ "success", test_success },
 		{ "success_async", test_success_async },
@@ -1026,6 +1016,6 @@ main(void)
 		else
 			failed++;
 	}
-	printf("workflow: %d passed, %d failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	printf("workflow: %d cases passed, %d failed\n", passed, failed);
+	return zst_check_summary() != 0 || failed ? 1 : 0;
 }

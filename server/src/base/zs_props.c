@@ -160,6 +160,11 @@ zs_props_load_file(zs_props *p, const char *path, char *err, size_t errlen)
 		if (rv != 0)
 			snprintf(err, errlen, "%s:%d: out of memory", path, lineno);
 	}
+	/* getline stops at a read error as at the end: a folder, a failing disk */
+	if (rv == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rv = -1;
+	}
 	free(line);
 	fclose(f);
 	return rv;

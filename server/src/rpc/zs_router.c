@@ -55,6 +55,64 @@ router_lookup(const zs_router *r, const char *name)
 	return NULL;
 }
 
+/* Drops the routes added from index `from` on: a service is routed whole or not at all. */
+static void
+router_truncate(zs_router *r, size_t from)
+{
+	while (r->len > from) {
+		zs_route *rt = r->routes[--r->len];
+		free(rt->full_name);
+		free(rt->chain);
+		free(rt);
+	}
+}
+
+/* Adds one method's route. 0, or -1 with err. */
+static int
+router_add_method(zs_router *r, ProtobufCService *svc, unsigned i, void *const *data,
+    const char *plugin_id, bool inline_handler, char *err, size_t errlen)
+{
+	const ProtobufCServiceDescriptor *sd = svc->descriptor;
+	char *name;
+	if (asprintf(&name, "%s/%s", sd->name, sd->methods[i].name) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const zs_route *dup = router_lookup(r, name);
+	if (dup != NULL) {
+		snprintf(err, errlen, "%s: method %s is already served by %s", plugin_id, name,
+		    dup->plugin_id);
+		free(name);
+		return -1;
+	}
+	zs_route *rt = calloc(1, sizeof *rt);
+	if (rt != NULL && r->len == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		zs_route **grown = cap < SIZE_MAX / sizeof *grown ? realloc(r->routes, cap * sizeof *grown) : NULL;
+		if (grown == NULL) {
+			free(rt);
+			rt = NULL;
+		} else {
+			r->routes = grown;
+			r->cap = cap;
+		}
+	}
+	if (rt == NULL) {
+		free(name);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rt->full_name = name;
+	rt->service = svc;
+	rt->method_index = i;
+	rt->method = &sd->methods[i];
+	rt->data = data;
+	rt->plugin_id = plugin_id;
+	rt->inline_handler = inline_handler;
+	r->routes[r->len++] = rt;
+	return 0;
+}
+
 int
 zs_router_add_service(zs_router *r, ProtobufCService *svc, void *const *data,
     const char *plugin_id, bool inline_handler, char *err, size_t errlen)
@@ -64,44 +122,18 @@ zs_router_add_service(zs_router *r, ProtobufCService *svc, void *const *data,
 		snprintf(err, errlen, "%s: the api symbol is not a protoc-c service", plugin_id);
 		return -1;
 	}
-	for (unsigned i = 0; i < sd->n_methods; i++) {
-		char *name;
-		if (asprintf(&name, "%s/%s", sd->name, sd->methods[i].name) < 0)
-			return -1;
-		const zs_route *dup = router_lookup(r, name);
-		if (dup != NULL) {
-			snprintf(err, errlen, "%s: method %s is already served by %s", plugin_id, name,
-			    dup->plugin_id);
-			free(name);
-			return -1;
-		}
-		zs_route *rt = calloc(1, sizeof *rt);
-		if (rt == NULL || (r->len == r->cap && r->cap > SIZE_MAX / 4)) {
-			free(rt);
-			free(name);
-			return -1;
-		}
-		if (r->len == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 32;
-			zs_route **grown = realloc(r->routes, cap * sizeof *grown);
-			if (grown == NULL) {
-				free(rt);
-				free(name);
-				return -1;
-			}
-			r->routes = grown;
-			r->cap = cap;
-		}
-		rt->full_name = name;
-		rt->service = svc;
-		rt->method_index = i;
-		rt->method = &sd->methods[i];
-		rt->data = data;
-		rt->plugin_id = plugin_id;
-		rt->inline_handler = inline_handler;
-		r->routes[r->len++] = rt;
-	}
+	size_t before = r->len;
+	bool was_sealed = r->sealed;
+	/* routes are appended unsorted: lookups search linearly until the next seal */
 	r->sealed = false;
+	for (unsigned i = 0; i < sd->n_methods; i++)
+		if (router_add_method(r, svc, i, data, plugin_id, inline_handler, err, errlen) != 0) {
+			router_truncate(r, before);
+			r->sealed = was_sealed;
+			return -1;
+		}
+	if (was_sealed && r->len == before)
+		r->sealed = true;
 	return 0;
 }
 
