@@ -16,13 +16,3 @@ zs_resource_publish(const zs_call *call, const char *topic, const char *uuid,
 	return zs_rkit_status_out(st, zs_status_new(ZS_UNAVAILABLE, NULL,
 	    "the %s event could not be sent", topic), ZS_UNAVAILABLE);
 }
-
-int
-zs_rkit_status_out(zs_status **st, zs_status *made, int code)
-{
-	if (st != NULL)
-		*st = made;
-	else
-		zs_status_free(made);
-	return code;
-}

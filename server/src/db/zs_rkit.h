@@ -44,6 +44,8 @@ int zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *c
 int zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
     const char *uuid, PGresult **row, PGresult **below, zs_status **st);
 
+/* ---- zs_rkit_fail.c ---- */
+
 /* Hands made to *st when st is not NULL, else frees it; returns code. */
 int zs_rkit_status_out(zs_status **st, zs_status *made, int code);
 

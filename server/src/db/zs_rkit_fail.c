@@ -1,7 +1,8 @@
 /*
  * zs_rkit_fail.c: how a kit service fails a call: a unique violation of one of its
  * constraints becomes its own error code (ZONE.1001, ...), and a status of its own is
- * made again by zs_call_fail, which adds the code's declared description.
+ * made again by zs_call_fail, which adds the code's declared description. And how the
+ * kit's functions hand a status to a caller that may not want it (st NULL).
  */
 #include <string.h>
 
@@ -46,4 +47,14 @@ zs_rkit_fail(zs_call *call, zs_status *st)
 		return;
 	}
 	zs_call_fail_status(call, st);
+}
+
+int
+zs_rkit_status_out(zs_status **st, zs_status *made, int code)
+{
+	if (st != NULL)
+		*st = made;
+	else
+		zs_status_free(made);
+	return code;
 }
