@@ -1,7 +1,8 @@
 /*
  * zs_rkit.h: what the resource kit's files share (not a public header): reading and
  * filling messages through their descriptors (zs_rkit_msg.c) and the store, each
- * operation in its transaction (zs_rkit_store.c). The handlers are zs_rkit_api.c.
+ * operation in its transaction (zs_rkit_store.c), and statuses (zs_rkit_fail.c). The
+ * handlers are zs_rkit_api.c.
  */
 #ifndef ZS_RKIT_H
 #define ZS_RKIT_H
