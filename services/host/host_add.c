@@ -20,10 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zs/node.h"
 #include "host.h"
 #include "zs/cluster/v1/cluster.zsb.h"
-#include "zs/event.h"
 #include "zs/resource.h"
 #include "zs/flow.h"
 
@@ -34,7 +32,7 @@ const char *const host_add_steps[] = {
 /* One AddHost on its way; freed in its chain's done. */
 typedef struct host_add {
 	zs_call *call;
-	Zs__Host__V1__HostInfo_Closure closure;
+	ProtobufCClosure closure;
 	const host_state *state;
 	zs_flow *waiting;               /* check-cluster, while the bus call runs */
 	Zs__Cluster__V1__GetClusterRequest cluster_req;
@@ -180,7 +178,7 @@ host_add_insert_host(zs_flow *flow, void *arg)
 {
 	host_add *a = arg;
 	zs_status *st = NULL;
-	if (host_store_insert(a->conn, a->call, &a->h, &a->row, &st) != 0) {
+	if (host_insert(a->conn, a->call, &a->h, &a->row, &st) != 0) {
 		zs_flow_fail(flow, st);
 		return;
 	}
@@ -223,11 +221,11 @@ static void
 host_add_publish(zs_flow *flow, void *arg)
 {
 	host_add *a = arg;
-	Zs__Host__V1__HostInfo info;
-	host_info_from_row(a->row, 0, &info);
-	if (zs_event_publish(zs_node_events(zs_call_node(a->call)), "host/created", a->uuid, &info.base, NULL) != 0) {
-		zs_flow_fail(flow, zs_status_new(ZS_UNAVAILABLE, NULL,
-		    "the host/created event could not be sent"));
+	Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+	zs_status *st = NULL;
+	zs_rkit_from_row(a->row, 0, &info.base);
+	if (zs_resource_publish(a->call, "host/created", a->uuid, &info.base, &st) != 0) {
+		zs_flow_fail(flow, st);
 		return;
 	}
 	a->published = true;
@@ -239,9 +237,9 @@ host_add_unpublish(zs_flow *flow, void *arg)
 {
 	host_add *a = arg;
 	if (a->published) {
-		Zs__Host__V1__HostInfo info;
-		host_info_from_row(a->row, 0, &info);
-		(void) zs_event_publish(zs_node_events(zs_call_node(a->call)), "host/deleted", a->uuid, &info.base, NULL);
+		Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+		zs_rkit_from_row(a->row, 0, &info.base);
+		(void) zs_resource_publish(a->call, "host/deleted", a->uuid, &info.base, NULL);
 		a->published = false;
 	}
 	zs_flow_rollback_done(flow);
@@ -256,9 +254,9 @@ host_add_done(zs_flow_chain *chain, const zs_status *status, void *arg)
 	host_add *a = arg;
 	host_add_release(a);
 	if (status == NULL) {
-		Zs__Host__V1__HostInfo info;
-		host_info_from_row(a->row, 0, &info);
-		a->closure(&info, a->call);
+		Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+		zs_rkit_from_row(a->row, 0, &info.base);
+		a->closure(&info.base, a->call);
 	} else if (status->n_details == 0 && status->error_code != NULL && *status->error_code) {
 		/* one of ours, with no failed undo to tell: made again by zs_call_fail_cause, which
 		 * adds the declared description of its code */
@@ -273,7 +271,7 @@ host_add_done(zs_flow_chain *chain, const zs_status *status, void *arg)
 /* Copies what the call asked for into a new host_add; NULL when out of memory. */
 static host_add *
 host_add_new(zs_call *call, const Zs__Host__V1__AddHostRequest *in, const char *ip,
-    Zs__Host__V1__HostInfo_Closure closure)
+    ProtobufCClosure closure)
 {
 	host_add *a = calloc(1, sizeof *a);
 	if (a == NULL)
@@ -316,11 +314,9 @@ host_add_chain(host_add *a)
 }
 
 void
-host_add_host(Zs__Host__V1__Host_Service *svc, const Zs__Host__V1__AddHostRequest *in,
-    Zs__Host__V1__HostInfo_Closure closure, void *closure_data)
+host_add_host(zs_call *call, const ProtobufCMessage *input, ProtobufCClosure closure)
 {
-	(void) svc;
-	zs_call *call = closure_data;
+	const Zs__Host__V1__AddHostRequest *in = (const Zs__Host__V1__AddHostRequest *) input;
 	char ip[HOST_IP_MAX];
 	if (zs_check_uuid(call, "cluster_uuid", in->cluster_uuid) != 0 ||
 	    zs_check_text(call, "name", in->name, HOST_NAME_MAX_BYTES, ZS_TEXT_REQUIRED) != 0 ||

@@ -9,8 +9,10 @@
 #include "zs/api.h"
 
 #include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
 #include "zs/call.h"
 #include "zs/db.h"
+#include "zs/resource/v1/resource.pb-c.h"
 
 #define ZS_UUID_LEN 37   /* 36 characters and a NUL */
 
@@ -35,5 +37,42 @@ ZS_API int zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st);
 ZS_API int zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st);
 /* Renames a resource in the registry (services keep their own copy of the name too). */
 ZS_API int zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st);
+
+/*
+ * Added for the resource kit (zs/resource_kit.h); usable alone. Each returns 0 or a
+ * canonical code, with *st (caller frees) when st is not NULL. Those taking a zs_db_conn
+ * block on the database: call them from worker threads (a handler of an <api> that is
+ * not executor="inline", a workflow step), never from the receiving thread.
+ */
+
+/* ResourceRefs for the rows of r (columns uuid, type, name: zs_resource_delete_tree's
+ * list). The refs' strings point into r; refs->ptrs is ready for a repeated field. */
+typedef struct zs_resource_refs {
+	size_t n;
+	Zs__Resource__V1__ResourceRef *refs;    /* owned: n refs */
+	Zs__Resource__V1__ResourceRef **ptrs;   /* owned: n pointers into refs */
+} zs_resource_refs;
+/* Fills *out from r (RESOURCE_EXHAUSTED when out of memory, *out then empty). Any thread. */
+ZS_API int zs_resource_refs_from_rows(const PGresult *r, zs_resource_refs *out, zs_status **st);
+/* Frees what zs_resource_refs_from_rows allocated (not refs itself); empties it. */
+ZS_API void zs_resource_refs_free(zs_resource_refs *refs);
+
+/* Locks the row of a resource in zs_resources (SELECT ... FOR UPDATE), in c's
+ * transaction: nothing can attach below it or change it until the transaction ends.
+ * NOT_FOUND ("no WHAT with uuid UUID") when there is none. */
+ZS_API int zs_resource_lock(zs_db_conn *c, const char *uuid, const char *what, zs_status **st);
+/* Deletes a resource of type the call sees, and everything below it, in c's transaction:
+ * checks it (zs_resource_check), locks the service's row (row_sql, which selects it by
+ * $1 = uuid, is run with FOR UPDATE; *row gets it) and then the registry's, and runs
+ * zs_resource_delete_tree (*below gets what went with it). Both PQclear()ed by the
+ * caller; NULL on failure. what names it in messages ("zone"). */
+ZS_API int zs_resource_delete_subtree(zs_db_conn *c, const zs_call *call, const char *uuid,
+    const char *type, const char *what, const char *row_sql, PGresult **row,
+    PGresult **below, zs_status **st);
+
+/* Publishes body on topic ("zone/created") about uuid, after the change committed.
+ * UNAVAILABLE when the event could not be sent. Any thread, while the call lives. */
+ZS_API int zs_resource_publish(const zs_call *call, const char *topic, const char *uuid,
+    const ProtobufCMessage *body, zs_status **st);
 
 #endif

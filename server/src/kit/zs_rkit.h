@@ -1,0 +1,53 @@
+/*
+ * zs_rkit.h: what the resource kit's files share (not a public header): reading and
+ * filling messages through their descriptors (zs_rkit_msg.c) and the store, each
+ * operation in its transaction (zs_rkit_store.c), and statuses (zs_rkit_fail.c). The
+ * handlers are zs_rkit_api.c.
+ */
+#ifndef ZS_RKIT_H
+#define ZS_RKIT_H
+
+#include "zs/resource_kit.h"
+
+/* ---- zs_rkit_msg.c ---- */
+
+/* The string field called name of m; NULL when m has none or it is an unset oneof
+ * member. Points into m. */
+const char *zs_rkit_msg_string(const ProtobufCMessage *m, const char *name);
+/* A new message of type d (caller frees with zs_rkit_msg_free), or NULL. */
+ProtobufCMessage *zs_rkit_msg_new(const ProtobufCMessageDescriptor *d);
+/* Frees what zs_rkit_msg_new made; not what its fields point to. */
+void zs_rkit_msg_free(ProtobufCMessage *m);
+/* Sets m's first field that is a message of type d (singular: items[0]; repeated: all n)
+ * to items, which must outlive m. 0, or -1 when m has no such field. */
+int zs_rkit_msg_set(ProtobufCMessage *m, const ProtobufCMessageDescriptor *d, void **items,
+    size_t n);
+
+/* ---- zs_rkit_store.c ---- */
+
+/* What one call asks the store for; strings are the request's. */
+typedef struct zs_rkit_req {
+	const char *uuid, *name, *description, *parent;
+	const char *extra[ZS_RKIT_EXTRA_MAX];
+} zs_rkit_req;
+
+/* Each returns 0 with the resource's row in *row or rows in *rows (caller PQclear()s),
+ * or a canonical code with *st (caller frees). */
+int zs_rkit_store_create(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
+    const zs_rkit_req *q, PGresult **row, zs_status **st);
+int zs_rkit_store_get(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
+    const char *uuid, PGresult **row, zs_status **st);
+int zs_rkit_store_list(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
+    const char *parent, PGresult **rows, zs_status **st);
+int zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
+    const zs_rkit_req *q, PGresult **row, zs_status **st);
+/* *below: what went with it (uuid, type, name; parents first). */
+int zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
+    const char *uuid, PGresult **row, PGresult **below, zs_status **st);
+
+/* ---- zs_rkit_fail.c ---- */
+
+/* Hands made to *st when st is not NULL, else frees it; returns code. */
+int zs_rkit_status_out(zs_status **st, zs_status *made, int code);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * zs_rkit_msg.c: the kit reads requests and fills answers of any resource service
+ * through protobuf-c's descriptors, so that a service needs no handler of its own for
+ * the usual methods.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "zs_rkit.h"
+
+const char *
+zs_rkit_msg_string(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	const char *base = (const char *) m;
+	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+	    *(const uint32_t *) (const void *) (base + f->quantifier_offset) != f->id)
+		return NULL;
+	return *(char *const *) (const void *) (base + f->offset);
+}
+
+ProtobufCMessage *
+zs_rkit_msg_new(const ProtobufCMessageDescriptor *d)
+{
+	ProtobufCMessage *m = calloc(1, d->sizeof_message);
+	if (m != NULL)
+		d->message_init(m);
+	return m;
+}
+
+void
+zs_rkit_msg_free(ProtobufCMessage *m)
+{
+	free(m);
+}
+
+int
+zs_rkit_msg_set(ProtobufCMessage *m, const ProtobufCMessageDescriptor *d, void **items, size_t n)
+{
+	const ProtobufCMessageDescriptor *md = m->descriptor;
+	char *base = (char *) m;
+	for (unsigned i = 0; i < md->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &md->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != d)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			*(size_t *) (void *) (base + f->quantifier_offset) = n;
+			*(void ***) (void *) (base + f->offset) = items;
+		} else {
+			*(void **) (void *) (base + f->offset) = n > 0 ? items[0] : NULL;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void
+zs_rkit_from_row(const PGresult *r, int i, ProtobufCMessage *m)
+{
+	char *base = (char *) m;
+	for (int j = 0; j < PQnfields(r); j++) {
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, PQfname(r, j));
+		if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED ||
+		    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+			continue;
+		char *v = PQgetvalue(r, i, j);
+		void *at = base + f->offset;
+		switch (f->type) {
+		case PROTOBUF_C_TYPE_STRING: *(char **) at = v; break;
+		case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+			*(int64_t *) at = strtoll(v, NULL, 10); break;
+		case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+			*(uint64_t *) at = strtoull(v, NULL, 10); break;
+		case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+			*(int32_t *) at = (int32_t) strtol(v, NULL, 10); break;
+		case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *) at = v[0] == 't'; break;
+		default: break;
+		}
+	}
+}
