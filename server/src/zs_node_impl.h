@@ -80,6 +80,7 @@ struct zs_node {
 	Zs__Reflection__V1__Reflection_Service reflection;
 	Zs__Job__V1__Jobs_Service jobs_service;
 	struct zs_tags *tags;         /* system tag patterns (zs_tag.c) */
+	struct zs_outbox *outbox;     /* the event log's sender (platform/event/), from its start */
 };
 
 /* Lifecycle, used by main. */

@@ -4,6 +4,7 @@
 #include "zs_config_impl.h"
 #include "zs_identity.h"
 #include "zs_job.h"
+#include "zs_outbox.h"
 #include "zs_platform.h"
 #include "zs_tag_impl.h"
 
@@ -12,6 +13,7 @@
 static const zs_platform_module platform_modules[] = {
 	{ "config", zs_config_module_declare, zs_config_module_start, zs_config_module_stop },
 	{ "identity", zs_identity_declare, zs_identity_start, zs_identity_stop },
+	{ "events", zs_outbox_declare, zs_outbox_start, zs_outbox_stop },
 	{ "jobs", zs_job_declare, zs_job_start, NULL },
 	{ "tags", zs_tag_module_declare, zs_tag_module_start, zs_tag_module_stop },
 	{ NULL, NULL, NULL, NULL },

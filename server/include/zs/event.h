@@ -1,17 +1,49 @@
-/* zs/event.h: publishing events on the node's pub sockets (protobuf and JSON feeds). */
+/*
+ * zs/event.h: publishing events on the node's pub sockets (protobuf and JSON feeds).
+ *
+ * Two ways:
+ *   zs_event_publish_tx  an event about a change, written in the change's transaction
+ *                        (the outbox); sent after the commit by the node's event sender,
+ *                        never when the transaction rolls back; kept in the event log for
+ *                        event/retention and numbered there (Event.log_sequence,
+ *                        gap-free), so it can be replayed (zs.event.v1.Events/Replay).
+ *   zs_event_publish     sent at once, not kept, log_sequence 0 (progress, echo).
+ * Both carry the sending node's live sequence and topic_sequence.
+ */
 #ifndef ZS_EVENT_H
 #define ZS_EVENT_H
 
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
+#include "zs/db.h"
 #include "zs/node.h"
+#include "zs/status.h"
 
 /*
  * Publishes body under topic ("vm/created"; subscribers filter by prefix) about
  * resource_uuid (may be NULL). Each event gets the node's next sequence number, written
  * to *sequence when not NULL. Returns 0, or -1 when the event could not be sent.
+ * Any thread.
  */
 int zs_event_publish(zs_node *node, const char *topic, const char *resource_uuid,
     const ProtobufCMessage *body, uint64_t *sequence);
+
+/*
+ * Writes an event into the outbox in c's open transaction (c outside a transaction: the
+ * event commits at once). After the commit the node sends it on both feeds, as
+ * zs_event_publish would, with its log_sequence; a rollback drops it. owner_account (the
+ * account uuid owning what the event is about; NULL or "": only admins may replay it)
+ * decides who may replay it. resource_uuid and body may be NULL. topic: 1-255 bytes of
+ * UTF-8. Returns 0 (OK) or a canonical code with *st (may be NULL; caller frees):
+ * INVALID_ARGUMENT for a bad topic, else the database's code (the transaction is then
+ * aborted, as for any failed statement). On a worker thread (it blocks on c).
+ *
+ *	zs_db_begin(c, &st);
+ *	... INSERT the change ...
+ *	rv = zs_event_publish_tx(c, node, "vm/created", uuid, zs_call_account(call), &info.base, &st);
+ *	rv = zs_db_end(c, rv, &st);
+ */
+int zs_event_publish_tx(zs_db_conn *c, zs_node *node, const char *topic, const char *resource_uuid,
+    const char *owner_account, const ProtobufCMessage *body, zs_status **st);
 
 #endif
