@@ -50,7 +50,7 @@ struct zs_outbox {
 	PGconn *pg;                /* the thread's; NULL while disconnected */
 	bool positioned;           /* sent is set */
 	uint64_t sent;             /* the last log sequence this node sent */
-	int64_t next_sweep_ms;     /* monotonic */
+	int64_t last_sweep_ms;     /* monotonic; 0: never */
 	bool told;                 /* an outage was logged */
 };
 
@@ -212,20 +212,21 @@ sender_send(zs_outbox *ob)
 	return n;
 }
 
-/* Deletes rows older than event/retention, once per period. */
+/* Deletes rows older than event/retention, once per period (a tenth of the retention,
+ * from 1 s to 1 min; read each time, so a changed retention applies at once). */
 static void
 sender_sweep(zs_outbox *ob)
 {
 	int64_t now = zs_clock_ms();
-	if (now < ob->next_sweep_ms)
-		return;
 	int64_t keep = zs_config_duration_ms(ob->node, ZS_OUTBOX_CONFIG_CATEGORY,
 	    ZS_OUTBOX_CONFIG_RETENTION);
 	if (keep <= 0)
 		keep = SENDER_DEFAULT_RETENTION_MS;
 	int64_t period = keep / 10;
 	period = period < 1000 ? 1000 : period > 60000 ? 60000 : period;
-	ob->next_sweep_ms = now + period;
+	if (ob->last_sweep_ms != 0 && now - ob->last_sweep_ms < period)
+		return;
+	ob->last_sweep_ms = now;
 	char before[24], sent[24];
 	snprintf(before, sizeof before, "%lld", (long long) (sender_wall_ms() - keep));
 	snprintf(sent, sizeof sent, "%llu", (unsigned long long) ob->sent);
