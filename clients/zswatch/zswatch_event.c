@@ -1,11 +1,12 @@
 /*
  * zswatch_event.c: one event of the node's JSON feed: parsed, checked against the last
- * sequence of its node and topic, and printed as one line (or as it came, with --json).
+ * sequence of its node and topic, and printed as one line (or as JSON, with --json).
  * Frame: `echo/said {"topic":"echo/said","sequence":"12","topicSequence":"3",
  * "timeUnixMs":"1764140000000","resourceUuid":"..","nodeId":"..","type":"..","body":{..}}`
  * where 64-bit numbers are strings (proto3 JSON); plain numbers are accepted too.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ zswatch_seen_fini(zswatch_seen *seen)
 }
 
 /* A uint64 field written as a string or a number; 0 when absent or not a number. */
-static uint64_t
+uint64_t
 zswatch_u64(const json_t *event, const char *key)
 {
 	const json_t *v = json_object_get(event, key);
@@ -42,7 +43,7 @@ zswatch_u64(const json_t *event, const char *key)
 	return *end == '\0' ? n : 0;
 }
 
-static const char *
+const char *
 zswatch_str(const json_t *event, const char *key)
 {
 	const char *s = json_string_value(json_object_get(event, key));
@@ -50,10 +51,11 @@ zswatch_str(const json_t *event, const char *key)
 }
 
 /* Remembers seq as the last of (node, topic); prints a line first when it jumped ahead
- * (missed events) or went back (the node restarted). The first event of a topic says nothing: earlier ones may simply
+ * (missed events) or went back (the node restarted), when report. The first event of a topic says nothing: earlier ones may simply
  * predate this subscriber. */
 static void
-zswatch_check_sequence(zswatch_seen *seen, const char *node, const char *topic, uint64_t seq)
+zswatch_check_sequence(zswatch_seen *seen, const char *node, const char *topic, uint64_t seq,
+    bool report)
 {
 	json_t *topics = json_object_get(seen->nodes, node);
 	if (topics == NULL) {
@@ -62,7 +64,7 @@ zswatch_check_sequence(zswatch_seen *seen, const char *node, const char *topic, 
 			return;
 	}
 	const json_t *last_json = json_object_get(topics, topic);
-	if (last_json != NULL) {
+	if (last_json != NULL && report) {
 		uint64_t last = (uint64_t) json_integer_value(last_json);
 		if (seq > last + 1)
 			printf("! missed %" PRIu64 " event(s) on %s from node %s\n", seq - last - 1, topic,
@@ -91,13 +93,13 @@ zswatch_print_time(uint64_t unix_ms)
 	printf("%s.%03u", buf, (unsigned) (unix_ms % 1000));
 }
 
-int
-zswatch_event_print(zswatch_seen *seen, const char *frame, size_t len, int as_json)
+json_t *
+zswatch_frame_event(const char *frame, size_t len)
 {
 	const char *space = memchr(frame, ' ', len);
 	if (space == NULL) {
 		fprintf(stderr, "zswatch: skipped a frame of %zu bytes without \"TOPIC {json}\"\n", len);
-		return -1;
+		return NULL;
 	}
 	const char *text = space + 1;
 	size_t text_len = len - (size_t) (text - frame);
@@ -107,26 +109,33 @@ zswatch_event_print(zswatch_seen *seen, const char *frame, size_t len, int as_js
 		fprintf(stderr, "zswatch: skipped a frame on %.*s: not a JSON object: %s\n",
 		    (int) (space - frame), frame, event == NULL ? err.text : "wrong type");
 		json_decref(event);
-		return -1;
+		return NULL;
 	}
 	/* The object names the topic; the frame's prefix is only there for filtering. */
-	char frame_topic[256];
-	snprintf(frame_topic, sizeof frame_topic, "%.*s", (int) (space - frame), frame);
-	const char *topic = zswatch_str(event, "topic");
-	if (topic[0] == '\0')
-		topic = frame_topic;
+	if (zswatch_str(event, "topic")[0] == '\0')
+		json_object_set_new(event, "topic", json_stringn(frame, (size_t) (space - frame)));
+	return event;
+}
 
+void
+zswatch_event_print(zswatch_seen *seen, const json_t *event, int as_json)
+{
+	const char *topic = zswatch_str(event, "topic");
+	uint64_t log_seq = zswatch_u64(event, "logSequence");
 	uint64_t topic_seq = zswatch_u64(event, "topicSequence");
+	/* events of the log are checked by their log sequence (zswatch_follow.c); the
+	 * topic's memory still moves past them */
 	if (topic_seq != 0)
-		zswatch_check_sequence(seen, zswatch_str(event, "nodeId"), topic, topic_seq);
+		zswatch_check_sequence(seen, zswatch_str(event, "nodeId"), topic, topic_seq,
+		    log_seq == 0);
 
 	if (as_json) {
-		while (text_len > 0 && (text[text_len - 1] == '\n' || text[text_len - 1] == '\r'))
-			text_len--;
-		printf("%.*s\n", (int) text_len, text);
+		char *text = json_dumps(event, JSON_COMPACT);
+		printf("%s\n", text != NULL ? text : "{}");
+		free(text);
 	} else {
 		zswatch_print_time(zswatch_u64(event, "timeUnixMs"));
-		printf(" %s #%" PRIu64, topic, zswatch_u64(event, "sequence"));
+		printf(" %s #%" PRIu64, topic, log_seq != 0 ? log_seq : zswatch_u64(event, "sequence"));
 		const char *resource = zswatch_str(event, "resourceUuid");
 		if (resource[0] != '\0')
 			printf(" %s", resource);
@@ -136,6 +145,4 @@ zswatch_event_print(zswatch_seen *seen, const char *frame, size_t len, int as_js
 		free(body_text);
 	}
 	fflush(stdout);
-	json_decref(event);
-	return 0;
 }

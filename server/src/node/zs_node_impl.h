@@ -15,6 +15,7 @@
 #include "zs_ext_registry.h"
 #include "zs_identity.h"
 #include "zs_job.h"
+#include "zs_outbox.h"
 #include "zs_plugin.h"
 #include "zs_props.h"
 #include "zs_rpc.h"
@@ -43,6 +44,7 @@ struct zs_node {
 	zs_config *config;
 	zs_identity *identity;
 	zs_jobs *jobs;
+	zs_outbox *outbox;
 	zs_tags *tags;
 	bool platform_started;
 };

@@ -1,4 +1,4 @@
-/* zs_platform.c: the node's own services (config, identity, jobs, tags), each made with
+/* zs_platform.c: the node's own services (config, identity, jobs, events, tags), each made with
  * what it needs, in dependency order: later ones may use earlier ones. */
 #include <stdio.h>
 
@@ -11,12 +11,15 @@ zs_platform_new(zs_node *node, char *err, size_t errlen)
 	zs_identity_env identity = { node->rpc, node->props, NULL, node->timers, node->work };
 	zs_jobs_env jobs = { node->id, node->rpc, node->work, node->events };
 	zs_tags_env tags = { node->rpc, NULL, node->plugins, node->events };
+	zs_outbox_env outbox = { node->rpc, NULL, node->events };
 	if (zs_config_new(&node->config, &config, err, errlen) != 0)
 		return -1;
 	identity.config = node->config;
 	tags.config = node->config;
+	outbox.config = node->config;
 	return zs_identity_new(&node->identity, &identity, err, errlen) != 0 ||
 	    zs_jobs_new(&node->jobs, &jobs, err, errlen) != 0 ||
+	    zs_outbox_new(&node->outbox, &outbox, err, errlen) != 0 ||
 	    zs_tags_new(&node->tags, &tags, err, errlen) != 0 ? -1 : 0;
 }
 
@@ -44,7 +47,14 @@ zs_platform_start(zs_node *node, char *err, size_t errlen)
 		zs_config_stop(node->config);
 		return platform_failed("jobs", err, errlen);
 	}
+	if (zs_outbox_start(node->outbox, node->db, err, errlen) != 0) {
+		zs_jobs_stop(node->jobs);
+		zs_identity_stop(node->identity);
+		zs_config_stop(node->config);
+		return platform_failed("events", err, errlen);
+	}
 	if (zs_tags_start(node->tags, node->db, err, errlen) != 0) {
+		zs_outbox_stop(node->outbox);
 		zs_jobs_stop(node->jobs);
 		zs_identity_stop(node->identity);
 		zs_config_stop(node->config);
@@ -56,6 +66,7 @@ zs_platform_start(zs_node *node, char *err, size_t errlen)
 void
 zs_platform_stop(zs_node *node)
 {
+	zs_outbox_stop(node->outbox);
 	zs_jobs_stop(node->jobs);
 	zs_identity_stop(node->identity);
 	zs_config_stop(node->config);
@@ -65,10 +76,12 @@ void
 zs_platform_free(zs_node *node)
 {
 	zs_tags_free(node->tags);
+	zs_outbox_free(node->outbox);
 	zs_jobs_free(node->jobs);
 	zs_identity_free(node->identity);
 	zs_config_free(node->config);
 	node->tags = NULL;
+	node->outbox = NULL;
 	node->jobs = NULL;
 	node->identity = NULL;
 	node->config = NULL;

@@ -1,4 +1,5 @@
-/* zs_events.c: publishing events with per-node and per-topic sequence numbers. */
+/* zs_events.c: publishing events with per-node and per-topic sequence numbers (events
+ * not kept, and those of the event log as its sender sends them). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -93,6 +94,12 @@ zs_events_free(zs_events *ev)
 	free(ev);
 }
 
+const char *
+zs_events_node_id(const zs_events *ev)
+{
+	return ev->node_id;
+}
+
 uint64_t
 zs_events_published(const zs_events *ev)
 {
@@ -138,22 +145,50 @@ ev_send(nng_socket s, const char *topic, char sep, const void *payload, size_t l
 	return 0;
 }
 
-/* The JSON form: the Event in proto3 JSON, body as its message's JSON. */
+/* The JSON form: the Event in proto3 JSON, body as its message's JSON (jbody, borrowed;
+ * NULL: none). */
 static char *
-ev_json(const Zs__Rpc__V1__Event *e, const ProtobufCMessage *body)
+ev_json(const Zs__Rpc__V1__Event *e, json_t *jbody)
 {
 	char err[256];
-	json_t *obj = NULL, *jbody = NULL;
+	json_t *obj = NULL;
 	Zs__Rpc__V1__Event head = *e;
 	head.body.len = 0;
 	head.body.data = NULL;
+	head.body_json = (char *) protobuf_c_empty_string;
 	if (zs_json_encode(&head.base, &obj, err, sizeof err) != 0)
 		return NULL;
-	if (body != NULL && zs_json_encode(body, &jbody, err, sizeof err) == 0)
-		json_object_set_new(obj, "body", jbody);
+	if (jbody != NULL)
+		json_object_set(obj, "body", jbody);
 	char *text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	return text;
+}
+
+int
+zs_events_send(zs_events *ev, Zs__Rpc__V1__Event *e, json_t *body_json)
+{
+	pthread_mutex_lock(&ev->lock);
+	e->sequence = ++ev->seq;
+	e->topic_sequence = ev_topic_next(ev, e->topic);
+	size_t len = zs__rpc__v1__event__get_packed_size(e);
+	uint8_t *frame = malloc(len ? len : 1);
+	int rv = ZS_RESOURCE_EXHAUSTED;
+	if (frame != NULL) {
+		zs__rpc__v1__event__pack(e, frame);
+		rv = ev_send(ev->pub, e->topic, '\0', frame, len) == 0 ? ZS_OK : ZS_UNAVAILABLE;
+		free(frame);
+	}
+	if (ev->has_json) {
+		char *text = ev_json(e, body_json);
+		if (text == NULL || ev_send(ev->pub_json, e->topic, ' ', text, strlen(text)) != 0)
+			rv = ZS_UNAVAILABLE;
+		free(text);
+	}
+	pthread_mutex_unlock(&ev->lock);
+	if (rv == ZS_OK)
+		atomic_fetch_add(&ev->published, 1);
+	return rv;
 }
 
 int
@@ -183,29 +218,14 @@ zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
 		e.body.data = packed_body;
 	}
 
-	pthread_mutex_lock(&ev->lock);
-	e.sequence = ++ev->seq;
-	e.topic_sequence = ev_topic_next(ev, topic);
-	size_t len = zs__rpc__v1__event__get_packed_size(&e);
-	uint8_t *frame = malloc(len ? len : 1);
-	int rv = ZS_RESOURCE_EXHAUSTED;
-	if (frame != NULL) {
-		zs__rpc__v1__event__pack(&e, frame);
-		rv = ev_send(ev->pub, topic, '\0', frame, len) == 0 ? ZS_OK : ZS_UNAVAILABLE;
-		free(frame);
-	}
-	if (ev->has_json) {
-		char *text = ev_json(&e, body);
-		if (text == NULL || ev_send(ev->pub_json, topic, ' ', text, strlen(text)) != 0)
-			rv = ZS_UNAVAILABLE;
-		free(text);
-	}
-	pthread_mutex_unlock(&ev->lock);
-
+	json_t *jbody = NULL;
+	char err[256];
+	if (body != NULL && ev->has_json && zs_json_encode(body, &jbody, err, sizeof err) != 0)
+		jbody = NULL;
+	int rv = zs_events_send(ev, &e, jbody);
+	json_decref(jbody);
 	if (packed_body != stack)
 		free(packed_body);
-	if (rv == 0)
-		atomic_fetch_add(&ev->published, 1);
 	if (sequence != NULL)
 		*sequence = e.sequence;
 	return rv;

@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+
+#include "zs/rpc/v1/event.pb-c.h"
 
 #include "zs/event.h"
 
@@ -17,5 +20,11 @@ int zs_events_new(zs_events **out, const char *node_id, const char *url, const c
     char *err, size_t errlen);
 void zs_events_free(zs_events *ev);
 uint64_t zs_events_published(const zs_events *ev);
+/* The id of the node the events go out from (borrowed). */
+const char *zs_events_node_id(const zs_events *ev);
+/* Sends e on both sockets after setting its sequence and topic_sequence (the node's live
+ * numbers); every other field is sent as given. body_json (borrowed, may be NULL) is the
+ * body in the JSON feed. 0, or -1 when a socket refused it. Any thread. */
+int zs_events_send(zs_events *ev, Zs__Rpc__V1__Event *e, json_t *body_json);
 
 #endif

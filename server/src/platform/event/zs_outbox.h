@@ -1,0 +1,69 @@
+/*
+ * zs_outbox.h: the events platform module, inside the node. Events written with
+ * zs_event_publish_tx land in zs_event_log (server/sql/002_events.sql) in the caller's
+ * transaction, with a NOTIFY on ZS_OUTBOX_CHANNEL that PostgreSQL delivers only at commit.
+ * One sender thread per node (zs_outbox_sender.c) LISTENs on a connection of its own,
+ * numbers committed rows (log sequence), sends them on the pub sockets and sweeps rows
+ * older than event/retention. zs.event.v1.Events/Replay (zs_event_replay.c) reads the log
+ * back. The node makes the module with what it needs and frees it.
+ */
+#ifndef ZS_OUTBOX_H
+#define ZS_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "zs/config.h"
+#include "zs/db.h"
+#include "zs/event.h"
+#include "zs/event/v1/events.pb-c.h"
+#include "zs/rpc/v1/event.pb-c.h"
+#include "zs_rpc.h"
+
+typedef struct zs_outbox zs_outbox;
+
+/* What the module is made with; borrowed for its life. */
+typedef struct zs_outbox_env {
+	zs_rpc *rpc;                 /* routes zs.event.v1.Events */
+	zs_config *config;           /* event/retention */
+	zs_events *events;           /* the pub sockets the log is sent on */
+} zs_outbox_env;
+
+/* The NOTIFY channel: one notification (empty payload) per committed writing transaction. */
+#define ZS_OUTBOX_CHANNEL "zs_events"
+/* The config holding how long events are kept. */
+#define ZS_OUTBOX_CONFIG_CATEGORY "event"
+#define ZS_OUTBOX_CONFIG_RETENTION "retention"
+/* Topics are at most this many bytes. */
+#define ZS_OUTBOX_TOPIC_MAX 255
+
+/* --- the module (zs_outbox_sender.c holds its state) --- */
+
+/* Declares event/retention and routes zs.event.v1.Events. Main thread. 0, or -1 with err. */
+int zs_outbox_new(zs_outbox **out, const zs_outbox_env *env, char *err, size_t errlen);
+/* With the database up: starts the thread that numbers, sends and sweeps. Main thread. */
+int zs_outbox_start(zs_outbox *ob, zs_db *db, char *err, size_t errlen);
+/* Wakes the thread and waits for it to end. Main thread, after the transport closed. */
+void zs_outbox_stop(zs_outbox *ob);
+/* NULL: nothing. */
+void zs_outbox_free(zs_outbox *ob);
+/* The pool, for the Replay handler (NULL before start). */
+zs_db *zs_outbox_db(const zs_outbox *ob);
+
+/* --- rows of zs_event_log (zs_event_row.c) --- */
+
+/* The columns zs_event_row reads, in its order, for SELECT lists. */
+#define ZS_EVENT_ROW_COLUMNS \
+	"seq, topic, resource_uuid, node_id, type, body, body_json, time_ms"
+
+/* Fills e from row i of r (text results): strings point into r; the body is unescaped into
+ * *body (caller frees with PQfreemem; NULL when empty). 0, or -1 when out of memory. */
+int zs_event_row(const PGresult *r, int i, Zs__Rpc__V1__Event *e, unsigned char **body);
+
+/* --- Replay (zs_event_replay.c) --- */
+
+/* The zs.event.v1.Events service the module adds to the router (handlers on workers). */
+extern Zs__Event__V1__Events_Service zs_event_service;
+
+#endif

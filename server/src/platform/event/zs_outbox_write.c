@@ -1,0 +1,97 @@
+/*
+ * zs_outbox_write.c: zs_event_publish_tx, the outbox: one INSERT into zs_event_log on the
+ * caller's connection, in its transaction, with pg_notify in the same statement so the
+ * sender wakes when (and only if) the transaction commits. The body is stored packed and
+ * as proto3 JSON (for the JSON feed and Replay), so sending needs no descriptor lookup.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <jansson.h>
+
+#include "zs/clock.h"
+#include "zs/event.h"
+#include "zs_db.h"
+#include "zs_events.h"
+#include "zs_json.h"
+#include "zs_outbox.h"
+
+static int
+outbox_fail(zs_status **st, zs_status *why)
+{
+	int code = why != NULL ? why->code : ZS_INTERNAL;
+	if (st != NULL)
+		*st = why;
+	else
+		zs_status_free(why);
+	return code;
+}
+
+static bool
+outbox_topic_ok(const char *topic)
+{
+	size_t n = topic != NULL ? strlen(topic) : 0;
+	if (n == 0 || n > ZS_OUTBOX_TOPIC_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *) topic; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int
+zs_event_publish_tx(zs_db_conn *c, zs_events *ev, const char *topic, const char *resource_uuid,
+    const char *owner_account, const ProtobufCMessage *body, zs_status **st)
+{
+	if (st != NULL)
+		*st = NULL;
+	if (c == NULL || ev == NULL)
+		return outbox_fail(st, zs_status_new(ZS_INVALID_ARGUMENT, NULL,
+		    "an event needs a connection and the node's publisher"));
+	if (!outbox_topic_ok(topic))
+		return outbox_fail(st, zs_status_new(ZS_INVALID_ARGUMENT, NULL, "an event topic must "
+		    "be 1 to %d bytes without control characters", ZS_OUTBOX_TOPIC_MAX));
+
+	size_t len = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+	uint8_t *packed = malloc(len ? len : 1);
+	char *json_text = NULL;
+	if (body != NULL) {
+		json_t *j = NULL;
+		char err[256];
+		if (zs_json_encode(body, &j, err, sizeof err) == 0)
+			json_text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+	}
+	if (packed == NULL || (body != NULL && json_text == NULL)) {
+		free(packed);
+		free(json_text);
+		return outbox_fail(st, zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL,
+		    "out of memory writing event %s", topic));
+	}
+	if (body != NULL)
+		protobuf_c_message_pack(body, packed);
+
+	char time_ms[24];
+	snprintf(time_ms, sizeof time_ms, "%lld", (long long) zs_clock_wall_ms());
+	const char *params[8] = { topic, resource_uuid ? resource_uuid : "",
+		owner_account ? owner_account : "", zs_events_node_id(ev),
+		body ? body->descriptor->name : "", (const char *) packed, json_text ? json_text : "",
+		time_ms };
+	int lengths[8] = { 0, 0, 0, 0, 0, (int) len, 0, 0 };
+	int formats[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+	PGconn *pg = zs_db_conn_pg(c);
+	PGresult *r = PQexecParams(pg,
+	    "WITH i AS (INSERT INTO zs_event_log (topic, resource_uuid, owner_uuid, node_id, type, "
+	    "body, body_json, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint) RETURNING id) "
+	    "SELECT pg_notify('" ZS_OUTBOX_CHANNEL "', '') FROM i", 8, NULL, params, lengths, formats, 0);
+	free(packed);
+	free(json_text);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		zs_status *why = zs_db_status_from(pg, r);
+		PQclear(r);
+		return outbox_fail(st, why);
+	}
+	PQclear(r);
+	return ZS_OK;
+}
