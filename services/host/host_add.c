@@ -8,10 +8,11 @@
  *                    undo: roll the transaction back
  *   insert-host      inserts the host_hosts row, in the same transaction
  *                    (undone by insert-resource's rollback)
+ *   publish          writes host/created into the outbox, in the same transaction: it
+ *                    goes out with the commit (undone by insert-resource's rollback)
  *   commit           commits
- *                    undo: delete the resource (its row and tags go with it)
- *   publish          sends host/created
- *                    undo: send host/deleted
+ *                    undo: delete the resource (its row and tags go with it) and write
+ *                    host/deleted
  *
  * Every step with an undo runs it also when it fails itself (ZS_FLOW_ROLLBACK_SELF), and
  * each undo looks at what its step got done. host.fail_step (testing only) names a step
@@ -26,7 +27,7 @@
 #include "zs/flow.h"
 
 const char *const host_add_steps[] = {
-	"check-cluster", "insert-resource", "insert-host", "commit", "publish", NULL,
+	"check-cluster", "insert-resource", "insert-host", "publish", "commit", NULL,
 };
 
 /* One AddHost on its way; freed in its chain's done. */
@@ -42,7 +43,7 @@ typedef struct host_add {
 	char *cluster_uuid, *name, *description, *zone_uuid, *hypervisor_type;
 	zs_db_conn *conn;
 	PGresult *row;                  /* the host's row, once inserted */
-	bool tx_open, committed, published;
+	bool tx_open, committed;
 } host_add;
 
 /* Frees a; its connection must have been given back (host_add_release). */
@@ -185,6 +186,29 @@ host_add_insert_host(zs_flow *flow, void *arg)
 	host_add_end(a, flow);
 }
 
+/* ---- publish ---- */
+
+/* Writes topic about the new host into the outbox, in c's transaction. */
+static int
+host_add_event(host_add *a, zs_db_conn *c, const char *topic, zs_status **st)
+{
+	Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+	zs_rkit_from_row(a->row, 0, &info.base);
+	return zs_resource_publish(c, a->call, topic, a->uuid, NULL, &info.base, st);
+}
+
+static void
+host_add_publish(zs_flow *flow, void *arg)
+{
+	host_add *a = arg;
+	zs_status *st = NULL;
+	if (host_add_event(a, a->conn, "host/created", &st) != 0) {
+		zs_flow_fail(flow, st);
+		return;
+	}
+	host_add_end(a, flow);
+}
+
 /* ---- commit ---- */
 
 static void
@@ -202,46 +226,24 @@ host_add_commit(zs_flow *flow, void *arg)
 	host_add_end(a, flow);
 }
 
+/* The host went out with host/created: it goes, with host/deleted, in one transaction. */
 static void
 host_add_undo_commit(zs_flow *flow, void *arg)
 {
 	host_add *a = arg;
 	zs_status *st = NULL;
-	if (a->committed && zs_resource_delete(a->conn, a->uuid, &st) != 0) {
+	int rv = a->committed ? zs_db_begin(a->conn, &st) : 0;
+	if (a->committed && rv == 0) {
+		rv = zs_resource_delete(a->conn, a->uuid, &st);
+		if (rv == 0)
+			rv = host_add_event(a, a->conn, "host/deleted", &st);
+		rv = zs_db_end(a->conn, rv, &st);
+	}
+	if (rv != 0) {
 		zs_flow_rollback_fail(flow, st);
 		return;
 	}
 	a->committed = false;
-	zs_flow_rollback_done(flow);
-}
-
-/* ---- publish ---- */
-
-static void
-host_add_publish(zs_flow *flow, void *arg)
-{
-	host_add *a = arg;
-	Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
-	zs_status *st = NULL;
-	zs_rkit_from_row(a->row, 0, &info.base);
-	if (zs_resource_publish(a->call, "host/created", a->uuid, &info.base, &st) != 0) {
-		zs_flow_fail(flow, st);
-		return;
-	}
-	a->published = true;
-	host_add_end(a, flow);
-}
-
-static void
-host_add_unpublish(zs_flow *flow, void *arg)
-{
-	host_add *a = arg;
-	if (a->published) {
-		Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
-		zs_rkit_from_row(a->row, 0, &info.base);
-		(void) zs_resource_publish(a->call, "host/deleted", a->uuid, &info.base, NULL);
-		a->published = false;
-	}
 	zs_flow_rollback_done(flow);
 }
 
@@ -303,9 +305,8 @@ host_add_chain(host_add *a)
 	    zs_flow_chain_add(chain, host_add_steps[1], host_add_insert_resource,
 	    host_add_undo_resource, a, self) != 0 ||
 	    zs_flow_chain_add(chain, host_add_steps[2], host_add_insert_host, NULL, a, 0) != 0 ||
-	    zs_flow_chain_add(chain, host_add_steps[3], host_add_commit, host_add_undo_commit, a,
-	    self) != 0 ||
-	    zs_flow_chain_add(chain, host_add_steps[4], host_add_publish, host_add_unpublish, a,
+	    zs_flow_chain_add(chain, host_add_steps[3], host_add_publish, NULL, a, 0) != 0 ||
+	    zs_flow_chain_add(chain, host_add_steps[4], host_add_commit, host_add_undo_commit, a,
 	    self) != 0) {
 		zs_flow_chain_free(chain);
 		return NULL;

@@ -70,9 +70,12 @@ ZS_API int zs_resource_delete_subtree(zs_db_conn *c, const zs_call *call, const 
     const char *type, const char *what, const char *row_sql, PGresult **row,
     PGresult **below, zs_status **st);
 
-/* Publishes body on topic ("zone/created") about uuid, after the change committed.
- * UNAVAILABLE when the event could not be sent. Any thread, while the call lives. */
-ZS_API int zs_resource_publish(const zs_call *call, const char *topic, const char *uuid,
-    const ProtobufCMessage *body, zs_status **st);
+/* Writes the event about a change (topic "zone/created", about uuid) into the outbox in
+ * c's open transaction (zs_event_publish_tx): it goes out after the commit, never if the
+ * transaction rolls back, and is kept for Replay by owner (NULL: the call's account) and
+ * admins. The database's code when it cannot be written (the transaction is then
+ * aborted). On a worker thread. */
+ZS_API int zs_resource_publish(zs_db_conn *c, const zs_call *call, const char *topic,
+    const char *uuid, const char *owner, const ProtobufCMessage *body, zs_status **st);
 
 #endif

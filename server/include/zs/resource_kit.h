@@ -4,8 +4,8 @@
  * becomes its Info message, its unique constraints and any extra checks. The kit then
  * runs its Create/Get/List/Update/Delete methods, each the same way: check the
  * arguments, take a pooled connection, do the work in one transaction with visibility
- * from zs_resource_check, give the connection back, publish WHAT/created, WHAT/updated
- * or WHAT/deleted, answer.
+ * from zs_resource_check and write WHAT/created, WHAT/updated or WHAT/deleted into the
+ * outbox in that transaction, give the connection back, answer.
  *
  *	static const zs_rkit_def zone_def = { .type = "Zone", .what = "zone", ...,
  *	    .ops = zs_rkit_crud, .n_ops = ZS_RKIT_CRUD_N };
@@ -20,8 +20,9 @@
  * what went with the resource. The deleted event's body is def->deleted_event (its Info
  * field and its ResourceRefs filled), or the Info when NULL.
  *
- * An event goes out after the commit, and a failure to send it does not fail the call:
- * the change is made, and the answer says what the database holds.
+ * An event goes out after the commit and only then (zs_event_publish_tx): an event that
+ * cannot be written fails the change with it, so no acknowledged change lacks its event.
+ * It is kept for Replay by the resource's owner (the Info's owner_uuid) and admins.
  *
  * Threads: the kit's handlers block on the database, so the service's <api> must run on
  * the worker pool (the default; not executor="inline"). Everything here may be called

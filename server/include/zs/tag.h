@@ -32,8 +32,8 @@ ZS_API int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pa
 /* Adds a system tag from a service (no caller check; validated against the patterns
  * declared for the resource's type), owned by owner_uuid (NULL: the resource's owner).
  * The resource's tag of the same pattern, if any, is replaced; the same tag again is a
- * no-op. Runs in c's transaction when one is open (events are then the caller's to
- * send), else in its own (and publishes tag/created, tag/deleted). 0, or a canonical
+ * no-op. Runs in c's transaction when one is open, else in its own; either way its
+ * tag/created and tag/deleted go into the outbox in that transaction. 0, or a canonical
  * code with *st: NOT_FOUND (no such resource), INVALID_ARGUMENT (bad text, or no
  * pattern of the resource's type matches), or the database's. */
 ZS_API int zs_tag_add_system(zs_db_conn *c, zs_tags *tags, const char *resource_uuid, const char *tag,

@@ -1,7 +1,7 @@
 /*
- * zs_resource_publish.c: the one place resource services send their change events
- * (WHAT/created, WHAT/updated, WHAT/deleted) from. Today it sends at once, after the
- * commit; a transactional outbox will take its place here without the services changing.
+ * zs_resource_publish.c: the one place resource services write their change events
+ * (WHAT/created, WHAT/updated, WHAT/deleted) from: into the outbox, in the change's own
+ * transaction, so an event goes out exactly when its change commits.
  */
 #include "zs/event.h"
 #include "zs/node.h"
@@ -9,11 +9,11 @@
 #include "zs_rkit.h"
 
 int
-zs_resource_publish(const zs_call *call, const char *topic, const char *uuid,
-    const ProtobufCMessage *body, zs_status **st)
+zs_resource_publish(zs_db_conn *c, const zs_call *call, const char *topic, const char *uuid,
+    const char *owner, const ProtobufCMessage *body, zs_status **st)
 {
-	if (zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, body, NULL) == 0)
-		return 0;
-	return zs_rkit_status_out(st, zs_status_new(ZS_UNAVAILABLE, NULL,
-	    "the %s event could not be sent", topic), ZS_UNAVAILABLE);
+	if (owner == NULL || *owner == '\0')
+		owner = zs_call_account(call);
+	return zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), topic, uuid, owner, body,
+	    st);
 }

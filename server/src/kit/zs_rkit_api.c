@@ -1,8 +1,8 @@
 /*
  * zs_rkit_api.c: the kit's handlers. zs_rkit_invoke is the invoke of every kit service:
  * it runs the method's op from the service's zs_rkit_def: check the arguments, take a
- * pooled connection, do the work (zs_rkit_store.c), give the connection back, publish,
- * answer.
+ * pooled connection, do the work and write its event (zs_rkit_store.c), give the
+ * connection back, answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +50,9 @@ api_fail(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in, zs_s
 	zs_rkit_fail(call, st);
 }
 
-/* Answers with row 0 of row as def's Info, after publishing it on WHAT/verb when verb is
- * not NULL; takes row. */
+/* Answers with row 0 of row as def's Info; takes row. */
 static void
-api_answer_row(const zs_rkit_def *def, zs_call *call, PGresult *row, const char *verb,
-    ProtobufCClosure closure)
+api_answer_row(const zs_rkit_def *def, zs_call *call, PGresult *row, ProtobufCClosure closure)
 {
 	ProtobufCMessage *info = zs_rkit_msg_new(def->info);
 	if (info == NULL) {
@@ -62,24 +60,18 @@ api_answer_row(const zs_rkit_def *def, zs_call *call, PGresult *row, const char 
 		    def->what);
 	} else {
 		zs_rkit_from_row(row, 0, info);
-		if (verb != NULL) {
-			char topic[128];
-			snprintf(topic, sizeof topic, "%s/%s", def->what, verb);
-			(void) zs_resource_publish(call, topic, zs_rkit_msg_string(info, "uuid"), info,
-			    NULL);
-		}
 		closure(info, call);
 	}
 	zs_rkit_msg_free(info);
 	PQclear(row);
 }
 
-/* A create's or an update's work, checked: on a pooled connection, then published on
- * WHAT/verb and answered. */
+/* A create's or an update's work, checked, on a pooled connection (the store writes its
+ * event in the transaction), then answered. */
 static void
 api_write(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
     const zs_rkit_req *q, int (*store)(const zs_rkit_def *, zs_db_conn *, const zs_call *,
-    const zs_rkit_req *, PGresult **, zs_status **), const char *verb, ProtobufCClosure closure)
+    const zs_rkit_req *, PGresult **, zs_status **), ProtobufCClosure closure)
 {
 	zs_db *db = zs_node_db(zs_call_node(call));
 	zs_db_conn *c;
@@ -92,7 +84,7 @@ api_write(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 	if (rv != 0)
 		api_fail(def, call, in, st);
 	else
-		api_answer_row(def, call, row, verb, closure);
+		api_answer_row(def, call, row, closure);
 }
 
 static void
@@ -107,7 +99,7 @@ api_create(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 	    (def->create_check != NULL && !def->create_check(call, in, q.extra)))
 		return;
 	zs_resource_uuid(uuid);
-	api_write(def, call, in, &q, zs_rkit_store_create, "created", closure);
+	api_write(def, call, in, &q, zs_rkit_store_create, closure);
 }
 
 static void
@@ -190,25 +182,7 @@ api_update(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 	    zs_rkit_msg_string(in, "description"), NULL, { NULL } };
 	if (q.uuid != NULL && api_check_texts(def, call, q.name,
 	    q.description))
-		api_write(def, call, in, &q, zs_rkit_store_update, "updated", closure);
-}
-
-/* Publishes WHAT/deleted: def's deleted event (info and refs), or info alone. */
-static void
-api_publish_deleted(const zs_rkit_def *def, zs_call *call, const char *uuid,
-    ProtobufCMessage *info, zs_resource_refs *refs)
-{
-	char topic[128];
-	snprintf(topic, sizeof topic, "%s/deleted", def->what);
-	ProtobufCMessage *event = def->deleted_event ? zs_rkit_msg_new(def->deleted_event) : NULL;
-	if (event != NULL) {
-		void *item = info;
-		(void) zs_rkit_msg_set(event, def->info, &item, 1);
-		(void) zs_rkit_msg_set(event, &zs__resource__v1__resource_ref__descriptor,
-		    (void **) refs->ptrs, refs->n);
-	}
-	(void) zs_resource_publish(call, topic, uuid, event != NULL ? event : info, NULL);
-	zs_rkit_msg_free(event);
+		api_write(def, call, in, &q, zs_rkit_store_update, closure);
 }
 
 static void
@@ -233,11 +207,7 @@ api_delete(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 	/* it is gone either way: without memory for the list, the answer goes without it */
 	zs_resource_refs refs = { 0, NULL, NULL };
 	(void) zs_resource_refs_from_rows(below, &refs, NULL);
-	ProtobufCMessage *info = zs_rkit_msg_new(def->info), *out = zs_rkit_msg_new(out_desc);
-	if (info != NULL) {
-		zs_rkit_from_row(row, 0, info);
-		api_publish_deleted(def, call, uuid, info, &refs);
-	}
+	ProtobufCMessage *out = zs_rkit_msg_new(out_desc);
 	if (out == NULL) {
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory answering the delete "
 		    "of %s %s", def->what, uuid);
@@ -247,7 +217,6 @@ api_delete(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 		closure(out, call);
 	}
 	zs_rkit_msg_free(out);
-	zs_rkit_msg_free(info);
 	zs_resource_refs_free(&refs);
 	PQclear(row);
 	PQclear(below);

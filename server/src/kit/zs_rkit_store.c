@@ -1,10 +1,13 @@
 /*
  * zs_rkit_store.c: the kit's database work for one resource type, from the SQL of its
  * zs_rkit_def: create (its zs_resources row and the service's, in one transaction), get,
- * list, update, delete (with what is below it). Parameterized SQL only. Visibility is
+ * list, update, delete (with what is below it). Each change writes its event
+ * (WHAT/created, /updated, /deleted) into the outbox in its own transaction, so the event
+ * goes out exactly when the change commits. Parameterized SQL only. Visibility is
  * zs_resource_check's: a resource (or parent) the call does not see is NOT_FOUND,
  * exactly like one that does not exist.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "zs_rkit.h"
@@ -22,6 +25,38 @@ store_check_parent(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 		    def->parent_what, parent);
 	}
 	*st = why;
+	return rv;
+}
+
+/* Writes WHAT/verb about row 0 into the outbox, in c's transaction: def's deleted event
+ * (the Info and refs) when refs is not NULL and def has one, else the Info. The event is
+ * kept for the resource's owner. */
+static int
+store_publish(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call, const char *verb,
+    const PGresult *row, const zs_resource_refs *refs, zs_status **st)
+{
+	ProtobufCMessage *info = zs_rkit_msg_new(def->info);
+	ProtobufCMessage *event = refs != NULL && def->deleted_event != NULL ?
+	    zs_rkit_msg_new(def->deleted_event) : NULL;
+	int rv = ZS_OK;
+	if (info == NULL || (refs != NULL && def->deleted_event != NULL && event == NULL)) {
+		rv = zs_rkit_status_out(st, zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL,
+		    "out of memory writing the %s/%s event", def->what, verb), ZS_RESOURCE_EXHAUSTED);
+	} else {
+		zs_rkit_from_row(row, 0, info);
+		if (event != NULL) {
+			void *item = info;
+			(void) zs_rkit_msg_set(event, def->info, &item, 1);
+			(void) zs_rkit_msg_set(event, &zs__resource__v1__resource_ref__descriptor,
+			    (void **) refs->ptrs, refs->n);
+		}
+		char topic[128];
+		snprintf(topic, sizeof topic, "%s/%s", def->what, verb);
+		rv = zs_resource_publish(c, call, topic, zs_rkit_msg_string(info, "uuid"),
+		    zs_rkit_msg_string(info, "owner_uuid"), event != NULL ? event : info, st);
+	}
+	zs_rkit_msg_free(event);
+	zs_rkit_msg_free(info);
 	return rv;
 }
 
@@ -63,6 +98,8 @@ zs_rkit_store_create(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 			p[n++] = q->extra[i];
 		rv = zs_db_exec_one(c, def->sql_insert, n, p, def->what, q->uuid, row, st);
 	}
+	if (rv == 0)
+		rv = store_publish(def, c, call, "created", *row, NULL, st);
 	return store_end(c, rv, row, st);
 }
 
@@ -106,6 +143,8 @@ zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 		rv = zs_db_exec_one(c, def->sql_update, 3, p, def->what, q->uuid, row, st);
 	if (rv == 0 && q->name != NULL)
 		rv = zs_resource_rename(c, q->uuid, q->name, st);
+	if (rv == 0)
+		rv = store_publish(def, c, call, "updated", *row, NULL, st);
 	return store_end(c, rv, row, st);
 }
 
@@ -118,6 +157,13 @@ zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 		return (int) (*st)->code;
 	int rv = zs_resource_delete_subtree(c, call, uuid, def->type, def->what, def->sql_get, row,
 	    below, st);
+	if (rv == 0) {
+		zs_resource_refs refs = { 0, NULL, NULL };
+		rv = zs_resource_refs_from_rows(*below, &refs, st);
+		if (rv == 0)
+			rv = store_publish(def, c, call, "deleted", *row, &refs, st);
+		zs_resource_refs_free(&refs);
+	}
 	rv = zs_db_end(c, rv, st);
 	if (rv != 0) {
 		PQclear(*row);

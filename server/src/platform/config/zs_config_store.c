@@ -116,49 +116,40 @@ zs_config_store_load_one(zs_config *reg, const char *category, const char *name)
 	PQclear(r);
 }
 
-/* Runs sql (with $1 category, $2 name and maybe $3 value) and the NOTIFY in one
- * transaction on c. 0, or -1 with *st. */
+/* Writes config/CATEGORY/NAME with the config as it will be (v) into the outbox, in c's
+ * transaction; kept for admins (configs are the node's, not an account's). */
 static int
-store_write(zs_config *reg, zs_db_conn *c, const char *sql, const char *category,
-    const char *name, const char *value, zs_status **st)
+store_event(zs_config *reg, zs_db_conn *c, const zs_config_view *v, zs_status **st)
+{
+	Zs__Config__V1__ConfigInfo info;
+	char tag[300], topic[300];
+	zs_config_info_from_view(v, &info, tag, sizeof tag);
+	snprintf(topic, sizeof topic, "config/%s/%s", v->category, v->name);
+	return zs_event_publish_tx(c, reg->events, topic, NULL, "", &info.base, st);
+}
+
+/* Runs sql (with $1 category, $2 name and maybe $3 value), the NOTIFY and the event (v:
+ * the config as it will be) in one transaction on c. 0, or a code with *st. */
+static int
+store_write(zs_config *reg, zs_db_conn *c, const char *sql, const zs_config_view *v,
+    const char *value, zs_status **st)
 {
 	char payload[512];
-	snprintf(payload, sizeof payload, "%s/%s/%s", reg->node_id, category, name);
-	const char *params[3] = { category, name, value };
+	snprintf(payload, sizeof payload, "%s/%s/%s", reg->node_id, v->category, v->name);
+	const char *params[3] = { v->category, v->name, value };
 	const char *notify[2] = { ZS_CONFIG_CHANNEL, payload };
-	if (zs_db_begin(c, st) != 0)
-		return -1;
-	PGresult *r = zs_db_exec(c, sql, value != NULL ? 3 : 2, params, st);
+	int rv = zs_db_begin(c, st);
+	PGresult *r = rv == 0 ? zs_db_exec(c, sql, value != NULL ? 3 : 2, params, st) : NULL;
 	PGresult *n = r != NULL ? zs_db_exec(c, "SELECT pg_notify($1, $2)", 2, notify, st) : NULL;
+	if (rv == 0)
+		rv = n != NULL ? store_event(reg, c, v, st) : (*st != NULL ? (int) (*st)->code : ZS_INTERNAL);
 	PQclear(r);
 	PQclear(n);
-	if (n == NULL) {
-		zs_db_rollback(c);
-		return -1;
-	}
-	return zs_db_commit(c, st);
+	return zs_db_end(c, rv, st);
 }
 
-/* After a change: the new copy for the caller and the event. Caller holds write_lock. */
-static int
-store_after(zs_config *reg, const char *category, const char *name, zs_config_view *out,
-    zs_status **st)
-{
-	if (zs_config_view_get(reg, category, name, out) != 0) {
-		*st = store_status(reg, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
-		return ZS_RESOURCE_EXHAUSTED;
-	}
-	Zs__Config__V1__ConfigInfo info;
-	char tag[300];
-	zs_config_info_from_view(out, &info, tag, sizeof tag);
-	char topic[300];
-	snprintf(topic, sizeof topic, "config/%s/%s", category, name);
-	if (zs_event_publish(reg->events, topic, NULL, &info.base, NULL) != 0)
-		zs_log(ZS_LOG_WARN, "config", "the event %s could not be sent", topic);
-	return 0;
-}
-
-/* Stores (value) or deletes (value NULL) the config, then memory, event, watchers. */
+/* Stores (value) or deletes (value NULL) the config with its event, then memory and
+ * watchers; *out gets the config as it now is. */
 static int
 store_change(zs_config *reg, zs_db_conn *c, const char *category, const char *name,
     const char *value, zs_config_view *out, zs_status **st)
@@ -169,7 +160,24 @@ store_change(zs_config *reg, zs_db_conn *c, const char *category, const char *na
 	static const char delete[] = "DELETE FROM zs_global_configs WHERE category = $1 AND name = $2";
 	zs_status *db_st = NULL;
 	pthread_mutex_lock(&reg->write_lock);
-	int rv = store_write(reg, c, value != NULL ? upsert : delete, category, name, value, &db_st);
+	/* the config as it will be: its declaration with the new value (or its default) */
+	zs_config_view after;
+	char *now = NULL;
+	int rv = zs_config_view_get(reg, category, name, &after);
+	if (rv == 0 && (now = strdup(value != NULL ? value : after.default_value)) == NULL) {
+		zs_config_view_clear(&after);
+		rv = -1;
+	}
+	if (rv != 0) {
+		pthread_mutex_unlock(&reg->write_lock);
+		*st = store_status(reg, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return ZS_RESOURCE_EXHAUSTED;
+	}
+	free(after.value);
+	after.value = now;
+	after.stored = value != NULL;
+	rv = store_write(reg, c, value != NULL ? upsert : delete, &after, value, &db_st);
+	zs_config_view_clear(&after);
 	if (rv != 0) {
 		int code = db_st != NULL ? (int) db_st->code : ZS_INTERNAL;
 		*st = store_status(reg, code, "CONFIG.1004", "config %s.%s could not be %s: %s", category,
@@ -182,8 +190,10 @@ store_change(zs_config *reg, zs_db_conn *c, const char *category, const char *na
 		return code;
 	}
 	zs_config_apply(reg, category, name, value, true);
-	rv = store_after(reg, category, name, out, st);
+	rv = zs_config_view_get(reg, category, name, out) == 0 ? 0 : ZS_RESOURCE_EXHAUSTED;
 	pthread_mutex_unlock(&reg->write_lock);
+	if (rv != 0)
+		*st = store_status(reg, rv, NULL, "out of memory");
 	return rv;
 }
 

@@ -8,7 +8,8 @@
  *   - system tags: admins add and delete them (services use zs_tag_add_system); a
  *     normal account gets PERMISSION_DENIED. ZStack lets owners add some system tags;
  *     zsnode takes the safer rule, since system tags steer services (config overrides).
- * Create and Delete publish tag/created and tag/deleted with the TagInfo.
+ * Create and Delete write tag/created and tag/deleted with the TagInfo into the outbox,
+ * in the change's transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,19 @@ tag_api_create(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__CreateTagReque
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
-	int rv = tag_api_store(call, c, in, &row, &st);
+	int rv = zs_db_begin(c, &st);
+	if (rv == 0)
+		rv = tag_api_store(call, c, in, &row, &st);
+	/* a system tag's store writes its own events (it may replace another) */
+	if (rv == 0 && in->kind != ZS__TAG__V1__TAG_KIND__SYSTEM)
+		rv = zs_tag_publish_rows(zs_call_service_data(call), c, "tag/created", row, &st);
+	rv = zs_db_end(c, rv, &st);
 	zs_db_release(zs_tags_db(zs_call_service_data(call)), c);
 	if (rv != 0) {
+		PQclear(row);
 		zs_call_fail_status(call, st);
 		return;
 	}
-	zs_tag_publish_rows(zs_call_service_data(call), "tag/created", row);
 	Zs__Tag__V1__TagInfo info;
 	zs_tag_row_info(row, 0, &info);
 	closure(&info, closure_data);
@@ -117,19 +124,22 @@ tag_api_delete(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__DeleteTagReque
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
-	int rv = zs_tag_store_get(c, call, in->uuid, &row, &st);
+	int rv = zs_db_begin(c, &st);
+	if (rv == 0)
+		rv = zs_tag_store_get(c, call, in->uuid, &row, &st);
 	if (rv == 0)
 		rv = tag_api_may_delete(call, row, &st);
 	if (rv == 0)
 		rv = zs_tag_store_delete(c, in->uuid, &st);
+	if (rv == 0)
+		rv = zs_tag_publish_rows(zs_call_service_data(call), c, "tag/deleted", row, &st);
+	rv = zs_db_end(c, rv, &st);
 	zs_db_release(zs_tags_db(zs_call_service_data(call)), c);
+	PQclear(row);
 	if (rv != 0) {
-		PQclear(row);
 		zs_call_fail_status(call, st);
 		return;
 	}
-	zs_tag_publish_rows(zs_call_service_data(call), "tag/deleted", row);
-	PQclear(row);
 	Zs__Tag__V1__DeleteTagResponse out = ZS__TAG__V1__DELETE_TAG_RESPONSE__INIT;
 	closure(&out, closure_data);
 }

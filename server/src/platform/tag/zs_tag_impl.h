@@ -71,8 +71,10 @@ zs_status *zs_tags_explain(const zs_tags *tags, const char *resource_type, const
  * into one, so it lives as long as the result. */
 
 void zs_tag_row_info(const PGresult *r, int row, Zs__Tag__V1__TagInfo *out);
-/* Publishes topic ("tag/created") with each row of r as a TagInfo. */
-void zs_tag_publish_rows(zs_tags *tags, const char *topic, const PGresult *r);
+/* Writes topic ("tag/created") with each row of r as a TagInfo into the outbox, in c's
+ * transaction (kept for Replay by the tag's owner). 0 or the database's code with *st. */
+int zs_tag_publish_rows(const zs_tags *tags, zs_db_conn *c, const char *topic,
+    const PGresult *r, zs_status **st);
 
 /* A user tag on a resource (the caller checked it may see it). *row: the new tag. */
 int zs_tag_store_user(zs_db_conn *c, const char *resource_uuid, const char *tag,

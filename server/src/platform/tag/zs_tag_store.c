@@ -36,14 +36,18 @@ zs_tag_row_info(const PGresult *r, int row, Zs__Tag__V1__TagInfo *out)
 	out->pattern = PQgetvalue(r, row, 7);
 }
 
-void
-zs_tag_publish_rows(zs_tags *tags, const char *topic, const PGresult *r)
+int
+zs_tag_publish_rows(const zs_tags *tags, zs_db_conn *c, const char *topic, const PGresult *r,
+    zs_status **st)
 {
-	for (int i = 0; r != NULL && i < PQntuples(r); i++) {
+	int rv = 0;
+	for (int i = 0; rv == 0 && r != NULL && i < PQntuples(r); i++) {
 		Zs__Tag__V1__TagInfo info;
 		zs_tag_row_info(r, i, &info);
-		zs_event_publish(zs_tags_events(tags), topic, info.resource_uuid, &info.base, NULL);
+		rv = zs_event_publish_tx(c, zs_tags_events(tags), topic, info.resource_uuid,
+		    info.owner_uuid, &info.base, st);
 	}
+	return rv;
 }
 
 static int tag_fail(zs_status **st, int code, const char *fmt, ...)
@@ -189,6 +193,10 @@ zs_tag_store_system(zs_db_conn *c, const zs_tags *tags, const char *resource_uui
 		return (int) (*st)->code;
 	tag_sys s = { c, resource_uuid, tag, owner_uuid, replace, NULL, NULL, NULL, false };
 	int rv = tag_sys_run(&s, tags, st);
+	if (rv == 0)
+		rv = zs_tag_publish_rows(tags, c, "tag/deleted", s.replaced, st);
+	if (rv == 0)
+		rv = zs_tag_publish_rows(tags, c, "tag/created", s.created, st);
 	if (*own && rv == 0 && zs_db_commit(c, st) != 0)
 		rv = (int) (*st)->code;
 	else if (*own && rv != 0)
@@ -330,10 +338,6 @@ zs_tag_add_system(zs_db_conn *c, zs_tags *tags, const char *resource_uuid, const
 		return tag_fail(st, ZS_UNAVAILABLE, "the tags module has not started");
 	int rv = zs_tag_store_system(c, tags, resource_uuid, tag, owner_uuid, true, &created,
 	    &replaced, &own, st);
-	if (rv == 0 && own) {
-		zs_tag_publish_rows(tags, "tag/deleted", replaced);
-		zs_tag_publish_rows(tags, "tag/created", created);
-	}
 	PQclear(created);
 	PQclear(replaced);
 	return rv;
