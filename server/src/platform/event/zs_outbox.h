@@ -19,6 +19,7 @@
 #include "zs/event.h"
 #include "zs/event/v1/events.pb-c.h"
 #include "zs/rpc/v1/event.pb-c.h"
+#include "zs_outbox_log.h"
 #include "zs_rpc.h"
 
 typedef struct zs_outbox zs_outbox;
@@ -30,13 +31,9 @@ typedef struct zs_outbox_env {
 	zs_events *events;           /* the pub sockets the log is sent on */
 } zs_outbox_env;
 
-/* The NOTIFY channel: one notification (empty payload) per committed writing transaction. */
-#define ZS_OUTBOX_CHANNEL "zs_events"
 /* The config holding how long events are kept. */
 #define ZS_OUTBOX_CONFIG_CATEGORY "event"
 #define ZS_OUTBOX_CONFIG_RETENTION "retention"
-/* Topics are at most this many bytes. */
-#define ZS_OUTBOX_TOPIC_MAX 255
 
 /* --- the module (zs_outbox_sender.c holds its state) --- */
 

@@ -4,10 +4,10 @@
  * sender wakes when (and only if) the transaction commits. The body is stored packed and
  * as proto3 JSON (for the JSON feed and Replay), so sending needs no descriptor lookup.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <jansson.h>
 
 #include "zs/clock.h"
@@ -15,7 +15,7 @@
 #include "zs_db.h"
 #include "zs_events.h"
 #include "zs_json.h"
-#include "zs_outbox.h"
+#include "zs_outbox_log.h"
 
 static int
 outbox_fail(zs_status **st, zs_status *why)
