@@ -1,10 +1,14 @@
-/* zs/status.h: call status: gRPC's canonical codes, a service error code, a cause chain. */
+/*
+ * zs/status.h: call status: gRPC's canonical codes, a service error code, a cause chain.
+ * Every public function of the node returns one of these codes (0 = OK) and, where it can
+ * say more, fills an optional zs_status ** (the caller frees what it gets). Statuses are
+ * plain values: any thread, one owner at a time.
+ */
 #ifndef ZS_STATUS_H
 #define ZS_STATUS_H
 
-#include "zs/api.h"
-
 #include <stdarg.h>
+#include "zs/api.h"
 #include "zs/rpc/v1/status.pb-c.h"
 
 /* A status is the generated message; the one type serves server, bus and client. */
