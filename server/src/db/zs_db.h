@@ -34,6 +34,13 @@ PGconn *zs_db_conn_pg(zs_db_conn *c);
  * own (a LISTEN); caller PQfinish()es it. NULL with *st (UNAVAILABLE) when it fails. */
 PGconn *zs_db_connect_own(zs_db *db, zs_status **st);
 
+/* A connection of its own (as zs_db_connect_own) that LISTENs on channel; NULL with *st
+ * (UNAVAILABLE) when it cannot connect or LISTEN. Caller PQfinish()es it. */
+PGconn *zs_db_listen_connect(zs_db *db, const char *channel, zs_status **st);
+/* Waits for pg's socket (pg NULL: only the pipe) or a byte on wake_fd: 1 readable, 0 the
+ * timeout passed, -1 stop (the pipe). */
+int zs_db_listen_wait(int wake_fd, PGconn *pg, int timeout_ms);
+
 /* A status (caller frees) for a failed result (res may be NULL) on pg. */
 zs_status *zs_db_status_from(PGconn *pg, const PGresult *res);
 

@@ -9,7 +9,6 @@
  * every value again, since notifications sent meanwhile are lost.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,22 +37,11 @@ static int
 listen_connect(zs_config_listener *l, char *why, size_t why_len)
 {
 	zs_status *st = NULL;
-	l->pg = zs_db_connect_own(l->reg->db, &st);
-	if (l->pg == NULL) {
+	l->pg = zs_db_listen_connect(l->reg->db, ZS_CONFIG_CHANNEL, &st);
+	if (l->pg == NULL)
 		snprintf(why, why_len, "%s", st ? st->message : "out of memory");
-		zs_status_free(st);
-		return -1;
-	}
-	PGresult *r = PQexec(l->pg, "LISTEN " ZS_CONFIG_CHANNEL);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		snprintf(why, why_len, "LISTEN failed: %s", PQerrorMessage(l->pg));
-	PQclear(r);
-	if (!ok) {
-		PQfinish(l->pg);
-		l->pg = NULL;
-	}
-	return ok ? 0 : -1;
+	zs_status_free(st);
+	return l->pg != NULL ? 0 : -1;
 }
 
 static void
@@ -172,19 +160,6 @@ listen_drain(zs_config_listener *l)
 	}
 }
 
-/* Waits for the socket (fd < 0: none) or the wake pipe: 1 readable, 0 timeout, -1 stop. */
-static int
-listen_wait(zs_config_listener *l, int fd, int timeout_ms)
-{
-	struct pollfd p[2] = { { .fd = l->wake[0], .events = POLLIN }, { .fd = fd, .events = POLLIN } };
-	int n = poll(p, fd >= 0 ? 2 : 1, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : -1;
-	if (p[0].revents != 0)
-		return -1;
-	return n > 0 ? 1 : 0;
-}
-
 static void *
 listen_main(void *arg)
 {
@@ -197,7 +172,7 @@ listen_main(void *arg)
 				zs_log(ZS_LOG_WARN, "config", "cannot listen for other nodes' config "
 				    "changes (%s); trying again every %d ms", why, LISTEN_RETRY_MS);
 			told = true;
-			if (listen_wait(l, -1, LISTEN_RETRY_MS) < 0)
+			if (zs_db_listen_wait(l->wake[0], NULL, LISTEN_RETRY_MS) < 0)
 				break;
 			continue;
 		}
@@ -206,7 +181,7 @@ listen_main(void *arg)
 			listen_resync(l);
 		if (l->pg == NULL)
 			continue;
-		int w = listen_wait(l, PQsocket(l->pg), LISTEN_POLL_MS);
+		int w = zs_db_listen_wait(l->wake[0], l->pg, LISTEN_POLL_MS);
 		if (w < 0)
 			break;
 		if (w > 0)

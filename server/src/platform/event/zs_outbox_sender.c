@@ -17,7 +17,6 @@
  * in Replay. The pub sockets exist before the module is made.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,23 +59,13 @@ static int
 sender_connect(zs_outbox *ob)
 {
 	zs_status *st = NULL;
-	ob->pg = zs_db_connect_own(ob->db, &st);
+	ob->pg = zs_db_listen_connect(ob->db, ZS_OUTBOX_CHANNEL, &st);
 	if (ob->pg == NULL) {
 		if (!ob->told)
-			zs_log(ZS_LOG_WARN, "event", "the event sender cannot connect (%s); "
+			zs_log(ZS_LOG_WARN, "event", "the event sender cannot listen (%s); "
 			    "trying again every %d ms", st ? st->message : "out of memory", SENDER_RETRY_MS);
 		ob->told = true;
 		zs_status_free(st);
-		return -1;
-	}
-	PGresult *r = PQexec(ob->pg, "LISTEN " ZS_OUTBOX_CHANNEL);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
-	if (!ok) {
-		zs_log(ZS_LOG_WARN, "event", "the event sender cannot LISTEN: %s",
-		    PQerrorMessage(ob->pg));
-		PQfinish(ob->pg);
-		ob->pg = NULL;
 		return -1;
 	}
 	ob->told = false;
@@ -253,19 +242,6 @@ sender_pump(zs_outbox *ob)
 	}
 }
 
-/* Waits for the socket (fd < 0: none) or the wake pipe: 1 readable, 0 timeout, -1 stop. */
-static int
-sender_wait(zs_outbox *ob, int fd, int timeout_ms)
-{
-	struct pollfd p[2] = { { .fd = ob->wake[0], .events = POLLIN }, { .fd = fd, .events = POLLIN } };
-	int n = poll(p, fd >= 0 ? 2 : 1, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : -1;
-	if (p[0].revents != 0)
-		return -1;
-	return n > 0 ? 1 : 0;
-}
-
 /* Reads what arrived; the notifications themselves say nothing but "look". */
 static void
 sender_drain(zs_outbox *ob)
@@ -285,7 +261,7 @@ sender_main(void *arg)
 	zs_outbox *ob = arg;
 	for (;;) {
 		if (ob->pg == NULL && sender_connect(ob) != 0) {
-			if (sender_wait(ob, -1, SENDER_RETRY_MS) < 0)
+			if (zs_db_listen_wait(ob->wake[0], NULL, SENDER_RETRY_MS) < 0)
 				break;
 			continue;
 		}
@@ -296,7 +272,7 @@ sender_main(void *arg)
 			sender_sweep(ob);
 		if (ob->pg == NULL)
 			continue;
-		int w = sender_wait(ob, PQsocket(ob->pg), SENDER_POLL_MS);
+		int w = zs_db_listen_wait(ob->wake[0], ob->pg, SENDER_POLL_MS);
 		if (w < 0)
 			break;
 		if (w > 0)
