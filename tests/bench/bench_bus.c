@@ -72,9 +72,11 @@ zb_bus_said_typed(int code, const zs_status *st, const Zs__Echo__V1__SayReply *r
 /* The echo plugin's own descriptors of Say (its service symbol is exported), so the
  * loop runs the path a plugin's own messages take; NULL when the plugin is not loaded. */
 static const ProtobufCMethodDescriptor *
-zb_bus_say_method(void)
+zb_bus_say_method(const char *plugins)
 {
-	void *h = dlopen("libzs_echo.so", RTLD_NOW | RTLD_NOLOAD);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/libzs_echo.so", plugins);
+	void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
 	const ProtobufCService *svc = h != NULL ? dlsym(h, "echo_service") : NULL;
 	const ProtobufCMethodDescriptor *m = NULL;
 	for (unsigned i = 0; svc != NULL && i < svc->descriptor->n_methods && m == NULL; i++)
@@ -183,7 +185,7 @@ main(int argc, char **argv)
 		printf("bus_generated_stub %s %s\n", zs_status_code_name(t.last_code), t.last_message);
 
 	/* The loop uses the descriptors the route has (the plugin's own). */
-	const ProtobufCMethodDescriptor *say = zb_bus_say_method();
+	const ProtobufCMethodDescriptor *say = zb_bus_say_method(plugins);
 	if (say == NULL) {
 		fprintf(stderr, "zsbench_bus: the echo plugin is not loaded\n");
 		rc = 1;
