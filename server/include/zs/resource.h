@@ -20,7 +20,7 @@
 ZS_API void zs_resource_uuid(char out[ZS_UUID_LEN]);
 
 /* Registers a resource, owned by the call's account, in c's transaction. parent_uuid may
- * be NULL. 0, or a canonical code with *st. */
+ * be NULL. 0, or a canonical code with *st (st may be NULL, here and below). */
 ZS_API int zs_resource_create(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
     const char *name, const char *parent_uuid, zs_status **st);
 /* 0 when the call may see uuid (of type, unless NULL); its type is written to type_out

@@ -18,8 +18,8 @@ zs_resource_uuid(char out[ZS_UUID_LEN])
 	    b[14], b[15]);
 }
 
-int
-zs_resource_create(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
+static int
+resource_create(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
     const char *name, const char *parent_uuid, zs_status **st)
 {
 	const char *params[5] = { uuid, type, name ? name : "", zs_call_account(call), parent_uuid };
@@ -32,8 +32,8 @@ zs_resource_create(zs_db_conn *c, const zs_call *call, const char *uuid, const c
 	return 0;
 }
 
-int
-zs_resource_check(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
+static int
+resource_check(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
     char *type_out, size_t type_len, zs_status **st)
 {
 	const char *params[3] = { uuid, zs_call_account(call), zs_call_admin(call) ? "t" : "f" };
@@ -53,8 +53,8 @@ zs_resource_check(zs_db_conn *c, const zs_call *call, const char *uuid, const ch
 	return 0;
 }
 
-int
-zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
+static int
+resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
 {
 	const char *params[1] = { uuid };
 	PGresult *r = zs_db_exec(c, "DELETE FROM zs_resources WHERE uuid = $1", 1, params, st);
@@ -79,8 +79,8 @@ zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
 	"  SELECT r.uuid, d.depth + 1 FROM zs_resources r JOIN d ON r.parent_uuid = d.uuid" \
 	"   WHERE d.depth < " RESOURCE_TREE_DEPTH ") "
 
-int
-zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
+static int
+resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
 {
 	const char *params[1] = { uuid };
 	*below = NULL;
@@ -95,7 +95,7 @@ zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_st
 	    1, params, st);
 	if (*below == NULL)
 		return (int) (*st)->code;
-	int rv = zs_resource_delete(c, uuid, st);
+	int rv = resource_delete(c, uuid, st);
 	if (rv != 0) {
 		PQclear(*below);
 		*below = NULL;
@@ -103,8 +103,8 @@ zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_st
 	return rv;
 }
 
-int
-zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st)
+static int
+resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st)
 {
 	const char *params[2] = { uuid, name };
 	PGresult *r = zs_db_exec(c, "UPDATE zs_resources SET name = $2, updated_at = now() "
@@ -113,4 +113,57 @@ zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status 
 		return (int) (*st)->code;
 	PQclear(r);
 	return 0;
+}
+
+/* The public calls: *st is optional (the insides above always fill one). */
+static int
+resource_give(zs_status **st, zs_status *why, int rv)
+{
+	if (st != NULL)
+		*st = why;
+	else
+		zs_status_free(why);
+	return rv;
+}
+
+int
+zs_resource_create(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
+    const char *name, const char *parent_uuid, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_create(c, call, uuid, type, name, parent_uuid, &why);
+	return resource_give(st, why, rv);
+}
+
+int
+zs_resource_check(zs_db_conn *c, const zs_call *call, const char *uuid, const char *type,
+    char *type_out, size_t type_len, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_check(c, call, uuid, type, type_out, type_len, &why);
+	return resource_give(st, why, rv);
+}
+
+int
+zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_delete(c, uuid, &why);
+	return resource_give(st, why, rv);
+}
+
+int
+zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_delete_tree(c, uuid, below, &why);
+	return resource_give(st, why, rv);
+}
+
+int
+zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_rename(c, uuid, name, &why);
+	return resource_give(st, why, rv);
 }
