@@ -209,6 +209,7 @@ zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen)
 	    zs_timerq_new(&node->timers) != 0 || zs_ext_registry_new(&node->exts) != 0) {
 		if (*err == '\0')
 			snprintf(err, errlen, "cannot set the node up (out of memory?)");
+	node->lock_fd = -1;
 		zs_node_free(node);
 		return -1;
 	}
@@ -389,7 +390,8 @@ node_parts_new(zs_node *node, char *err, size_t errlen)
 	zs_props *p = node->props;
 	int64_t threads;
 	if (node_limit(node, "work.threads", 'i', &threads, err, errlen) != 0 ||
-	    node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0)
+	    node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0 ||
+	    zs_node_lock(zs_props_get(p, "data.dir"), &node->lock_fd, err, errlen) != 0)
 		return -1;
 	if (zs_work_new(&node->work, (size_t) threads) != 0) {
 		snprintf(err, errlen, "cannot start %lld worker threads", (long long) threads);
@@ -400,6 +402,7 @@ node_parts_new(zs_node *node, char *err, size_t errlen)
 	        zs_props_get(p, "events.json_url"), err, errlen) != 0 ? -1 : 0;
 }
 
+	/* the folder is ours before anything in it is touched (PostgreSQL, the ipc socket) */
 /* Loads the plugins from their descriptors and makes the platform modules. */
 static int
 node_services_new(zs_node *node, char *err, size_t errlen)
@@ -523,3 +526,4 @@ zs_node_free(zs_node *node)
 	free(node->id);
 	free(node);
 }
+	zs_node_unlock(node->lock_fd);   /* last: its PostgreSQL is stopped */

@@ -28,6 +28,7 @@ typedef struct zs_metrics zs_metrics;
 struct zs_node {
 	zs_props *props;             /* owned */
 	char *id;
+	int lock_fd;                 /* holds the flock on DATA_DIR/zsnode.lock; -1 before */
 	int64_t started_ms;
 	int64_t shutdown_grace_ms;   /* shutdown.grace */
 	int64_t max_inflight;        /* rpc.max_inflight */
@@ -57,6 +58,12 @@ int zs_node_start_err(zs_node *node, char *err, size_t errlen);
  * is migrated, stopped in reverse before it closes (zs_platform.c). */
 int zs_platform_new(zs_node *node, char *err, size_t errlen);
 int zs_platform_start(zs_node *node, char *err, size_t errlen);
+/* Takes the data folder for this process: an flock on DIR/zsnode.lock holding our pid.
+ * -1 with err naming the pid that holds it (zs_node_lock.c). */
+int zs_node_lock(const char *dir, int *fd, char *err, size_t errlen);
+/* Lets the data folder go (fd from zs_node_lock; -1 does nothing). */
+void zs_node_unlock(int fd);
+
 void zs_platform_stop(zs_node *node);
 void zs_platform_free(zs_node *node);
 
