@@ -63,6 +63,12 @@ zs_node_serving(const zs_node *node)
 
 bool
 zs_node_has_service(const zs_node *node, const char *service)
+bool
+zs_node_db_up(const zs_node *node)
+{
+	return zs_pg_watch_up(node->pg_watch);
+}
+
 {
 	return zs_router_has_service(zs_rpc_router(node->rpc), service);
 }
@@ -378,6 +384,10 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 		    (long long) (zs_clock_ms() - t0), zs_pg_data_dir(node->pg), zs_pg_log_path(node->pg));
 		url = conninfo;
 	}
+		if (zs_pg_watch_start(&node->pg_watch, node->pg, err, errlen) != 0) {
+			free(conninfo);
+			return -1;
+		}
 	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);
 	free(conninfo);
 	return rv == 0 ? node_migrate(node, err, errlen) : -1;
@@ -524,6 +534,8 @@ zs_node_free(zs_node *node)
 	zs_pg_stop(node->pg);
 	zs_props_free(node->props);
 	free(node->id);
+	zs_pg_watch_stop(node->pg_watch);   /* no restart from here on */
 	free(node);
 }
 	zs_node_unlock(node->lock_fd);   /* last: its PostgreSQL is stopped */
+	zs_pg_watch_free(node->pg_watch);

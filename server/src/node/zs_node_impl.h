@@ -39,6 +39,7 @@ struct zs_node {
 	zs_events *events;
 	zs_plugins *plugins;
 	zs_pg *pg;                   /* the embedded PostgreSQL, when db.url is empty */
+	zs_pg_watch *pg_watch;       /* restarts it when it dies; NULL with db.url */
 	zs_db *db;
 	zs_metrics *metrics;
 	/* platform modules (zs_platform.c), in the order they are made and started */
