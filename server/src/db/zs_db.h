@@ -69,7 +69,6 @@ int zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, s
 /* Stops the server (pg_ctl stop -m fast, then immediate if needed), removes a private
  * socket directory and frees pg. No process, postmaster.pid or socket lock remains. */
 void zs_pg_stop(zs_pg *pg);
-/* Where the cluster and its log are (for the node's log line). */
 /* True while the postmaster zs_pg_start (or the last restart) started runs; its pid. */
 bool zs_pg_running(const zs_pg *pg);
 long zs_pg_pid(const zs_pg *pg);
@@ -102,7 +101,27 @@ void zs_pg_watch_stop(zs_pg_watch *w);
 /* Stops it if needed and frees it. NULL does nothing. */
 void zs_pg_watch_free(zs_pg_watch *w);
 
+/* Where the cluster and its log are (for the node's log line). */
 const char *zs_pg_data_dir(const zs_pg *pg);
 const char *zs_pg_log_path(const zs_pg *pg);
+
+/* --- this node's heartbeat in zs_nodes (zs_heartbeat.c) --- */
+
+typedef struct zs_heartbeat zs_heartbeat;
+
+/* What the heartbeat is made with; borrowed for its life. */
+typedef struct zs_heartbeat_env {
+	zs_db *db;
+	const char *node_id;         /* copied */
+	int64_t interval_ms;         /* between two beats */
+	void (*after_beat)(void *arg);   /* after each beat that was written, on its thread */
+	void *arg;
+} zs_heartbeat_env;
+
+/* Writes the row once (an error here stops the start), then every interval from a
+ * thread of its own. 0, or -1 with err. */
+int zs_heartbeat_start(zs_heartbeat **out, const zs_heartbeat_env *env, char *err, size_t errlen);
+/* Ends the thread, removes the row and frees hb. NULL does nothing. */
+void zs_heartbeat_stop(zs_heartbeat *hb);
 
 #endif

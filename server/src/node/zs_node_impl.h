@@ -49,22 +49,25 @@ struct zs_node {
 	zs_outbox *outbox;
 	zs_tags *tags;
 	bool platform_started;
+	zs_heartbeat *heartbeat;     /* this node's row in zs_nodes, from start to stop */
+	int64_t heartbeat_interval_ms;   /* node.heartbeat_interval */
+	int64_t heartbeat_timeout_ms;    /* node.heartbeat_timeout */
 };
 
 /* A node with props (taken over, freed with the node), and its start; -1 with err. */
 int zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen);
 int zs_node_start_err(zs_node *node, char *err, size_t errlen);
 
-/* The platform modules: made after the plugins are loaded, started once the database
- * is migrated, stopped in reverse before it closes (zs_platform.c). */
-int zs_platform_new(zs_node *node, char *err, size_t errlen);
-int zs_platform_start(zs_node *node, char *err, size_t errlen);
 /* Takes the data folder for this process: an flock on DIR/zsnode.lock holding our pid.
  * -1 with err naming the pid that holds it (zs_node_lock.c). */
 int zs_node_lock(const char *dir, int *fd, char *err, size_t errlen);
 /* Lets the data folder go (fd from zs_node_lock; -1 does nothing). */
 void zs_node_unlock(int fd);
 
+/* The platform modules: made after the plugins are loaded, started once the database
+ * is migrated, stopped in reverse before it closes (zs_platform.c). */
+int zs_platform_new(zs_node *node, char *err, size_t errlen);
+int zs_platform_start(zs_node *node, char *err, size_t errlen);
 void zs_platform_stop(zs_node *node);
 void zs_platform_free(zs_node *node);
 
