@@ -2,9 +2,15 @@
  * echo.c: the echo service: Say answers at once, SlowSay answers after a delay unless
  * the deadline comes first, Publish sends events under echo/. An interceptor
  * (echo.text_limit) refuses texts longer than the echo.max_text property.
+ *
+ * The service runs inline (on nng's receiving threads), so nothing here may loop for
+ * long there: Publish checks its count against echo.max_publish_count at once, then
+ * hands the sending to a worker thread, which stops at the call's deadline.
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +22,17 @@
 #include "zs/job.h"
 #include "zs/service.h"
 #include "zs/timer.h"
+#include "zs/work.h"
 
 
 typedef struct echo_state {
 	zs_node *node;
 	size_t max_text;
+	uint32_t max_publish_count;
 } echo_state;
+
+/* How many events Publish sends between two looks at its deadline. */
+#define ECHO_PUBLISH_STEP 64
 
 /* One SlowSay waiting for its end. Run as a job, it reports progress every tenth of
  * its delay; the lock keeps the timer handle consistent between the ticks (timer
@@ -151,34 +162,87 @@ echo_say(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__SayRequest *in,
 	closure(&out, closure_data);
 }
 
+/* One Publish, handed to a worker thread: what it needs, copied out of the request. */
+typedef struct echo_publish_task {
+	zs_call *call;
+	Zs__Echo__V1__PublishReply_Closure closure;
+	char *topic, *text;
+	uint32_t count;
+} echo_publish_task;
+
 static void
-echo_publish(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__PublishRequest *in,
-    Zs__Echo__V1__PublishReply_Closure closure, void *closure_data)
+echo_publish_task_free(echo_publish_task *t)
 {
-	(void) svc;
-	zs_node *node = zs_call_node(closure_data);
-	if (strncmp(in->topic, "echo/", 5) != 0 || in->topic[5] == '\0') {
-		zs_call_fail(closure_data, ZS_INVALID_ARGUMENT, "ECHO.1003",
-		    "topic \"%s\" is not under echo/ (e.g. echo/said)", in->topic);
-		return;
-	}
+	free(t->topic);
+	free(t->text);
+	free(t);
+}
+
+/* Sends the events on a worker thread, looking at the deadline every few events. */
+static void
+echo_publish_run(void *arg)
+{
+	echo_publish_task *t = arg;
+	zs_node *node = zs_call_node(t->call);
 	Zs__Echo__V1__PublishReply out = ZS__ECHO__V1__PUBLISH_REPLY__INIT;
 	Zs__Echo__V1__SayReply body = ZS__ECHO__V1__SAY_REPLY__INIT;
-	body.text = in->text;
+	body.text = t->text;
 	body.node_id = (char *) zs_node_id(node);
-	uint32_t count = in->count ? in->count : 1;
-	for (uint32_t i = 0; i < count; i++) {
+	for (uint32_t i = 0; i < t->count; i++) {
+		if (i % ECHO_PUBLISH_STEP == 0 && i > 0 && zs_call_remaining_ms(t->call) <= 0) {
+			zs_call_fail(t->call, ZS_DEADLINE_EXCEEDED, "ECHO.1005",
+			    "the deadline passed after %u of %u events", i, t->count);
+			echo_publish_task_free(t);
+			return;
+		}
 		uint64_t seq;
-		if (zs_event_publish(zs_node_events(node), in->topic, NULL, &body.base, &seq) != 0) {
-			zs_call_fail(closure_data, ZS_UNAVAILABLE, NULL, "event %u of %u could not be sent",
-			    i + 1, count);
+		if (zs_event_publish(zs_node_events(node), t->topic, NULL, &body.base, &seq) != 0) {
+			zs_call_fail(t->call, ZS_UNAVAILABLE, NULL, "event %u of %u could not be sent",
+			    i + 1, t->count);
+			echo_publish_task_free(t);
 			return;
 		}
 		if (i == 0)
 			out.first_sequence = seq;
 		out.published++;
 	}
-	closure(&out, closure_data);
+	t->closure(&out, t->call);
+	echo_publish_task_free(t);
+}
+
+static void
+echo_publish(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__PublishRequest *in,
+    Zs__Echo__V1__PublishReply_Closure closure, void *closure_data)
+{
+	(void) svc;
+	zs_call *call = closure_data;
+	const echo_state *st = zs_call_service_data(call);
+	uint32_t max = st != NULL ? st->max_publish_count : 1;
+	if (strncmp(in->topic, "echo/", 5) != 0 || in->topic[5] == '\0') {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, "ECHO.1003",
+		    "topic \"%s\" is not under echo/ (e.g. echo/said)", in->topic);
+		return;
+	}
+	if (in->count > max) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, "ECHO.1004",
+		    "count %u is over echo.max_publish_count (%u)", in->count, max);
+		return;
+	}
+	echo_publish_task *t = calloc(1, sizeof *t);
+	if (t == NULL || (t->topic = strdup(in->topic)) == NULL || (t->text = strdup(in->text)) == NULL) {
+		if (t != NULL)
+			echo_publish_task_free(t);
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	t->call = call;
+	t->closure = closure;
+	t->count = in->count ? in->count : 1;
+	int code = zs_work_submit(zs_node_work(zs_call_node(call)), echo_publish_run, t);
+	if (code != 0) {
+		echo_publish_task_free(t);
+		zs_call_fail(call, code, NULL, "no worker thread takes the events");
+	}
 }
 
 /* echo.text_limit: refuses a text longer than echo.max_text. */
@@ -208,14 +272,22 @@ ZS_EXPORT const zs_interceptor echo_text_limit = { echo_check_text, NULL };
 ZS_EXPORT int
 echo_start(zs_service *svc, char *err, size_t errlen)
 {
-	(void) err;
-	(void) errlen;
 	echo_state *st = calloc(1, sizeof *st);
 	if (st == NULL)
 		return -1;
 	st->node = zs_service_node(svc);
 	const char *max = zs_node_property(st->node, "echo.max_text");
 	st->max_text = max != NULL ? strtoul(max, NULL, 10) : 65536;
+	const char *count = zs_node_property(st->node, "echo.max_publish_count");
+	char *end = NULL;
+	unsigned long n = count != NULL ? strtoul(count, &end, 10) : 0;
+	if (count == NULL || end == count || *end != '\0' || n < 1 || n > UINT32_MAX) {
+		snprintf(err, errlen, "property echo.max_publish_count = \"%s\" is not a count "
+		    "from 1 to %u", count != NULL ? count : "", UINT32_MAX);
+		free(st);
+		return -1;
+	}
+	st->max_publish_count = (uint32_t) n;
 	zs_service_set_data(svc, st);
 	return 0;
 }

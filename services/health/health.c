@@ -1,5 +1,6 @@
-/* health.c: zs.health.v1.Health/Check: SERVING while the node serves; for a named
- * service, SERVING when the node has it and NOT_FOUND otherwise (as gRPC does). */
+/* health.c: zs.health.v1.Health/Check: SERVING while the node serves and its database
+ * is up (NOT_SERVING while the embedded PostgreSQL is down and being restarted); for a
+ * named service, the same when the node has it and NOT_FOUND otherwise (as gRPC does). */
 #include "zs/call.h"
 #include "zs/health/v1/health.pb-c.h"
 #include "zs/node.h"
@@ -17,7 +18,7 @@ health_check(Zs__Health__V1__Health_Service *svc, const Zs__Health__V1__HealthCh
 		zs_call_fail(closure_data, ZS_NOT_FOUND, NULL, "unknown service \"%s\"", in->service);
 		return;
 	}
-	out.status = zs_node_serving(node) ?
+	out.status = zs_node_serving(node) && zs_node_db_up(node) ?
 	    ZS__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING :
 	    ZS__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 	closure(&out, closure_data);

@@ -676,7 +676,8 @@ zst_req_call(nng_socket s, const void *frame, size_t len, char **reply, size_t *
 		return rv;
 	*reply = malloc(n + 1);
 	if (*reply != NULL) {
-		memcpy(*reply, buf, n);
+		if (n > 0)   /* an all-default Reply packs to nothing: buf is NULL then */
+			memcpy(*reply, buf, n);
 		(*reply)[n] = '\0';
 		*reply_len = n;
 	}

@@ -2,7 +2,8 @@
  * jobs_test.c: calls run as jobs, against a real node: the start answers at once with
  * the job's uuid, progress arrives as events and through Jobs/Get, the generated client
  * waits for the result, a failing job keeps its status, input refused up front creates
- * no job, another account sees none of it, and `zsctl call --wait` prints the result.
+ * no job, another account sees none of it, `zsctl call --wait` prints the result, and a
+ * public method asked to run as a job without a session is UNAUTHENTICATED.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,33 @@ test_zsctl_wait(const zst_node *n)
 	ZST_CHECK(strstr(out, "%") != NULL, "and progress lines");
 }
 
+/* A public method (Health/Check) asked to run as a job with no session: jobs belong to an
+ * account, so the answer is UNAUTHENTICATED, not a database error about the jobs table. */
+static void
+test_public_job_without_session(const zst_node *n)
+{
+	Zs__Rpc__V1__Request env = ZS__RPC__V1__REQUEST__INIT;
+	env.method = "zs.health.v1.Health/Check";
+	env.timeout_ms = 5000;
+	env.job = true;
+	size_t len = zs__rpc__v1__request__get_packed_size(&env);
+	uint8_t *frame = malloc(len ? len : 1);
+	nng_socket s;
+	Zs__Rpc__V1__Reply *r = NULL;
+	if (frame != NULL && zst_req_open(&s, n->rpc_url, 5000) == 0) {
+		zs__rpc__v1__request__pack(&env, frame);
+		r = zst_pb_call(s, frame, len);
+		nng_close(s);
+	}
+	free(frame);
+	int code = r == NULL ? -1 : r->status != NULL ? (int) r->status->code : 0;
+	ZST_CHECK(code == 16 && (r->job_uuid == NULL || r->job_uuid[0] == '\0'),
+	    "job:true on public Health/Check without a session is UNAUTHENTICATED with no job "
+	    "(code %d: %s)", code, r != NULL && r->status != NULL ? r->status->message : "");
+	if (r != NULL)
+		zs__rpc__v1__reply__free_unpacked(r, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,6 +303,7 @@ main(int argc, char **argv)
 		test_refused_up_front(c, &opts);
 		test_other_account(c, &n, &opts);
 		test_zsctl_wait(&n);
+		test_public_job_without_session(&n);
 		zs_client_close(c);
 	}
 	ZST_CHECK(zst_node_stop(&n) == 0, "node stops cleanly");

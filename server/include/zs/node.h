@@ -29,6 +29,10 @@ typedef struct zs_work zs_work;
 ZS_API const char *zs_node_id(const zs_node *node);
 /* True while the node accepts calls; false while it starts or drains. */
 ZS_API bool zs_node_serving(const zs_node *node);
+/* True while the node's database can be used: false while the embedded PostgreSQL is
+ * down and being restarted (a server given by db.url is not watched: true). Reads a flag:
+ * cheap enough for health checks on a receiving thread. */
+ZS_API bool zs_node_db_up(const zs_node *node);
 /* True if the node serves the proto service ("zs.echo.v1.Echo"). */
 ZS_API bool zs_node_has_service(const zs_node *node, const char *service);
 /* Effective value of a global property, or NULL when unset and without default. */

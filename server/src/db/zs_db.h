@@ -6,7 +6,9 @@
 #ifndef ZS_DB_H_INTERNAL
 #define ZS_DB_H_INTERNAL
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "zs/db.h"
 
@@ -74,8 +76,59 @@ int zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, s
 /* Stops the server (pg_ctl stop -m fast, then immediate if needed), removes a private
  * socket directory and frees pg. No process, postmaster.pid or socket lock remains. */
 void zs_pg_stop(zs_pg *pg);
+/* True while the postmaster zs_pg_start (or the last restart) started runs; its pid. */
+bool zs_pg_running(const zs_pg *pg);
+long zs_pg_pid(const zs_pg *pg);
+/* Starts the server again after it died (or stops it first if it runs): clears what it
+ * left behind (pid file, backends still ending, socket), pg_ctl start, waits until it
+ * accepts connections. 0, or -1 with err quoting pg.log. Not concurrently with
+ * zs_pg_stop. */
+int zs_pg_restart(zs_pg *pg, char *err, size_t errlen);
+
+/* --- supervision of the embedded PostgreSQL (zs_pg_watch.c) --- */
+
+typedef struct zs_pg_watch zs_pg_watch;
+
+/* Watches pg from a thread of its own: every ZS_PG_WATCH_CHECK_MS it checks that the
+ * postmaster runs; when it is gone the database is marked down, the reason is logged and
+ * the server is restarted after a delay that doubles after each failed attempt (from
+ * ZS_PG_WATCH_FIRST_MS up to ZS_PG_WATCH_MAX_MS), each attempt logged. Stop the watch
+ * before zs_pg_stop. 0, or -1 with err. */
+#define ZS_PG_WATCH_CHECK_MS 200
+#define ZS_PG_WATCH_FIRST_MS 500
+#define ZS_PG_WATCH_MAX_MS 30000
+int zs_pg_watch_start(zs_pg_watch **out, zs_pg *pg, char *err, size_t errlen);
+/* False while the server is down and being restarted; true for a NULL watch. Any thread. */
+bool zs_pg_watch_up(const zs_pg_watch *w);
+/* How many times the server was restarted. Any thread. */
+uint64_t zs_pg_watch_restarts(const zs_pg_watch *w);
+/* Ends the watch (waits for a restart under way); its flags stay readable. From the
+ * thread that started it; again does nothing. */
+void zs_pg_watch_stop(zs_pg_watch *w);
+/* Stops it if needed and frees it. NULL does nothing. */
+void zs_pg_watch_free(zs_pg_watch *w);
+
 /* Where the cluster and its log are (for the node's log line). */
 const char *zs_pg_data_dir(const zs_pg *pg);
 const char *zs_pg_log_path(const zs_pg *pg);
+
+/* --- this node's heartbeat in zs_nodes (zs_heartbeat.c) --- */
+
+typedef struct zs_heartbeat zs_heartbeat;
+
+/* What the heartbeat is made with; borrowed for its life. */
+typedef struct zs_heartbeat_env {
+	zs_db *db;
+	const char *node_id;         /* copied */
+	int64_t interval_ms;         /* between two beats */
+	void (*after_beat)(void *arg);   /* after each beat that was written, on its thread */
+	void *arg;
+} zs_heartbeat_env;
+
+/* Writes the row once (an error here stops the start), then every interval from a
+ * thread of its own. 0, or -1 with err. */
+int zs_heartbeat_start(zs_heartbeat **out, const zs_heartbeat_env *env, char *err, size_t errlen);
+/* Ends the thread, removes the row and frees hb. NULL does nothing. */
+void zs_heartbeat_stop(zs_heartbeat *hb);
 
 #endif

@@ -57,6 +57,7 @@ struct zs_pg {
 	gid_t gid;
 	char *env[4];     /* environment of the commands; owned, NULL-terminated */
 	int max_fd;
+	long pid;         /* the postmaster this run started (0: unknown) */
 };
 
 typedef enum { PID_DEAD, PID_OURS, PID_OTHER } pg_pid_state;
@@ -841,6 +842,33 @@ pg_conninfo(const zs_pg *pg)
 	return out;
 }
 
+/* The postmaster's pid from postmaster.pid, or 0. */
+static long
+pg_read_pid(const zs_pg *pg)
+{
+	char *pidfile = pg_join(pg->pgdata, "postmaster.pid"), line[32];
+	long pid = pidfile != NULL && pg_read_line(pidfile, 1, line, sizeof line) == 0 ?
+	    strtol(line, NULL, 10) : 0;
+	free(pidfile);
+	return pid;
+}
+
+/* pg_ctl start, then waits until it accepts connections; what is left of a failed start
+ * is stopped. 0, or -1 with err. */
+static int
+pg_start_server(zs_pg *pg, char *err, size_t errlen)
+{
+	off_t log_from = lseek(pg->log_fd, 0, SEEK_END);
+	if (pg_ctl(pg, "start", NULL, err, errlen) != 0 ||
+	    pg_wait_ready(pg, log_from < 0 ? 0 : log_from, err, errlen) != 0) {
+		char why[256];
+		pg_stop_server(pg, why, sizeof why); /* in case it came up too late */
+		return -1;
+	}
+	pg->pid = pg_read_pid(pg);
+	return 0;
+}
+
 static void
 pg_free(zs_pg *pg)
 {
@@ -876,11 +904,7 @@ zs_pg_start(const char *data_dir, zs_pg **out, char **conninfo, char *err, size_
 		pg_free(pg);
 		return -1;
 	}
-	off_t log_from = lseek(pg->log_fd, 0, SEEK_END);
-	if (pg_ctl(pg, "start", NULL, err, errlen) != 0 ||
-	    pg_wait_ready(pg, log_from < 0 ? 0 : log_from, err, errlen) != 0) {
-		char why[256];
-		pg_stop_server(pg, why, sizeof why); /* in case it came up too late */
+	if (pg_start_server(pg, err, errlen) != 0) {
 		pg_free(pg);
 		return -1;
 	}
@@ -907,6 +931,28 @@ zs_pg_stop(zs_pg *pg)
 	if (pg_stop_server(pg, err, sizeof err) != 0)
 		zs_log(ZS_LOG_ERROR, "db", "stopping the embedded PostgreSQL: %s", err);
 	pg_free(pg);
+}
+
+bool
+zs_pg_running(const zs_pg *pg)
+{
+	return pg_pid_check(pg->pid, pg->pgdata, PID_OURS) == PID_OURS;
+}
+
+long
+zs_pg_pid(const zs_pg *pg)
+{
+	return pg->pid;
+}
+
+int
+zs_pg_restart(zs_pg *pg, char *err, size_t errlen)
+{
+	/* what the dead server left (its pid file, backends still ending, the socket) goes
+	 * first, as at a start after a crash; a server still running is stopped */
+	if (pg_stop_server(pg, err, errlen) != 0 || pg_write_conf(pg, err, errlen) != 0)
+		return -1;
+	return pg_start_server(pg, err, errlen);
 }
 
 const char *

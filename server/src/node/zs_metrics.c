@@ -86,6 +86,11 @@ zs_metrics_text(zs_node *node)
 	    (unsigned long long) zs_events_published(node->events));
 	fprintf(out, "# HELP zs_node_serving 1 while the node accepts calls.\n"
 	    "# TYPE zs_node_serving gauge\nzs_node_serving %d\n", zs_node_serving(node) ? 1 : 0);
+	fprintf(out, "# HELP zs_db_up 0 while the embedded PostgreSQL is down and being restarted.\n"
+	    "# TYPE zs_db_up gauge\nzs_db_up %d\n", zs_node_db_up(node) ? 1 : 0);
+	fprintf(out, "# HELP zs_db_restarts_total Restarts of the embedded PostgreSQL after it died.\n"
+	    "# TYPE zs_db_restarts_total counter\nzs_db_restarts_total %llu\n",
+	    (unsigned long long) zs_pg_watch_restarts(node->pg_watch));
 	fprintf(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
 	    "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %ld\n",
 	    metrics_rss());
@@ -127,9 +132,10 @@ metrics_healthz(nng_aio *aio)
 {
 	nng_http_handler *h = nng_aio_get_input(aio, 1);
 	zs_metrics *m = nng_http_handler_get_data(h);
-	bool ok = zs_node_serving(m->node);
-	metrics_reply(aio, ok ? 200 : 503, "text/plain; charset=utf-8",
-	    strdup(ok ? "SERVING\n" : "NOT_SERVING\n"));
+	bool serving = zs_node_serving(m->node), db = zs_node_db_up(m->node);
+	metrics_reply(aio, serving && db ? 200 : 503, "text/plain; charset=utf-8",
+	    strdup(!serving ? "NOT_SERVING\n" : !db ? "NOT_SERVING: the database is down\n" :
+	    "SERVING\n"));
 }
 
 static int

@@ -22,6 +22,8 @@ static const struct {
 	const char *name, *value, *description;
 } node_props[] = {
 	{ "node.id", "", "this node's id; empty: generated at start" },
+	{ "node.heartbeat_interval", "2s", "how often this node writes its heartbeat (zs_nodes)" },
+	{ "node.heartbeat_timeout", "15s", "a node whose heartbeat is older is gone: its running jobs end FAILED" },
 	{ "data.dir", "zsnode-data", "folder for the node's files (ipc socket, database)" },
 	{ "plugins.dir", "", "folder of service descriptors (*.xml) and their .so files; empty: beside the binary" },
 	{ "plugins.schema", "", "the descriptor schema (service.xsd); empty: beside the binary" },
@@ -59,6 +61,12 @@ bool
 zs_node_serving(const zs_node *node)
 {
 	return node->rpc != NULL && zs_rpc_get_state(node->rpc) == ZS_RPC_SERVING;
+}
+
+bool
+zs_node_db_up(const zs_node *node)
+{
+	return zs_pg_watch_up(node->pg_watch);
 }
 
 bool
@@ -201,6 +209,7 @@ zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen)
 		return -1;
 	}
 	node->props = props;
+	node->lock_fd = -1;
 	node->started_ms = zs_clock_ms();
 	for (size_t i = 0; i < sizeof node_props / sizeof node_props[0]; i++)
 		zs_props_declare(props, node_props[i].name, node_props[i].value,
@@ -375,6 +384,10 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 			return -1;
 		zs_log(ZS_LOG_INFO, "node", "embedded PostgreSQL ready in %lld ms: data in %s, log %s",
 		    (long long) (zs_clock_ms() - t0), zs_pg_data_dir(node->pg), zs_pg_log_path(node->pg));
+		if (zs_pg_watch_start(&node->pg_watch, node->pg, err, errlen) != 0) {
+			free(conninfo);
+			return -1;
+		}
 		url = conninfo;
 	}
 	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);
@@ -388,8 +401,10 @@ node_parts_new(zs_node *node, char *err, size_t errlen)
 {
 	zs_props *p = node->props;
 	int64_t threads;
+	/* the folder is ours before anything in it is touched (PostgreSQL, the ipc socket) */
 	if (node_limit(node, "work.threads", 'i', &threads, err, errlen) != 0 ||
-	    node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0)
+	    node_mkdir(zs_props_get(p, "data.dir"), err, errlen) != 0 ||
+	    zs_node_lock(zs_props_get(p, "data.dir"), &node->lock_fd, err, errlen) != 0)
 		return -1;
 	if (zs_work_new(&node->work, (size_t) threads) != 0) {
 		snprintf(err, errlen, "cannot start %lld worker threads", (long long) threads);
@@ -405,6 +420,16 @@ static int
 node_services_new(zs_node *node, char *err, size_t errlen)
 {
 	zs_props *p = node->props;
+	/* the jobs module is made with the heartbeat's timeout */
+	if (node_limit(node, "node.heartbeat_interval", 'd', &node->heartbeat_interval_ms, err, errlen) != 0 ||
+	    node_limit(node, "node.heartbeat_timeout", 'd', &node->heartbeat_timeout_ms, err, errlen) != 0)
+		return -1;
+	if (node->heartbeat_timeout_ms <= node->heartbeat_interval_ms) {
+		snprintf(err, errlen, "property node.heartbeat_timeout (%lld ms) must be longer than "
+		    "node.heartbeat_interval (%lld ms)", (long long) node->heartbeat_timeout_ms,
+		    (long long) node->heartbeat_interval_ms);
+		return -1;
+	}
 	const char *dir = zs_props_get(p, "plugins.dir"), *xsd = zs_props_get(p, "plugins.schema");
 	char *dir_default = *dir ? NULL : node_beside_binary("plugins");
 	char *xsd_default = *xsd ? NULL : node_beside_binary("schema/service.xsd");
@@ -415,6 +440,14 @@ node_services_new(zs_node *node, char *err, size_t errlen)
 	free(xsd_default);
 	return rv != 0 || zs_platform_new(node, err, errlen) != 0 ||
 	    zs_plugins_link(node->plugins, err, errlen) != 0 ? -1 : 0;
+}
+
+/* After each heartbeat: the jobs of nodes that stopped beating end FAILED. */
+static void
+node_after_beat(void *arg)
+{
+	zs_node *node = arg;
+	zs_jobs_sweep(node->jobs);
 }
 
 int
@@ -434,6 +467,9 @@ zs_node_start_err(zs_node *node, char *err, size_t errlen)
 	if (node_db_start(node, err, errlen) != 0 || zs_platform_start(node, err, errlen) != 0)
 		return -1;
 	node->platform_started = true;
+	zs_heartbeat_env beat = { node->db, node->id, node->heartbeat_interval_ms, node_after_beat, node };
+	if (zs_heartbeat_start(&node->heartbeat, &beat, err, errlen) != 0)
+		return -1;
 
 	const char *json_url = zs_props_get(p, "events.json_url"), *http = zs_props_get(p, "http.url");
 	if (*http != '\0' && zs_metrics_new(&node->metrics, node, http, err, errlen) != 0)
@@ -491,11 +527,14 @@ zs_node_stop(zs_node *node)
 	zs_config_stop(node->config);   /* other nodes' config changes: no watcher runs from here */
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
+	zs_heartbeat_stop(node->heartbeat);   /* its jobs have ended: its row goes */
+	node->heartbeat = NULL;
 	if (node->platform_started)
 		zs_platform_stop(node);
 	node->platform_started = false;
 	zs_db_close(node->db);
 	node->db = NULL;
+	zs_pg_watch_stop(node->pg_watch);   /* no restart from here on */
 	zs_pg_stop(node->pg);
 	node->pg = NULL;
 	if (node->rpc != NULL)
@@ -518,7 +557,9 @@ zs_node_free(zs_node *node)
 	zs_plugins_free(node->plugins);
 	zs_ext_registry_free(node->exts);
 	zs_db_close(node->db);
+	zs_pg_watch_free(node->pg_watch);
 	zs_pg_stop(node->pg);
+	zs_node_unlock(node->lock_fd);   /* last: its PostgreSQL is stopped */
 	zs_props_free(node->props);
 	free(node->id);
 	free(node);

@@ -28,6 +28,7 @@ typedef struct zs_metrics zs_metrics;
 struct zs_node {
 	zs_props *props;             /* owned */
 	char *id;
+	int lock_fd;                 /* holds the flock on DATA_DIR/zsnode.lock; -1 before */
 	int64_t started_ms;
 	int64_t shutdown_grace_ms;   /* shutdown.grace */
 	int64_t max_inflight;        /* rpc.max_inflight */
@@ -38,6 +39,7 @@ struct zs_node {
 	zs_events *events;
 	zs_plugins *plugins;
 	zs_pg *pg;                   /* the embedded PostgreSQL, when db.url is empty */
+	zs_pg_watch *pg_watch;       /* restarts it when it dies; NULL with db.url */
 	zs_db *db;
 	zs_metrics *metrics;
 	/* platform modules (zs_platform.c), in the order they are made and started */
@@ -47,11 +49,20 @@ struct zs_node {
 	zs_outbox *outbox;
 	zs_tags *tags;
 	bool platform_started;
+	zs_heartbeat *heartbeat;     /* this node's row in zs_nodes, from start to stop */
+	int64_t heartbeat_interval_ms;   /* node.heartbeat_interval */
+	int64_t heartbeat_timeout_ms;    /* node.heartbeat_timeout */
 };
 
 /* A node with props (taken over, freed with the node), and its start; -1 with err. */
 int zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen);
 int zs_node_start_err(zs_node *node, char *err, size_t errlen);
+
+/* Takes the data folder for this process: an flock on DIR/zsnode.lock holding our pid.
+ * -1 with err naming the pid that holds it (zs_node_lock.c). */
+int zs_node_lock(const char *dir, int *fd, char *err, size_t errlen);
+/* Lets the data folder go (fd from zs_node_lock; -1 does nothing). */
+void zs_node_unlock(int fd);
 
 /* The platform modules: made after the plugins are loaded, started once the database
  * is migrated, stopped in reverse before it closes (zs_platform.c). */

@@ -9,7 +9,10 @@ zs_platform_new(zs_node *node, char *err, size_t errlen)
 {
 	zs_config_env config = { node->id, node->rpc, node->plugins, node->props, node->events };
 	zs_identity_env identity = { node->rpc, node->props, NULL, node->timers, node->work };
-	zs_jobs_env jobs = { node->id, node->rpc, node->work, node->events };
+	/* with the embedded PostgreSQL, the data folder's lock keeps every other node away */
+	const char *db_url = zs_props_get(node->props, "db.url");
+	zs_jobs_env jobs = { node->id, node->rpc, node->work, node->events, node->heartbeat_timeout_ms,
+		db_url == NULL || *db_url == '\0' };
 	zs_tags_env tags = { node->rpc, NULL, node->plugins, node->events };
 	zs_outbox_env outbox = { node->rpc, NULL, node->events };
 	if (zs_config_new(&node->config, &config, err, errlen) != 0)

@@ -1,5 +1,8 @@
 /* zs_job.c: jobs: the row that tracks a call run in the background, its progress
- * events, its end (result or status), and the zs.job.v1.Jobs API. */
+ * events, its end (result or status), the sweep that ends the jobs of nodes that are
+ * gone, and the zs.job.v1.Jobs API. A job's start and end are changes of its row: their
+ * events (job/UUID/started, job/UUID/done) are written in the same transaction (the
+ * outbox), so they can be replayed; progress events are sent at once and not kept. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +71,31 @@ job_pack(const ProtobufCMessage *msg, size_t *len)
 	return buf;
 }
 
+/* Runs sql on c (params as job_exec takes them): the result, or NULL with *st. */
+static PGresult *
+job_exec_on(zs_db_conn *c, const char *sql, int n, const char *const *params, const int *lengths,
+    const int *formats, zs_status **st)
+{
+	PGconn *pg = zs_db_conn_pg(c);
+	PGresult *r = PQexecParams(pg, sql, n, NULL, params, lengths, formats, 0);
+	ExecStatusType s = PQresultStatus(r);
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		return r;
+	*st = zs_db_status_from(pg, r);
+	PQclear(r);
+	return NULL;
+}
+
+/* Writes job/UUID/what about info into the outbox, in c's transaction. */
+static int
+job_event_tx(zs_jobs *jobs, zs_db_conn *c, const char *uuid, const char *owner, const char *what,
+    Zs__Job__V1__JobInfo *info, zs_status **st)
+{
+	char topic[96];
+	snprintf(topic, sizeof topic, "job/%s/%s", uuid, what);
+	return zs_event_publish_tx(c, jobs->env.events, topic, uuid, owner, &info->base, st);
+}
+
 /* Runs a statement on a pooled connection; logs what fails. */
 static int
 job_exec(zs_jobs *jobs, const char *sql, int n, const char *const *params, const int *lengths,
@@ -90,6 +118,8 @@ job_exec(zs_jobs *jobs, const char *sql, int n, const char *const *params, const
 	return rv;
 }
 
+/* Writes a job's end and its done event in one transaction. A job the sweep already
+ * ended (its node was taken for dead) keeps that end. */
 static void
 job_end_write(void *arg)
 {
@@ -98,22 +128,45 @@ job_end_write(void *arg)
 		(const char *) e->status, (const char *) e->result, e->ok ? e->result_type : "" };
 	int lengths[5] = { 0, 0, (int) e->status_len, (int) e->result_len, 0 };
 	int formats[5] = { 0, 0, 1, 1, 0 };
-	job_exec(e->jobs,
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	int code = zs_db_acquire(e->jobs->db, JOB_DB_WAIT_MS, &c, &st);
+	if (code == 0)
+		code = zs_db_begin(c, &st);
+	PGresult *r = code == 0 ? job_exec_on(c,
 	    "UPDATE zs_jobs SET state = $2, status = $3, result = $4, result_type = $5, "
 	    "progress = CASE WHEN $2 = 'SUCCEEDED' THEN 100 ELSE progress END, updated_at = now() "
-	    "WHERE uuid = $1", 5, params, lengths, formats);
-	Zs__Job__V1__JobInfo info = ZS__JOB__V1__JOB_INFO__INIT;
-	info.uuid = e->uuid;
-	info.state = e->ok ? ZS__JOB__V1__JOB_STATE__SUCCEEDED : ZS__JOB__V1__JOB_STATE__FAILED;
-	info.progress = e->ok ? 100 : 0;
-	if (!e->ok)
-		info.status = zs__rpc__v1__status__unpack(NULL, e->status_len, e->status);
-	info.result_type = (char *) (e->ok ? e->result_type : "");
-	info.result.data = e->result;
-	info.result.len = e->result_len;
-	job_event(e->jobs, e->uuid, "done", &info);
-	if (info.status != NULL)
-		zs__rpc__v1__status__free_unpacked(info.status, NULL);
+	    "WHERE uuid = $1 AND state = 'RUNNING' RETURNING owner_uuid, method",
+	    5, params, lengths, formats, &st) : NULL;
+	if (code == 0 && r == NULL)
+		code = st != NULL ? (int) st->code : ZS_INTERNAL;
+	if (r != NULL && PQntuples(r) == 1) {
+		Zs__Job__V1__JobInfo info = ZS__JOB__V1__JOB_INFO__INIT;
+		info.uuid = e->uuid;
+		info.method = PQgetvalue(r, 0, 1);
+		info.owner_uuid = PQgetvalue(r, 0, 0);
+		info.state = e->ok ? ZS__JOB__V1__JOB_STATE__SUCCEEDED : ZS__JOB__V1__JOB_STATE__FAILED;
+		info.progress = e->ok ? 100 : 0;
+		if (!e->ok)
+			info.status = zs__rpc__v1__status__unpack(NULL, e->status_len, e->status);
+		info.result_type = (char *) (e->ok ? e->result_type : "");
+		info.result.data = e->result;
+		info.result.len = e->result_len;
+		code = job_event_tx(e->jobs, c, e->uuid, info.owner_uuid, "done", &info, &st);
+		if (info.status != NULL)
+			zs__rpc__v1__status__free_unpacked(info.status, NULL);
+	}
+	PQclear(r);
+	if (c != NULL) {
+		if (zs_db_end(c, code, code == 0 ? &st : NULL) != 0 || code != 0)
+			zs_log(ZS_LOG_WARN, "job", "cannot record the end of job %s: %s", e->uuid,
+			    st != NULL ? st->message : "");
+		zs_db_release(e->jobs->db, c);
+	} else {
+		zs_log(ZS_LOG_WARN, "job", "cannot record the end of job %s: %s", e->uuid,
+		    st != NULL ? st->message : "");
+	}
+	zs_status_free(st);
 	free(e->status);
 	free(e->result);
 	free(e);
@@ -153,35 +206,39 @@ job_begin(zs_call *call, void *arg)
 	zs_db_conn *c;
 	zs_status *st = NULL;
 	char uuid[ZS_UUID_LEN];
+	if (zs_call_account(call)[0] == '\0') {
+		zs_call_fail(call, ZS_UNAUTHENTICATED, NULL, "%s cannot run as a job without a "
+		    "session: jobs belong to an account", zs_call_method(call));
+		return -1;
+	}
 	zs_resource_uuid(uuid);
 	if (zs_db_acquire(jobs->db, zs_call_remaining_ms(call), &c, &st) != 0) {
 		zs_call_fail_status(call, st);
 		return -1;
 	}
-	if (zs_call_account(call)[0] == '\0') {
-		zs_call_fail(call, ZS_UNAUTHENTICATED, NULL, "%s cannot run as a job without a "
-		    "session: jobs belong to an account", zs_call_method(call));
-		zs_db_release(jobs->db, c);
-		return -1;
-	}
+	/* the row and its started event commit together */
 	const char *params[4] = { uuid, zs_call_method(call), zs_call_account(call), jobs->env.node_id };
-	PGresult *r = zs_db_exec(c, "INSERT INTO zs_jobs (uuid, method, owner_uuid, node_id, state) "
-	    "VALUES ($1, $2, $3, $4, 'RUNNING')", 4, params, &st);
-	zs_db_release(jobs->db, c);
-	if (r == NULL) {
-		zs_call_fail_cause(call, ZS_INTERNAL, NULL, st, "cannot start %s as a job",
-		    zs_call_method(call));
-		zs_status_free(st);
-		return -1;
-	}
-	PQclear(r);
-	zs_call_divert(call, uuid, job_answer, jobs);
 	Zs__Job__V1__JobInfo info = ZS__JOB__V1__JOB_INFO__INIT;
 	info.uuid = uuid;
 	info.method = (char *) zs_call_method(call);
 	info.state = ZS__JOB__V1__JOB_STATE__RUNNING;
 	info.owner_uuid = (char *) zs_call_account(call);
-	job_event(jobs, uuid, "started", &info);
+	int code = zs_db_begin(c, &st);
+	PGresult *r = code == 0 ? zs_db_exec(c, "INSERT INTO zs_jobs (uuid, method, owner_uuid, "
+	    "node_id, state) VALUES ($1, $2, $3, $4, 'RUNNING')", 4, params, &st) : NULL;
+	if (code == 0)
+		code = r == NULL ? (st != NULL ? (int) st->code : ZS_INTERNAL) :
+		    job_event_tx(jobs, c, uuid, info.owner_uuid, "started", &info, &st);
+	PQclear(r);
+	code = zs_db_end(c, code, &st);
+	zs_db_release(jobs->db, c);
+	if (code != 0) {
+		zs_call_fail_cause(call, ZS_INTERNAL, NULL, st, "cannot start %s as a job",
+		    zs_call_method(call));
+		zs_status_free(st);
+		return -1;
+	}
+	zs_call_divert(call, uuid, job_answer, jobs);
 	return 0;
 }
 
@@ -428,22 +485,81 @@ zs_jobs_new(zs_jobs **out, const zs_jobs_env *env, char *err, size_t errlen)
 	return 0;
 }
 
+/* Ends FAILED the RUNNING jobs of nodes that are gone: those whose heartbeat is missing
+ * or older than the timeout, and at start this node id's own (left by an earlier run
+ * with the same id) and, when no other node can use the database, every other node's.
+ * Rows and done events commit together. The number of jobs ended, or -1. */
+static int
+job_sweep(zs_jobs *jobs, bool at_start)
+{
+	zs_status *why = zs_status_new(ZS_UNAVAILABLE, NULL, "the node running the job stopped");
+	size_t len = 0;
+	uint8_t *packed = why != NULL ? job_pack(&why->base, &len) : NULL;
+	char timeout[32];
+	snprintf(timeout, sizeof timeout, "%lld", (long long) jobs->env.heartbeat_timeout_ms);
+	const char *params[5] = { jobs->env.node_id, (const char *) packed, timeout,
+		at_start ? "t" : "f", at_start && jobs->env.sole_node ? "t" : "f" };
+	int lengths[5] = { 0, (int) len, 0, 0, 0 }, formats[5] = { 0, 1, 0, 0, 0 };
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	int n = 0, code = packed == NULL ? ZS_RESOURCE_EXHAUSTED :
+	    zs_db_acquire(jobs->db, JOB_DB_WAIT_MS, &c, &st);
+	if (code == 0)
+		code = zs_db_begin(c, &st);
+	PGresult *r = code == 0 ? job_exec_on(c,
+	    "UPDATE zs_jobs j SET state = 'FAILED', status = $2, updated_at = now() "
+	    "WHERE j.state = 'RUNNING' AND ((j.node_id = $1 AND $4::boolean) OR "
+	    "(j.node_id <> $1 AND ($5::boolean OR NOT EXISTS (SELECT 1 FROM zs_nodes n "
+	    "WHERE n.id = j.node_id AND n.last_seen > now() - $3::bigint * interval '1 millisecond')))) "
+	    "RETURNING j.uuid, j.method, j.owner_uuid, j.node_id, j.progress",
+	    5, params, lengths, formats, &st) : NULL;
+	if (code == 0 && r == NULL)
+		code = st != NULL ? (int) st->code : ZS_INTERNAL;
+	for (int i = 0; r != NULL && code == 0 && i < PQntuples(r); i++) {
+		Zs__Job__V1__JobInfo info = ZS__JOB__V1__JOB_INFO__INIT;
+		info.uuid = PQgetvalue(r, i, 0);
+		info.method = PQgetvalue(r, i, 1);
+		info.owner_uuid = PQgetvalue(r, i, 2);
+		info.state = ZS__JOB__V1__JOB_STATE__FAILED;
+		info.progress = (uint32_t) strtoul(PQgetvalue(r, i, 4), NULL, 10);
+		info.status = why;
+		code = job_event_tx(jobs, c, info.uuid, info.owner_uuid, "done", &info, &st);
+	}
+	if (c != NULL) {
+		code = zs_db_end(c, code, code == 0 ? &st : NULL);
+		zs_db_release(jobs->db, c);
+	}
+	if (code != 0) {
+		zs_log(ZS_LOG_WARN, "job", "cannot end the jobs of nodes that stopped: %s",
+		    st != NULL ? st->message : zs_status_code_name(code));
+		n = -1;
+	}
+	for (int i = 0; r != NULL && code == 0 && i < PQntuples(r); i++, n++)
+		zs_log(ZS_LOG_WARN, "job", "job %s (%s) FAILED: node %s, which ran it, stopped",
+		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 3));
+	PQclear(r);
+	zs_status_free(st);
+	zs_status_free(why);
+	free(packed);
+	return n;
+}
+
+void
+zs_jobs_sweep(zs_jobs *jobs)
+{
+	if (jobs != NULL && jobs->db != NULL)
+		job_sweep(jobs, false);
+}
+
 int
 zs_jobs_start(zs_jobs *jobs, zs_db *db, char *err, size_t errlen)
 {
 	(void) err;
 	(void) errlen;
 	jobs->db = db;
-	/* Jobs this node id left running when it stopped will never end: say so. */
-	zs_status *st = zs_status_new(ZS_UNAVAILABLE, NULL, "the node running the job stopped");
-	size_t len = 0;
-	uint8_t *packed = st ? job_pack(&st->base, &len) : NULL;
-	zs_status_free(st);
-	const char *params[2] = { jobs->env.node_id, (const char *) packed };
-	int lengths[2] = { 0, (int) len }, formats[2] = { 0, 1 };
-	job_exec(jobs, "UPDATE zs_jobs SET state = 'FAILED', status = $2, updated_at = now() "
-	    "WHERE node_id = $1 AND state = 'RUNNING'", 2, params, lengths, formats);
-	free(packed);
+	/* jobs left RUNNING by nodes that are gone (this one's earlier runs among them) will
+	 * never end: say so */
+	job_sweep(jobs, true);
 	zs_rpc_set_jobs(jobs->env.rpc, job_begin, jobs);
 	return 0;
 }
