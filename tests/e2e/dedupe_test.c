@@ -119,8 +119,8 @@ test_no_id_resend(void)
 	ZST_CHECK(rv == 0 && buf != NULL && strstr(buf, "\"OK\"") != NULL,
 	    "SlowSay without requestId answered OK (%.200s)", buf ? buf : nng_strerror(rv));
 	free(buf);
+	zst_sleep_ms(300);   /* copies still running, if any, end; the waiters' answers arrive */
 	nng_close(s);
-	zst_sleep_ms(300);   /* copies still running, if any, end */
 	double after = zst_node_metric(&node, series);
 	ZST_CHECK(before >= 0 && after - before == 1, "it ran once though REQ resent it ~6 times "
 	    "(SlowSay OK calls %g -> %g)", before, after);
