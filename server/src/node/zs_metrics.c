@@ -78,6 +78,15 @@ zs_metrics_text(zs_node *node)
 	fprintf(out, "# HELP zs_rpc_dedupe_entries Request ids remembered for dedupe.\n"
 	    "# TYPE zs_rpc_dedupe_entries gauge\nzs_rpc_dedupe_entries %zu\n",
 	    zs_rpc_dedupe_len(node->rpc));
+	size_t dd_bytes;
+	uint64_t dd_early;
+	zs_rpc_dedupe_usage(node->rpc, &dd_bytes, &dd_early);
+	fprintf(out, "# HELP zs_rpc_dedupe_answer_bytes Bytes of answers kept for resent request ids.\n"
+	    "# TYPE zs_rpc_dedupe_answer_bytes gauge\nzs_rpc_dedupe_answer_bytes %zu\n", dd_bytes);
+	fprintf(out, "# HELP zs_rpc_dedupe_early_total Answered request ids forgotten before "
+	    "rpc.dedupe_window ended (over rpc.dedupe_max).\n"
+	    "# TYPE zs_rpc_dedupe_early_total counter\nzs_rpc_dedupe_early_total %llu\n",
+	    (unsigned long long) dd_early);
 	fprintf(out, "# HELP zs_work_queued Handlers waiting for a worker thread.\n"
 	    "# TYPE zs_work_queued gauge\nzs_work_queued %zu\n",
 	    node->work != NULL ? zs_work_pending(node->work) : 0);

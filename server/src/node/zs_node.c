@@ -40,8 +40,10 @@ static const struct {
 	{ "rpc.recv_slots", "64", "contexts kept waiting for requests" },
 	{ "rpc.default_timeout", "30s", "deadline of a call that names none" },
 	{ "rpc.max_timeout", "1h", "longest deadline a call may ask for" },
-	{ "rpc.dedupe_window", "10s", "how long answers are kept for resent request ids" },
-	{ "rpc.dedupe_max", "1024", "most answers kept for resent request ids (calls in flight are always known)" },
+	{ "rpc.dedupe_window", "10s", "how long an answered request id is known (a resend gets the first answer)" },
+	{ "rpc.dedupe_max", "131072", "most answered request ids known at once (calls in flight are always known)" },
+	{ "rpc.dedupe_answer_max", "8K", "largest answer kept for a resend (a larger one: the id alone)" },
+	{ "rpc.dedupe_bytes", "16M", "answer bytes kept for resends in all (over it, the oldest answers go)" },
 	{ "shutdown.grace", "5s", "how long accepted calls may run on after SIGTERM" },
 	{ "job.default_timeout", "1h", "deadline of a call run as a job that names none" },
 	{ "work.threads", "16", "worker threads for handlers that may block (executor=\"pool\")" },
@@ -162,7 +164,7 @@ node_limit(zs_node *node, const char *name, char kind, int64_t *out, char *err, 
 static int
 node_rpc_new(zs_node *node, char *err, size_t errlen)
 {
-	int64_t max_frame, dedupe_window, dedupe_max;
+	int64_t max_frame, dedupe_window, dedupe_max, dedupe_answer_max, dedupe_bytes;
 	zs_rpc_config c = { .node_id = node->id, .host = node, .timers = node->timers,
 		.work = node->work };
 	if (node_limit(node, "rpc.max_frame", 's', &max_frame, err, errlen) != 0 ||
@@ -172,11 +174,15 @@ node_rpc_new(zs_node *node, char *err, size_t errlen)
 	    node_limit(node, "rpc.max_inflight", 'i', &node->max_inflight, err, errlen) != 0 ||
 	    node_limit(node, "job.default_timeout", 'd', &c.job_timeout_ms, err, errlen) != 0 ||
 	    node_limit(node, "rpc.dedupe_window", 'd', &dedupe_window, err, errlen) != 0 ||
-	    node_limit(node, "rpc.dedupe_max", 'i', &dedupe_max, err, errlen) != 0)
+	    node_limit(node, "rpc.dedupe_max", 'i', &dedupe_max, err, errlen) != 0 ||
+	    node_limit(node, "rpc.dedupe_answer_max", 's', &dedupe_answer_max, err, errlen) != 0 ||
+	    node_limit(node, "rpc.dedupe_bytes", 's', &dedupe_bytes, err, errlen) != 0)
 		return -1;
 	c.max_frame = (uint64_t) max_frame;
 	c.dedupe_window_ms = dedupe_window;
 	c.dedupe_max = (size_t) dedupe_max;
+	c.dedupe_answer_max = (size_t) dedupe_answer_max;
+	c.dedupe_bytes = (size_t) dedupe_bytes;
 	if (zs_rpc_new(&node->rpc, &c) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

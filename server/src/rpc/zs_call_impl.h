@@ -53,6 +53,9 @@ struct zs_call {
 	zs_slot *slot;
 	bool json;
 	uint64_t request_id;
+	bool dedupe;                      /* its key is in the dedupe table until it answers */
+	uint64_t dedupe_scope, dedupe_id; /* the key (zs_dedupe_key) */
+	bool dedupe_keep;
 	bool job_requested;               /* the envelope asked to run it as a job */
 	char job_uuid[40];                /* set once it runs as one (zs_call_divert) */
 	zs_call_divert_fn divert_fn;

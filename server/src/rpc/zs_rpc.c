@@ -30,8 +30,10 @@ zs_rpc_new(zs_rpc **out, const zs_rpc_config *cfg)
 	zs_reflection_init(&own->reflection);
 	zs_errors_api_init(&own->errors_api);
 	char why[256];
+	zs_dedupe_limits dl = { cfg->dedupe_window_ms, cfg->dedupe_max, cfg->dedupe_answer_max,
+		cfg->dedupe_bytes };
 	if (zs_router_new(&rpc->router) != 0 || zs_errors_new(&rpc->errors) != 0 ||
-	    zs_dedupe_new(&rpc->dedupe, cfg->dedupe_window_ms, cfg->dedupe_max) != 0 ||
+	    zs_dedupe_new(&rpc->dedupe, &dl) != 0 ||
 	    zs_router_add_service(rpc->router, &own->reflection.base, NULL, "node", true, why,
 	        sizeof why) != 0 ||
 	    zs_router_add_service(rpc->router, (ProtobufCService *) &own->errors_api, NULL, "node",
@@ -149,4 +151,13 @@ size_t
 zs_rpc_dedupe_len(zs_rpc *rpc)
 {
 	return zs_dedupe_len(rpc->dedupe);
+}
+
+void
+zs_rpc_dedupe_usage(zs_rpc *rpc, size_t *answer_bytes, uint64_t *early)
+{
+	zs_dedupe_stats st;
+	zs_dedupe_stats_get(rpc->dedupe, &st);
+	*answer_bytes = st.answer_bytes;
+	*early = st.early;
 }

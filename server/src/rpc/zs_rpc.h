@@ -41,7 +41,9 @@ typedef struct zs_rpc_config {
 	int64_t max_timeout_ms;      /* rpc.max_timeout */
 	int64_t job_timeout_ms;      /* job.default_timeout */
 	int64_t dedupe_window_ms;    /* rpc.dedupe_window */
-	size_t dedupe_max;           /* rpc.dedupe_max */
+	size_t dedupe_max;           /* rpc.dedupe_max: answered request ids known at once */
+	size_t dedupe_answer_max;    /* rpc.dedupe_answer_max: largest answer kept for a resend */
+	size_t dedupe_bytes;         /* rpc.dedupe_bytes: answer bytes kept in all */
 } zs_rpc_config;
 
 int zs_rpc_new(zs_rpc **out, const zs_rpc_config *cfg);
@@ -78,8 +80,10 @@ int zs_rpc_serve(zs_rpc *rpc, size_t armed, size_t max_slots);
 size_t zs_rpc_busy(zs_rpc *rpc);
 /* Closes the socket; its callbacks have all finished when it returns. */
 void zs_rpc_close(zs_rpc *rpc);
-/* Answers kept for resent request ids. */
+/* Request ids known for dedupe (in flight and answered). */
 size_t zs_rpc_dedupe_len(zs_rpc *rpc);
+/* Bytes of answers kept for resends, and answered ids forgotten before their window ended. */
+void zs_rpc_dedupe_usage(zs_rpc *rpc, size_t *answer_bytes, uint64_t *early);
 
 /* For gates and the modules above: the call as the rpc layer keeps it. */
 /* Sets who the call runs as (the session check). */

@@ -15,6 +15,8 @@
 
 /* How long an answer may wait for its connection to take it (a client reading nothing). */
 #define ZS_TRANSPORT_REPLY_TIMEOUT_MS 30000
+/* How far over rpc.max_frame a frame is still read, to be answered RESOURCE_EXHAUSTED. */
+#define ZS_TRANSPORT_FRAME_SLACK (64 * 1024)
 
 typedef enum slot_state { SLOT_IDLE, SLOT_RECV, SLOT_CALL, SLOT_SEND } slot_state;
 
@@ -50,10 +52,14 @@ zs_transport_new(zs_rpc *rpc, zs_transport **out, char *err, size_t errlen)
 	pthread_mutex_init(&t->lock, NULL);
 	int rv = nng_rep0_open(&t->sock);
 	if (rv == 0) {
-		/* Frames over max_frame get a clear RESOURCE_EXHAUSTED from the wire layer;
-		 * nng itself only cuts connections that send far more than that. */
-		size_t hard = rpc->cfg.max_frame > SIZE_MAX / 4 ? SIZE_MAX : rpc->cfg.max_frame * 4;
-		rv = nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, hard);
+		/* nng reads a whole frame before handing it over, so what it may read is what an
+		 * unauthenticated client can make the node hold: one frame a connection. Frames a
+		 * little over max_frame are read and get a clear RESOURCE_EXHAUSTED from the wire
+		 * layer; nng cuts the connection of one larger still as soon as its length
+		 * arrives, before reading (or allocating) any of it. */
+		uint64_t hard = rpc->cfg.max_frame > UINT64_MAX - ZS_TRANSPORT_FRAME_SLACK ?
+		    UINT64_MAX : rpc->cfg.max_frame + ZS_TRANSPORT_FRAME_SLACK;
+		rv = nng_socket_set_size(t->sock, NNG_OPT_RECVMAXSZ, hard > SIZE_MAX ? SIZE_MAX : (size_t) hard);
 	}
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot open the rep socket: %s", nng_strerror(rv));

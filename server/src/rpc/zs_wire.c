@@ -246,17 +246,19 @@ static void
 wire_send(zs_call *call, const ProtobufCMessage *reply, const zs_status *st, const char *job_uuid)
 {
 	nng_msg *msg = wire_encode(call->json, call->request_id, reply, st, job_uuid);
-	if (call->request_id != 0 && msg != NULL) {
+	if (call->dedupe) {
 		void **waiters;
-		size_t n = zs_dedupe_finish(call->rpc->dedupe, call->request_id, msg, &waiters);
+		zs_dedupe_key key = { call->dedupe_scope, call->dedupe_id, call->dedupe_keep };
+		size_t n = zs_dedupe_finish(call->rpc->dedupe, &key, msg, &waiters);
 		for (size_t i = 0; i < n; i++) {
 			nng_msg *copy;
-			if (nng_msg_dup(&copy, msg) == 0)
+			if (msg != NULL && nng_msg_dup(&copy, msg) == 0)
 				zs_transport_reply(waiters[i], copy);
 			else
 				zs_transport_drop(waiters[i]);
 		}
 		free(waiters);
+		call->dedupe = false;
 	}
 	if (msg != NULL)
 		zs_transport_reply(call->slot, msg);
@@ -326,6 +328,17 @@ wire_deadline(const zs_rpc *rpc, const Zs__Rpc__V1__Request *env, char *err, siz
 	return zs_add_sat(now, timeout);
 }
 
+/* Who a request id belongs to: the session token the frame carries (every connection of
+ * that session shares its ids), else the connection it came on. */
+static uint64_t
+wire_scope(const Zs__Rpc__V1__Request *env, nng_pipe pipe)
+{
+	if (env->session != NULL && env->session[0] != '\0')
+		return XXH3_64bits_withSeed(env->session, strlen(env->session), 0x5e5510);
+	uint32_t id = (uint32_t) nng_pipe_id(pipe);
+	return XXH3_64bits_withSeed(&id, sizeof id, 0x919e);
+}
+
 /* Gives up on a frame before it became a call: frees what was unpacked. */
 static void
 wire_drop(wire_call *wc, wire_req *req, ProtobufCMessage *input)
@@ -387,7 +400,8 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 		}
 	}
 	/* a resend is the same frame again: its fingerprint tells it from a reused id */
-	uint64_t fingerprint = rv == 0 && req.request_id != 0 ? XXH3_64bits(data, len) : 0;
+	uint64_t fingerprint = rv == 0 ? XXH3_64bits(data, len) : 0;
+	nng_pipe pipe = nng_msg_get_pipe(msg);
 	nng_msg_free(msg);
 	if (rv != 0) {
 		wire_refuse(rpc, slot, &req, ZS_INVALID_ARGUMENT, "%s", err);
@@ -411,9 +425,14 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 		return;
 	}
 
-	if (req.request_id != 0) {
+	/* A call with a request id is known for rpc.dedupe_window after its answer. One
+	 * without (nngcat) is known by its connection and frame while it runs: nng's REQ
+	 * resends the same frame on the same connection when the answer is slow. */
+	zs_dedupe_key key = { wire_scope(req.env, pipe),
+		req.request_id != 0 ? req.request_id : fingerprint, req.request_id != 0 };
+	{
 		nng_msg *replay = NULL;
-		switch (zs_dedupe_begin(rpc->dedupe, req.request_id, fingerprint, slot, &replay)) {
+		switch (zs_dedupe_begin(rpc->dedupe, &key, fingerprint, slot, &replay)) {
 		case ZS_DEDUPE_NEW:
 			break;
 		case ZS_DEDUPE_WAITING:
@@ -427,6 +446,12 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 			wire_refuse(rpc, slot, &req, ZS_ALREADY_EXISTS,
 			    "request id %llu was already used for a different request",
 			    (unsigned long long) req.request_id);
+			wire_drop(wc, &req, input);
+			return;
+		case ZS_DEDUPE_GONE:
+			wire_refuse(rpc, slot, &req, ZS_ALREADY_EXISTS,
+			    "request id %llu already ran; its answer is no longer kept "
+			    "(rpc.dedupe_answer_max, rpc.dedupe_bytes)", (unsigned long long) req.request_id);
 			wire_drop(wc, &req, input);
 			return;
 		}
@@ -446,6 +471,10 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	call->slot = slot;
 	call->json = req.json;
 	call->request_id = req.request_id;
+	call->dedupe = true;
+	call->dedupe_scope = key.scope;
+	call->dedupe_id = key.id;
+	call->dedupe_keep = key.keep;
 	call->job_requested = req.env->job;
 	req.env = NULL;
 	wire_req_clear(&req);
