@@ -13,6 +13,7 @@
 #include "zs_db.h"
 #include "zs_events.h"
 #include "zs_ext_registry.h"
+#include "zs_http_impl.h"
 #include "zs_identity.h"
 #include "zs_job.h"
 #include "zs_outbox.h"
@@ -40,6 +41,7 @@ struct zs_node {
 	zs_pg *pg;                   /* the embedded PostgreSQL, when db.url is empty */
 	zs_db *db;
 	zs_metrics *metrics;
+	zs_http *http;               /* commands to host agents; callbacks come through metrics */
 	/* platform modules (zs_platform.c), in the order they are made and started */
 	zs_config *config;
 	zs_identity *identity;
