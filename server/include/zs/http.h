@@ -16,7 +16,8 @@
  * Error codes (declared by the node, `zsctl errors HTTP`):
  *   HTTP.1001 UNAVAILABLE        the agent cannot be reached (refused, reset, closed)
  *   HTTP.1002 DEADLINE_EXCEEDED  no answer (or no callback) before the deadline
- *   HTTP.1003 UNAVAILABLE/...    the agent answered an HTTP error status
+ *   HTTP.1003 UNAVAILABLE        the agent answered an HTTP error status (5xx, 408, 429;
+ *             UNIMPLEMENTED      404 and 405: no such path; INTERNAL: any other)
  *   HTTP.1004 INTERNAL           the answer is not a JSON object
  *   HTTP.1005 ABORTED            the agent reported a failure (success: false); its
  *                                `error` text is the cause
@@ -47,6 +48,7 @@ typedef struct zs_http_req {
 	const json_t *json;       /* the command; or */
 	const char *body;         /* the command as JSON text, when json is NULL ("{}" if both NULL) */
 	const zs_call *call;      /* may be NULL; its deadline bounds the command's */
+	int64_t deadline_ms;      /* 0: none of its own; else on zs_clock_ms()'s clock */
 	int64_t timeout_ms;       /* 0: none of its own; else at most this long from now */
 	bool async;               /* send taskuuid/callbackurl and wait for the callback */
 } zs_http_req;
@@ -65,7 +67,8 @@ typedef struct zs_http_res {
 
 typedef void (*zs_http_done_fn)(const zs_http_res *res, void *arg);
 
-/* Posts req; 0 when accepted (done then runs exactly once, later, on another thread).
+/* Posts req; its deadline is the earliest of the call's, deadline_ms and now + timeout_ms
+ * (none of them: no deadline). 0 when accepted (done then runs exactly once, later, on another thread).
  * Otherwise done never runs and the code says why: DEADLINE_EXCEEDED (the call's deadline
  * has passed), INVALID_ARGUMENT (no host or url), FAILED_PRECONDITION (async without a
  * callback URL: http.url is off), UNAVAILABLE (stopping), RESOURCE_EXHAUSTED. */

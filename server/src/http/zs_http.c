@@ -571,6 +571,8 @@ zs_http_post(zs_http *h, const zs_http_req *req, zs_http_done_fn done, void *arg
 	int64_t now = zs_clock_ms(), deadline = INT64_MAX;
 	if (req->call != NULL)
 		deadline = zs_call_deadline_ms(req->call);
+	if (req->deadline_ms != 0 && req->deadline_ms < deadline)
+		deadline = req->deadline_ms;
 	if (req->timeout_ms > 0 && zs_add_sat(now, req->timeout_ms) < deadline)
 		deadline = zs_add_sat(now, req->timeout_ms);
 	if (deadline <= now) {
