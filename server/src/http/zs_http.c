@@ -496,6 +496,10 @@ http_thread(void *arg)
 			cmd_completed(h, c, m->data.result);
 		}
 		int64_t wait = HTTP_POLL_MS;
+		pthread_mutex_lock(&h->mu);
+		if (h->ready.head != NULL)   /* slots freed by answers just read: start them now */
+			wait = 0;
+		pthread_mutex_unlock(&h->mu);
 		if (next != INT64_MAX) {
 			int64_t d = zs_sub_sat(next, zs_clock_ms());
 			wait = d < 0 ? 0 : d < wait ? d : wait;
