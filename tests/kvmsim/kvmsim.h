@@ -59,6 +59,7 @@ struct sim {
 	sim_host **hosts;
 	size_t nhosts, cap_hosts;
 	json_t *by_name, *by_ip;         /* name/ip -> index into hosts */
+	json_t *default_facts;           /* shared by hosts added without facts of their own */
 	json_t *faults;                  /* array of fault objects */
 	json_t *log;                     /* array of entries (the last log_max) */
 	size_t log_max;
@@ -92,6 +93,8 @@ sim_host *sim_host_by_ip(sim *s, const char *ip);
 /* Adds a host from its description ({name, ip, cpu, memory, facts}); NULL with why. */
 sim_host *sim_host_add(sim *s, const json_t *desc, char *why, size_t whylen);
 json_t *sim_host_json(const sim_host *h, bool detail);
+/* *slot, made an empty object first if NULL. */
+json_t *sim_obj(json_t **slot);
 void sim_host_reset(sim_host *h);
 void sim_host_free(sim_host *h);
 /* True for the paths answered in the response body (connect, echo). */

@@ -75,14 +75,14 @@ sim_host_add(sim *s, const json_t *desc, char *why, size_t whylen)
 		h->cpu = 8;
 	h->memory = agent_size(json_object_get(desc, "memory"), 32LL << 30);
 	json_t *facts = json_object_get(desc, "facts");
-	h->facts = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "osDistribution", "debian",
-	    "osVersion", "12", "cpuModelName", "Simulated CPU", "qemuImgVersion", "7.2.0",
-	    "libvirtVersion", "9.0.0", "hvmCpuFlag", "vmx");
+	if (s->default_facts == NULL)
+		s->default_facts = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "osDistribution", "debian",
+		    "osVersion", "12", "cpuModelName", "Simulated CPU", "qemuImgVersion", "7.2.0",
+		    "libvirtVersion", "9.0.0", "hvmCpuFlag", "vmx");
+	/* hosts share the default facts (never changed); VMs, bridges, tasks come on first use */
+	h->facts = json_is_object(facts) ? json_deep_copy(s->default_facts) : json_incref(s->default_facts);
 	if (json_is_object(facts))
 		json_object_update(h->facts, facts);
-	h->vms = json_object();
-	h->bridges = json_object();
-	h->tasks = json_object();
 	if (s->nhosts == s->cap_hosts) {
 		size_t n = s->cap_hosts ? s->cap_hosts * 2 : 64;
 		sim_host **a = realloc(s->hosts, n * sizeof *a);
@@ -115,6 +115,14 @@ agent_used(const sim_host *h, int64_t *cpu, int64_t *mem)
 }
 
 json_t *
+sim_obj(json_t **slot)
+{
+	if (*slot == NULL)
+		*slot = json_object();
+	return *slot;
+}
+
+json_t *
 sim_host_json(const sim_host *h, bool detail)
 {
 	int64_t ucpu, umem;
@@ -125,8 +133,8 @@ sim_host_json(const sim_host *h, bool detail)
 	    "vms", (json_int_t) json_object_size(h->vms), "dead", h->dead,
 	    "commands", (json_int_t) h->commands, "hostUuid", h->host_uuid);
 	if (o != NULL && detail) {
-		json_object_set(o, "vmList", h->vms);
-		json_object_set(o, "bridges", h->bridges);
+		json_object_set_new(o, "vmList", h->vms != NULL ? json_incref(h->vms) : json_object());
+		json_object_set_new(o, "bridges", h->bridges != NULL ? json_incref(h->bridges) : json_object());
 		json_object_set(o, "facts", h->facts);
 	}
 	return o;
@@ -219,7 +227,7 @@ agent_vm_start(sim_host *h, const json_t *cmd)
 		if (mac != NULL)
 			json_object_set(json_object_get(vm, "nics"), mac, nic);
 	}
-	json_object_set_new(h->vms, uuid, vm);
+	json_object_set_new(sim_obj(&h->vms), uuid, vm);
 	return json_pack("{s:b, s:[]}", "success", 1, "nicInfos");
 }
 
@@ -253,7 +261,7 @@ agent_vm_migrate(sim *s, sim_host *h, const json_t *cmd)
 		to = dest != NULL ? sim_host_find(s, dest) : NULL;
 	if (to == NULL || to->dead)
 		return agent_fail("migration target %s is not reachable", dest != NULL ? dest : "(none)");
-	json_object_set(to->vms, uuid, vm);
+	json_object_set(sim_obj(&to->vms), uuid, vm);
 	json_object_del(h->vms, uuid);
 	return agent_ok();
 }
@@ -352,7 +360,7 @@ sim_agent_run(sim *s, sim_host *h, const char *path, const json_t *cmd)
 		const char *b = json_string_value(json_object_get(cmd, "bridgeName"));
 		if (b == NULL)
 			return agent_fail("%s", "bridgeName is missing");
-		json_object_set(h->bridges, b, (json_t *) cmd);
+		json_object_set(sim_obj(&h->bridges), b, (json_t *) cmd);
 		return agent_ok();
 	}
 	if (strcmp(path, "/network/l2novlan/checkbridge") == 0 ||

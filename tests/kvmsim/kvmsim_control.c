@@ -365,7 +365,7 @@ sim_handle(sim *s, const sim_req *req, sim_answer *ans)
 		goto out;
 	}
 	if (!sync)
-		json_object_set_new(h->tasks, req->task_uuid, json_true());
+		json_object_set_new(sim_obj(&h->tasks), req->task_uuid, json_true());
 	if (action != NULL && strcmp(action, "fail") == 0) {
 		snprintf(why, sizeof why, "%s", error != NULL ? error : "simulated failure");
 		result = json_pack("{s:b, s:s}", "success", 0, "error", why);

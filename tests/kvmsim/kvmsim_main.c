@@ -107,6 +107,7 @@ main(int argc, char **argv)
 	json_decref(s.by_name);
 	json_decref(s.by_ip);
 	json_decref(s.faults);
+	json_decref(s.default_facts);
 	json_decref(s.log);
 	curl_global_cleanup();
 	return 0;
