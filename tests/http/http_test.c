@@ -35,14 +35,23 @@ static zs_http *http;
 
 /* --- the simulator process and its control API --- */
 
+/* Stops the simulator: its exit status (0 expected: no sanitizer report), -1 if none ran. */
+static int
+sim_stop(void)
+{
+	int status = -1;
+	if (sim_pid > 0) {
+		kill(sim_pid, SIGTERM);
+		waitpid(sim_pid, &status, 0);
+		sim_pid = 0;
+	}
+	return status;
+}
+
 static void
 sim_kill(void)
 {
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-		sim_pid = 0;
-	}
+	sim_stop();
 }
 
 static void
@@ -607,7 +616,9 @@ main(int argc, char **argv)
 	zs_http_free(http);
 	nng_http_server_stop(cb_server);
 	nng_http_server_release(cb_server);
-	sim_kill();
+	int status = sim_stop();
+	ZST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "zs-kvmsim exits 0 on SIGTERM "
+	    "(status %d)", status);
 	curl_global_cleanup();
 	return zst_check_summary();
 }

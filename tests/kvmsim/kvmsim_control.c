@@ -168,17 +168,19 @@ ctl_log(sim *s, const char *path, sim_answer *ans)
 	bool by_host = ctl_query(path, "host", host, sizeof host);
 	bool by_path = ctl_query(path, "path", p, sizeof p);
 	long limit = ctl_query(path, "limit", lim, sizeof lim) ? atol(lim) : 1000;
-	json_t *out = json_array(), *e;
+	json_t *all = json_array(), *out = json_array(), *e;
 	size_t i;
 	json_array_foreach(s->log, i, e) {
 		if (by_host && strcmp(json_string_value(json_object_get(e, "host")), host) != 0)
 			continue;
 		if (by_path && strcmp(json_string_value(json_object_get(e, "path")), p) != 0)
 			continue;
-		json_array_append(out, e);
+		json_array_append(all, e);
 	}
-	while (limit >= 0 && json_array_size(out) > (size_t) limit)
-		json_array_remove(out, 0);   /* the last ones */
+	size_t n = json_array_size(all), from = limit >= 0 && n > (size_t) limit ? n - (size_t) limit : 0;
+	for (i = from; i < n; i++)   /* the last ones */
+		json_array_append(out, json_array_get(all, i));
+	json_decref(all);
 	sim_answer_json(ans, 200, json_pack("{s:b, s:I, s:o}", "success", 1, "total",
 	    (json_int_t) s->log_total, "entries", out));
 }

@@ -84,7 +84,7 @@ struct http_host {
 struct zs_http {
 	pthread_mutex_t mu;
 	pthread_t thread;
-	bool thread_started, stopping, stopped;
+	bool thread_started, curl_inited, stopping, stopped;
 	CURLM *multi;
 	char *node_id, *callback_url, *user_agent;
 	size_t sync_level;
@@ -526,8 +526,9 @@ zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
 	if (h->node_id == NULL || h->callback_url == NULL ||
 	    asprintf(&h->user_agent, "zsnode/%s (node %s)", ZS_VERSION, h->node_id) < 0)
 		h->user_agent = NULL;
-	if (h->user_agent == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (h->multi = curl_multi_init()) == NULL) {
+	if (h->user_agent != NULL && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		h->curl_inited = true;   /* counted by libcurl: one cleanup per init */
+	if (!h->curl_inited || (h->multi = curl_multi_init()) == NULL) {
 		snprintf(err, errlen, "cannot set up libcurl");
 		zs_http_free(h);
 		return -1;
@@ -779,6 +780,8 @@ zs_http_free(zs_http *h)
 	zs_http_map_clear(&h->tasks);
 	if (h->multi != NULL)
 		curl_multi_cleanup(h->multi);
+	if (h->curl_inited)
+		curl_global_cleanup();
 	free(h->heap);
 	free(h->node_id);
 	free(h->callback_url);
