@@ -684,7 +684,8 @@ zs_http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len
 			pthread_mutex_unlock(&h->mu);
 			return 503;
 		}
-		memcpy(copy, body, len);
+		if (len > 0)
+			memcpy(copy, body, len);
 		copy[len] = '\0';
 		c->cb_body = copy;
 		c->cb_len = len;
