@@ -22,7 +22,8 @@
  *   HTTP.1005 ABORTED            the agent reported a failure (success: false); its
  *                                `error` text is the cause
  *   HTTP.1006 UNAVAILABLE        the facility is stopping
- * Every failure's message names the host, the path and the HTTP status; the agent's own
+ * Every failure's message names the host, the path and the HTTP status when there was one;
+ * the agent's own
  * `error` text, when it sent one, is the root of the cause chain.
  *
  * Any thread may post. done runs exactly once, on the facility's thread or on the node's
