@@ -23,8 +23,7 @@
  *                                `error` text is the cause
  *   HTTP.1006 UNAVAILABLE        the facility is stopping
  * Every failure's message names the host, the path and the HTTP status when there was one;
- * the agent's own
- * `error` text, when it sent one, is the root of the cause chain.
+ * the agent's own `error` text, when it sent one, is the root of the cause chain.
  *
  * Any thread may post. done runs exactly once, on the facility's thread or on the node's
  * HTTP server thread (for callbacks), never inside zs_http_post: it must be quick and
