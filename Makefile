@@ -5,6 +5,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CONFIG     ?= zsnode.properties
+SIM_PORT   ?= 7070
+SIM_HOSTS  ?= 3
 
 DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
@@ -30,7 +32,11 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DZS_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The agent simulator runs beside the node (SIM_HOSTS hosts on 127.0.1.1:SIM_PORT and up,
+# control API on 127.0.0.1:SIM_PORT/sim/) and stops with it; SIM_HOSTS=0 SIM_PORT=... to change.
 run: build
+	@./$(BUILD)/tests/kvmsim/zs-kvmsim --port $(SIM_PORT) --hosts $(SIM_HOSTS) & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; trap : INT TERM; \
 	./$(BUILD)/server/zsnode -c $(CONFIG)
 
 test: build build-asan

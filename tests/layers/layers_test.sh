@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # layers_test.sh: the node's layers hold. server/src/<layer>/ folders are ordered (base,
-# rpc, db, plugin, platform/config, platform/{identity,tag,job,event}, node, kit); a file
+# rpc, http, db, plugin, platform/config, platform/{identity,tag,job,event}, node, kit); a file
 # may use only its own layer and lower ones. Checked twice:
 #   includes  every #include "..." of a layer's files resolves to its own folder, a lower
 #             layer's folder, a public header (include/zs) of its layer or below, or a
@@ -18,16 +18,17 @@ say() { echo "FAIL $*"; fail=1; }
 
 # rank of each layer folder; siblings share a rank but still may not use each other
 declare -A rank
-rank[base]=0; rank[rpc]=1; rank[db]=2; rank[plugin]=3; rank[platform/config]=4
-rank[platform/identity]=5; rank[platform/tag]=5; rank[platform/job]=5; rank[platform/event]=5
-rank[node]=6; rank[kit]=7
-layers=(base rpc db plugin platform/config platform/identity platform/tag platform/job
+rank[base]=0; rank[rpc]=1; rank[http]=2; rank[db]=3; rank[plugin]=4; rank[platform/config]=5
+rank[platform/identity]=6; rank[platform/tag]=6; rank[platform/job]=6; rank[platform/event]=6
+rank[node]=7; rank[kit]=8
+layers=(base rpc http db plugin platform/config platform/identity platform/tag platform/job
 	platform/event node kit)
 
 # which layer a public header belongs to: the lowest layer that may include it
 declare -A public
 for h in api clock log status timer work flow; do public[$h]=base; done
 for h in call bus check errors event; do public[$h]=rpc; done
+public[http]=http
 for h in db resource; do public[$h]=db; done
 for h in service ext; do public[$h]=plugin; done
 public[config]=platform/config; public[tag]=platform/tag; public[job]=platform/job

@@ -21,6 +21,7 @@ typedef struct zs_db zs_db;
 typedef struct zs_errors zs_errors;
 typedef struct zs_events zs_events;
 typedef struct zs_ext_registry zs_ext_registry;
+typedef struct zs_http zs_http;
 typedef struct zs_tags zs_tags;
 typedef struct zs_timerq zs_timerq;
 typedef struct zs_work zs_work;
@@ -40,14 +41,16 @@ ZS_API const char *zs_node_property(const zs_node *node, const char *name);
 
 /* The parts: the in-process bus (zs/bus.h), the database pool (zs/db.h), global configs
  * (zs/config.h), error codes (zs/errors.h), the event publisher (zs/event.h), extension
- * points (zs/ext.h), system tags (zs/tag.h), timers (zs/timer.h), worker threads
- * (zs/work.h). The database, configs and tags are there from the node's start on. */
+ * points (zs/ext.h), commands to host agents (zs/http.h), system tags (zs/tag.h), timers
+ * (zs/timer.h), worker threads (zs/work.h). The database, configs and tags are there from
+ * the node's start on. */
 ZS_API zs_bus *zs_node_bus(zs_node *node);
 ZS_API zs_db *zs_node_db(zs_node *node);
 ZS_API zs_config *zs_node_config(zs_node *node);
 ZS_API zs_errors *zs_node_errors(zs_node *node);
 ZS_API zs_events *zs_node_events(zs_node *node);
 ZS_API zs_ext_registry *zs_node_extensions(zs_node *node);
+ZS_API zs_http *zs_node_http(zs_node *node);
 ZS_API zs_tags *zs_node_tags(zs_node *node);
 ZS_API zs_timerq *zs_node_timers(zs_node *node);
 ZS_API zs_work *zs_node_work(zs_node *node);

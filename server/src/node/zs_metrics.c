@@ -1,4 +1,5 @@
-/* zs_metrics.c: Prometheus metrics and a liveness check over nng's HTTP server. */
+/* zs_metrics.c: the node's HTTP server (nng's): Prometheus metrics, a liveness check, and
+ * the agents' asynchronous answers (POST /asyncrest/callback, handed to zs/http.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "zs/clock.h"
 #include "zs_events.h"
+#include "zs_http_impl.h"
 #include "zs_metrics.h"
 #include "zs_node_impl.h"
 #include "zs_router.h"
@@ -93,6 +95,23 @@ zs_metrics_text(zs_node *node)
 	fprintf(out, "# HELP zs_events_published_total Events published.\n"
 	    "# TYPE zs_events_published_total counter\nzs_events_published_total %llu\n",
 	    (unsigned long long) zs_events_published(node->events));
+	if (node->http != NULL) {
+		zs_http_stats hs;
+		zs_http_get_stats(node->http, &hs);
+		fprintf(out, "# HELP zs_http_commands_total Commands posted to host agents.\n"
+		    "# TYPE zs_http_commands_total counter\nzs_http_commands_total %llu\n"
+		    "# HELP zs_http_failed_total Commands to host agents that failed.\n"
+		    "# TYPE zs_http_failed_total counter\nzs_http_failed_total %llu\n"
+		    "# HELP zs_http_callbacks_total Asynchronous answers received (unknown ones too).\n"
+		    "# TYPE zs_http_callbacks_total counter\nzs_http_callbacks_total %llu\n"
+		    "# HELP zs_http_unknown_callbacks_total Answers for no waiting command (404).\n"
+		    "# TYPE zs_http_unknown_callbacks_total counter\nzs_http_unknown_callbacks_total %llu\n"
+		    "# HELP zs_http_inflight Commands to host agents not done (queued ones too).\n"
+		    "# TYPE zs_http_inflight gauge\nzs_http_inflight %llu\n",
+		    (unsigned long long) hs.posted, (unsigned long long) hs.failed,
+		    (unsigned long long) hs.callbacks, (unsigned long long) hs.unknown_callbacks,
+		    (unsigned long long) hs.inflight_now);
+	}
 	fprintf(out, "# HELP zs_node_serving 1 while the node accepts calls.\n"
 	    "# TYPE zs_node_serving gauge\nzs_node_serving %d\n", zs_node_serving(node) ? 1 : 0);
 	fprintf(out, "# HELP zs_db_up 0 while the embedded PostgreSQL is down and being restarted.\n"
@@ -147,14 +166,34 @@ metrics_healthz(nng_aio *aio)
 	    "SERVING\n"));
 }
 
+/* An agent's answer to an asynchronous command: header taskuuid, the result as body. */
+static void
+metrics_callback(nng_aio *aio)
+{
+	nng_http_req *req = nng_aio_get_input(aio, 0);
+	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	zs_metrics *m = nng_http_handler_get_data(h);
+	void *body = NULL;
+	size_t len = 0;
+	nng_http_req_get_data(req, &body, &len);
+	const char *task = nng_http_req_get_header(req, "taskuuid");
+	int status = m->node->http != NULL ? zs_http_callback(m->node->http, task, body, len) : 503;
+	metrics_reply(aio, (uint16_t) status, "application/json",
+	    strdup(status == 200 ? "{\"success\":true}\n" : status == 404 ?
+	    "{\"success\":false,\"error\":\"no command waits for this task uuid\"}\n" :
+	    status == 400 ? "{\"success\":false,\"error\":\"the taskuuid header is missing\"}\n" :
+	    "{\"success\":false,\"error\":\"unavailable\"}\n"));
+}
+
 static int
-metrics_handle(zs_metrics *m, const char *path, void (*fn)(nng_aio *))
+metrics_handle(zs_metrics *m, const char *path, void (*fn)(nng_aio *), const char *method)
 {
 	nng_http_handler *h;
 	int rv = nng_http_handler_alloc(&h, path, fn);
 	if (rv != 0)
 		return rv;
 	if ((rv = nng_http_handler_set_data(h, m, NULL)) != 0 ||
+	    (method != NULL && (rv = nng_http_handler_set_method(h, method)) != 0) ||
 	    (rv = nng_http_server_add_handler(m->server, h)) != 0)
 		nng_http_handler_free(h);
 	return rv;
@@ -171,8 +210,9 @@ zs_metrics_new(zs_metrics **out, zs_node *node, const char *url, char *err, size
 	int rv = nng_url_parse(&u, url);
 	if (rv == 0)
 		rv = nng_http_server_hold(&m->server, u);
-	if (rv == 0 && ((rv = metrics_handle(m, "/metrics", metrics_serve)) != 0 ||
-	    (rv = metrics_handle(m, "/healthz", metrics_healthz)) != 0 ||
+	if (rv == 0 && ((rv = metrics_handle(m, "/metrics", metrics_serve, NULL)) != 0 ||
+	    (rv = metrics_handle(m, "/healthz", metrics_healthz, NULL)) != 0 ||
+	    (rv = metrics_handle(m, "/asyncrest/callback", metrics_callback, "POST")) != 0 ||
 	    (rv = nng_http_server_start(m->server)) != 0)) {
 		nng_http_server_release(m->server);
 	}

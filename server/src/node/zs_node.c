@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "zs/clock.h"
+#include "zs/errors.h"
 #include "zs/log.h"
 #include "zs_metrics.h"
 #include "zs_node_impl.h"
@@ -34,7 +35,9 @@ static const struct {
 	{ "tls.key", "", "PEM private key for tls+tcp" },
 	{ "events.url", "tcp://127.0.0.1:5571", "event pub socket (protobuf frames)" },
 	{ "events.json_url", "tcp://127.0.0.1:5572", "event pub socket (JSON frames); empty: off" },
-	{ "http.url", "http://127.0.0.1:5580", "/metrics and /healthz; empty: off" },
+	{ "http.url", "http://127.0.0.1:5580", "/metrics, /healthz and agents' callbacks (/asyncrest/callback); empty: off" },
+	{ "http.callback_url", "", "where agents POST asynchronous answers; empty: HTTP_URL/asyncrest/callback" },
+	{ "kvm.host.syncLevel", "10", "commands in flight per host agent; more wait in a queue" },
 	{ "rpc.max_frame", "4M", "largest request frame accepted" },
 	{ "rpc.max_inflight", "100000", "most calls in flight at once" },
 	{ "rpc.recv_slots", "64", "contexts kept waiting for requests" },
@@ -99,6 +102,12 @@ zs_ext_registry *
 zs_node_extensions(zs_node *node)
 {
 	return node->exts;
+}
+
+zs_http *
+zs_node_http(zs_node *node)
+{
+	return node->http;
 }
 
 zs_timerq *
@@ -401,7 +410,37 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 	return rv == 0 ? node_migrate(node, err, errlen) : -1;
 }
 
-/* The parts every module is made with: workers, the call path, the event feeds. */
+/* The HTTP client to host agents, its error codes, and where agents call back. */
+static int
+node_http_new(zs_node *node, char *err, size_t errlen)
+{
+	int64_t level;
+	const char *http = zs_props_get(node->props, "http.url");
+	const char *cb = zs_props_get(node->props, "http.callback_url");
+	char *cb_default = NULL;
+	if (node_limit(node, "kvm.host.syncLevel", 'i', &level, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; zs_http_error_codes[i][0] != NULL; i++)
+		if (zs_errors_declare(zs_rpc_errors(node->rpc), zs_http_error_codes[i][0],
+		    zs_http_error_codes[i][1], "http", NULL) != 0) {
+			snprintf(err, errlen, "cannot declare error code %s", zs_http_error_codes[i][0]);
+			return -1;
+		}
+	if (*cb == '\0' && *http != '\0') {
+		size_t n = strlen(http);
+		if (asprintf(&cb_default, "%.*s/asyncrest/callback", (int) (n > 0 && http[n - 1] == '/' ? n - 1 : n),
+		    http) < 0)
+			cb_default = NULL;
+		cb = cb_default != NULL ? cb_default : "";
+	}
+	zs_http_env env = { .node_id = node->id, .callback_url = cb, .sync_level = (size_t) level };
+	int rv = zs_http_new(&node->http, &env, err, errlen);
+	free(cb_default);
+	return rv;
+}
+
+/* The parts every module is made with: workers, the call path, the event feeds, the
+ * HTTP client to agents. */
 static int
 node_parts_new(zs_node *node, char *err, size_t errlen)
 {
@@ -418,7 +457,8 @@ node_parts_new(zs_node *node, char *err, size_t errlen)
 	}
 	return node_rpc_new(node, err, errlen) != 0 ||
 	    zs_events_new(&node->events, node->id, zs_props_get(p, "events.url"),
-	        zs_props_get(p, "events.json_url"), err, errlen) != 0 ? -1 : 0;
+	        zs_props_get(p, "events.json_url"), err, errlen) != 0 ||
+	    node_http_new(node, err, errlen) != 0 ? -1 : 0;
 }
 
 /* Loads the plugins from their descriptors and makes the platform modules. */
@@ -533,6 +573,7 @@ zs_node_stop(zs_node *node)
 	zs_config_stop(node->config);   /* other nodes' config changes: no watcher runs from here */
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
+	zs_http_stop(node->http);       /* commands to agents still waiting fail UNAVAILABLE */
 	zs_heartbeat_stop(node->heartbeat);   /* its jobs have ended: its row goes */
 	node->heartbeat = NULL;
 	if (node->platform_started)
@@ -557,6 +598,7 @@ zs_node_free(zs_node *node)
 	zs_timerq_free(node->timers);
 	zs_work_free(node->work);
 	zs_metrics_free(node->metrics);
+	zs_http_free(node->http);
 	zs_rpc_free(node->rpc);
 	zs_events_free(node->events);
 	zs_platform_free(node);

@@ -13,6 +13,7 @@
 #include "zs_db.h"
 #include "zs_events.h"
 #include "zs_ext_registry.h"
+#include "zs_http_impl.h"
 #include "zs_identity.h"
 #include "zs_job.h"
 #include "zs_outbox.h"
@@ -42,6 +43,7 @@ struct zs_node {
 	zs_pg_watch *pg_watch;       /* restarts it when it dies; NULL with db.url */
 	zs_db *db;
 	zs_metrics *metrics;
+	zs_http *http;               /* commands to host agents; callbacks come through metrics */
 	/* platform modules (zs_platform.c), in the order they are made and started */
 	zs_config *config;
 	zs_identity *identity;
