@@ -25,7 +25,8 @@ typedef struct zs_db_conn zs_db_conn;   /* zs/db.h */
 /*
  * Publishes body under topic ("vm/created"; subscribers filter by prefix) about
  * resource_uuid (may be NULL) at once. Each event gets the node's next sequence number,
- * written to *sequence when not NULL. 0, or INVALID_ARGUMENT (no topic), UNAVAILABLE (no
+ * written to *sequence when not NULL. 0, or INVALID_ARGUMENT (topic not 1-255 bytes of
+ * UTF-8 without control characters; checked before anything is sent), UNAVAILABLE (no
  * publisher, or a send failed), RESOURCE_EXHAUSTED. Any thread.
  */
 ZS_API int zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,

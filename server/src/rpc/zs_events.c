@@ -126,6 +126,55 @@ ev_topic_next(zs_events *ev, const char *topic)
 	return t->seq = 1;
 }
 
+/* The length of the UTF-8 sequence at p (n bytes left) and its code point; 0 when it is
+ * not valid UTF-8 (truncated, overlong, a surrogate, above U+10FFFF). */
+static size_t
+ev_utf8(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 :
+	    (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	uint32_t c = len == 1 ? p[0] : p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int
+zs_event_topic_check(const char *topic, char *err, size_t errlen)
+{
+	size_t n = topic != NULL ? strlen(topic) : 0;
+	if (n == 0 || n > ZS_EVENT_TOPIC_MAX) {
+		snprintf(err, errlen, "an event topic is 1 to %d bytes (this one has %zu)",
+		    ZS_EVENT_TOPIC_MAX, n);
+		return -1;
+	}
+	const unsigned char *p = (const unsigned char *) topic;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t len = ev_utf8(p + i, n - i, &cp);
+		if (len == 0) {
+			snprintf(err, errlen, "an event topic must be UTF-8: byte %zu is not", i);
+			return -1;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			snprintf(err, errlen, "an event topic must not hold control characters: "
+			    "U+%04X at byte %zu", (unsigned) cp, i);
+			return -1;
+		}
+		i += len;
+	}
+	return 0;
+}
+
 /* topic + separator + payload, as one message. */
 static int
 ev_send(nng_socket s, const char *topic, char sep, const void *payload, size_t len)
@@ -197,8 +246,9 @@ zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
 {
 	if (ev == NULL)
 		return ZS_UNAVAILABLE;
-	if (topic == NULL || *topic == '\0')
-		return ZS_INVALID_ARGUMENT;
+	char why[128];
+	if (zs_event_topic_check(topic, why, sizeof why) != 0)
+		return ZS_INVALID_ARGUMENT;   /* checked before anything is sent */
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	Zs__Rpc__V1__Event e = ZS__RPC__V1__EVENT__INIT;

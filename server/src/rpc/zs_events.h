@@ -15,6 +15,13 @@
 
 #include "zs/event.h"
 
+/* Topics are 1 to this many bytes. */
+#define ZS_EVENT_TOPIC_MAX 255
+
+/* Whether topic may be sent: 1 to ZS_EVENT_TOPIC_MAX bytes of valid UTF-8 without control
+ * characters (C0, DEL, C1). 0, or -1 with why in err. */
+int zs_event_topic_check(const char *topic, char *err, size_t errlen);
+
 /* Opens the sockets; json_url may be NULL or "" to have no JSON feed. */
 int zs_events_new(zs_events **out, const char *node_id, const char *url, const char *json_url,
     char *err, size_t errlen);

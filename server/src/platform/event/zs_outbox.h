@@ -19,6 +19,7 @@
 #include "zs/event.h"
 #include "zs/event/v1/events.pb-c.h"
 #include "zs/rpc/v1/event.pb-c.h"
+#include "zs_events.h"
 #include "zs_rpc.h"
 
 typedef struct zs_outbox zs_outbox;
@@ -36,7 +37,7 @@ typedef struct zs_outbox_env {
 #define ZS_OUTBOX_CONFIG_CATEGORY "event"
 #define ZS_OUTBOX_CONFIG_RETENTION "retention"
 /* Topics are at most this many bytes. */
-#define ZS_OUTBOX_TOPIC_MAX 255
+#define ZS_OUTBOX_TOPIC_MAX ZS_EVENT_TOPIC_MAX
 
 /* --- the module (zs_outbox_sender.c holds its state) --- */
 
