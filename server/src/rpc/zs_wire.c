@@ -354,6 +354,7 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	wire_req req = { 0 };
 	const uint8_t *data = nng_msg_body(msg);
 	size_t len = nng_msg_len(msg);
+	nng_pipe pipe = nng_msg_get_pipe(msg);
 	size_t i = 0;
 	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
 		i++;
@@ -461,6 +462,7 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	call->start_ns = zs_clock_ns();
 	call->refs = 1;
 	call->slot = slot;
+	call->pipe = pipe;
 	call->json = req.json;
 	call->request_id = req.request_id;
 	call->job_requested = req.env->job;
