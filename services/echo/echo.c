@@ -169,7 +169,8 @@ echo_publish(Zs__Echo__V1__Echo_Service *svc, const Zs__Echo__V1__PublishRequest
 	uint32_t count = in->count ? in->count : 1;
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t seq;
-		int rv = zs_event_publish(zs_node_events(node), in->topic, NULL, &body.base, &seq);
+		int rv = zs_event_publish(zs_node_events(node), in->topic, NULL,
+		    zs_call_account(closure_data), &body.base, &seq);
 		if (rv == ZS_INVALID_ARGUMENT) {   /* checked before anything went out */
 			zs_call_fail(closure_data, ZS_INVALID_ARGUMENT, NULL, "topic is not a "
 			    "valid event topic: 1 to 255 bytes of UTF-8 without control characters");

@@ -12,7 +12,8 @@ int
 zs_resource_publish(const zs_call *call, const char *topic, const char *uuid,
     const ProtobufCMessage *body, zs_status **st)
 {
-	if (zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, body, NULL) == 0)
+	if (zs_event_publish(zs_node_events(zs_call_node(call)), topic, uuid, zs_call_account(call),
+	    body, NULL) == 0)
 		return 0;
 	return zs_rkit_status_out(st, zs_status_new(ZS_UNAVAILABLE, NULL,
 	    "the %s event could not be sent", topic), ZS_UNAVAILABLE);

@@ -153,7 +153,7 @@ store_after(zs_config *reg, const char *category, const char *name, zs_config_vi
 	zs_config_info_from_view(out, &info, tag, sizeof tag);
 	char topic[300];
 	snprintf(topic, sizeof topic, "config/%s/%s", category, name);
-	if (zs_event_publish(reg->events, topic, NULL, &info.base, NULL) != 0)
+	if (zs_event_publish(reg->events, topic, NULL, NULL, &info.base, NULL) != 0)
 		zs_log(ZS_LOG_WARN, "config", "the event %s could not be sent", topic);
 	return 0;
 }

@@ -42,7 +42,8 @@ zs_tag_publish_rows(zs_tags *tags, const char *topic, const PGresult *r)
 	for (int i = 0; r != NULL && i < PQntuples(r); i++) {
 		Zs__Tag__V1__TagInfo info;
 		zs_tag_row_info(r, i, &info);
-		zs_event_publish(zs_tags_events(tags), topic, info.resource_uuid, &info.base, NULL);
+		zs_event_publish(zs_tags_events(tags), topic, info.resource_uuid, info.owner_uuid,
+		    &info.base, NULL);
 	}
 }
 
