@@ -133,9 +133,9 @@ zs_identity_kdf_submit(zs_identity_kdf *k, void (*fn)(void *arg), void *arg)
 {
 	pthread_mutex_lock(&k->lock);
 	k->reserved--;
-	if (k->stopping && k->n_threads == 0) {
+	if (k->stopping) {
 		pthread_mutex_unlock(&k->lock);
-		fn(arg);   /* no thread left to run it */
+		fn(arg);   /* the threads may be gone already: here, then */
 		return;
 	}
 	k->ring[(k->head + k->queued) % k->cap] = (kdf_job) { fn, arg };
