@@ -677,7 +677,8 @@ zst_req_call(nng_socket s, const void *frame, size_t len, char **reply, size_t *
 		return rv;
 	*reply = malloc(n + 1);
 	if (*reply != NULL) {
-		memcpy(*reply, buf, n);
+		if (n > 0)   /* an OK Reply with an empty body packs to no bytes at all */
+			memcpy(*reply, buf, n);
 		(*reply)[n] = '\0';
 		*reply_len = n;
 	}
