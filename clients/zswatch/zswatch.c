@@ -1,5 +1,6 @@
 /*
- * zswatch: subscribes to the node's JSON event feed and prints one line per event, and
+ * zswatch: subscribes to the node's JSON event feed (headers), fetches each event whole with
+ * its session (zswatch_follow.c), and prints one line per event, and
  * a "! missed" line when a sequence shows a gap (kept events' gaps are filled from
  * Replay); with --since it replays first, then follows. Parses the command line, runs
  * the receive loop, and stops cleanly on SIGINT/SIGTERM (a thread waits for them and
@@ -44,6 +45,9 @@ static const char zswatch_usage[] =
     "               [--rpc-url URL] [--session TOKEN] [PREFIX...]\n"
     "\n"
     "Prints the node's events, one line each: time, topic, #sequence, resource, body.\n"
+    "The feed carries headers only: each event is fetched whole (Events/Recent) from\n"
+    "--rpc-url, the same node, with the session, so an account sees its own events\n"
+    "in full and none of others'; without a session the headers print.\n"
     "Kept events (written with their change) show their log sequence, the same on\n"
     "every node and in Replay; a gap in it is filled from Replay. PREFIX filters topics\n"
     "(vm/, echo/said); none: every event.\n"
@@ -54,9 +58,9 @@ static const char zswatch_usage[] =
     "  --timeout MS       exit 1 when no event came for MS milliseconds\n"
     "  --since SEQ        first replay the kept events after log sequence SEQ (0: all)\n"
     "  --since DURATION   or those of the last DURATION (90s, 10m, 2h, 1d), then follow\n"
-    "  --rpc-url URL      the node's calls, for Replay (default $ZS_URL, else\n"
+    "  --rpc-url URL      the node's calls, for Recent and Replay (default $ZS_URL, else\n"
     "                     " ZSWATCH_DEFAULT_RPC_URL ")\n"
-    "  --session TOKEN    for Replay (default $ZS_SESSION, else the one `zsctl login`\n"
+    "  --session TOKEN    for Recent and Replay (default $ZS_SESSION, else the one `zsctl login`\n"
     "                     saved)\n"
     "  -h, --help         this help\n";
 

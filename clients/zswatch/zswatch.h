@@ -59,6 +59,13 @@ int zswatch_replay(zswatch_rpc *rpc, uint64_t from, uint64_t to, int64_t since_m
     char *const *prefixes, int n_prefixes, zswatch_replay_fn fn, void *arg, uint64_t *last,
     char *err, size_t errlen);
 
+/* The whole event of sequence (the node's live number) from zs.event.v1.Events/Recent,
+ * in the form zswatch prints (caller json_decref()s); NULL when the caller may not see it
+ * or the node no longer holds it (err ""), or with why in err. *oldest: the oldest
+ * sequence the node holds. */
+json_t *zswatch_recent(zswatch_rpc *rpc, uint64_t sequence, uint64_t *oldest, char *err,
+    size_t errlen);
+
 /* --- following the feed (zswatch_follow.c) --- */
 
 typedef struct zswatch_follow {
@@ -72,6 +79,7 @@ typedef struct zswatch_follow {
 	uint64_t last_log;       /* the last log sequence printed or skipped over */
 	int64_t since_ms;        /* --since DURATION: fills ask no older events either */
 	zswatch_rpc *rpc;        /* NULL: gaps are only reported */
+	bool told_headers;       /* said that bodies need a session */
 } zswatch_follow;
 
 int zswatch_follow_init(zswatch_follow *f, int as_json, char *const *prefixes, int n_prefixes,
@@ -82,9 +90,11 @@ bool zswatch_follow_done(const zswatch_follow *f);
 /* Replays what --since asks for (from, or since_ms when > 0) before following. 0, or -1
  * (why on stderr). */
 int zswatch_follow_since(zswatch_follow *f, uint64_t from, int64_t since_ms);
-/* One frame of the live feed: filtered by prefix; a kept event at or below the last log
- * sequence is a duplicate and skipped; one past a gap has the gap filled from Replay
- * first (or reported when Replay cannot). */
+/* One frame of the live feed (an event's header): filtered by prefix; a kept event at or
+ * below the last log sequence is a duplicate and skipped; one past a gap has the gap
+ * filled from Replay first (or reported when Replay cannot). With a session the whole
+ * event is fetched (Recent, else Replay) and printed, and events of other accounts are
+ * not printed; without one the header is. */
 void zswatch_follow_frame(zswatch_follow *f, const char *frame, size_t len);
 
 #endif

@@ -6,6 +6,12 @@
  * events), then skips live events at or below the last log sequence replayed. A later
  * jump is filled from Replay (events after the last seen, up to the one before the jump)
  * before the event that showed it; without a session it is reported instead.
+ *
+ * The feed carries headers only (anyone may connect to it). With a session each live
+ * event is fetched whole from Events/Recent (by its live sequence; a kept one the node no
+ * longer holds there, from Replay by log sequence), which answers only what the session's
+ * account may see: events of other accounts are skipped. Without a session the header is
+ * printed, without a body.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,6 +77,13 @@ zswatch_follow_replayed(const json_t *event, void *arg)
 	f->have_log = true;
 }
 
+/* The one kept event replayed in place of a live one Recent no longer holds. */
+static void
+zswatch_follow_replayed_one(const json_t *event, void *arg)
+{
+	zswatch_follow_show(arg, event);
+}
+
 int
 zswatch_follow_since(zswatch_follow *f, uint64_t from, int64_t since_ms)
 {
@@ -121,6 +134,36 @@ zswatch_follow_frame(zswatch_follow *f, const char *frame, size_t len)
 		f->last_log = seq;
 		f->have_log = true;
 	}
-	zswatch_follow_show(f, event);
+	if (f->rpc == NULL || f->rpc->session == NULL) {
+		if (!f->told_headers)
+			fprintf(stderr, "zswatch: no session: events print without their body (log in "
+			    "with `zsctl login`, or give --session or $ZS_SESSION)\n");
+		f->told_headers = true;
+		zswatch_follow_show(f, event);
+		json_decref(event);
+		return;
+	}
+	if (!zswatch_follow_match(f, zswatch_str(event, "topic"))) {
+		json_decref(event);
+		return;
+	}
+	char err[512] = "";
+	uint64_t oldest = 0, live = zswatch_u64(event, "sequence");
+	json_t *full = live != 0 ? zswatch_recent(f->rpc, live, &oldest, err, sizeof err) : NULL;
+	if (full == NULL && err[0] == '\0' && seq != 0 && (live == 0 || live < oldest)) {
+		uint64_t last;   /* not in Recent (gone, or no live number), still kept: Replay */
+		zswatch_replay(f->rpc, seq - 1, seq, 0, f->prefixes, f->n_prefixes,
+		    zswatch_follow_replayed_one, f, &last, err, sizeof err);
+	} else if (full != NULL) {
+		zswatch_follow_show(f, full);
+	} else if (err[0] != '\0') {
+		/* the node cannot say: the header, as the feed gave it */
+		if (!f->told_headers)
+			fprintf(stderr, "zswatch: cannot fetch events in full (%s): printing what the "
+			    "feed carries\n", err);
+		f->told_headers = true;
+		zswatch_follow_show(f, event);
+	}
+	json_decref(full);
 	json_decref(event);
 }

@@ -85,12 +85,15 @@ zswatch_rpc_open(zswatch_rpc *rpc, char *err, size_t errlen)
 	return 0;
 }
 
-/* One Replay call: the reply's body (caller json_decref()s), or NULL with err. */
+/* One call of zs.event.v1.Events/<method>: the reply's body (caller json_decref()s), or
+ * NULL with err. */
 static json_t *
-zswatch_replay_once(zswatch_rpc *rpc, json_t *body, char *err, size_t errlen)
+zswatch_events_call(zswatch_rpc *rpc, const char *method, json_t *body, char *err, size_t errlen)
 {
-	json_t *req = json_pack("{s:s, s:s, s:O}", "method", "zs.event.v1.Events/Replay", "session",
-	    rpc->session, "body", body);
+	char full[64];
+	snprintf(full, sizeof full, "zs.event.v1.Events/%s", method);
+	json_t *req = json_pack("{s:s, s:s, s:O}", "method", full, "session", rpc->session, "body",
+	    body);
 	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (text == NULL) {
@@ -104,7 +107,7 @@ zswatch_replay_once(zswatch_rpc *rpc, json_t *body, char *err, size_t errlen)
 	if (rv == 0)
 		rv = nng_recv(rpc->sock, &answer, &len, NNG_FLAG_ALLOC);
 	if (rv != 0) {
-		snprintf(err, errlen, "Replay at %s: %s", rpc->url, nng_strerror(rv));
+		snprintf(err, errlen, "%s at %s: %s", method, rpc->url, nng_strerror(rv));
 		return NULL;
 	}
 	json_t *reply = json_loadb(answer, len, 0, NULL);
@@ -113,7 +116,7 @@ zswatch_replay_once(zswatch_rpc *rpc, json_t *body, char *err, size_t errlen)
 	const char *code = json_string_value(json_object_get(status, "code"));
 	if (reply == NULL || code == NULL || strcmp(code, "OK") != 0) {
 		const char *msg = json_string_value(json_object_get(status, "message"));
-		snprintf(err, errlen, "Replay: %s%s%s", code ? code : "unreadable answer",
+		snprintf(err, errlen, "%s: %s%s%s", method, code ? code : "unreadable answer",
 		    msg ? ": " : "", msg ? msg : "");
 		json_decref(reply);
 		return NULL;
@@ -123,13 +126,14 @@ zswatch_replay_once(zswatch_rpc *rpc, json_t *body, char *err, size_t errlen)
 	return out != NULL ? out : json_object();
 }
 
-/* A replayed event in the JSON feed's form: body as the object bodyJson holds. */
-static void
-zswatch_replayed(const json_t *event, zswatch_replay_fn fn, void *arg)
+/* A replayed (or fetched) event in the form zswatch prints: body as the object bodyJson
+ * holds (caller json_decref()s); NULL when out of memory. */
+static json_t *
+zswatch_full(const json_t *event)
 {
 	json_t *e = json_deep_copy(event);
 	if (e == NULL)
-		return;
+		return NULL;
 	const char *body_json = json_string_value(json_object_get(e, "bodyJson"));
 	json_t *body = body_json != NULL ? json_loads(body_json, JSON_DECODE_ANY, NULL) : NULL;
 	json_object_del(e, "bodyJson");
@@ -137,8 +141,42 @@ zswatch_replayed(const json_t *event, zswatch_replay_fn fn, void *arg)
 		json_object_set_new(e, "body", body);
 	else
 		json_object_del(e, "body");
-	fn(e, arg);
+	return e;
+}
+
+static void
+zswatch_replayed(const json_t *event, zswatch_replay_fn fn, void *arg)
+{
+	json_t *e = zswatch_full(event);
+	if (e != NULL)
+		fn(e, arg);
 	json_decref(e);
+}
+
+json_t *
+zswatch_recent(zswatch_rpc *rpc, uint64_t sequence, uint64_t *oldest, char *err, size_t errlen)
+{
+	*oldest = 0;
+	if (sequence == 0) {
+		snprintf(err, errlen, "the event has no sequence");
+		return NULL;
+	}
+	if (zswatch_rpc_open(rpc, err, errlen) != 0)
+		return NULL;
+	char from[24], to[24];
+	snprintf(from, sizeof from, "%llu", (unsigned long long) sequence - 1);
+	snprintf(to, sizeof to, "%llu", (unsigned long long) sequence);
+	json_t *body = json_pack("{s:s, s:s}", "fromSequence", from, "toSequence", to);
+	json_t *out = body != NULL ? zswatch_events_call(rpc, "Recent", body, err, errlen) : NULL;
+	json_decref(body);
+	if (out == NULL)
+		return NULL;
+	*oldest = zswatch_u64(out, "oldestSequence");
+	json_t *first = json_array_get(json_object_get(out, "events"), 0);
+	json_t *e = first != NULL ? zswatch_full(first) : NULL;
+	json_decref(out);
+	err[0] = '\0';
+	return e;
 }
 
 int
@@ -171,7 +209,7 @@ zswatch_replay(zswatch_rpc *rpc, uint64_t from, uint64_t to, int64_t since_ms,
 		}
 		json_object_set_new(body, "topicPrefixes", list);
 		json_object_set_new(body, "limit", json_integer(ZSWATCH_REPLAY_LIMIT));
-		json_t *out = zswatch_replay_once(rpc, body, err, errlen);
+		json_t *out = zswatch_events_call(rpc, "Replay", body, err, errlen);
 		json_decref(body);
 		if (out == NULL)
 			return -1;

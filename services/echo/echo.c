@@ -196,9 +196,15 @@ echo_publish_run(void *arg)
 			return;
 		}
 		uint64_t seq;
-		if (zs_event_publish(zs_node_events(node), t->topic, NULL, &body.base, &seq) != 0) {
+		int rv = zs_event_publish(zs_node_events(node), t->topic, NULL,
+		    zs_call_account(t->call), &body.base, &seq);
+		if (rv == ZS_INVALID_ARGUMENT)   /* checked before anything went out */
+			zs_call_fail(t->call, ZS_INVALID_ARGUMENT, NULL, "topic is not a valid event "
+			    "topic: 1 to 255 bytes of UTF-8 without control characters");
+		else if (rv != 0)
 			zs_call_fail(t->call, ZS_UNAVAILABLE, NULL, "event %u of %u could not be sent",
 			    i + 1, t->count);
+		if (rv != 0) {
 			echo_publish_task_free(t);
 			return;
 		}

@@ -320,9 +320,10 @@ events_open(nng_socket *s, const char *url)
 	return rv;
 }
 
-/* The next event: its topic and ConfigInfo body (caller frees), or NULL. */
+/* The next event: its topic and ConfigInfo body (caller frees), or NULL. The feed has the
+ * header; the body comes from Events/Recent (config events are for admins). */
 static config_info *
-events_next(nng_socket s, char *topic, size_t topic_len)
+events_next(const cfg_node *a, nng_socket s, char *topic, size_t topic_len)
 {
 	char *buf;
 	size_t n;
@@ -333,7 +334,10 @@ events_next(nng_socket s, char *topic, size_t topic_len)
 	if (nul != NULL) {
 		snprintf(topic, topic_len, "%s", buf);
 		size_t off = (size_t) (nul - buf) + 1;
-		Zs__Rpc__V1__Event *ev = zs__rpc__v1__event__unpack(NULL, n - off, (uint8_t *) buf + off);
+		Zs__Rpc__V1__Event *head = zs__rpc__v1__event__unpack(NULL, n - off, (uint8_t *) buf + off);
+		Zs__Rpc__V1__Event *ev = head != NULL ? zst_event_fetch(a->n.rpc_url, a->n.session,
+		    head->sequence) : NULL;
+		zs__rpc__v1__event__free_unpacked(head, NULL);
 		if (ev != NULL && strcmp(ev->type, "zs.config.v1.ConfigInfo") == 0)
 			info = zs__config__v1__config_info__unpack(NULL, ev->body.len, ev->body.data);
 		if (ev != NULL)
@@ -359,7 +363,7 @@ test_update_event_watcher(const cfg_node *a)
 	zs_status_free(st);
 
 	char topic[256] = "";
-	config_info *ev = events_next(sub, topic, sizeof topic);
+	config_info *ev = events_next(a, sub, topic, sizeof topic);
 	ZST_CHECK(ev != NULL && strcmp(topic, "config/cfgtest/mode") == 0 &&
 	    strcmp(ev->value, "balanced") == 0 && strcmp(ev->source, "global") == 0,
 	    "the event config/cfgtest/mode arrives on the pub socket with the ConfigInfo (%s)", topic);
@@ -378,7 +382,7 @@ test_update_event_watcher(const cfg_node *a)
 	ZST_CHECK(code == 0 && seen != NULL && seen->count == 1,
 	    "an update to the value it has already is no change for the watcher");
 	zs_reply_free(seen);
-	zs_reply_free(events_next(sub, topic, sizeof topic));
+	zs_reply_free(events_next(a, sub, topic, sizeof topic));
 
 	code = update_config(a, NULL, "cfgother", "color", "red", &c, &st);
 	zs_reply_free(c);
@@ -387,7 +391,7 @@ test_update_event_watcher(const cfg_node *a)
 	ZST_CHECK(code == 0 && seen != NULL && seen->count == 1,
 	    "a watcher of category cfgtest does not see cfgother.color change");
 	zs_reply_free(seen);
-	ev = events_next(sub, topic, sizeof topic);
+	ev = events_next(a, sub, topic, sizeof topic);
 	ZST_CHECK(ev != NULL && strcmp(topic, "config/cfgother/color") == 0,
 	    "the change of cfgother.color has its event too");
 	zs_reply_free(ev);
@@ -397,7 +401,7 @@ test_update_event_watcher(const cfg_node *a)
 	    "Reset cfgother.color: back to blue, source default");
 	zs_reply_free(c);
 	zs_status_free(st);
-	ev = events_next(sub, topic, sizeof topic);
+	ev = events_next(a, sub, topic, sizeof topic);
 	ZST_CHECK(ev != NULL && strcmp(topic, "config/cfgother/color") == 0 &&
 	    strcmp(ev->value, "blue") == 0, "the reset has its event, with the default value");
 	zs_reply_free(ev);

@@ -26,6 +26,7 @@
 
 #include "zs/health/v1/health.pb-c.h"
 #include "zs/identity/v1/identity.pb-c.h"
+#include "zs/event/v1/events.pb-c.h"
 #include "zst_node.h"
 
 extern char **environ;
@@ -828,4 +829,38 @@ zst_node_metric(const zst_node *n, const char *series)
 	double v = text != NULL && code == 200 ? zst_metric(text, series) : -1;
 	free(text);
 	return v;
+}
+
+Zs__Rpc__V1__Event *
+zst_event_fetch(const char *url, const char *session, uint64_t sequence)
+{
+	Zs__Event__V1__RecentRequest req = ZS__EVENT__V1__RECENT_REQUEST__INIT;
+	nng_socket s;
+	if (sequence == 0 || zst_req_open(&s, url, 5000) != 0)
+		return NULL;
+	req.from_sequence = sequence - 1;
+	req.to_sequence = sequence;
+	size_t len;
+	uint8_t *frame = zst_pack_request_as(session, "zs.event.v1.Events/Recent", 0, 5000, 0,
+	    &req.base, &len);
+	Zs__Rpc__V1__Reply *r = frame != NULL ? zst_pb_call(s, frame, len) : NULL;
+	free(frame);
+	nng_close(s);
+	Zs__Event__V1__RecentResponse *out = r != NULL && (r->status == NULL || r->status->code == 0) ?
+	    zs__event__v1__recent_response__unpack(NULL, r->body.len, r->body.data) : NULL;
+	Zs__Rpc__V1__Event *e = NULL;
+	if (out != NULL && out->n_events == 1) {   /* a copy that outlives the answer */
+		size_t n = zs__rpc__v1__event__get_packed_size(out->events[0]);
+		uint8_t *buf = malloc(n ? n : 1);
+		if (buf != NULL) {
+			zs__rpc__v1__event__pack(out->events[0], buf);
+			e = zs__rpc__v1__event__unpack(NULL, n, buf);
+			free(buf);
+		}
+	}
+	if (out != NULL)
+		zs__event__v1__recent_response__free_unpacked(out, NULL);
+	if (r != NULL)
+		zs__rpc__v1__reply__free_unpacked(r, NULL);
+	return e;
 }

@@ -23,6 +23,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "zs/rpc/v1/envelope.pb-c.h"
+#include "zs/rpc/v1/event.pb-c.h"
 #include "zst_check.h"
 
 /* The password of the admin account of every node the harness starts. */
@@ -116,6 +117,11 @@ const char *zst_session(void);
 /* The whole call in protobuf: the Reply (free with zs__rpc__v1__reply__free_unpacked)
  * or NULL when there was no readable answer. */
 Zs__Rpc__V1__Reply *zst_pb_call(nng_socket s, const uint8_t *frame, size_t len);
+
+/* The feeds carry events' headers only: the whole event of sequence (the node's live
+ * number) from zs.event.v1.Events/Recent at url as session (free with
+ * zs__rpc__v1__event__free_unpacked), or NULL when that session may not see it. */
+Zs__Rpc__V1__Event *zst_event_fetch(const char *url, const char *session, uint64_t sequence);
 
 /* GET url with libcurl within timeout_ms: the body (caller frees) and *code, or NULL. */
 char *zst_http_get(const char *url, long *code, int timeout_ms);

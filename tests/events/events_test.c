@@ -26,6 +26,7 @@
 
 #include "zs/client.h"
 #include "zs/config/v1/config.pb-c.h"
+#include "zs/echo/v1/echo.pb-c.h"
 #include "zs/event/v1/events.pb-c.h"
 #include "zs/evtest/v1/evtest.pb-c.h"
 #include "zs/identity/v1/identity.pb-c.h"
@@ -180,8 +181,13 @@ et_receive(et *t, et_event *out, size_t n, int wait_ms)
 		size_t tl = strnlen(buf, len);
 		Zs__Rpc__V1__Event *e = tl < len ? zs__rpc__v1__event__unpack(NULL, len - tl - 1,
 		    (uint8_t *) buf + tl + 1) : NULL;
-		if (e != NULL && e->log_sequence != 0 && strncmp(e->topic, "evt/", 4) == 0)
-			et_fill(&out[got++], e);
+		if (e != NULL && e->log_sequence != 0 && strncmp(e->topic, "evt/", 4) == 0) {
+			/* the feed has the header; the body comes from Recent */
+			Zs__Rpc__V1__Event *full = zst_event_fetch(t->node.rpc_url, t->admin, e->sequence);
+			et_fill(&out[got++], full != NULL ? full : e);
+			if (full != NULL)
+				zs__rpc__v1__event__free_unpacked(full, NULL);
+		}
 		if (e != NULL)
 			zs__rpc__v1__event__free_unpacked(e, NULL);
 		nng_free(buf, len);
@@ -582,6 +588,149 @@ test_retention(et *t)
 	ZST_CHECK(et_config(t, "500ms") != ZS_CLIENT_OK, "a retention under 1s is refused (%s)", t->msg);
 }
 
+/* Makes account name and logs it in: the session into session. */
+static bool
+et_account(et *t, const char *name, char *session, size_t len)
+{
+	Zs__Identity__V1__CreateAccountRequest req = ZS__IDENTITY__V1__CREATE_ACCOUNT_REQUEST__INIT;
+	req.name = (char *) name;
+	req.password = ET_USER_PASSWORD;
+	return et_call(t, t->admin, "zs.identity.v1.Identity/CreateAccount", &req,
+	    &zs__identity__v1__account_info__descriptor, NULL) == ZS_CLIENT_OK &&
+	    et_login(t, name, ET_USER_PASSWORD, session, len) == ZS_CLIENT_OK;
+}
+
+/* Everything both feeds sent for wait_ms, as one text (frames NUL-separated; caller
+ * frees); *bodies counts protobuf frames with a body or body_json. */
+static char *
+et_feeds_read(et *t, nng_socket json, int wait_ms, int *frames, int *bodies)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *all = calloc(1, cap);
+	*frames = *bodies = 0;
+	int64_t until = zst_now_ms() + wait_ms;
+	while (all != NULL && zst_now_ms() < until) {
+		nng_socket socks[2] = { t->sub, json };
+		for (int k = 0; k < 2; k++) {
+			char *buf;
+			size_t n;
+			if (nng_recv(socks[k], &buf, &n, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) != 0)
+				continue;
+			(*frames)++;
+			size_t tl = strnlen(buf, n);
+			if (k == 0 && tl < n) {
+				Zs__Rpc__V1__Event *e = zs__rpc__v1__event__unpack(NULL, n - tl - 1,
+				    (uint8_t *) buf + tl + 1);
+				if (e != NULL && (e->body.len > 0 || e->body_json[0] != '\0'))
+					(*bodies)++;
+				if (e != NULL)
+					zs__rpc__v1__event__free_unpacked(e, NULL);
+			}
+			if (len + n + 1 < cap) {
+				memcpy(all + len, buf, n);
+				len += n + 1;   /* a NUL between frames */
+			}
+			nng_free(buf, n);
+		}
+		zst_sleep_ms(5);
+	}
+	return all;
+}
+
+/* Whether needle is anywhere in the len bytes of hay (NULs included). */
+static bool
+et_bytes_have(const char *hay, size_t len, const char *needle)
+{
+	return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
+}
+
+/*
+ * What a subscriber learns. One account's events (a kept one and a live one) carry secrets
+ * in their bodies: the open feeds (protobuf and JSON, no session) carry no body; Recent
+ * gives the whole event to that account and nothing to another; zswatch with the owner's
+ * session prints the bodies, and with another account's prints neither event.
+ */
+static void
+test_isolation(et *t, const char *zswatch)
+{
+	char carol[128] = "", dave[128] = "";
+	if (!ZST_CHECK(et_account(t, "events-carol", carol, sizeof carol) &&
+	    et_account(t, "events-dave", dave, sizeof dave), "two more accounts log in (%s)", t->msg))
+		return;
+	nng_socket json;
+	if (!ZST_CHECK(nng_sub0_open(&json) == 0 && nng_socket_set(json, NNG_OPT_SUB_SUBSCRIBE, "", 0)
+	    == 0 && nng_dial(json, t->node.json_url, NULL, 0) == 0, "a sub socket on the JSON feed"))
+		return;
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s' --url '%s' --rpc-url '%s' --session '%s' --count 2 "
+	    "--timeout 8000 evt/iso echo/iso 2>&1", zswatch, t->node.json_url, t->node.rpc_url, carol);
+	FILE *own = popen(cmd, "r");
+	snprintf(cmd, sizeof cmd, "'%s' --url '%s' --rpc-url '%s' --session '%s' --timeout 3000 "
+	    "evt/iso echo/iso 2>&1", zswatch, t->node.json_url, t->node.rpc_url, dave);
+	FILE *other = popen(cmd, "r");
+	zst_sleep_ms(600);   /* the subscriptions reach the node */
+	et_drain(t);
+
+	ZST_CHECK(et_emit(t, carol, "evt/iso", 1, false, 0, "carol-secret-kept") == ZS_CLIENT_OK,
+	    "carol writes a kept event (%s)", t->msg);
+	Zs__Echo__V1__PublishRequest pub = ZS__ECHO__V1__PUBLISH_REQUEST__INIT;
+	pub.topic = "echo/iso";
+	pub.text = "carol-secret-live";
+	ZST_CHECK(et_call(t, carol, "zs.echo.v1.Echo/Publish", &pub,
+	    &zs__echo__v1__publish_reply__descriptor, NULL) == ZS_CLIENT_OK,
+	    "carol publishes a live event (%s)", t->msg);
+
+	int frames, bodies;
+	char *feeds = et_feeds_read(t, json, 1500, &frames, &bodies);
+	ZST_CHECK(frames >= 4 && bodies == 0 && !et_bytes_have(feeds, 1 << 16, "carol-secret"),
+	    "the open feeds carry the events' headers and nothing of their bodies (%d frames, %d "
+	    "with a body)", frames, bodies);
+	free(feeds);
+	nng_close(json);
+
+	/* Recent, by the live sequences the feed gave */
+	uint64_t kept_seq = 0, live_seq = 0;
+	for (uint64_t s = 1; s < 4096 && (kept_seq == 0 || live_seq == 0); s++) {
+		Zs__Rpc__V1__Event *e = zst_event_fetch(t->node.rpc_url, t->admin, s);
+		if (e == NULL)
+			continue;
+		if (strcmp(e->topic, "evt/iso") == 0)
+			kept_seq = s;
+		else if (strcmp(e->topic, "echo/iso") == 0)
+			live_seq = s;
+		zs__rpc__v1__event__free_unpacked(e, NULL);
+	}
+	Zs__Rpc__V1__Event *mine = zst_event_fetch(t->node.rpc_url, carol, live_seq);
+	Zs__Rpc__V1__Event *mine_kept = zst_event_fetch(t->node.rpc_url, carol, kept_seq);
+	Zs__Rpc__V1__Event *theirs = zst_event_fetch(t->node.rpc_url, dave, live_seq);
+	Zs__Rpc__V1__Event *theirs_kept = zst_event_fetch(t->node.rpc_url, dave, kept_seq);
+	ZST_CHECK(mine != NULL && strstr(mine->body_json, "carol-secret-live") != NULL &&
+	    mine_kept != NULL && strstr(mine_kept->body_json, "carol-secret-kept") != NULL,
+	    "Recent gives carol her two events in full (live #%" PRIu64 ", kept #%" PRIu64 ")",
+	    live_seq, kept_seq);
+	ZST_CHECK(live_seq != 0 && kept_seq != 0 && theirs == NULL && theirs_kept == NULL,
+	    "and another account nothing of them");
+	zs__rpc__v1__event__free_unpacked(mine, NULL);
+	zs__rpc__v1__event__free_unpacked(mine_kept, NULL);
+	zs__rpc__v1__event__free_unpacked(theirs, NULL);
+	zs__rpc__v1__event__free_unpacked(theirs_kept, NULL);
+
+	char out[8192] = "", out2[8192] = "";
+	size_t n = own != NULL ? fread(out, 1, sizeof out - 1, own) : 0;
+	out[n] = '\0';
+	int st = own != NULL ? pclose(own) : -1;
+	ZST_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(out, "carol-secret-kept") &&
+	    strstr(out, "carol-secret-live"), "zswatch with carol's session prints both her events "
+	    "with their bodies:\n%s", out);
+	n = other != NULL ? fread(out2, 1, sizeof out2 - 1, other) : 0;
+	out2[n] = '\0';
+	if (other != NULL)
+		pclose(other);
+	ZST_CHECK(other != NULL && strstr(out2, "carol-secret") == NULL && strstr(out2, "evt/iso") ==
+	    NULL && strstr(out2, "echo/iso") == NULL, "zswatch with another account's session prints "
+	    "neither:\n%s", out2);
+}
+
 /* A plugins folder: links to every built plugin and to the evtest plugin. */
 static int
 et_plugins_dir(char *dir, size_t len, const char *built, const char *evtest)
@@ -639,6 +788,7 @@ main(int argc, char **argv)
 	if (n_seen >= 8) {
 		test_replay(&t, t0);
 		test_accounts(&t);
+		test_isolation(&t, argv[4]);
 		test_zswatch_gap(&t, argv[4]);
 		test_zswatch_since(&t, argv[4]);
 		test_retention(&t);

@@ -260,7 +260,7 @@ tt_sub_open(nng_socket *s, const char *url)
 
 /* Waits (bounded) for an event on topic about tag uuid. */
 static bool
-tt_sub_wait(nng_socket s, const char *topic, const char *uuid)
+tt_sub_wait(const tt *t, nng_socket s, const char *topic, const char *uuid)
 {
 	int64_t until = zst_now_ms() + 5000;
 	while (zst_now_ms() < until) {
@@ -269,8 +269,12 @@ tt_sub_wait(nng_socket s, const char *topic, const char *uuid)
 		if (nng_recv(s, &buf, &len, NNG_FLAG_ALLOC) != 0)
 			return false;
 		size_t tl = strnlen(buf, len);
-		Zs__Rpc__V1__Event *e = tl < len ? zs__rpc__v1__event__unpack(NULL, len - tl - 1,
+		Zs__Rpc__V1__Event *head = tl < len ? zs__rpc__v1__event__unpack(NULL, len - tl - 1,
 		    (uint8_t *) buf + tl + 1) : NULL;
+		/* the feed has the header; the body comes from Events/Recent */
+		Zs__Rpc__V1__Event *e = head != NULL ? zst_event_fetch(t->node.rpc_url, t->admin,
+		    head->sequence) : NULL;
+		zs__rpc__v1__event__free_unpacked(head, NULL);
 		Zs__Tag__V1__TagInfo *info = e != NULL ? zs__tag__v1__tag_info__unpack(NULL, e->body.len,
 		    e->body.data) : NULL;
 		bool hit = info != NULL && strcmp(e->topic, topic) == 0 && strcmp(info->uuid, uuid) == 0 &&
@@ -521,9 +525,9 @@ test_delete_events(tt *t, const char *host)
 	zst_sleep_ms(300);   /* let the subscription reach the node */
 	char uuid[64];
 	ZST_CHECK(tt_tag(t, t->admin, host, "to-delete", false, uuid) == ZS_CLIENT_OK, "a tag to delete");
-	ZST_CHECK(subscribed && tt_sub_wait(sub, "tag/created", uuid), "tag/created carries the TagInfo");
+	ZST_CHECK(subscribed && tt_sub_wait(t, sub, "tag/created", uuid), "tag/created carries the TagInfo");
 	ZST_CHECK(tt_delete_tag(t, t->admin, uuid) == ZS_CLIENT_OK, "Delete removes it (%s)", t->msg);
-	ZST_CHECK(subscribed && tt_sub_wait(sub, "tag/deleted", uuid), "tag/deleted carries the TagInfo");
+	ZST_CHECK(subscribed && tt_sub_wait(t, sub, "tag/deleted", uuid), "tag/deleted carries the TagInfo");
 	Zs__Tag__V1__ListTagsResponse *l = NULL;
 	tt_list(t, t->admin, host, &l);
 	ZST_CHECK(l != NULL && !tt_has(l, "to-delete"), "the deleted tag is gone from List");

@@ -26,6 +26,10 @@ ZS_API const char *zs_call_method(const zs_call *call);
 ZS_API const char *zs_call_session(const zs_call *call);
 /* Metadata value for key, or NULL. */
 ZS_API const char *zs_call_metadata(const zs_call *call, const char *key);
+/* Where the call came from: the peer's address without its port ("127.0.0.1", "::1"),
+ * "local" over ipc or inproc, "" for a bus call or a peer already gone. Written into buf
+ * (48 bytes are enough), which is returned. */
+ZS_API const char *zs_call_peer(const zs_call *call, char *buf, size_t len);
 /* Deadline on zs_clock_ms()'s clock; every call has one. */
 ZS_API int64_t zs_call_deadline_ms(const zs_call *call);
 /* Milliseconds left before the deadline (0 when passed). */

@@ -9,7 +9,10 @@
  *                        event/retention and numbered there (Event.log_sequence,
  *                        gap-free), so it can be replayed (zs.event.v1.Events/Replay).
  *   zs_event_publish     sent at once, not kept, log_sequence 0 (progress, echo).
- * Both carry the sending node's live sequence and topic_sequence.
+ * Both carry the sending node's live sequence and topic_sequence. The pub feeds, open to
+ * anyone who connects, carry only an event's header (topic, sequences, time, resource,
+ * node, type); its body reaches its owner account and admins through Events/Recent (the
+ * node's last events) and Events/Replay (the kept ones).
  */
 #ifndef ZS_EVENT_H
 #define ZS_EVENT_H
@@ -24,12 +27,15 @@ typedef struct zs_db_conn zs_db_conn;   /* zs/db.h */
 
 /*
  * Publishes body under topic ("vm/created"; subscribers filter by prefix) about
- * resource_uuid (may be NULL) at once. Each event gets the node's next sequence number,
- * written to *sequence when not NULL. 0, or INVALID_ARGUMENT (no topic), UNAVAILABLE (no
+ * resource_uuid (may be NULL) at once. The feeds carry its header only; the whole event
+ * goes to Events/Recent callers that own it: owner_account (the account uuid owning what
+ * the event is about; NULL or "": admins only), and admins. Each event gets the node's next sequence number,
+ * written to *sequence when not NULL. 0, or INVALID_ARGUMENT (topic not 1-255 bytes of
+ * UTF-8 without control characters; checked before anything is sent), UNAVAILABLE (no
  * publisher, or a send failed), RESOURCE_EXHAUSTED. Any thread.
  */
 ZS_API int zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
-    const ProtobufCMessage *body, uint64_t *sequence);
+    const char *owner_account, const ProtobufCMessage *body, uint64_t *sequence);
 
 /*
  * Writes an event into the outbox in c's open transaction (c outside a transaction: the

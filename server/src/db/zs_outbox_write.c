@@ -28,18 +28,6 @@ outbox_fail(zs_status **st, zs_status *why)
 	return code;
 }
 
-static bool
-outbox_topic_ok(const char *topic)
-{
-	size_t n = topic != NULL ? strlen(topic) : 0;
-	if (n == 0 || n > ZS_OUTBOX_TOPIC_MAX)
-		return false;
-	for (const unsigned char *p = (const unsigned char *) topic; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
-}
-
 int
 zs_event_publish_tx(zs_db_conn *c, zs_events *ev, const char *topic, const char *resource_uuid,
     const char *owner_account, const ProtobufCMessage *body, zs_status **st)
@@ -49,9 +37,9 @@ zs_event_publish_tx(zs_db_conn *c, zs_events *ev, const char *topic, const char 
 	if (c == NULL || ev == NULL)
 		return outbox_fail(st, zs_status_new(ZS_INVALID_ARGUMENT, NULL,
 		    "an event needs a connection and the node's publisher"));
-	if (!outbox_topic_ok(topic))
-		return outbox_fail(st, zs_status_new(ZS_INVALID_ARGUMENT, NULL, "an event topic must "
-		    "be 1 to %d bytes without control characters", ZS_OUTBOX_TOPIC_MAX));
+	char why[128];
+	if (zs_event_topic_check(topic, why, sizeof why) != 0)
+		return outbox_fail(st, zs_status_new(ZS_INVALID_ARGUMENT, NULL, "%s", why));
 
 	size_t len = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
 	uint8_t *packed = malloc(len ? len : 1);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "zs/clock.h"
 #include "zs/work.h"
@@ -320,6 +321,25 @@ const char *
 zs_call_session(const zs_call *call)
 {
 	return call->session != NULL ? call->session : "";
+}
+
+const char *
+zs_call_peer(const zs_call *call, char *buf, size_t len)
+{
+	nng_sockaddr sa;
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (call->env == NULL || nng_pipe_id(call->pipe) <= 0 ||
+	    nng_pipe_get_addr(call->pipe, NNG_OPT_REMADDR, &sa) != 0)
+		return buf;
+	if (sa.s_family == NNG_AF_INET)
+		inet_ntop(AF_INET, &sa.s_in.sa_addr, buf, (socklen_t) len);
+	else if (sa.s_family == NNG_AF_INET6)
+		inet_ntop(AF_INET6, sa.s_in6.sa_addr, buf, (socklen_t) len);
+	else
+		snprintf(buf, len, "local");
+	return buf;
 }
 
 const char *

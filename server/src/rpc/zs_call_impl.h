@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nng/nng.h>
+
 #include "zs/bus.h"
 #include "zs/call.h"
 #include "zs/rpc/v1/envelope.pb-c.h"
@@ -51,6 +53,7 @@ struct zs_call {
 
 	/* wire calls */
 	zs_slot *slot;
+	nng_pipe pipe;                    /* the connection it came on (zs_call_peer) */
 	bool json;
 	uint64_t request_id;
 	bool dedupe;                      /* its key is in the dedupe table until it answers */

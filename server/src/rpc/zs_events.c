@@ -1,5 +1,6 @@
 /* zs_events.c: publishing events with per-node and per-topic sequence numbers (events
- * not kept, and those of the event log as its sender sends them). */
+ * not kept, and those of the event log as its sender sends them): the header on the
+ * feeds, the whole event and its owner in a ring for Events/Recent. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +25,14 @@ typedef struct ev_topic {
 
 #define EV_BUCKETS 256
 
+/* One event of the ring, in full. */
+typedef struct ev_kept {
+	uint64_t seq;
+	char *owner;                /* "": admins only */
+	uint8_t *packed;
+	size_t len;
+} ev_kept;
+
 struct zs_events {
 	char *node_id;
 	nng_socket pub;
@@ -32,6 +41,8 @@ struct zs_events {
 	pthread_mutex_t lock;       /* sequence numbers and sends go out in order */
 	uint64_t seq;
 	ev_topic *topics[EV_BUCKETS];
+	ev_kept ring[ZS_EVENTS_RECENT];   /* the last events sent, oldest at ring_head */
+	size_t ring_head, ring_n, ring_bytes;
 	_Atomic uint64_t published;
 };
 
@@ -83,6 +94,10 @@ zs_events_free(zs_events *ev)
 	nng_close(ev->pub);
 	if (ev->has_json)
 		nng_close(ev->pub_json);
+	for (size_t i = 0; i < ZS_EVENTS_RECENT; i++) {
+		free(ev->ring[i].owner);
+		free(ev->ring[i].packed);
+	}
 	for (size_t i = 0; i < EV_BUCKETS; i++)
 		for (ev_topic *t = ev->topics[i], *next; t != NULL; t = next) {
 			next = t->next;
@@ -126,6 +141,55 @@ ev_topic_next(zs_events *ev, const char *topic)
 	return t->seq = 1;
 }
 
+/* The length of the UTF-8 sequence at p (n bytes left) and its code point; 0 when it is
+ * not valid UTF-8 (truncated, overlong, a surrogate, above U+10FFFF). */
+static size_t
+ev_utf8(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 :
+	    (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	uint32_t c = len == 1 ? p[0] : p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int
+zs_event_topic_check(const char *topic, char *err, size_t errlen)
+{
+	size_t n = topic != NULL ? strlen(topic) : 0;
+	if (n == 0 || n > ZS_EVENT_TOPIC_MAX) {
+		snprintf(err, errlen, "an event topic is 1 to %d bytes (this one has %zu)",
+		    ZS_EVENT_TOPIC_MAX, n);
+		return -1;
+	}
+	const unsigned char *p = (const unsigned char *) topic;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t len = ev_utf8(p + i, n - i, &cp);
+		if (len == 0) {
+			snprintf(err, errlen, "an event topic must be UTF-8: byte %zu is not", i);
+			return -1;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			snprintf(err, errlen, "an event topic must not hold control characters: "
+			    "U+%04X at byte %zu", (unsigned) cp, i);
+			return -1;
+		}
+		i += len;
+	}
+	return 0;
+}
+
 /* topic + separator + payload, as one message. */
 static int
 ev_send(nng_socket s, const char *topic, char sep, const void *payload, size_t len)
@@ -145,42 +209,98 @@ ev_send(nng_socket s, const char *topic, char sep, const void *payload, size_t l
 	return 0;
 }
 
-/* The JSON form: the Event in proto3 JSON, body as its message's JSON (jbody, borrowed;
- * NULL: none). */
+/* The JSON form of a header: the Event in proto3 JSON, without body. */
 static char *
-ev_json(const Zs__Rpc__V1__Event *e, json_t *jbody)
+ev_json(const Zs__Rpc__V1__Event *head)
 {
 	char err[256];
 	json_t *obj = NULL;
-	Zs__Rpc__V1__Event head = *e;
-	head.body.len = 0;
-	head.body.data = NULL;
-	head.body_json = (char *) protobuf_c_empty_string;
-	if (zs_json_encode(&head.base, &obj, err, sizeof err) != 0)
+	if (zs_json_encode(&head->base, &obj, err, sizeof err) != 0)
 		return NULL;
-	if (jbody != NULL)
-		json_object_set(obj, "body", jbody);
 	char *text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	return text;
 }
 
+/* Drops the oldest kept event. Caller holds the lock. */
+static void
+ev_ring_drop(zs_events *ev)
+{
+	ev_kept *k = &ev->ring[ev->ring_head];
+	ev->ring_bytes -= k->len;
+	free(k->owner);
+	free(k->packed);
+	memset(k, 0, sizeof *k);
+	ev->ring_head = (ev->ring_head + 1) % ZS_EVENTS_RECENT;
+	ev->ring_n--;
+}
+
+/* Keeps an event (packed, taken over) for Recent. Caller holds the lock. */
+static void
+ev_ring_keep(zs_events *ev, uint64_t seq, const char *owner, uint8_t *packed, size_t len)
+{
+	char *o = strdup(owner != NULL ? owner : "");
+	if (o == NULL) {
+		free(packed);
+		return;
+	}
+	while (ev->ring_n > 0 && (ev->ring_n == ZS_EVENTS_RECENT ||
+	    ev->ring_bytes + len > ZS_EVENTS_RECENT_BYTES))
+		ev_ring_drop(ev);
+	ev_kept *k = &ev->ring[(ev->ring_head + ev->ring_n) % ZS_EVENTS_RECENT];
+	*k = (ev_kept) { seq, o, packed, len };
+	ev->ring_n++;
+	ev->ring_bytes += len;
+}
+
+uint64_t
+zs_events_recent(zs_events *ev, uint64_t from, uint64_t to, size_t limit, const char *account,
+    bool admin, zs_events_recent_fn fn, void *arg)
+{
+	pthread_mutex_lock(&ev->lock);
+	uint64_t oldest = ev->ring_n > 0 ? ev->ring[ev->ring_head].seq : 0;
+	size_t given = 0;
+	for (size_t i = 0; i < ev->ring_n && given < limit; i++) {
+		const ev_kept *k = &ev->ring[(ev->ring_head + i) % ZS_EVENTS_RECENT];
+		if (k->seq <= from || (to != 0 && k->seq > to))
+			continue;
+		if (!admin && (k->owner[0] == '\0' || account == NULL || strcmp(k->owner, account) != 0))
+			continue;
+		fn(k->packed, k->len, arg);
+		given++;
+	}
+	pthread_mutex_unlock(&ev->lock);
+	return oldest;
+}
+
 int
-zs_events_send(zs_events *ev, Zs__Rpc__V1__Event *e, json_t *body_json)
+zs_events_send(zs_events *ev, Zs__Rpc__V1__Event *e, const char *owner)
 {
 	pthread_mutex_lock(&ev->lock);
 	e->sequence = ++ev->seq;
 	e->topic_sequence = ev_topic_next(ev, e->topic);
-	size_t len = zs__rpc__v1__event__get_packed_size(e);
+	/* the whole event, for its owner and admins (Recent) */
+	size_t full_len = zs__rpc__v1__event__get_packed_size(e);
+	uint8_t *full = malloc(full_len ? full_len : 1);
+	if (full != NULL) {
+		zs__rpc__v1__event__pack(e, full);
+		ev_ring_keep(ev, e->sequence, owner, full, full_len);
+	}
+	/* the header, for anyone on the feeds */
+	Zs__Rpc__V1__Event head = *e;
+	head.body.len = 0;
+	head.body.data = NULL;
+	head.body_json = (char *) protobuf_c_empty_string;
+	size_t len = zs__rpc__v1__event__get_packed_size(&head);
 	uint8_t *frame = malloc(len ? len : 1);
 	int rv = ZS_RESOURCE_EXHAUSTED;
 	if (frame != NULL) {
-		zs__rpc__v1__event__pack(e, frame);
+		zs__rpc__v1__event__pack(&head, frame);
 		rv = ev_send(ev->pub, e->topic, '\0', frame, len) == 0 ? ZS_OK : ZS_UNAVAILABLE;
 		free(frame);
 	}
 	if (ev->has_json) {
-		char *text = ev_json(e, body_json);
+		char *text = ev_json(&head);
 		if (text == NULL || ev_send(ev->pub_json, e->topic, ' ', text, strlen(text)) != 0)
 			rv = ZS_UNAVAILABLE;
 		free(text);
@@ -193,12 +313,13 @@ zs_events_send(zs_events *ev, Zs__Rpc__V1__Event *e, json_t *body_json)
 
 int
 zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
-    const ProtobufCMessage *body, uint64_t *sequence)
+    const char *owner_account, const ProtobufCMessage *body, uint64_t *sequence)
 {
 	if (ev == NULL)
 		return ZS_UNAVAILABLE;
-	if (topic == NULL || *topic == '\0')
-		return ZS_INVALID_ARGUMENT;
+	char why[128];
+	if (zs_event_topic_check(topic, why, sizeof why) != 0)
+		return ZS_INVALID_ARGUMENT;   /* checked before anything is sent */
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
 	Zs__Rpc__V1__Event e = ZS__RPC__V1__EVENT__INIT;
@@ -217,13 +338,16 @@ zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
 		e.body.len = protobuf_c_message_pack(body, packed_body);
 		e.body.data = packed_body;
 	}
-
+	/* the body in JSON too, for Recent's body_json (as Replay has it) */
 	json_t *jbody = NULL;
-	char err[256];
-	if (body != NULL && ev->has_json && zs_json_encode(body, &jbody, err, sizeof err) != 0)
-		jbody = NULL;
-	int rv = zs_events_send(ev, &e, jbody);
+	char err[256], *text = NULL;
+	if (body != NULL && zs_json_encode(body, &jbody, err, sizeof err) == 0)
+		text = json_dumps(jbody, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(jbody);
+	if (text != NULL)
+		e.body_json = text;
+	int rv = zs_events_send(ev, &e, owner_account);
+	free(text);
 	if (packed_body != stack)
 		free(packed_body);
 	if (sequence != NULL)

@@ -9,6 +9,7 @@
 #include "zs_call_impl.h"
 #include "zs_dedupe.h"
 #include "zs_json.h"
+#include "zs_pbstr.h"
 #include "zs_router.h"
 #include "zs_transport.h"
 #include "zs_wire.h"
@@ -169,7 +170,9 @@ static int
 wire_parse_json(const uint8_t *data, size_t len, wire_req *req, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* NULs pass the parser so the decoder can name the string field that holds one */
+	json_t *root = json_loadb((const char *) data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "JSON syntax error at line %d column %d: %s", jerr.line,
 		    jerr.column, jerr.text);
@@ -234,6 +237,14 @@ wire_parse_body(const wire_req *req, const zs_route *rt, ProtobufCMessage **inpu
 		/* Fields the type does not have: most likely a body of another type. */
 		snprintf(err, errlen, "body of %s has field %u, which %s does not have: is it a "
 		    "message of another type?", rt->full_name, (*input)->unknown_fields[0].tag, in->name);
+		protobuf_c_message_free_unpacked(*input, req->alloc);
+		*input = NULL;
+		return -1;
+	}
+	/* a NUL inside a string would cut it short unseen ("a\0b" stored as "a") */
+	char why[300];
+	if (zs_pbstr_check(in, req->env->body.data, req->env->body.len, why, sizeof why) != 0) {
+		snprintf(err, errlen, "body of %s: %s", rt->full_name, why);
 		protobuf_c_message_free_unpacked(*input, req->alloc);
 		*input = NULL;
 		return -1;
@@ -356,6 +367,7 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	wire_req req = { 0 };
 	const uint8_t *data = nng_msg_body(msg);
 	size_t len = nng_msg_len(msg);
+	nng_pipe pipe = nng_msg_get_pipe(msg);
 	size_t i = 0;
 	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
 		i++;
@@ -397,11 +409,16 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 			rv = -1;
 		} else {
 			req.request_id = req.env->request_id;
+			char why[300];
+			if (zs_pbstr_check(&zs__rpc__v1__request__descriptor, data, len, why,
+			    sizeof why) != 0) {
+				snprintf(err, sizeof err, "the request envelope's %s", why);
+				rv = -1;
+			}
 		}
 	}
 	/* a resend is the same frame again: its fingerprint tells it from a reused id */
 	uint64_t fingerprint = rv == 0 ? XXH3_64bits(data, len) : 0;
-	nng_pipe pipe = nng_msg_get_pipe(msg);
 	nng_msg_free(msg);
 	if (rv != 0) {
 		wire_refuse(rpc, slot, &req, ZS_INVALID_ARGUMENT, "%s", err);
@@ -469,6 +486,7 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	call->start_ns = zs_clock_ns();
 	call->refs = 1;
 	call->slot = slot;
+	call->pipe = pipe;
 	call->json = req.json;
 	call->request_id = req.request_id;
 	call->dedupe = true;

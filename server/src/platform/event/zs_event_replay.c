@@ -123,4 +123,8 @@ event_replay(Zs__Event__V1__Events_Service *svc, const Zs__Event__V1__ReplayRequ
 	PQclear(r);
 }
 
-Zs__Event__V1__Events_Service zs_event_service = ZS__EVENT__V1__EVENTS__INIT(event_);
+Zs__Event__V1__Events_Service zs_event_service = {
+	ZS__EVENT__V1__EVENTS__BASE_INIT,
+	event_replay,
+	zs_event_recent,
+};

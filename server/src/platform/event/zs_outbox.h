@@ -20,6 +20,7 @@
 #include "zs/event/v1/events.pb-c.h"
 #include "zs/rpc/v1/event.pb-c.h"
 #include "zs_outbox_log.h"
+#include "zs_events.h"
 #include "zs_rpc.h"
 
 typedef struct zs_outbox zs_outbox;
@@ -47,18 +48,26 @@ void zs_outbox_stop(zs_outbox *ob);
 void zs_outbox_free(zs_outbox *ob);
 /* The pool, for the Replay handler (NULL before start). */
 zs_db *zs_outbox_db(const zs_outbox *ob);
+/* The publisher, for the Recent handler. */
+zs_events *zs_outbox_events(const zs_outbox *ob);
 
 /* --- rows of zs_event_log (zs_event_row.c) --- */
 
 /* The columns zs_event_row reads, in its order, for SELECT lists. */
 #define ZS_EVENT_ROW_COLUMNS \
-	"seq, topic, resource_uuid, node_id, type, body, body_json, time_ms"
+	"seq, topic, resource_uuid, node_id, type, body, body_json, time_ms, owner_uuid"
+/* The column of the owner account in those rows (zs_event_row leaves it out). */
+#define ZS_EVENT_ROW_OWNER 8
 
 /* Fills e from row i of r (text results): strings point into r; the body is unescaped into
  * *body (caller frees with PQfreemem; NULL when empty). 0, or -1 when out of memory. */
 int zs_event_row(const PGresult *r, int i, Zs__Rpc__V1__Event *e, unsigned char **body);
 
 /* --- Replay (zs_event_replay.c) --- */
+
+/* Recent (zs_event_recent.c): the node's last events sent live, in full, for their owner. */
+void zs_event_recent(Zs__Event__V1__Events_Service *svc, const Zs__Event__V1__RecentRequest *in,
+    Zs__Event__V1__RecentResponse_Closure closure, void *closure_data);
 
 /* The zs.event.v1.Events service the module adds to the router (handlers on workers). */
 extern Zs__Event__V1__Events_Service zs_event_service;

@@ -182,12 +182,10 @@ sender_send(zs_outbox *ob)
 			zs_log(ZS_LOG_WARN, "event", "events %llu to %llu were swept away "
 			    "before this node sent them", (unsigned long long) ob->sent + 1,
 			    (unsigned long long) e.log_sequence - 1);
-		json_t *jbody = e.body_json[0] ? json_loads(e.body_json, 0, NULL) : NULL;
-		e.body_json = (char *) protobuf_c_empty_string;   /* the feeds carry the body */
-		if (zs_events_send(ob->env.events, &e, jbody) != 0)
+		/* the feeds get the header; the owner and admins the rest, from Recent */
+		if (zs_events_send(ob->env.events, &e, PQgetvalue(r, i, ZS_EVENT_ROW_OWNER)) != 0)
 			zs_log(ZS_LOG_WARN, "event", "cannot send event %llu (%s)",
 			    (unsigned long long) e.log_sequence, e.topic);
-		json_decref(jbody);
 		PQfreemem(body);
 		ob->sent = e.log_sequence;
 	}
@@ -355,4 +353,10 @@ zs_db *
 zs_outbox_db(const zs_outbox *ob)
 {
 	return ob->db;
+}
+
+zs_events *
+zs_outbox_events(const zs_outbox *ob)
+{
+	return ob->env.events;
 }

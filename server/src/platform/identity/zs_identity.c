@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "zs/config.h"
 #include "zs/errors.h"
@@ -37,6 +38,8 @@ static const struct {
 	{ ZS_IDENTITY_E_OLD_PASSWORD, "the old password is wrong" },
 	{ ZS_IDENTITY_E_STORE, "the session store (database) or the password hashing cannot "
 	    "answer right now" },
+	{ ZS_IDENTITY_E_THROTTLED, "too many failed logins for this name or from this address, "
+	    "or too many at once: the message says when to try again" },
 };
 
 static const struct {
@@ -48,6 +51,13 @@ static const struct {
 	{ "identity.session_recheck", "5s", "how long a node trusts a cached session before it "
 	    "asks the database again: a logout on another node holds here within this", false },
 	{ "identity.session_sweep", "1m", "how often expired sessions are deleted", false },
+	{ "identity.login_free_failures", "5", "failed logins in a row to one account name "
+	    "after which each try must wait (identity.login_delay, doubling)", false },
+	{ "identity.login_source_free_failures", "20", "failed logins in a row from one address "
+	    "after which each try from it must wait", false },
+	{ "identity.login_delay", "1s", "the first wait after too many failed logins; each "
+	    "further failure doubles it", false },
+	{ "identity.login_delay_max", "15m", "the longest wait after failed logins", false },
 };
 
 zs_identity *
@@ -172,6 +182,8 @@ zs_identity_free(zs_identity *id)
 {
 	if (id == NULL)
 		return;
+	zs_identity_kdf_free(id->kdf);
+	zs_identity_throttle_free(id->throttle);
 	zs_identity_cache_free(id->cache);
 	pthread_cond_destroy(&id->changed);
 	pthread_mutex_destroy(&id->lock);
@@ -191,6 +203,44 @@ identity_duration(zs_props *props, const char *name, int64_t *out, char *err, si
 	return 0;
 }
 
+/* Reads a whole number property in [min, max]. */
+static int
+identity_int(zs_props *props, const char *name, int64_t min, int64_t max, int64_t *out,
+    char *err, size_t errlen)
+{
+	const char *v = zs_props_get(props, name);
+	if (v == NULL || zs_parse_int(v, min, max, out) != 0) {
+		snprintf(err, errlen, "property %s = \"%s\" is not a whole number from %lld to %lld",
+		    name, v != NULL ? v : "", (long long) min, (long long) max);
+		return -1;
+	}
+	return 0;
+}
+
+/* The login throttle, from the identity.login_* properties. */
+static int
+identity_throttle(zs_identity *id, char *err, size_t errlen)
+{
+	int64_t per_name, per_source;
+	zs_identity_throttle_cfg cfg;
+	if (identity_int(id->props, "identity.login_free_failures", 1, 1000000, &per_name, err,
+	    errlen) != 0 || identity_int(id->props, "identity.login_source_free_failures", 1,
+	    1000000, &per_source, err, errlen) != 0 ||
+	    identity_duration(id->props, "identity.login_delay", &cfg.delay_ms, err, errlen) != 0 ||
+	    identity_duration(id->props, "identity.login_delay_max", &cfg.delay_max_ms, err,
+	    errlen) != 0)
+		return -1;
+	cfg.free_per_name = (uint32_t) per_name;
+	cfg.free_per_source = (uint32_t) per_source;
+	if (cfg.delay_max_ms < cfg.delay_ms)
+		cfg.delay_max_ms = cfg.delay_ms;
+	if (zs_identity_throttle_new(&id->throttle, &cfg) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 identity_alloc(const zs_identity_env *env, zs_identity **out, char *err, size_t errlen)
 {
@@ -205,7 +255,6 @@ identity_alloc(const zs_identity_env *env, zs_identity **out, char *err, size_t 
 	id->config = env->config;
 	id->timers = env->timers;
 	id->work = env->work;
-	id->kdf_free = ZS_IDENTITY_KDF_SLOTS;
 	pthread_mutex_init(&id->lock, NULL);
 	/* KDF slots are waited for until a call's deadline, which is on the monotonic clock */
 	pthread_condattr_t attr;
@@ -213,7 +262,12 @@ identity_alloc(const zs_identity_env *env, zs_identity **out, char *err, size_t 
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&id->changed, &attr);
 	pthread_condattr_destroy(&attr);
-	if (zs_identity_cache_new(&id->cache) != 0 || zs_identity_password_init(id) != 0) {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t kdf_threads = cores >= 4 ? (size_t) cores / 2 : 1;
+	if (kdf_threads > ZS_IDENTITY_KDF_SLOTS)
+		kdf_threads = ZS_IDENTITY_KDF_SLOTS;
+	if (zs_identity_cache_new(&id->cache) != 0 || zs_identity_password_init(id) != 0 ||
+	    zs_identity_kdf_new(&id->kdf, kdf_threads, ZS_IDENTITY_KDF_QUEUE) != 0) {
 		snprintf(err, errlen, "out of memory");
 		zs_identity_free(id);
 		return -1;
@@ -344,7 +398,7 @@ identity_declare(zs_identity *id, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-	if (identity_declare_config(id, err, errlen) != 0 ||
+	if (identity_declare_config(id, err, errlen) != 0 || identity_throttle(id, err, errlen) != 0 ||
 	    identity_duration(id->props, "identity.session_recheck", &id->recheck_ms, err, errlen) != 0 ||
 	    identity_duration(id->props, "identity.session_sweep", &id->sweep_ms, err, errlen) != 0)
 		return -1;
@@ -395,6 +449,7 @@ zs_identity_stop(zs_identity *id)
 	if (id == NULL)
 		return;
 	zs_rpc_set_auth(id->rpc, NULL, NULL);
+	zs_identity_kdf_stop(id->kdf);   /* the logins queued there finish first */
 	pthread_mutex_lock(&id->lock);
 	id->stopping = true;
 	if (id->sweep_timer != NULL && zs_timer_cancel(id->timers, id->sweep_timer)) {

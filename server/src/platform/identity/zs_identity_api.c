@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs/clock.h"
 #include "zs/config.h"
 #include "zs/log.h"
 #include "zs_identity_impl.h"
@@ -91,42 +92,21 @@ api_admin_only(zs_call *call, const char *what, zs_status **st)
 
 /* --- Login --- */
 
-/* Checks name and password: the same answer, after the same work, for an unknown name
- * and for a wrong password. */
-static int
-login_check(zs_call *call, const char *name, const char *password, zs_identity_account *acct,
-    zs_status **st)
-{
-	if (name[0] == '\0' || password[0] == '\0') {
-		*st = zs_status_new(ZS_INVALID_ARGUMENT, ZS_IDENTITY_E_BAD_INPUT,
-		    "name and password are needed");
-		return ZS_INVALID_ARGUMENT;
-	}
-	zs_db_conn *c;
-	int rv = api_conn(call, &c, st);
-	if (rv != 0)
-		return rv;
-	rv = zs_identity_account_by_name(c, name, acct, st);
-	api_release(call, c);   /* not held through the ~100 ms of the KDF */
-	if (rv != 0 && rv != ZS_NOT_FOUND)
-		return rv;
-	bool known = rv == 0, match = false;
-	rv = zs_identity_password_verify(zs_identity_of(call), known ? acct->hash : NULL, password,
-	    zs_call_deadline_ms(call), &match, st);
-	if (rv != 0)
-		return rv;
-	if (!match) {
-		if (known)
-			zs_log(ZS_LOG_INFO, "identity", "login to account %s refused: "
-			    "wrong password", acct->name);
-		else
-			zs_log(ZS_LOG_INFO, "identity", "login refused: no account "
-			    "has the name given");
-		*st = zs_status_new(ZS_UNAUTHENTICATED, ZS_IDENTITY_E_LOGIN, "wrong name or password");
-		return ZS_UNAUTHENTICATED;
-	}
-	return 0;
-}
+/*
+ * A login runs in three steps, so no worker ever waits for the KDF: on a worker, the
+ * throttle (a name or source that failed too often waits, refused at once) and a place
+ * in the KDF queue (a full queue is refused at once), then the account's row; on a KDF
+ * thread, the password check (the same work for an unknown name as for a wrong
+ * password), counted by the throttle; back on a worker, the session.
+ */
+typedef struct login_job {
+	zs_call *call;
+	const Zs__Identity__V1__LoginRequest *in;
+	Zs__Identity__V1__LoginResponse_Closure closure;
+	char peer[64];
+	bool known, match;
+	zs_identity_account acct;
+} login_job;
 
 static int64_t
 login_ttl_ms(zs_call *call)
@@ -138,37 +118,138 @@ login_ttl_ms(zs_call *call)
 	return ttl > 0 ? ttl : API_SESSION_TIMEOUT_MS;
 }
 
+/* Answers the call (a failure st, else the session) and frees j. Worker or KDF thread. */
+static void
+login_finish(login_job *j, zs_status *st)
+{
+	zs_call *call = j->call;
+	zs_identity_scrub(call, j->in->password);
+	char token[ZS_IDENTITY_TOKEN_LEN + 1];
+	int64_t expires = 0;
+	zs_db_conn *c;
+	int rv = st != NULL ? zs_identity_code(st) : 0;
+	if (rv == 0 && (rv = api_conn(call, &c, &st)) == 0) {
+		rv = zs_identity_session_create(zs_identity_of(call), c, j->acct.uuid, j->acct.admin,
+		    login_ttl_ms(call), token, &expires, &st);
+		api_release(call, c);
+	}
+	if (rv != 0) {
+		zs_identity_fail(call, st);
+		free(j);
+		return;
+	}
+	Zs__Identity__V1__AccountInfo info;
+	zs_identity_account_info(&j->acct, &info);
+	Zs__Identity__V1__LoginResponse out = ZS__IDENTITY__V1__LOGIN_RESPONSE__INIT;
+	out.session = token;
+	out.expires_unix_ms = expires;
+	out.account = &info;
+	zs_log(ZS_LOG_INFO, "identity", "account %s logged in", j->acct.name);
+	j->closure(&out, call);
+	sodium_memzero(token, sizeof token);
+	free(j);
+}
+
+/* After the check, on a worker: the session (or the refusal). */
+static void
+login_after(void *arg)
+{
+	login_job *j = arg;
+	if (j->match) {
+		login_finish(j, NULL);
+		return;
+	}
+	if (j->known)
+		zs_log(ZS_LOG_INFO, "identity", "login to account %s refused: wrong password",
+		    j->acct.name);
+	else
+		zs_log(ZS_LOG_INFO, "identity", "login refused: no account has the name given");
+	login_finish(j, zs_status_new(ZS_UNAUTHENTICATED, ZS_IDENTITY_E_LOGIN,
+	    "wrong name or password"));
+}
+
+/* The password check, on a KDF thread. */
+static void
+login_check(void *arg)
+{
+	login_job *j = arg;
+	zs_identity *id = zs_identity_of(j->call);
+	if (zs_call_remaining_ms(j->call) <= 0) {
+		login_finish(j, zs_status_new(ZS_DEADLINE_EXCEEDED, ZS_IDENTITY_E_STORE, "too many "
+		    "logins at once: no password check could start before the deadline"));
+		return;
+	}
+	zs_identity_password_verify_here(id, j->known ? j->acct.hash : NULL, j->in->password,
+	    &j->match);
+	zs_identity_throttle_record(id->throttle, j->in->name, j->peer, j->match, zs_clock_ms());
+	if (zs_work_submit(id->work, login_after, j) != 0)
+		login_after(j);   /* the pool is stopping: here, then */
+}
+
+/* Refuses a login that must wait, saying how long. */
+static int
+login_throttled(zs_identity *id, const char *name, const char *peer, zs_status **st)
+{
+	bool by_source;
+	int64_t wait = zs_identity_throttle_wait(id->throttle, name, peer, zs_clock_ms(), &by_source);
+	if (wait <= 0)
+		return 0;
+	*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, ZS_IDENTITY_E_THROTTLED, "too many failed "
+	    "logins %s: try again in %.1f s (retry-after-ms: %lld)", by_source ?
+	    "from this address" : "for this account name", (double) wait / 1000.0,
+	    (long long) wait);
+	return ZS_RESOURCE_EXHAUSTED;
+}
+
 static void
 api_login(Zs__Identity__V1__Identity_Service *svc, const Zs__Identity__V1__LoginRequest *in,
     Zs__Identity__V1__LoginResponse_Closure closure, void *closure_data)
 {
 	(void) svc;
 	zs_call *call = closure_data;
-	zs_identity_account acct;
+	zs_identity *id = zs_identity_of(call);
 	zs_status *st = NULL;
-	int rv = login_check(call, api_str(in->name), api_str(in->password), &acct, &st);
-	zs_identity_scrub(call, in->password);
-	char token[ZS_IDENTITY_TOKEN_LEN + 1];
-	int64_t expires = 0;
-	zs_db_conn *c;
-	if (rv == 0 && (rv = api_conn(call, &c, &st)) == 0) {
-		rv = zs_identity_session_create(zs_identity_of(call), c, acct.uuid, acct.admin,
-		    login_ttl_ms(call), token, &expires, &st);
-		api_release(call, c);
-	}
-	if (rv != 0) {
-		zs_identity_fail(call, st);
+	login_job *j = calloc(1, sizeof *j);
+	if (j == NULL) {
+		zs_identity_scrub(call, in->password);
+		zs_identity_fail(call, NULL);
 		return;
 	}
-	Zs__Identity__V1__AccountInfo info;
-	zs_identity_account_info(&acct, &info);
-	Zs__Identity__V1__LoginResponse out = ZS__IDENTITY__V1__LOGIN_RESPONSE__INIT;
-	out.session = token;
-	out.expires_unix_ms = expires;
-	out.account = &info;
-	zs_log(ZS_LOG_INFO, "identity", "account %s logged in", acct.name);
-	closure(&out, closure_data);
-	sodium_memzero(token, sizeof token);
+	*j = (login_job) { .call = call, .in = in, .closure = closure };
+	zs_call_peer(call, j->peer, sizeof j->peer);
+	const char *name = api_str(in->name), *password = api_str(in->password);
+	int rv = 0;
+	if (name[0] == '\0' || password[0] == '\0') {
+		st = zs_status_new(ZS_INVALID_ARGUMENT, ZS_IDENTITY_E_BAD_INPUT,
+		    "name and password are needed");
+		rv = ZS_INVALID_ARGUMENT;
+	}
+	if (rv == 0)
+		rv = login_throttled(id, name, j->peer, &st);
+	if (rv == 0 && zs_identity_kdf_reserve(id->kdf) != 0) {
+		st = zs_status_new(ZS_UNAVAILABLE, ZS_IDENTITY_E_THROTTLED, "too many logins at once "
+		    "(%d wait for a password check): try again in 1 s (retry-after-ms: 1000)",
+		    ZS_IDENTITY_KDF_QUEUE);
+		rv = ZS_UNAVAILABLE;
+	}
+	if (rv != 0) {
+		zs_identity_scrub(call, in->password);
+		zs_identity_fail(call, st);
+		free(j);
+		return;
+	}
+	zs_db_conn *c;
+	if ((rv = api_conn(call, &c, &st)) == 0) {
+		rv = zs_identity_account_by_name(c, name, &j->acct, &st);
+		api_release(call, c);   /* not held through the ~100 ms of the KDF */
+	}
+	if (rv != 0 && rv != ZS_NOT_FOUND) {
+		zs_identity_kdf_unreserve(id->kdf);
+		login_finish(j, st);
+		return;
+	}
+	j->known = rv == 0;
+	zs_identity_kdf_submit(id->kdf, login_check, j);
 }
 
 /* --- Logout, WhoAmI --- */

@@ -2,6 +2,8 @@
  * zs_identity_impl.h: the insides of the identity module, shared by its files:
  *   zs_identity.c           hooks, the first admin, the session check, the cleanup timer
  *   zs_identity_password.c  the password KDF (argon2id), name and password rules
+ *   zs_identity_kdf.c       the threads and bounded queue the KDF runs on
+ *   zs_identity_throttle.c  failed logins per name and per source, and the waits they earn
  *   zs_identity_session.c   session tokens, zs_sessions and the in-memory session cache
  *   zs_identity_account.c   zs_accounts rows
  *   zs_identity_api.c       the zs.identity.v1.Identity handlers
@@ -33,9 +35,14 @@
 #define ZS_IDENTITY_TOKEN_LEN 43         /* their base64url, unpadded: what clients send */
 #define ZS_IDENTITY_KEY_BYTES 32         /* BLAKE2b of a token: the cache key; hex in the DB */
 #define ZS_IDENTITY_HASH_LEN crypto_pwhash_STRBYTES
-/* Password hashes running at once. Each argon2id INTERACTIVE run takes 64 MiB and a core
- * for ~100 ms; Login is public, so this caps what a flood of logins may take. */
+/* Password hashes running at once, at most (half the cores, at least one). Each argon2id
+ * INTERACTIVE run takes 64 MiB and a core for ~100 ms; Login is public, so this caps
+ * what a flood of logins may take. */
 #define ZS_IDENTITY_KDF_SLOTS 4
+/* Hashes waiting for a thread, at most: one more is refused at once (UNAVAILABLE). */
+#define ZS_IDENTITY_KDF_QUEUE 64
+/* The KDF threads' nice value: other work comes first. */
+#define ZS_IDENTITY_KDF_NICE 10
 /* The longest a check waits for the database on a session cache miss. */
 #define ZS_IDENTITY_DB_WAIT_MS 2000
 
@@ -50,6 +57,7 @@
 #define ZS_IDENTITY_E_CANNOT_DELETE "IDENTITY.1008" /* FAILED_PRECONDITION */
 #define ZS_IDENTITY_E_OLD_PASSWORD "IDENTITY.1009" /* PERMISSION_DENIED */
 #define ZS_IDENTITY_E_STORE "IDENTITY.1010"        /* UNAVAILABLE, DEADLINE_EXCEEDED */
+#define ZS_IDENTITY_E_THROTTLED "IDENTITY.1011"    /* RESOURCE_EXHAUSTED, UNAVAILABLE */
 
 /* Who a session stands for. */
 typedef struct zs_identity_principal {
@@ -59,6 +67,16 @@ typedef struct zs_identity_principal {
 } zs_identity_principal;
 
 typedef struct zs_identity_cache zs_identity_cache;
+typedef struct zs_identity_kdf zs_identity_kdf;
+typedef struct zs_identity_throttle zs_identity_throttle;
+
+/* The login throttle's settings (identity.login_* properties). */
+typedef struct zs_identity_throttle_cfg {
+	uint32_t free_per_name;      /* failures in a row before a name waits */
+	uint32_t free_per_source;    /* likewise for a source address */
+	int64_t delay_ms;            /* the first wait; each further failure doubles it */
+	int64_t delay_max_ms;
+} zs_identity_throttle_cfg;
 
 /* The module's state, made and freed by the node. */
 typedef struct zs_identity {
@@ -70,13 +88,14 @@ typedef struct zs_identity {
 	zs_work *work;
 	zs_db *db;                   /* from start on */
 	zs_identity_cache *cache;
+	zs_identity_kdf *kdf;
+	zs_identity_throttle *throttle;
 	int64_t recheck_ms;          /* identity.session_recheck */
 	int64_t sweep_ms;            /* identity.session_sweep */
 	char dummy_hash[ZS_IDENTITY_HASH_LEN];   /* verified for unknown names */
 
 	pthread_mutex_t lock;        /* guards the fields below */
 	pthread_cond_t changed;
-	int kdf_free;                /* free KDF slots */
 	zs_timer *sweep_timer;       /* armed cleanup, or NULL */
 	bool sweep_armed;            /* the timer is queued or its function runs */
 	bool sweeping;               /* a cleanup is queued on or runs on the worker pool */
@@ -113,7 +132,12 @@ void zs_identity_fail(zs_call *call, zs_status *st);
 
 /* Prepares the dummy hash verified for unknown names. 0 or -1. */
 int zs_identity_password_init(zs_identity *id);
-/* Hashes password with argon2id into out, waiting for a KDF slot until deadline_ms. */
+/* Verifies password against hash (NULL: the dummy) on the calling thread: for the KDF
+ * threads themselves. *match tells. */
+void zs_identity_password_verify_here(zs_identity *id, const char *hash, const char *password,
+    bool *match);
+/* Hashes password with argon2id into out on a KDF thread, waiting for it (a hash not
+ * started by deadline_ms is DEADLINE_EXCEEDED; a full queue UNAVAILABLE at once). */
 int zs_identity_password_hash(zs_identity *id, const char *password, int64_t deadline_ms,
     char out[ZS_IDENTITY_HASH_LEN], zs_status **st);
 /* Verifies password against hash (NULL: the dummy, which never matches) in constant time;
@@ -127,6 +151,32 @@ int zs_identity_name_rules(const char *name, zs_status **st);
 void zs_identity_password_generate(char out[25]);
 /* Zeroes a secret string of call's request, when the node decoded (and so owns) it. */
 void zs_identity_scrub(zs_call *call, const char *secret);
+
+/* --- zs_identity_kdf.c --- */
+
+/* Starts threads (nice ZS_IDENTITY_KDF_NICE) with a queue of queue jobs. 0 or -1. */
+int zs_identity_kdf_new(zs_identity_kdf **out, size_t threads, size_t queue);
+/* Runs what is queued, then joins the threads. */
+void zs_identity_kdf_stop(zs_identity_kdf *k);
+void zs_identity_kdf_free(zs_identity_kdf *k);
+/* Promises a place in the queue: 0, or -1 at once when it is full (or stopping). */
+int zs_identity_kdf_reserve(zs_identity_kdf *k);
+/* Gives a promised place back unused. */
+void zs_identity_kdf_unreserve(zs_identity_kdf *k);
+/* Queues fn(arg) in a promised place; it runs on a KDF thread. */
+void zs_identity_kdf_submit(zs_identity_kdf *k, void (*fn)(void *arg), void *arg);
+
+/* --- zs_identity_throttle.c --- */
+
+int zs_identity_throttle_new(zs_identity_throttle **out, const zs_identity_throttle_cfg *cfg);
+void zs_identity_throttle_free(zs_identity_throttle *t);
+/* How long a login to name from peer ("": unknown) must still wait (0: it may go) at now
+ * (zs_clock_ms); *by_source tells which count made it wait. */
+int64_t zs_identity_throttle_wait(zs_identity_throttle *t, const char *name, const char *peer,
+    int64_t now, bool *by_source);
+/* Counts a password check of name from peer: a failure, or a success (clears name). */
+void zs_identity_throttle_record(zs_identity_throttle *t, const char *name, const char *peer,
+    bool ok, int64_t now);
 
 /* --- zs_identity_session.c --- */
 

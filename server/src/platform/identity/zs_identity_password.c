@@ -5,6 +5,7 @@
  * passwords for the first admin, and zeroing the passwords of a request after use.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,67 +42,90 @@ zs_identity_password_init(zs_identity *id)
 	return rv == 0 ? 0 : -1;
 }
 
-/* Takes a KDF slot, waiting until deadline_ms (zs_clock_ms). 0, or DEADLINE_EXCEEDED. */
-static int
-password_slot_take(zs_identity *id, int64_t deadline_ms, zs_status **st)
-{
-	struct timespec ts = { (time_t) (deadline_ms / 1000), (long) (deadline_ms % 1000) * 1000000L };
-	int rv = 0;
-	pthread_mutex_lock(&id->lock);
-	while (id->kdf_free == 0 && rv != ETIMEDOUT)
-		rv = pthread_cond_timedwait(&id->changed, &id->lock, &ts);
-	bool got = id->kdf_free > 0;
-	if (got)
-		id->kdf_free--;
-	pthread_mutex_unlock(&id->lock);
-	if (!got) {
-		*st = zs_status_new(ZS_DEADLINE_EXCEEDED, ZS_IDENTITY_E_STORE,
-		    "too many logins at once: no password check could start before the deadline");
-		return ZS_DEADLINE_EXCEEDED;
-	}
-	return 0;
-}
+/* One hash or check run on a KDF thread for a caller that waits for it. */
+typedef struct password_job {
+	zs_identity *id;
+	const char *hash;          /* verify: against this (NULL: the dummy) */
+	const char *password;
+	char *out;                 /* hash: into this */
+	int64_t deadline_ms;
+	int rv;
+	bool match;
+	bool done;
+} password_job;
 
 static void
-password_slot_give(zs_identity *id)
+password_job_run(void *arg)
 {
+	password_job *j = arg;
+	int rv = 0;
+	bool match = false;
+	if (zs_clock_ms() > j->deadline_ms)
+		rv = ZS_DEADLINE_EXCEEDED;
+	else if (j->out != NULL)
+		rv = crypto_pwhash_str(j->out, j->password, strlen(j->password), IDENTITY_OPSLIMIT,
+		    IDENTITY_MEMLIMIT) == 0 ? 0 : ZS_RESOURCE_EXHAUSTED;
+	else
+		zs_identity_password_verify_here(j->id, j->hash, j->password, &match);
+	pthread_mutex_lock(&j->id->lock);
+	j->rv = rv;
+	j->match = match;
+	j->done = true;
+	pthread_cond_broadcast(&j->id->changed);
+	pthread_mutex_unlock(&j->id->lock);
+}
+
+/* Runs j on a KDF thread and waits for it. 0 or a code with *st. */
+static int
+password_run(zs_identity *id, password_job *j, zs_status **st)
+{
+	if (zs_identity_kdf_reserve(id->kdf) != 0) {
+		*st = zs_status_new(ZS_UNAVAILABLE, ZS_IDENTITY_E_THROTTLED, "too many password "
+		    "checks are waiting (%d): try again in 1 s (retry-after-ms: 1000)",
+		    ZS_IDENTITY_KDF_QUEUE);
+		return ZS_UNAVAILABLE;
+	}
+	j->id = id;
+	zs_identity_kdf_submit(id->kdf, password_job_run, j);
 	pthread_mutex_lock(&id->lock);
-	id->kdf_free++;
-	pthread_cond_broadcast(&id->changed);
+	while (!j->done)
+		pthread_cond_wait(&id->changed, &id->lock);
 	pthread_mutex_unlock(&id->lock);
+	if (j->rv == ZS_DEADLINE_EXCEEDED)
+		*st = zs_status_new(ZS_DEADLINE_EXCEEDED, ZS_IDENTITY_E_STORE,
+		    "too many logins at once: no password check could start before the deadline");
+	else if (j->rv != 0)
+		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL,
+		    "cannot hash the password (out of memory for argon2id)");
+	return j->rv;
 }
 
 int
 zs_identity_password_hash(zs_identity *id, const char *password, int64_t deadline_ms,
     char out[ZS_IDENTITY_HASH_LEN], zs_status **st)
 {
-	int rv = password_slot_take(id, deadline_ms, st);
-	if (rv != 0)
-		return rv;
-	rv = crypto_pwhash_str(out, password, strlen(password), IDENTITY_OPSLIMIT, IDENTITY_MEMLIMIT);
-	password_slot_give(id);
-	if (rv != 0) {
-		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL,
-		    "cannot hash the password (out of memory for argon2id)");
-		return ZS_RESOURCE_EXHAUSTED;
-	}
-	return 0;
+	password_job j = { .password = password, .out = out, .deadline_ms = deadline_ms };
+	return password_run(id, &j, st);
+}
+
+void
+zs_identity_password_verify_here(zs_identity *id, const char *hash, const char *password,
+    bool *match)
+{
+	/* crypto_pwhash_str_verify recomputes the hash and compares in constant time */
+	bool ok = crypto_pwhash_str_verify(hash != NULL ? hash : id->dummy_hash, password,
+	    strlen(password)) == 0;
+	*match = ok && hash != NULL;
 }
 
 int
 zs_identity_password_verify(zs_identity *id, const char *hash, const char *password,
     int64_t deadline_ms, bool *match, zs_status **st)
 {
-	*match = false;
-	int rv = password_slot_take(id, deadline_ms, st);
-	if (rv != 0)
-		return rv;
-	/* crypto_pwhash_str_verify recomputes the hash and compares in constant time */
-	bool ok = crypto_pwhash_str_verify(hash != NULL ? hash : id->dummy_hash, password,
-	    strlen(password)) == 0;
-	password_slot_give(id);
-	*match = ok && hash != NULL;
-	return 0;
+	password_job j = { .hash = hash, .password = password, .deadline_ms = deadline_ms };
+	int rv = password_run(id, &j, st);
+	*match = rv == 0 && j.match;
+	return rv;
 }
 
 /* Characters (UTF-8 code points) of s: the bytes that do not continue a sequence. */

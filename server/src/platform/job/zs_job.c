@@ -57,7 +57,7 @@ job_event(zs_jobs *jobs, const char *uuid, const char *what, Zs__Job__V1__JobInf
 {
 	char topic[96];
 	snprintf(topic, sizeof topic, "job/%s/%s", uuid, what);
-	zs_event_publish(jobs->env.events, topic, uuid, &info->base, NULL);
+	zs_event_publish(jobs->env.events, topic, uuid, info->owner_uuid, &info->base, NULL);
 }
 
 /* Packs msg into a new buffer (caller frees). */
