@@ -67,12 +67,14 @@ wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_st
 		snprintf(id, sizeof id, "%llu", (unsigned long long) request_id);
 		json_object_set_new(out, "requestId", json_string(id));
 	}
-	if (st != NULL && zs_json_encode(&st->base, &status, err, sizeof err) == 0) {
-		/* proto3 JSON leaves out a zero enum; a status always says its code */
-		json_object_set_new(status, "code", json_string(zs_status_code_name((int) st->code)));
-	} else {
+	if (st == NULL)
 		status = json_pack("{s:s}", "code", "OK");
-	}
+	else if (zs_json_encode(&st->base, &status, err, sizeof err) != 0)
+		/* a status that does not encode is still the failure it says */
+		status = json_pack("{s:s}", "message", "the status could not be encoded");
+	/* proto3 JSON leaves out a zero enum; a status always says its code */
+	if (st != NULL && status != NULL)
+		json_object_set_new(status, "code", json_string(zs_status_code_name((int) st->code)));
 	json_object_set_new(out, "status", status);
 	if (job_uuid != NULL)
 		json_object_set_new(out, "jobUuid", json_string(job_uuid));
