@@ -1,16 +1,23 @@
 # The README's two commands: `make run` and `make test`. Everything else is CMake.
 # Both install the Debian packages that are missing, configure and build first.
+# `make fuzz` runs each fuzz target of tests/fuzz for FUZZ_SECONDS.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CONFIG     ?= zsnode.properties
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_RSS_MB ?= 2048
+
+# clang and its libFuzzer runtime: `make fuzz`, and the short fuzz runs of `make test`.
+FUZZ_DEBS = clang libclang-rt-14-dev
 
 DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
-       libxxhash-dev openssl procps curl
+       libxxhash-dev openssl procps curl $(FUZZ_DEBS)
 
-.PHONY: all deps build build-asan run test test-asan bench install clean
+.PHONY: all deps build build-asan build-fuzz run test test-asan fuzz bench install clean
 
 all: build
 
@@ -30,12 +37,21 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DZS_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The fuzz targets only, built with clang, libFuzzer, ASan and UBSan.
+build-fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZS_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+
 run: build
 	./$(BUILD)/server/zsnode -c $(CONFIG)
 
-test: build build-asan
+test: build build-asan build-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure
+
+fuzz: build-fuzz
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RSS_MB)
 
 bench: build
 	./$(BUILD)/tests/bench/zsbench
@@ -44,4 +60,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
