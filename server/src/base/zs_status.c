@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "zs/status.h"
+#include "zs_utf8.h"
 
 const char *
 zs_status_code_name(int code)
@@ -23,6 +24,10 @@ zs_status_newv(int code, const char *error_code, const char *fmt, va_list ap)
 	st->code = (Zs__Rpc__V1__Code) code;
 	if (vasprintf(&st->message, fmt, ap) < 0)
 		st->message = NULL;
+	/* a string field must be UTF-8 (protobuf, JSON); a message quoting the caller's bytes,
+	 * or cut short inside a character, need not be */
+	else
+		zs_utf8_scrub(st->message);
 	st->error_code = strdup(error_code != NULL ? error_code : "");
 	st->description = strdup("");
 	if (st->message == NULL || st->error_code == NULL || st->description == NULL) {

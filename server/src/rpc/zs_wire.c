@@ -68,12 +68,14 @@ wire_encode_json(uint64_t request_id, const ProtobufCMessage *reply, const zs_st
 		snprintf(id, sizeof id, "%llu", (unsigned long long) request_id);
 		json_object_set_new(out, "requestId", json_string(id));
 	}
-	if (st != NULL && zs_json_encode(&st->base, &status, err, sizeof err) == 0) {
-		/* proto3 JSON leaves out a zero enum; a status always says its code */
-		json_object_set_new(status, "code", json_string(zs_status_code_name((int) st->code)));
-	} else {
+	if (st == NULL)
 		status = json_pack("{s:s}", "code", "OK");
-	}
+	else if (zs_json_encode(&st->base, &status, err, sizeof err) != 0)
+		/* a status that does not encode is still the failure it says */
+		status = json_pack("{s:s}", "message", "the status could not be encoded");
+	/* proto3 JSON leaves out a zero enum; a status always says its code */
+	if (st != NULL && status != NULL)
+		json_object_set_new(status, "code", json_string(zs_status_code_name((int) st->code)));
 	json_object_set_new(out, "status", status);
 	if (job_uuid != NULL)
 		json_object_set_new(out, "jobUuid", json_string(job_uuid));
@@ -206,6 +208,12 @@ wire_parse_json(const uint8_t *data, size_t len, wire_req *req, char *err, size_
 		return -1;
 	req->env = (Zs__Rpc__V1__Request *) env;
 	req->request_id = req->env->request_id;
+	/* protobuf-c cuts a string at its first NUL: refuse one, as JSON does */
+	char why[300];
+	if (zs_pbstr_check(&zs__rpc__v1__request__descriptor, data, len, why, sizeof why) != 0) {
+		snprintf(err, errlen, "the request envelope's %s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -360,6 +368,85 @@ wire_drop(wire_call *wc, wire_req *req, ProtobufCMessage *input)
 	free(wc);
 }
 
+/* A wire call block, zeroed, its allocator on its arena; NULL when out of memory. */
+static wire_call *
+wire_call_new(void)
+{
+	wire_call *wc = malloc(sizeof *wc);
+	if (wc == NULL)
+		return NULL;
+	memset(&wc->call, 0, sizeof wc->call);
+	wc->used = 0;
+	wc->alloc = (ProtobufCAllocator) { wire_arena_alloc, wire_arena_free, wc };
+	return wc;
+}
+
+/* Whether a frame is JSON: its first byte past blanks is '{'. */
+static bool
+wire_is_json(const uint8_t *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
+		i++;
+	return i < len && data[i] == '{';
+}
+
+/* The envelope of a frame: JSON, or protobuf unpacked into wc's arena. 0, or -1 with err. */
+static int
+wire_decode_envelope(wire_call *wc, const uint8_t *data, size_t len, wire_req *req, char *err,
+    size_t errlen)
+{
+	if (req->json)
+		return wire_parse_json(data, len, req, err, errlen);
+	req->alloc = &wc->alloc;
+	req->env = zs__rpc__v1__request__unpack(req->alloc, len, data);
+	if (req->env == NULL) {
+		snprintf(err, errlen, "frame of %zu bytes is neither a zs.rpc.v1.Request "
+		    "(protobuf) nor a JSON object", len);
+		return -1;
+	}
+	req->request_id = req->env->request_id;
+	return 0;
+}
+
+/* The route of the envelope's method and the body as its input (*input, owned by the
+ * caller); NULL with the code to refuse the frame with and err. */
+static const zs_route *
+wire_decode_call(const zs_router *router, const wire_req *req, ProtobufCMessage **input,
+    int *code, char *err, size_t errlen)
+{
+	const zs_route *rt = zs_router_find(router, req->env->method, code, err, errlen);
+	if (rt != NULL && wire_parse_body(req, rt, input, err, errlen) != 0) {
+		*code = ZS_INVALID_ARGUMENT;
+		return NULL;
+	}
+	return rt;
+}
+
+nng_msg *
+zs_wire_decode(const zs_router *router, const uint8_t *data, size_t len, int *code)
+{
+	char err[512];
+	wire_req req = { 0 };
+	ProtobufCMessage *input = NULL;
+	nng_msg *answer = NULL;
+	req.json = wire_is_json(data, len);
+	wire_call *wc = wire_call_new();
+	*code = ZS_RESOURCE_EXHAUSTED;
+	if (wc == NULL)
+		return NULL;
+	if (wire_decode_envelope(wc, data, len, &req, err, sizeof err) != 0)
+		*code = ZS_INVALID_ARGUMENT;
+	else if (wire_decode_call(router, &req, &input, code, err, sizeof err) != NULL)
+		*code = 0;
+	zs_status *st = *code != 0 ? zs_status_new(*code, NULL, "%s", err) : NULL;
+	if (st != NULL)
+		answer = wire_encode(req.json, req.request_id, NULL, st, NULL);
+	zs_status_free(st);
+	wire_drop(wc, &req, input);
+	return answer;
+}
+
 void
 zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 {
@@ -368,10 +455,7 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	const uint8_t *data = nng_msg_body(msg);
 	size_t len = nng_msg_len(msg);
 	nng_pipe pipe = nng_msg_get_pipe(msg);
-	size_t i = 0;
-	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
-		i++;
-	req.json = i < len && data[i] == '{';
+	req.json = wire_is_json(data, len);
 
 	if (len > rpc->cfg.max_frame) {
 		nng_msg_free(msg);
@@ -387,36 +471,13 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 		    state == ZS_RPC_STARTING ? "starting" : "shutting down");
 		return;
 	}
-	wire_call *wc = malloc(sizeof *wc);
+	wire_call *wc = wire_call_new();
 	if (wc == NULL) {
 		nng_msg_free(msg);
 		wire_refuse(rpc, slot, &req, ZS_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	memset(&wc->call, 0, sizeof wc->call);
-	wc->used = 0;
-	wc->alloc = (ProtobufCAllocator) { wire_arena_alloc, wire_arena_free, wc };
-
-	int rv = 0;
-	if (req.json) {
-		rv = wire_parse_json(data, len, &req, err, sizeof err);
-	} else {
-		req.alloc = &wc->alloc;
-		req.env = zs__rpc__v1__request__unpack(req.alloc, len, data);
-		if (req.env == NULL) {
-			snprintf(err, sizeof err, "frame of %zu bytes is neither a zs.rpc.v1.Request "
-			    "(protobuf) nor a JSON object", len);
-			rv = -1;
-		} else {
-			req.request_id = req.env->request_id;
-			char why[300];
-			if (zs_pbstr_check(&zs__rpc__v1__request__descriptor, data, len, why,
-			    sizeof why) != 0) {
-				snprintf(err, sizeof err, "the request envelope's %s", why);
-				rv = -1;
-			}
-		}
-	}
+	int rv = wire_decode_envelope(wc, data, len, &req, err, sizeof err);
 	/* a resend is the same frame again: its fingerprint tells it from a reused id */
 	uint64_t fingerprint = rv == 0 ? XXH3_64bits(data, len) : 0;
 	nng_msg_free(msg);
@@ -427,13 +488,11 @@ zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg)
 	}
 
 	int code;
-	const zs_route *rt = zs_router_find(rpc->router, req.env->method, &code, err, sizeof err);
 	ProtobufCMessage *input = NULL;
+	const zs_route *rt = wire_decode_call(rpc->router, &req, &input, &code, err, sizeof err);
 	int64_t deadline = -1;
 	if (rt == NULL) {
 		wire_refuse(rpc, slot, &req, code, "%s", err);
-	} else if (wire_parse_body(&req, rt, &input, err, sizeof err) != 0) {
-		wire_refuse(rpc, slot, &req, ZS_INVALID_ARGUMENT, "%s", err);
 	} else if ((deadline = wire_deadline(rpc, req.env, err, sizeof err)) < 0) {
 		wire_refuse(rpc, slot, &req, ZS_DEADLINE_EXCEEDED, "%s: %s", rt->full_name, err);
 	}

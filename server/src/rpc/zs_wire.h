@@ -9,12 +9,19 @@
 
 #include <nng/nng.h>
 
+#include "zs_router.h"
 #include "zs_rpc.h"
 
 typedef struct zs_slot zs_slot;
 
 /* Handles one received frame (taken over); the answer goes back on slot. */
 void zs_wire_handle(zs_rpc *rpc, zs_slot *slot, nng_msg *msg);
+
+/* Decodes a frame as zs_wire_handle does before it becomes a call (envelope, method,
+ * body) with no node and no socket; for the fuzzer (tests/fuzz/fuzz_envelope.c). *code is
+ * 0 when the frame would become a call (NULL returned), else the code it is refused with
+ * and the refusal answered, encoded (caller frees; NULL when out of memory). */
+nng_msg *zs_wire_decode(const zs_router *router, const uint8_t *data, size_t len, int *code);
 
 /* Frees a wire call (its envelope and input). */
 void zs_wire_call_release(zs_call *call);
