@@ -208,12 +208,6 @@ wire_parse_json(const uint8_t *data, size_t len, wire_req *req, char *err, size_
 		return -1;
 	req->env = (Zs__Rpc__V1__Request *) env;
 	req->request_id = req->env->request_id;
-	/* protobuf-c cuts a string at its first NUL: refuse one, as JSON does */
-	char why[300];
-	if (zs_pbstr_check(&zs__rpc__v1__request__descriptor, data, len, why, sizeof why) != 0) {
-		snprintf(err, errlen, "the request envelope's %s", why);
-		return -1;
-	}
 	return 0;
 }
 
@@ -406,6 +400,12 @@ wire_decode_envelope(wire_call *wc, const uint8_t *data, size_t len, wire_req *r
 		return -1;
 	}
 	req->request_id = req->env->request_id;
+	/* protobuf-c cuts a string at its first NUL: refuse one, as JSON does */
+	char why[300];
+	if (zs_pbstr_check(&zs__rpc__v1__request__descriptor, data, len, why, sizeof why) != 0) {
+		snprintf(err, errlen, "the request envelope's %s", why);
+		return -1;
+	}
 	return 0;
 }
 
