@@ -18,6 +18,7 @@
 
 #include "kvm.h"
 #include "zs/check.h"
+#include "zs/event.h"
 #include "zs/host/v1/host.zsb.h"
 #include "zs/resource.h"
 #include "zs/resource_kit.h"
@@ -153,7 +154,8 @@ kvm_add_free(kvm_add *a)
 	free(a);
 }
 
-/* The host never connected: it goes, with host/deleted, in one transaction. */
+/* The host never connected: it goes, with host/deleted (the host service's HostInfo, as
+ * DeleteHost writes it), in one transaction; its tags and kvm rows go with its resource. */
 static int
 kvm_add_undo(kvm_add *a, zs_status **st)
 {
@@ -162,22 +164,27 @@ kvm_add_undo(kvm_add *a, zs_status **st)
 	int rv = zs_db_acquire(db, a->ks->connect_timeout_ms, &c, st);
 	if (rv != 0)
 		return rv;
+	PGresult *row = NULL;
+	const char *p[1] = { a->uuid };
 	rv = zs_db_begin(c, st);
 	if (rv == 0) {
 		rv = zs_resource_lock(c, a->uuid, "host", st);
 		/* the event before the delete: it carries what the host was */
 		if (rv == 0)
-			rv = kvm_store_event(a->ks, c, a->uuid, "host/deleted", st);
-		if (rv == ZS_NOT_FOUND) {
-			/* not recorded here yet: only the host service's row */
-			zs_status_free(*st);
-			*st = NULL;
-			rv = 0;
+			rv = zs_db_exec_one(c, "SELECT uuid, cluster_uuid, zone_uuid, name, description, "
+			    "management_ip, hypervisor_type, state, status, owner_uuid, "
+			    ZS_RKIT_SQL_TIMES " FROM host_hosts WHERE uuid = $1", 1, p, "host", a->uuid, &row, st);
+		if (rv == 0) {
+			Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+			zs_rkit_from_row(row, 0, &info.base);
+			rv = zs_event_publish_tx(c, zs_node_events(a->ks->node), "host/deleted", a->uuid,
+			    info.owner_uuid, &info.base, st);
 		}
 		if (rv == 0)
 			rv = zs_resource_delete(c, a->uuid, st);
 		rv = zs_db_end(c, rv, st);
 	}
+	PQclear(row);
 	zs_db_release(db, c);
 	return rv;
 }

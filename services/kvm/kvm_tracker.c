@@ -12,7 +12,9 @@
  *       reconnect
  *   failed: one more failure in kvm_hosts.ping_failures; at host.ping.maxFailure the host
  *       becomes Disconnected (with why, and host/disconnected) and a reconnect is tried
- * A reconnect makes the host Connecting, then Connected or Disconnected with why.
+ * A reconnect makes the host Connecting, then Connected or Disconnected with why. A host
+ * still Connecting after twice host.connect.timeout (its node stopped in the middle) is
+ * reconnected too.
  * Failure counts live in the database, so the tracker keeps no table of hosts.
  */
 #include <errno.h>
@@ -244,11 +246,18 @@ kvm_tracker_round(void *arg)
 	zs_db_conn *c = NULL;
 	zs_status *st = NULL;
 	PGresult *r = NULL;
+	char stale[24];
+	snprintf(stale, sizeof stale, "%lld", (long long) (2 * ks->connect_timeout_ms));
+	const char *p[1] = { stale };
 	if (zs_db_acquire(db, ks->ping_timeout_ms, &c, &st) == 0) {
+		/* a host Connecting for twice the connect timeout was left so by a node that
+		 * stopped while connecting it: it is connected again like a Disconnected one */
 		r = zs_db_exec(c, "SELECT h.uuid, h.management_ip, h.status, k.agent_version, "
 		    "k.ping_failures FROM host_hosts h JOIN kvm_hosts k USING (uuid) "
 		    "WHERE h.state IN ('Enabled', 'Disabled') "
-		    "AND h.status IN ('Connected', 'Disconnected') ORDER BY h.uuid", 0, NULL, &st);
+		    "AND (h.status IN ('Connected', 'Disconnected') OR (h.status = 'Connecting' "
+		    "AND h.updated_at < now() - $1::bigint * interval '1 millisecond')) "
+		    "ORDER BY h.uuid", 1, p, &st);
 		zs_db_release(db, c);
 	}
 	zs_status_free(st);   /* the database is away: the next round tries again */
