@@ -4,7 +4,8 @@
  * its facts as system tags, its capacity row with kvm.reservedMemory taken off); a fault
  * on /host/connect leaves nothing behind and says why; ping failures make a host
  * Disconnected and it is reconnected once the fault clears; an agent that changed is
- * reconnected; ReconnectHost, ChangeHostState; a second account is refused.
+ * reconnected; ReconnectHost, ChangeHostState; a second account is refused; 40 more hosts
+ * all pinged by the one tracker.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -311,11 +312,42 @@ main(int argc, char **argv)
 	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
 	ZST_CHECK(code == INV_INVALID_ARGUMENT, "an unknown state event: INVALID_ARGUMENT (%s)", t.msg);
 
+	/* many hosts: one tracker pings them all (the agent's version is recorded by a ping) */
+	sim_do("POST", "/sim/hosts", "{\"count\":" "40" ",\"namePrefix\":\"m\",\"ipFrom\":\"127.0.2.1\"}");
+	char many[40][INV_UUID];
+	int added = 0;
+	for (int i = 0; i < 40; i++) {
+		char name[16], ip[32];
+		snprintf(name, sizeof name, "m%d", i + 1);
+		snprintf(ip, sizeof ip, "127.0.2.%d", i + 1);
+		h = NULL;
+		if (add_kvm(&t, t.admin, cluster, name, ip, "pw", &h) == 0)
+			snprintf(many[added++], INV_UUID, "%s", h->uuid);
+		zs_reply_free(h);
+	}
+	ZST_CHECK(added == 40, "40 more hosts on 127.0.2.1..40 are added (%d; %s)", added, t.msg);
+	int pinged = 0;
+	until = zst_now_ms() + 10000;
+	while (pinged < added && zst_now_ms() < until) {
+		pinged = 0;
+		for (int i = 0; i < added; i++) {
+			h = NULL;
+			if (get_kvm(&t, many[i], &h) == 0 && strcmp(h->status, "Connected") == 0 &&
+			    strcmp(h->agent_version, "zs-kvmsim-1") == 0)
+				pinged++;
+			zs_reply_free(h);
+		}
+		if (pinged < added)
+			zst_sleep_ms(100);
+	}
+	ZST_CHECK(pinged == added, "every one of them is Connected and was pinged (%d of %d)", pinged,
+	    added);
+
 	/* DeleteHost takes its tags and capacity with it */
 	ZST_CHECK(inv_host_delete(&t, t.admin, k1) == 0, "DeleteHost k1 (%s)", t.msg);
 	code = get_kvm(&t, k1, NULL);
 	ZST_CHECK(code == INV_NOT_FOUND, "GetKvmHost of it: NOT_FOUND (%s)", t.msg);
-	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == 1, "its tags went");
+	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == added + 1, "its tags went");
 
 	inv_events_close(&ev);
 	inv_stop(&t);
