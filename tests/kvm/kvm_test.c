@@ -204,8 +204,9 @@ main(int argc, char **argv)
 	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::9.0.0") == 1 &&
 	    inv_tag_query(&t, t.admin, "qemu-img::version::7.2.0") == 1 &&
 	    inv_tag_query(&t, t.admin, "cpu::model::Simulated CPU") == 1 &&
-	    inv_tag_query(&t, t.admin, "cpu::hvmFlag::vmx") == 1,
-	    "its facts are system tags (libvirt, qemu-img, CPU model and flag)");
+	    inv_tag_query(&t, t.admin, "cpu::hvmFlag::vmx") == 1 &&
+	    inv_tag_query(&t, t.admin, "os::version::debian 12") == 1,
+	    "its facts are system tags (libvirt, qemu-img, CPU model and flag, OS)");
 	ZST_CHECK(inv_events_has(&ev, "host/created", k1, INV_EVENT_WAIT_MS) &&
 	    inv_events_has(&ev, "host/connecting", k1, INV_EVENT_WAIT_MS) &&
 	    inv_events_has(&ev, "host/connected", k1, INV_EVENT_WAIT_MS),
@@ -223,9 +224,14 @@ main(int argc, char **argv)
 	    "no host k2 is left in the cluster");
 	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == 1, "and no tags of it");
 	sim_do("DELETE", "/sim/faults", NULL);
+	ZST_CHECK(inv_tag(&t, t.admin, cluster, "kvm::reservedMemory::2G", true, NULL) == 0,
+	    "the cluster reserves 2G per host (%s)", t.msg);
 	code = add_kvm(&t, t.admin, cluster, "k2", "127.0.1.12", "pw", &h);
 	ZST_REQUIRE(code == 0 && strcmp(h->status, "Connected") == 0,
 	    "with the fault gone, k2 is added with the same name and IP, Connected (%s)", t.msg);
+	ZST_CHECK(h->reserved_memory == 2 * GIB && h->available_memory == 30 * GIB,
+	    "its capacity takes the cluster's kvm.reservedMemory off (%lld reserved, %lld available)",
+	    (long long) h->reserved_memory, (long long) h->available_memory);
 	char k2[INV_UUID];
 	snprintf(k2, sizeof k2, "%s", h->uuid);
 	zs_reply_free(h);
