@@ -1,0 +1,93 @@
+/*
+ * kvm.h: what the kvm plugin's files share: its state and agent URLs (kvm_main.c), the
+ * API and its interceptor (kvm_api.c), connecting a host to its agent (kvm_connect.c),
+ * the database side of a host's status (kvm_store.c) and the ping tracker
+ * (kvm_tracker.c). Nothing here is seen outside the plugin.
+ */
+#ifndef KVM_H
+#define KVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "zs/call.h"
+#include "zs/db.h"
+#include "zs/kvm/v1/kvm.pb-c.h"
+#include "zs/node.h"
+#include "zs/status.h"
+
+#define KVM_HOST_TYPE "Host"
+#define KVM_URL_MAX 512
+#define KVM_AGENT_VERSION "zsnode-1"   /* what the node tells the agent on connect */
+
+typedef struct kvm_tracker kvm_tracker;
+
+/* The plugin's state (zs_service_set_data), read only once started, but tracker. */
+typedef struct kvm_state {
+	zs_node *node;
+	long port;                         /* KvmAgent.port */
+	char scheme[16];                   /* KvmAgent.agentUrlScheme */
+	char root[128];                    /* KvmAgent.agentUrlRootPath, "" or "/x" */
+	int64_t ping_interval_ms, ping_timeout_ms, connect_timeout_ms;
+	long max_failure;
+	kvm_tracker *tracker;
+} kvm_state;
+
+/* ---- kvm_main.c ---- */
+
+/* The URL of path ("/host/connect") on the agent at ip; 0, or -1 when it does not fit. */
+int kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len);
+
+/* ---- kvm_connect.c ---- */
+
+/* Called once, on a worker thread, with 0 (the host is Connected, in the database, with its
+ * tags and capacity) or a code with st (taken by the callee). */
+typedef void (*kvm_connect_fn)(int code, zs_status *st, void *arg);
+
+/* Connects host uuid at ip: /host/connect (synchronous), /host/fact and /host/capacity
+ * (asynchronous), then kvm_store_connected. call (may be NULL) bounds it with its
+ * deadline, else host.connect.timeout does. Never blocks; any thread. */
+void kvm_connect(kvm_state *ks, const char *uuid, const char *ip, const zs_call *call,
+    kvm_connect_fn done, void *arg);
+
+/* st's message and those of its causes, joined with ": ", into buf (len > 0). */
+void kvm_why(const zs_status *st, char *buf, size_t len);
+
+/* ---- kvm_store.c (worker threads: they block on the database) ---- */
+
+/* The host's KvmHostInfo columns (and owner_uuid) in *row (caller PQclears); NOT_FOUND
+ * when uuid is no KVM host. */
+int kvm_store_row(zs_db_conn *c, const char *uuid, PGresult **row, zs_status **st);
+
+/* Writes topic (may be NULL: none) about uuid with its KvmHostInfo, in c's transaction. */
+int kvm_store_event(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *topic,
+    zs_status **st);
+
+/* Records a new KVM host (kvm_hosts row) as Connecting, with host/connecting. */
+int kvm_store_new(kvm_state *ks, const char *uuid, const char *username, int ssh_port,
+    zs_status **st);
+
+/* Sets the host's status (and why, "" when none), in one transaction with topic's event
+ * (NULL: none; also none when the status did not change and only_on_change is set). */
+int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
+    const char *topic, bool only_on_change, zs_status **st);
+
+/* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
+ * and Connected, with host/connected, in one transaction. */
+int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
+    const json_t *capacity, zs_status **st);
+
+/* ---- kvm_tracker.c ---- */
+
+/* Starts the ping tracker on the node's timer queue; 0 or -1 (no memory). */
+int kvm_tracker_start(kvm_state *ks);
+/* Reconnects uuid at ip in the background (Connecting, then Connected or Disconnected
+ * with why, each with its event). Any thread. */
+void kvm_reconnect(kvm_state *ks, const char *uuid, const char *ip);
+/* Stops it, waiting for the round in progress. */
+void kvm_tracker_stop(kvm_state *ks);
+
+#endif

@@ -1,0 +1,447 @@
+/*
+ * kvm_api.c: the zs.kvm.v1.Kvm API and its interceptor (kvm.check: admins only, and each
+ * request's fields).
+ *
+ * AddKvmHost asks the host service to add the host (over the bus, as the caller: it
+ * checks the cluster and writes host/created), records it here as Connecting, and
+ * connects it (kvm_connect.c). When connecting fails the host is deleted again (with
+ * host/deleted) and the call fails with KVM.1001, the agent's error as its cause: a host
+ * that never connected leaves nothing behind (no row, no tags, no capacity).
+ * ReconnectHost connects an existing host again; when that fails the host stays,
+ * Disconnected with why (status_reason), and the call fails with KVM.1002.
+ * ChangeHostState moves the host's state; leaving Maintenance reconnects it.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm.h"
+#include "zs/check.h"
+#include "zs/event.h"
+#include "zs/host/v1/host.zsb.h"
+#include "zs/resource.h"
+#include "zs/resource_kit.h"
+#include "zs/service.h"
+#include "zs/work.h"
+
+#define KVM_NAME_MAX 255
+#define KVM_TEXT_MAX 2048
+#define KVM_SECRET_MAX 16384
+
+/* ---- the interceptor ---- */
+
+static bool
+kvm_is_type(const ProtobufCMessage *m, const ProtobufCMessageDescriptor *d)
+{
+	/* by name: a bus caller's message comes with its own copy of the descriptors */
+	return strcmp(m->descriptor->name, d->name) == 0;
+}
+
+static int
+kvm_check_add(zs_call *call, const Zs__Kvm__V1__AddKvmHostRequest *in)
+{
+	unsigned char addr[16];
+	int rv;
+	if ((rv = zs_check_uuid(call, "cluster_uuid", in->cluster_uuid)) != 0 ||
+	    (rv = zs_check_text(call, "name", in->name, KVM_NAME_MAX, ZS_TEXT_REQUIRED)) != 0 ||
+	    (rv = zs_check_text(call, "description", in->description, KVM_TEXT_MAX,
+	    ZS_TEXT_MULTILINE)) != 0 ||
+	    (rv = zs_check_text(call, "username", in->username, KVM_NAME_MAX, ZS_TEXT_REQUIRED)) != 0 ||
+	    (rv = zs_check_text(call, "password", in->password, KVM_NAME_MAX, 0)) != 0 ||
+	    (rv = zs_check_text(call, "ssh_key", in->ssh_key, KVM_SECRET_MAX, ZS_TEXT_MULTILINE)) != 0)
+		return rv;
+	if (in->management_ip == NULL || (inet_pton(AF_INET, in->management_ip, addr) != 1 &&
+	    inet_pton(AF_INET6, in->management_ip, addr) != 1)) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL,
+		    "management_ip: \"%s\" is not an IPv4 or IPv6 address",
+		    in->management_ip != NULL ? in->management_ip : "");
+		return ZS_INVALID_ARGUMENT;
+	}
+	if (in->password[0] == '\0' && in->ssh_key[0] == '\0') {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "password or ssh_key: one is required");
+		return ZS_INVALID_ARGUMENT;
+	}
+	if (in->ssh_port > 65535) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "ssh_port: %u is not a port",
+		    (unsigned) in->ssh_port);
+		return ZS_INVALID_ARGUMENT;
+	}
+	return 0;
+}
+
+static int
+kvm_check_request(zs_call *call, const ProtobufCMessage *req, void *arg)
+{
+	(void) arg;
+	if (!zs_call_admin(call)) {
+		zs_call_fail(call, ZS_PERMISSION_DENIED, "KVM.1003", "%s is for admins only",
+		    zs_call_method(call));
+		return ZS_PERMISSION_DENIED;
+	}
+	if (kvm_is_type(req, &zs__kvm__v1__add_kvm_host_request__descriptor))
+		return kvm_check_add(call, (const Zs__Kvm__V1__AddKvmHostRequest *) req);
+	/* the others all start with the host's uuid */
+	const char *uuid = NULL, *event = NULL;
+	if (kvm_is_type(req, &zs__kvm__v1__get_kvm_host_request__descriptor))
+		uuid = ((const Zs__Kvm__V1__GetKvmHostRequest *) req)->uuid;
+	else if (kvm_is_type(req, &zs__kvm__v1__reconnect_host_request__descriptor))
+		uuid = ((const Zs__Kvm__V1__ReconnectHostRequest *) req)->uuid;
+	else if (kvm_is_type(req, &zs__kvm__v1__change_host_state_request__descriptor)) {
+		uuid = ((const Zs__Kvm__V1__ChangeHostStateRequest *) req)->uuid;
+		event = ((const Zs__Kvm__V1__ChangeHostStateRequest *) req)->state_event;
+	}
+	int rv = zs_check_uuid(call, "uuid", uuid);
+	if (rv == 0 && event != NULL && strcmp(event, "enable") != 0 && strcmp(event, "disable") != 0 &&
+	    strcmp(event, "maintain") != 0) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL,
+		    "state_event: \"%s\" is not enable, disable or maintain", event);
+		rv = ZS_INVALID_ARGUMENT;
+	}
+	return rv;
+}
+
+ZS_EXPORT const zs_interceptor kvm_check = { kvm_check_request, NULL };
+
+/* ---- answers ---- */
+
+/* Answers call with uuid's KvmHostInfo as it is now. */
+static void
+kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
+{
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c = NULL;
+	if (zs_db_acquire_for(db, call, &c) != 0)
+		return;
+	PGresult *row = NULL;
+	zs_status *st = NULL;
+	int rv = kvm_store_row(c, uuid, &row, &st);
+	zs_db_release(db, c);
+	if (rv != 0) {
+		zs_rkit_fail(call, st);
+		return;
+	}
+	Zs__Kvm__V1__KvmHostInfo info = ZS__KVM__V1__KVM_HOST_INFO__INIT;
+	zs_rkit_from_row(row, 0, &info.base);
+	closure(&info.base, call);
+	PQclear(row);
+}
+
+/* ---- AddKvmHost ---- */
+
+typedef struct kvm_add {
+	zs_call *call;
+	ProtobufCClosure closure;
+	kvm_state *ks;
+	Zs__Host__V1__AddHostRequest req;
+	char *cluster_uuid, *name, *ip, *description, *username;
+	int ssh_port;
+	char uuid[64];
+	char host_ip[64];                 /* as the host service canonicalized it */
+	int code;
+	zs_status *st;
+} kvm_add;
+
+static void
+kvm_add_free(kvm_add *a)
+{
+	free(a->cluster_uuid);
+	free(a->name);
+	free(a->ip);
+	free(a->description);
+	free(a->username);
+	zs_status_free(a->st);
+	free(a);
+}
+
+/* The host never connected: it goes, with host/deleted (the host service's HostInfo, as
+ * DeleteHost writes it), in one transaction; its tags and kvm rows go with its resource. */
+static int
+kvm_add_undo(kvm_add *a, zs_status **st)
+{
+	zs_db *db = zs_node_db(a->ks->node);
+	zs_db_conn *c = NULL;
+	int rv = zs_db_acquire(db, a->ks->connect_timeout_ms, &c, st);
+	if (rv != 0)
+		return rv;
+	PGresult *row = NULL;
+	const char *p[1] = { a->uuid };
+	rv = zs_db_begin(c, st);
+	if (rv == 0) {
+		rv = zs_resource_lock(c, a->uuid, "host", st);
+		/* the event before the delete: it carries what the host was */
+		if (rv == 0)
+			rv = zs_db_exec_one(c, "SELECT uuid, cluster_uuid, zone_uuid, name, description, "
+			    "management_ip, hypervisor_type, state, status, owner_uuid, "
+			    ZS_RKIT_SQL_TIMES " FROM host_hosts WHERE uuid = $1", 1, p, "host", a->uuid, &row, st);
+		if (rv == 0) {
+			Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
+			zs_rkit_from_row(row, 0, &info.base);
+			rv = zs_event_publish_tx(c, zs_node_events(a->ks->node), "host/deleted", a->uuid,
+			    info.owner_uuid, &info.base, st);
+		}
+		if (rv == 0)
+			rv = zs_resource_delete(c, a->uuid, st);
+		rv = zs_db_end(c, rv, st);
+	}
+	PQclear(row);
+	zs_db_release(db, c);
+	return rv;
+}
+
+/* Fails the call with a->code and a->st after undoing the host. */
+static void
+kvm_add_fail(kvm_add *a)
+{
+	zs_status *undo = NULL;
+	if (kvm_add_undo(a, &undo) != 0 && a->st != NULL && undo != NULL)
+		zs_status_add_detail(a->st, "and the host could not be deleted again: %s",
+		    undo->message != NULL ? undo->message : "");
+	zs_status_free(undo);
+	char why[1024];
+	kvm_why(a->st, why, sizeof why);
+	zs_call_fail_cause(a->call, a->code != 0 ? a->code : ZS_INTERNAL, "KVM.1001", a->st,
+	    "host %s (%s) could not be connected and was not added: %s", a->uuid, a->host_ip, why);
+	kvm_add_free(a);
+}
+
+static void
+kvm_add_connected(int code, zs_status *st, void *arg)
+{
+	kvm_add *a = arg;
+	if (code != 0) {
+		a->code = code;
+		a->st = st;
+		kvm_add_fail(a);
+		return;
+	}
+	kvm_api_answer(a->call, a->closure, a->uuid);
+	kvm_add_free(a);
+}
+
+/* On a worker: records the host as Connecting, then connects it. */
+static void
+kvm_add_record(void *arg)
+{
+	kvm_add *a = arg;
+	a->code = kvm_store_new(a->ks, a->uuid, a->username, a->ssh_port, &a->st);
+	if (a->code != 0) {
+		kvm_add_fail(a);
+		return;
+	}
+	kvm_connect(a->ks, a->uuid, a->host_ip, a->call, kvm_add_connected, a);
+}
+
+static void
+kvm_add_host_done(int code, const zs_status *status, const Zs__Host__V1__HostInfo *reply,
+    void *arg)
+{
+	kvm_add *a = arg;
+	if (code != 0) {
+		zs_call_fail_status(a->call, status != NULL ? zs_status_copy(status) :
+		    zs_status_new(code, NULL, "AddHost failed"));
+		kvm_add_free(a);
+		return;
+	}
+	snprintf(a->uuid, sizeof a->uuid, "%s", reply->uuid);
+	snprintf(a->host_ip, sizeof a->host_ip, "%s", reply->management_ip);
+	if (zs_work_submit(zs_node_work(a->ks->node), kvm_add_record, a) != 0) {
+		a->code = ZS_UNAVAILABLE;
+		a->st = zs_status_new(ZS_UNAVAILABLE, NULL, "the node is stopping");
+		kvm_add_fail(a);
+	}
+}
+
+static void
+kvm_add_kvm_host(zs_call *call, const Zs__Kvm__V1__AddKvmHostRequest *in,
+    ProtobufCClosure closure)
+{
+	kvm_add *a = calloc(1, sizeof *a);
+	if (a != NULL) {
+		a->call = call;
+		a->closure = closure;
+		a->ks = zs_call_service_data(call);
+		a->cluster_uuid = strdup(in->cluster_uuid);
+		a->name = strdup(in->name);
+		a->ip = strdup(in->management_ip);
+		a->description = strdup(in->description);
+		a->username = strdup(in->username);
+		a->ssh_port = in->ssh_port != 0 ? (int) in->ssh_port : 22;
+	}
+	if (a == NULL || a->ks == NULL || !a->cluster_uuid || !a->name || !a->ip || !a->description ||
+	    !a->username) {
+		if (a != NULL)
+			kvm_add_free(a);
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	zs__host__v1__add_host_request__init(&a->req);
+	a->req.cluster_uuid = a->cluster_uuid;
+	a->req.name = a->name;
+	a->req.management_ip = a->ip;
+	a->req.description = a->description;
+	zs_host_v1_host_add_host_bus(zs_node_bus(zs_call_node(call)), call, &a->req,
+	    kvm_add_host_done, a);
+}
+
+/* ---- ReconnectHost ---- */
+
+typedef struct kvm_rec {
+	zs_call *call;
+	ProtobufCClosure closure;
+	kvm_state *ks;
+	char uuid[64];
+} kvm_rec;
+
+static void
+kvm_rec_done(int code, zs_status *st, void *arg)
+{
+	kvm_rec *r = arg;
+	if (code == 0) {
+		kvm_api_answer(r->call, r->closure, r->uuid);
+	} else {
+		zs_status *st2 = NULL;
+		char why[1024];
+		kvm_why(st, why, sizeof why);
+		kvm_store_status(r->ks, r->uuid, "Disconnected", why,
+		    "host/disconnected", false, &st2);
+		zs_status_free(st2);
+		zs_call_fail_cause(r->call, code, "KVM.1002", st, "host %s could not be reconnected",
+		    r->uuid);
+	}
+	zs_status_free(st);
+	free(r);
+}
+
+/* Reads what uuid's row says into ip and state; 0 or the code the call failed with. */
+static int
+kvm_api_load(zs_call *call, const char *uuid, char *ip, size_t iplen, char *state,
+    size_t slen)
+{
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c = NULL;
+	int rv = zs_db_acquire_for(db, call, &c);
+	if (rv != 0)
+		return rv;
+	PGresult *row = NULL;
+	zs_status *st = NULL;
+	rv = zs_resource_check(c, call, uuid, KVM_HOST_TYPE, NULL, 0, &st);
+	if (rv == 0)
+		rv = kvm_store_row(c, uuid, &row, &st);
+	zs_db_release(db, c);
+	if (rv != 0) {
+		zs_rkit_fail(call, st);
+		return rv;
+	}
+	snprintf(ip, iplen, "%s", PQgetvalue(row, 0, PQfnumber(row, "management_ip")));
+	snprintf(state, slen, "%s", PQgetvalue(row, 0, PQfnumber(row, "state")));
+	PQclear(row);
+	return 0;
+}
+
+static void
+kvm_reconnect_host(zs_call *call, const Zs__Kvm__V1__ReconnectHostRequest *in,
+    ProtobufCClosure closure)
+{
+	char ip[64], state[32];
+	if (kvm_api_load(call, in->uuid, ip, sizeof ip, state, sizeof state) != 0)
+		return;
+	if (strcmp(state, "Maintenance") == 0 || strcmp(state, "PreMaintenance") == 0) {
+		zs_call_fail(call, ZS_FAILED_PRECONDITION, "KVM.1004",
+		    "host %s is in %s: enable it to reconnect it", in->uuid, state);
+		return;
+	}
+	kvm_rec *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	r->call = call;
+	r->closure = closure;
+	r->ks = zs_call_service_data(call);
+	snprintf(r->uuid, sizeof r->uuid, "%s", in->uuid);
+	zs_status *st = NULL;
+	int rv = kvm_store_status(r->ks, r->uuid, "Connecting", "", "host/connecting", true, &st);
+	if (rv != 0) {
+		zs_rkit_fail(call, st);
+		free(r);
+		return;
+	}
+	kvm_connect(r->ks, r->uuid, ip, call, kvm_rec_done, r);
+}
+
+/* ---- ChangeHostState ---- */
+
+static void
+kvm_change_state(zs_call *call, const Zs__Kvm__V1__ChangeHostStateRequest *in,
+    ProtobufCClosure closure)
+{
+	kvm_state *ks = zs_call_service_data(call);
+	char ip[64], state[32];
+	if (kvm_api_load(call, in->uuid, ip, sizeof ip, state, sizeof state) != 0)
+		return;
+	const char *ev = in->state_event;
+	const char *to = strcmp(ev, "enable") == 0 ? "Enabled" :
+	    strcmp(ev, "disable") == 0 ? "Disabled" : "Maintenance";
+	bool leaving = strcmp(state, "Maintenance") == 0 && strcmp(to, "Maintenance") != 0;
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c = NULL;
+	if (zs_db_acquire_for(db, call, &c) != 0)
+		return;
+	zs_status *st = NULL;
+	const char *p[2] = { in->uuid, "PreMaintenance" };
+	int rv = zs_db_begin(c, &st);
+	if (rv == 0) {
+		rv = zs_resource_lock(c, in->uuid, "host", &st);
+		if (rv == 0 && strcmp(to, "Maintenance") == 0 && strcmp(state, "Maintenance") != 0) {
+			/* PreMaintenance would migrate the VMs away; there are none yet */
+			PGresult *r = zs_db_exec(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, &st);
+			rv = r != NULL ? kvm_store_event(ks, c, in->uuid, "host/stateChanged", &st) :
+			    (st != NULL ? (int) st->code : ZS_INTERNAL);
+			PQclear(r);
+		}
+		if (rv == 0 && strcmp(state, to) != 0) {
+			p[1] = to;
+			PGresult *r = zs_db_exec(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, &st);
+			rv = r != NULL ? kvm_store_event(ks, c, in->uuid, "host/stateChanged", &st) :
+			    (st != NULL ? (int) st->code : ZS_INTERNAL);
+			PQclear(r);
+		}
+		rv = zs_db_end(c, rv, &st);
+	}
+	zs_db_release(db, c);
+	if (rv != 0) {
+		zs_rkit_fail(call, st);
+		return;
+	}
+	if (leaving)
+		kvm_reconnect(ks, in->uuid, ip);   /* in the background; the tracker retries */
+	kvm_api_answer(call, closure, in->uuid);
+}
+
+/* ---- the service ---- */
+
+static void
+kvm_invoke(ProtobufCService *service, unsigned method, const ProtobufCMessage *input,
+    ProtobufCClosure closure, void *closure_data)
+{
+	zs_call *call = closure_data;
+	const char *name = service->descriptor->methods[method].name;
+	if (strcmp(name, "AddKvmHost") == 0)
+		kvm_add_kvm_host(call, (const Zs__Kvm__V1__AddKvmHostRequest *) input, closure);
+	else if (strcmp(name, "GetKvmHost") == 0) {
+		char ip[64], state[32];
+		const char *uuid = ((const Zs__Kvm__V1__GetKvmHostRequest *) input)->uuid;
+		if (kvm_api_load(call, uuid, ip, sizeof ip, state, sizeof state) == 0)
+			kvm_api_answer(call, closure, uuid);
+	} else if (strcmp(name, "ReconnectHost") == 0)
+		kvm_reconnect_host(call, (const Zs__Kvm__V1__ReconnectHostRequest *) input, closure);
+	else if (strcmp(name, "ChangeHostState") == 0)
+		kvm_change_state(call, (const Zs__Kvm__V1__ChangeHostStateRequest *) input, closure);
+	else
+		zs_call_fail(call, ZS_UNIMPLEMENTED, NULL, "no method %s", name);
+}
+
+ZS_EXPORT ProtobufCService kvm_service = { &zs__kvm__v1__kvm__descriptor, kvm_invoke, NULL };

@@ -1,0 +1,348 @@
+/*
+ * kvm_tracker.c: the ping tracker. One timer on the node's timer queue starts a round
+ * every host.ping.interval; a round (on a worker) reads the KVM hosts that are not in
+ * maintenance and posts /host/ping (asynchronous, host.ping.timeout) to each Connected
+ * one and a reconnect to each Disconnected one, all on the node's HTTP facility: no
+ * thread per host, and the facility's per-host cap bounds each host's load. The next
+ * round is timed when every answer of this one is in, so rounds never overlap.
+ *
+ * A ping's outcome (on a worker):
+ *   answered with our hostUuid and the version seen before: fine (failures reset)
+ *   answered with another hostUuid or version: the agent restarted or was re-used:
+ *       reconnect
+ *   failed: one more failure in kvm_hosts.ping_failures; at host.ping.maxFailure the host
+ *       becomes Disconnected (with why, and host/disconnected) and a reconnect is tried
+ * A reconnect makes the host Connecting, then Connected or Disconnected with why. A host
+ * still Connecting after twice host.connect.timeout (its node stopped in the middle) is
+ * reconnected too.
+ * Failure counts live in the database, so the tracker keeps no table of hosts.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kvm.h"
+#include "zs/http.h"
+#include "zs/timer.h"
+#include "zs/work.h"
+
+#define KVM_STOP_WAIT_MS 30000
+
+struct kvm_tracker {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int outstanding;                  /* the round, its pings and reconnects in flight */
+	bool stopping;
+	zs_timer *timer;                  /* the next round's, or NULL */
+};
+
+/* One ping or reconnect of one host. */
+typedef struct kvm_one {
+	kvm_state *ks;
+	char uuid[64];
+	char ip[64];
+	char version[64];                 /* the agent's version seen before ("" none) */
+	long failures;
+	/* the ping's outcome */
+	int code;
+	char why[512];
+	char got_uuid[64];
+	char got_version[64];
+} kvm_one;
+
+static void kvm_tracker_tick(void *arg);
+
+static void
+kvm_tracker_hold(kvm_tracker *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->outstanding++;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* One thing of the round is done; the last one times the next round. */
+static void
+kvm_tracker_release(kvm_state *ks)
+{
+	kvm_tracker *t = ks->tracker;
+	pthread_mutex_lock(&t->mu);
+	if (--t->outstanding == 0) {
+		if (!t->stopping && t->timer == NULL)
+			t->timer = zs_timer_start(zs_node_timers(ks->node), ks->ping_interval_ms,
+			    kvm_tracker_tick, ks);
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Runs fn(one) on a worker, or releases one's hold when the pool refuses. */
+static void
+kvm_one_submit(kvm_one *one, void (*fn)(void *))
+{
+	if (zs_work_submit(zs_node_work(one->ks->node), fn, one) != 0) {
+		kvm_state *ks = one->ks;
+		free(one);
+		kvm_tracker_release(ks);
+	}
+}
+
+/* ---- reconnect ---- */
+
+static void
+kvm_one_connected(int code, zs_status *st, void *arg)
+{
+	kvm_one *one = arg;
+	kvm_state *ks = one->ks;
+	if (code != 0) {
+		zs_status *st2 = NULL;
+		char why[1024];
+		kvm_why(st, why, sizeof why);
+		if (kvm_store_status(ks, one->uuid, "Disconnected", why,
+		    "host/disconnected", true, &st2) != 0)
+			fprintf(stderr, "kvm: host %s: cannot record Disconnected: %s\n", one->uuid,
+			    st2 != NULL && st2->message ? st2->message : "?");
+		zs_status_free(st2);
+	}
+	zs_status_free(st);
+	free(one);
+	kvm_tracker_release(ks);
+}
+
+/* On a worker: Connecting, then connect. */
+static void
+kvm_one_reconnect(void *arg)
+{
+	kvm_one *one = arg;
+	zs_status *st = NULL;
+	if (kvm_store_status(one->ks, one->uuid, "Connecting", "", "host/connecting", true, &st) != 0) {
+		kvm_one_connected(st != NULL ? (int) st->code : ZS_INTERNAL, st, one);
+		return;
+	}
+	kvm_connect(one->ks, one->uuid, one->ip, NULL, kvm_one_connected, one);
+}
+
+void
+kvm_reconnect(kvm_state *ks, const char *uuid, const char *ip)
+{
+	kvm_one *one = calloc(1, sizeof *one);
+	if (one == NULL)
+		return;   /* the tracker tries again next round */
+	one->ks = ks;
+	snprintf(one->uuid, sizeof one->uuid, "%s", uuid);
+	snprintf(one->ip, sizeof one->ip, "%s", ip);
+	kvm_tracker_hold(ks->tracker);
+	kvm_one_submit(one, kvm_one_reconnect);
+}
+
+/* ---- ping ---- */
+
+/* Runs sql on uuid ($1) and value ($2) in a connection of its own; logs a failure. */
+static void
+kvm_one_update(kvm_one *one, const char *sql, const char *value)
+{
+	zs_db *db = zs_node_db(one->ks->node);
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	const char *p[2] = { one->uuid, value };
+	if (zs_db_acquire(db, one->ks->ping_timeout_ms, &c, &st) == 0) {
+		PQclear(zs_db_exec(c, sql, 2, p, &st));
+		zs_db_release(db, c);
+	}
+	if (st != NULL)
+		fprintf(stderr, "kvm: host %s: %s\n", one->uuid, st->message ? st->message : "?");
+	zs_status_free(st);
+}
+
+/* On a worker: what the ping's outcome means for the host. */
+static void
+kvm_one_pinged(void *arg)
+{
+	kvm_one *one = arg;
+	if (one->code == 0 && strcmp(one->got_uuid, one->uuid) == 0 &&
+	    (one->version[0] == '\0' || strcmp(one->version, one->got_version) == 0)) {
+		if (one->failures > 0 || one->version[0] == '\0')
+			kvm_one_update(one, "UPDATE kvm_hosts SET ping_failures = 0, agent_version = $2 "
+			    "WHERE uuid = $1", one->got_version);
+		kvm_state *ks = one->ks;
+		free(one);
+		kvm_tracker_release(ks);
+		return;
+	}
+	if (one->code == 0) {
+		/* another agent, or the same one restarted: connect it again */
+		kvm_one_reconnect(one);
+		return;
+	}
+	char n[24];
+	snprintf(n, sizeof n, "%ld", one->failures + 1);
+	kvm_one_update(one, "UPDATE kvm_hosts SET ping_failures = $2::integer WHERE uuid = $1", n);
+	if (one->failures + 1 < one->ks->max_failure) {
+		kvm_state *ks = one->ks;
+		free(one);
+		kvm_tracker_release(ks);
+		return;
+	}
+	char why[700];
+	snprintf(why, sizeof why, "%s ping(s) failed in a row, the last: %s", n, one->why);
+	zs_status *st = NULL;
+	if (kvm_store_status(one->ks, one->uuid, "Disconnected", why, "host/disconnected", true,
+	    &st) != 0)
+		fprintf(stderr, "kvm: host %s: cannot record Disconnected: %s\n", one->uuid,
+		    st != NULL && st->message ? st->message : "?");
+	zs_status_free(st);
+	kvm_one_reconnect(one);
+}
+
+/* On the facility's thread: keeps what the answer said, hands the rest to a worker. */
+static void
+kvm_one_ping_done(const zs_http_res *res, void *arg)
+{
+	kvm_one *one = arg;
+	one->code = res->code;
+	if (res->code != 0) {
+		const zs_status *s = res->status;
+		kvm_why(s, one->why, sizeof one->why);
+	} else {
+		const char *u = json_string_value(json_object_get(res->reply, "hostUuid"));
+		const char *v = json_string_value(json_object_get(res->reply, "version"));
+		snprintf(one->got_uuid, sizeof one->got_uuid, "%s", u != NULL ? u : "");
+		snprintf(one->got_version, sizeof one->got_version, "%s", v != NULL ? v : "");
+	}
+	kvm_one_submit(one, kvm_one_pinged);
+}
+
+static void
+kvm_one_ping(kvm_one *one)
+{
+	char url[KVM_URL_MAX];
+	zs_status *st = NULL;
+	json_t *cmd = json_pack("{s:s}", "hostUuid", one->uuid);
+	zs_http_req req = { .host = one->uuid, .url = url, .json = cmd,
+	    .timeout_ms = one->ks->ping_timeout_ms, .async = true };
+	int rv = cmd == NULL || kvm_url(one->ks, one->ip, "/host/ping", url, sizeof url) != 0 ?
+	    ZS_RESOURCE_EXHAUSTED : zs_http_post(zs_node_http(one->ks->node), &req, kvm_one_ping_done,
+	    one, &st);
+	json_decref(cmd);
+	if (rv != 0) {
+		one->code = rv;
+		snprintf(one->why, sizeof one->why, "%s", st != NULL && st->message ? st->message :
+		    "cannot post the ping");
+		zs_status_free(st);
+		kvm_one_submit(one, kvm_one_pinged);
+	}
+}
+
+/* ---- rounds ---- */
+
+/* On a worker: one round over the hosts. */
+static void
+kvm_tracker_round(void *arg)
+{
+	kvm_state *ks = arg;
+	zs_db *db = zs_node_db(ks->node);
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	PGresult *r = NULL;
+	char stale[24];
+	snprintf(stale, sizeof stale, "%lld", (long long) (2 * ks->connect_timeout_ms));
+	const char *p[1] = { stale };
+	if (zs_db_acquire(db, ks->ping_timeout_ms, &c, &st) == 0) {
+		/* a host Connecting for twice the connect timeout was left so by a node that
+		 * stopped while connecting it: it is connected again like a Disconnected one */
+		r = zs_db_exec(c, "SELECT h.uuid, h.management_ip, h.status, k.agent_version, "
+		    "k.ping_failures FROM host_hosts h JOIN kvm_hosts k USING (uuid) "
+		    "WHERE h.state IN ('Enabled', 'Disabled') "
+		    "AND (h.status IN ('Connected', 'Disconnected') OR (h.status = 'Connecting' "
+		    "AND h.updated_at < now() - $1::bigint * interval '1 millisecond')) "
+		    "ORDER BY h.uuid", 1, p, &st);
+		zs_db_release(db, c);
+	}
+	zs_status_free(st);   /* the database is away: the next round tries again */
+	for (int i = 0; r != NULL && i < PQntuples(r); i++) {
+		kvm_one *one = calloc(1, sizeof *one);
+		if (one == NULL)
+			break;
+		one->ks = ks;
+		snprintf(one->uuid, sizeof one->uuid, "%s", PQgetvalue(r, i, 0));
+		snprintf(one->ip, sizeof one->ip, "%s", PQgetvalue(r, i, 1));
+		snprintf(one->version, sizeof one->version, "%s", PQgetvalue(r, i, 3));
+		one->failures = strtol(PQgetvalue(r, i, 4), NULL, 10);
+		kvm_tracker_hold(ks->tracker);
+		if (strcmp(PQgetvalue(r, i, 2), "Connected") == 0)
+			kvm_one_ping(one);
+		else
+			kvm_one_submit(one, kvm_one_reconnect);
+	}
+	PQclear(r);
+	kvm_tracker_release(ks);   /* the round's own hold */
+}
+
+/* On the timer thread: starts a round. */
+static void
+kvm_tracker_tick(void *arg)
+{
+	kvm_state *ks = arg;
+	kvm_tracker *t = ks->tracker;
+	pthread_mutex_lock(&t->mu);
+	t->timer = NULL;
+	bool go = !t->stopping;
+	if (go)
+		t->outstanding++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	if (go && zs_work_submit(zs_node_work(ks->node), kvm_tracker_round, ks) != 0)
+		kvm_tracker_release(ks);
+}
+
+int
+kvm_tracker_start(kvm_state *ks)
+{
+	kvm_tracker *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return -1;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	ks->tracker = t;
+	t->timer = zs_timer_start(zs_node_timers(ks->node), ks->ping_interval_ms, kvm_tracker_tick,
+	    ks);
+	if (t->timer == NULL) {
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		free(t);
+		ks->tracker = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+kvm_tracker_stop(kvm_state *ks)
+{
+	kvm_tracker *t = ks->tracker;
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stopping = true;
+	if (t->timer != NULL && zs_timer_cancel(zs_node_timers(ks->node), t->timer))
+		t->timer = NULL;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += KVM_STOP_WAIT_MS / 1000;
+	while ((t->timer != NULL || t->outstanding > 0) &&
+	    pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT)
+		;
+	bool idle = t->timer == NULL && t->outstanding == 0;
+	pthread_mutex_unlock(&t->mu);
+	if (!idle) {
+		/* something still runs and will touch t: leave it rather than free it under it */
+		fprintf(stderr, "kvm: the ping tracker did not stop in %d ms\n", KVM_STOP_WAIT_MS);
+		return;
+	}
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
+	ks->tracker = NULL;
+}
