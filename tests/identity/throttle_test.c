@@ -182,8 +182,14 @@ test_flood(nng_socket s)
 	zst_note("ListZones median: %.2f ms alone, %.2f ms during a flood of %ld logins from %d "
 	    "threads (%ld OK, %ld refused at once)", (double) base / 1000, (double) during / 1000,
 	    (long) f.calls, started, (long) f.ok, (long) f.refused);
-	/* generous: 2x is the goal, 3x (or 3 ms more) leaves room for a shared machine */
-	int64_t bound = base * 3 > base + 3000 ? base * 3 : base + 3000;
+	/* generous: 2x is the goal, 3x (or 3 ms more) leaves room for a shared machine; the
+	 * sanitizers slow the KDF's memory work several times over, so they get twice that */
+#ifdef ZST_SANITIZED
+	const int64_t factor = 6;
+#else
+	const int64_t factor = 3;
+#endif
+	int64_t bound = base * factor > base + 3000 ? base * factor : base + 3000;
 	ZST_CHECK(during <= bound, "a login flood keeps ListZones within %.2f ms (median %.2f ms, "
 	    "alone %.2f ms)", (double) bound / 1000, (double) during / 1000, (double) base / 1000);
 	ZST_CHECK(f.calls > 0, "the flood ran (%ld logins)", (long) f.calls);
