@@ -63,7 +63,7 @@ inv_cross(inv *t, const char *a, const inv_owned *b)
 	has = true;
 	ZST_CHECK(inv_cluster_count(t, a, NULL, b->cluster, &has) >= 0 && !has,
 	    "A's ListClusters lacks B's cluster");
-	ZST_CHECK(inv_host_add(t, a, b->cluster, "intruder", "10.9.0.99", none) == INV_NOT_FOUND,
+	ZST_CHECK(inv_host_add(t, a, b->cluster, "intruder", "127.9.0.99", none) == INV_NOT_FOUND,
 	    "A AddHost to B's cluster: NOT_FOUND (%s)", t->msg);
 	ZST_CHECK(inv_host_get(t, a, b->host, NULL) == INV_NOT_FOUND, "A GetHost B's: NOT_FOUND (%s)",
 	    t->msg);
@@ -119,7 +119,7 @@ inv_test_accounts(inv *t)
 	inv_owned a, b;
 	if (!inv_account(t, "inv-a", a.session, a.account) ||
 	    !inv_account(t, "inv-b", b.session, b.account) ||
-	    !inv_make(t, &b, "b", "10.9.0.2") || !inv_make(t, &a, "a", "10.9.0.1"))
+	    !inv_make(t, &b, "b", "127.9.0.2") || !inv_make(t, &a, "a", "127.9.0.1"))
 		return;
 	inv_cross(t, a.session, &b);
 	inv_intact(t, &b);

@@ -175,9 +175,9 @@ inv_crud_hosts(inv *t, inv_events *ev)
 	inv_cluster_create(t, a, z, "host-cluster", NULL, c);
 	inv_cluster_create(t, a, z, "host-cluster-2", NULL, c2);
 	Zs__Host__V1__HostInfo *info = NULL;
-	int code = inv_host_add_info(t, a, c, "h1", "10.0.0.1", &info);
+	int code = inv_host_add_info(t, a, c, "h1", "127.0.0.1", &info);
 	ZST_CHECK(code == 0 && strcmp(info->cluster_uuid, c) == 0 && strcmp(info->zone_uuid, z) == 0 &&
-	    strcmp(info->name, "h1") == 0 && strcmp(info->management_ip, "10.0.0.1") == 0 &&
+	    strcmp(info->name, "h1") == 0 && strcmp(info->management_ip, "127.0.0.1") == 0 &&
 	    strcmp(info->state, "Enabled") == 0 && strcmp(info->status, "Disconnected") == 0 &&
 	    strcmp(info->hypervisor_type, "KVM") == 0,
 	    "AddHost answers the host: Enabled, Disconnected, its cluster, zone and type (%s)", t->msg);
@@ -186,7 +186,7 @@ inv_crud_hosts(inv *t, inv_events *ev)
 	ZST_CHECK(inv_events_has(ev, "host/created", h, INV_EVENT_WAIT_MS),
 	    "host/created is published");
 
-	ZST_CHECK(inv_host_add(t, a, c, "hx", "10.0.0.300", none) == INV_INVALID_ARGUMENT &&
+	ZST_CHECK(inv_host_add(t, a, c, "hx", "127.0.0.300", none) == INV_INVALID_ARGUMENT &&
 	    inv_has(t->msg, "management_ip"), "a bad IP: INVALID_ARGUMENT naming management_ip (%s)",
 	    t->msg);
 	ZST_CHECK(inv_host_add(t, a, c, "hx", "host.example.com", none) == INV_INVALID_ARGUMENT &&
@@ -196,19 +196,19 @@ inv_crud_hosts(inv *t, inv_events *ev)
 	ZST_CHECK(inv_host_add(t, a, c, "hx", "0.0.0.0", none) == INV_INVALID_ARGUMENT &&
 	    inv_host_add(t, a, c, "hx", "224.0.0.1", none) == INV_INVALID_ARGUMENT,
 	    "the unspecified and multicast addresses: INVALID_ARGUMENT (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, c, "", "10.0.0.9", none) == INV_INVALID_ARGUMENT &&
+	ZST_CHECK(inv_host_add(t, a, c, "", "127.0.0.9", none) == INV_INVALID_ARGUMENT &&
 	    inv_has(t->msg, "name"), "no name: INVALID_ARGUMENT naming name (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, "", "hx", "10.0.0.9", none) == INV_INVALID_ARGUMENT &&
+	ZST_CHECK(inv_host_add(t, a, "", "hx", "127.0.0.9", none) == INV_INVALID_ARGUMENT &&
 	    inv_has(t->msg, "cluster_uuid"), "no cluster_uuid: INVALID_ARGUMENT naming it (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, "00000000-0000-4000-8000-000000000000", "hx", "10.0.0.9", none) ==
+	ZST_CHECK(inv_host_add(t, a, "00000000-0000-4000-8000-000000000000", "hx", "127.0.0.9", none) ==
 	    INV_NOT_FOUND && inv_has(t->msg, "cluster_uuid"),
 	    "AddHost to an unknown cluster: NOT_FOUND naming cluster_uuid (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, z, "hx", "10.0.0.9", none) == INV_NOT_FOUND,
+	ZST_CHECK(inv_host_add(t, a, z, "hx", "127.0.0.9", none) == INV_NOT_FOUND,
 	    "AddHost with a zone as its cluster: NOT_FOUND (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, c, "h1", "10.0.0.2", none) == INV_ALREADY_EXISTS &&
+	ZST_CHECK(inv_host_add(t, a, c, "h1", "127.0.0.2", none) == INV_ALREADY_EXISTS &&
 	    strcmp(t->error_code, "HOST.1001") == 0 && t->description[0] != '\0',
 	    "a second h1 in the cluster: ALREADY_EXISTS, HOST.1001 with its description (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, c2, "h9", "10.0.0.1", none) == INV_ALREADY_EXISTS &&
+	ZST_CHECK(inv_host_add(t, a, c2, "h9", "127.0.0.1", none) == INV_ALREADY_EXISTS &&
 	    strcmp(t->error_code, "HOST.1002") == 0,
 	    "the same management IP in another cluster: ALREADY_EXISTS, HOST.1002 (%s)", t->msg);
 	ZST_CHECK(inv_host_count(t, a, NULL, NULL, NULL) == 1, "the refused AddHosts left nothing");
@@ -237,23 +237,23 @@ inv_crud_hosts(inv *t, inv_events *ev)
 	ZST_CHECK(inv_host_update(t, a, h, "h1-renamed", "rack 4") == 0 &&
 	    inv_host_get(t, a, h, &info) == 0 &&
 	    strcmp(info->name, "h1-renamed") == 0 && strcmp(info->description, "rack 4") == 0 &&
-	    strcmp(info->management_ip, "10.0.0.1") == 0, "UpdateHost renames and describes (%s)", t->msg);
+	    strcmp(info->management_ip, "127.0.0.1") == 0, "UpdateHost renames and describes (%s)", t->msg);
 	zs_reply_free(info);
 	ZST_CHECK(inv_events_has(ev, "host/updated", h, INV_EVENT_WAIT_MS),
 	    "host/updated is published");
-	ZST_CHECK(inv_host_add(t, a, c, "h2", "10.0.0.2", none) == 0 &&
+	ZST_CHECK(inv_host_add(t, a, c, "h2", "127.0.0.2", none) == 0 &&
 	    inv_host_update(t, a, none, "h1-renamed", NULL) == INV_ALREADY_EXISTS &&
 	    strcmp(t->error_code, "HOST.1001") == 0, "renaming to a name taken: HOST.1001 (%s)", t->msg);
-	ZST_CHECK(inv_host_add(t, a, c2, "h7", "::ffff:10.0.0.2", none) == INV_ALREADY_EXISTS &&
+	ZST_CHECK(inv_host_add(t, a, c2, "h7", "::ffff:127.0.0.2", none) == INV_ALREADY_EXISTS &&
 	    strcmp(t->error_code, "HOST.1002") == 0,
-	    "10.0.0.2 written as IPv4-mapped IPv6 is the same IP: HOST.1002 (%s)", t->msg);
+	    "127.0.0.2 written as IPv4-mapped IPv6 is the same IP: HOST.1002 (%s)", t->msg);
 
 	ZST_CHECK(inv_host_delete(t, a, h) == 0 && inv_host_get(t, a, h, NULL) == INV_NOT_FOUND,
 	    "DeleteHost; then it is NOT_FOUND (%s)", t->msg);
 	ZST_CHECK(inv_events_has(ev, "host/deleted", h, INV_EVENT_WAIT_MS),
 	    "host/deleted is published");
 	ZST_CHECK(inv_host_delete(t, a, h) == INV_NOT_FOUND, "deleting it again: NOT_FOUND");
-	ZST_CHECK(inv_host_add(t, a, c, "h1", "10.0.0.1", none) == 0,
+	ZST_CHECK(inv_host_add(t, a, c, "h1", "127.0.0.1", none) == 0,
 	    "its name and IP are free again (%s)", t->msg);
 	inv_zone_delete(t, a, z, NULL);
 }
@@ -267,9 +267,9 @@ inv_crud_cascade(inv *t, inv_events *ev)
 	inv_zone_create(t, a, "cascade-zone", z);
 	inv_cluster_create(t, a, z, "cascade-c1", NULL, c1);
 	inv_cluster_create(t, a, z, "cascade-c2", NULL, c2);
-	ZST_CHECK(inv_host_add(t, a, c1, "ch0", "10.1.0.1", h[0]) == 0 &&
-	    inv_host_add(t, a, c1, "ch1", "10.1.0.2", h[1]) == 0 &&
-	    inv_host_add(t, a, c2, "ch2", "10.1.0.3", h[2]) == 0,
+	ZST_CHECK(inv_host_add(t, a, c1, "ch0", "127.1.0.1", h[0]) == 0 &&
+	    inv_host_add(t, a, c1, "ch1", "127.1.0.2", h[1]) == 0 &&
+	    inv_host_add(t, a, c2, "ch2", "127.1.0.3", h[2]) == 0,
 	    "a zone with two clusters and three hosts (%s)", t->msg);
 	ZST_CHECK(inv_tag(t, a, h[2], "cascade-marker", false, NULL) == 0, "a host is tagged");
 

@@ -91,7 +91,7 @@ inv_host_delete_tags(inv *t, const char *cluster)
 {
 	const char *a = t->admin;
 	char h[INV_UUID], user[INV_UUID], sys[INV_UUID];
-	ZST_CHECK(inv_host_add(t, a, cluster, "tagged", "10.2.0.9", h) == 0 &&
+	ZST_CHECK(inv_host_add(t, a, cluster, "tagged", "127.2.0.9", h) == 0 &&
 	    inv_tag(t, a, h, "inv-delete-marker", false, user) == 0 &&
 	    inv_tag(t, a, h, "qemu-img::version::7.7.7", true, sys) == 0 && inv_tag_count(t, a, h) == 2,
 	    "a host with a user tag and a system tag (%s)", t->msg);
@@ -112,7 +112,7 @@ inv_test_host(inv *t)
 	char z[INV_UUID], c[INV_UUID], h[INV_UUID];
 	if (!ZST_CHECK(inv_zone_create(t, a, "mem-zone", z) == 0 &&
 	    inv_cluster_create(t, a, z, "mem-cluster", NULL, c) == 0 &&
-	    inv_host_add(t, a, c, "mem-host", "10.2.0.1", h) == 0,
+	    inv_host_add(t, a, c, "mem-host", "127.2.0.1", h) == 0,
 	    "a zone, a cluster and a host for tags and reserved memory (%s)", t->msg))
 		return;
 	inv_host_tags(t, z, h);

@@ -46,7 +46,7 @@ inv_fail_at(const char *step)
 		inv_stop(&t);
 		return;
 	}
-	int code = inv_host_add(&t, a, c, "wf-host", "10.3.0.1", none);
+	int code = inv_host_add(&t, a, c, "wf-host", "127.3.0.1", none);
 	inv_failed_uuid(t.msg, h);
 	ZST_CHECK(code == INV_ABORTED && strcmp(t.error_code, "HOST.1003") == 0 &&
 	    t.description[0] != '\0' && strstr(t.msg, step) != NULL && strlen(h) == 36,
@@ -60,7 +60,7 @@ inv_fail_at(const char *step)
 	    "[%s] Tags/List of its uuid: NOT_FOUND, no row in zs_resources (%s)", step, t.msg);
 	ZST_CHECK(inv_tag(&t, a, h, "leftover", false, NULL) == INV_NOT_FOUND,
 	    "[%s] Tags/Create on its uuid: NOT_FOUND (%s)", step, t.msg);
-	code = inv_host_add(&t, a, c, "wf-host", "10.3.0.1", none);
+	code = inv_host_add(&t, a, c, "wf-host", "127.3.0.1", none);
 	ZST_CHECK(code == INV_ABORTED && strcmp(t.error_code, "HOST.1003") == 0,
 	    "[%s] the same AddHost again fails at the step, not on a taken name or IP (%s)", step,
 	    t.msg);
