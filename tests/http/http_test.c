@@ -27,74 +27,13 @@
 #include "zs/clock.h"
 #include "zs_http_impl.h"
 #include "zst_check.h"
+#include "zst_sim.h"
 
-static pid_t sim_pid;
 static int sim_port;
 static char sim_url[64];
 static zs_http *http;
 
 /* --- the simulator process and its control API --- */
-
-/* Stops the simulator: its exit status (0 expected: no sanitizer report), -1 if none ran. */
-static int
-sim_stop(void)
-{
-	int status = -1;
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, &status, 0);
-		sim_pid = 0;
-	}
-	return status;
-}
-
-static void
-sim_kill(void)
-{
-	sim_stop();
-}
-
-static void
-sim_start(const char *bin)
-{
-	int fds[2];
-	ZST_REQUIRE(pipe(fds) == 0, "a pipe");
-	sim_pid = fork();
-	if (sim_pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(bin, bin, "--port", "0", (char *) NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char line[256] = "";
-	FILE *f = fdopen(fds[0], "r");
-	ZST_REQUIRE(f != NULL && fgets(line, sizeof line, f) != NULL, "zs-kvmsim says where it listens");
-	fclose(f);
-	ZST_REQUIRE(sscanf(line, "zs-kvmsim: listening on http://127.0.0.1:%d", &sim_port) == 1,
-	    "its port in '%s'", line);
-	snprintf(sim_url, sizeof sim_url, "http://127.0.0.1:%d", sim_port);
-	zst_on_fail_now(sim_kill);
-}
-
-typedef struct buf {
-	char *p;
-	size_t n;
-} buf;
-
-static size_t
-buf_write(char *d, size_t size, size_t n, void *arg)
-{
-	buf *b = arg;
-	char *p = realloc(b->p, b->n + size * n + 1);
-	if (p == NULL)
-		return 0;
-	memcpy(p + b->n, d, size * n);
-	b->p = p;
-	b->n += size * n;
-	p[b->n] = '\0';
-	return size * n;
-}
 
 /* A plain HTTP request (blocking; for control calls and raw checks): the body parsed as
  * JSON (caller decrefs; NULL when not JSON), the status in *code. */
@@ -102,7 +41,7 @@ static json_t *
 raw_call(const char *method, const char *url, const char *body, const char *task, long *code)
 {
 	CURL *c = curl_easy_init();
-	buf b = { 0 };
+	zst_sim_buf b = { 0 };
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	char th[200];
 	if (task != NULL) {
@@ -116,7 +55,7 @@ raw_call(const char *method, const char *url, const char *body, const char *task
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, zst_sim_buf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	long st = 0;
 	if (curl_easy_perform(c) == CURLE_OK)
@@ -497,8 +436,8 @@ test_duplicate_task(void)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-		buf b = { 0 };
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, zst_sim_buf_write);
+		zst_sim_buf b = { 0 };
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 		ZST_EXPECT(curl_easy_perform(c) == CURLE_OK);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -591,7 +530,8 @@ main(int argc, char **argv)
 	ZST_REQUIRE(argc == 2, "usage: http_test ZS_KVMSIM");
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sim_start(argv[1]);
+	sim_port = zst_sim_start(argv[1]);
+	snprintf(sim_url, sizeof sim_url, "http://127.0.0.1:%d", sim_port);
 	char cb_url[64], cb_full[96], err[256];
 	ZST_REQUIRE(cb_start(cb_url, sizeof cb_url) == 0, "a callback server");
 	setenv("ZST_CB_URL", cb_url, 1);
@@ -616,7 +556,7 @@ main(int argc, char **argv)
 	zs_http_free(http);
 	nng_http_server_stop(cb_server);
 	nng_http_server_release(cb_server);
-	int status = sim_stop();
+	int status = zst_sim_stop();
 	ZST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "zs-kvmsim exits 0 on SIGTERM "
 	    "(status %d)", status);
 	curl_global_cleanup();

@@ -17,63 +17,12 @@
 #include <unistd.h>
 
 #include "inv.h"
+#include "zst_sim.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
 
 #define GIB (1ll << 30)
 
-static pid_t sim_pid;
 static int sim_port;
-
-static void
-sim_kill(void)
-{
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-		sim_pid = 0;
-	}
-}
-
-static void
-sim_start(const char *bin)
-{
-	int fds[2];
-	ZST_REQUIRE(pipe(fds) == 0, "a pipe");
-	sim_pid = fork();
-	if (sim_pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		execl(bin, bin, "--port", "0", (char *) NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char line[256] = "";
-	FILE *f = fdopen(fds[0], "r");
-	ZST_REQUIRE(f != NULL && fgets(line, sizeof line, f) != NULL, "zs-kvmsim says where it listens");
-	fclose(f);
-	ZST_REQUIRE(sscanf(line, "zs-kvmsim: listening on http://127.0.0.1:%d", &sim_port) == 1,
-	    "its port in '%s'", line);
-	zst_on_fail_now(sim_kill);
-}
-
-typedef struct buf {
-	char *p;
-	size_t n;
-} buf;
-
-static size_t
-buf_write(char *d, size_t size, size_t n, void *arg)
-{
-	buf *b = arg;
-	char *p = realloc(b->p, b->n + size * n + 1);
-	if (p == NULL)
-		return 0;
-	memcpy(p + b->n, d, size * n);
-	b->p = p;
-	b->n += size * n;
-	p[b->n] = '\0';
-	return size * n;
-}
 
 /* method url on the simulator (host "127.0.0.1" unless given): the JSON answer or NULL. */
 static json_t *
@@ -82,7 +31,7 @@ sim_http(const char *method, const char *host, const char *path, const char *bod
 	char url[256];
 	snprintf(url, sizeof url, "http://%s:%d%s", host != NULL ? host : "127.0.0.1", sim_port, path);
 	CURL *c = curl_easy_init();
-	buf b = { 0 };
+	zst_sim_buf b = { 0 };
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -91,7 +40,7 @@ sim_http(const char *method, const char *host, const char *path, const char *bod
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, zst_sim_buf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_perform(c);
 	curl_slist_free_all(h);
@@ -171,7 +120,7 @@ main(int argc, char **argv)
 	if (zst_init(argc, argv, "kvm", 200) != 0 || argc < 4)
 		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sim_start(argv[3]);
+	sim_port = zst_sim_start(argv[3]);
 	sim_do("POST", "/sim/hosts", "{\"hosts\":[{\"name\":\"k1\",\"ip\":\"127.0.1.11\"},"
 	    "{\"name\":\"k2\",\"ip\":\"127.0.1.12\"}]}");
 
@@ -357,7 +306,7 @@ main(int argc, char **argv)
 
 	inv_events_close(&ev);
 	inv_stop(&t);
-	sim_kill();
+	(void) zst_sim_stop();
 	curl_global_cleanup();
 	return zst_summary();
 }
