@@ -5,15 +5,14 @@
  * the heartbeat stops cleanly; a node that dies leaves it to age. A thread rather than
  * a timer: it waits on the database, and a busy worker pool must not delay it.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "zs/log.h"
 #include "zs_db.h"
+#include "zs_stopper.h"
 
 /* How long one beat may wait for a pooled connection. */
 #define HB_ACQUIRE_MS 5000
@@ -22,9 +21,7 @@ struct zs_heartbeat {
 	zs_heartbeat_env env;
 	char *node_id;
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake;
-	bool stop;                 /* under mu */
+	zs_stopper stopper;        /* the thread sleeps on it between rounds */
 	bool failing;              /* the last beat failed (logged once until it works again) */
 };
 
@@ -52,31 +49,11 @@ hb_beat(zs_heartbeat *hb, zs_status **st)
 	    "ON CONFLICT (id) DO UPDATE SET last_seen = now()", st);
 }
 
-/* Sleeps ms unless stopped first; true when stopped. */
-static bool
-hb_sleep(zs_heartbeat *hb, int64_t ms)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&hb->mu);
-	while (!hb->stop && pthread_cond_timedwait(&hb->wake, &hb->mu, &until) != ETIMEDOUT)
-		;
-	bool stop = hb->stop;
-	pthread_mutex_unlock(&hb->mu);
-	return stop;
-}
-
 static void *
 hb_main(void *arg)
 {
 	zs_heartbeat *hb = arg;
-	while (!hb_sleep(hb, hb->env.interval_ms)) {
+	while (!zs_stopper_sleep(&hb->stopper, hb->env.interval_ms)) {
 		zs_status *st = NULL;
 		int code = hb_beat(hb, &st);
 		if (code != 0 && !hb->failing)
@@ -112,17 +89,11 @@ zs_heartbeat_start(zs_heartbeat **out, const zs_heartbeat_env *env, char *err, s
 		free(hb);
 		return -1;
 	}
-	pthread_mutex_init(&hb->mu, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&hb->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	zs_stopper_init(&hb->stopper);
 	int rv = pthread_create(&hb->thread, NULL, hb_main, hb);
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot start the heartbeat thread: %s", strerror(rv));
-		pthread_cond_destroy(&hb->wake);
-		pthread_mutex_destroy(&hb->mu);
+		zs_stopper_destroy(&hb->stopper);
 		free(hb->node_id);
 		free(hb);
 		return -1;
@@ -136,18 +107,14 @@ zs_heartbeat_stop(zs_heartbeat *hb)
 {
 	if (hb == NULL)
 		return;
-	pthread_mutex_lock(&hb->mu);
-	hb->stop = true;
-	pthread_cond_signal(&hb->wake);
-	pthread_mutex_unlock(&hb->mu);
+	zs_stopper_stop(&hb->stopper);
 	pthread_join(hb->thread, NULL);
 	zs_status *st = NULL;
 	if (hb_exec(hb, "DELETE FROM zs_nodes WHERE id = $1", &st) != 0)
 		zs_log(ZS_LOG_WARN, "node", "cannot remove this node's heartbeat: %s",
 		    st != NULL ? st->message : "");
 	zs_status_free(st);
-	pthread_cond_destroy(&hb->wake);
-	pthread_mutex_destroy(&hb->mu);
+	zs_stopper_destroy(&hb->stopper);
 	free(hb->node_id);
 	free(hb);
 }

@@ -6,48 +6,25 @@
  * delay that doubles after each failed attempt; each attempt and its outcome are logged.
  * Connections of the pool and the LISTEN threads reconnect by themselves afterwards.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "zs/clock.h"
 #include "zs/log.h"
 #include "zs_db.h"
+#include "zs_stopper.h"
 
 struct zs_pg_watch {
 	zs_pg *pg;                 /* borrowed */
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake;       /* signalled by stop */
-	bool stop;                 /* under mu */
+	zs_stopper stopper;        /* the thread sleeps on it between rounds */
 	bool joined;
 	atomic_bool up;
 	atomic_uint_fast64_t restarts;
 };
-
-/* Sleeps ms unless stopped first; true when stopped. */
-static bool
-watch_sleep(zs_pg_watch *w, int64_t ms)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&w->mu);
-	while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &until) != ETIMEDOUT)
-		;
-	bool stop = w->stop;
-	pthread_mutex_unlock(&w->mu);
-	return stop;
-}
 
 /* The server is gone: restarts it until it runs again or the watch stops. */
 static void
@@ -59,7 +36,7 @@ watch_recover(zs_pg_watch *w)
 	zs_log(ZS_LOG_ERROR, "db", "the embedded PostgreSQL is gone (its postmaster, pid %ld, no "
 	    "longer runs; see %s): database calls fail until it is restarted, in %lld ms", old,
 	    zs_pg_log_path(w->pg), (long long) delay);
-	for (int attempt = 1; !watch_sleep(w, delay); attempt++) {
+	for (int attempt = 1; !zs_stopper_sleep(&w->stopper, delay); attempt++) {
 		char err[1024];
 		int64_t t0 = zs_clock_ms();
 		zs_log(ZS_LOG_INFO, "db", "restarting the embedded PostgreSQL (attempt %d)", attempt);
@@ -81,7 +58,7 @@ static void *
 watch_main(void *arg)
 {
 	zs_pg_watch *w = arg;
-	while (!watch_sleep(w, ZS_PG_WATCH_CHECK_MS))
+	while (!zs_stopper_sleep(&w->stopper, ZS_PG_WATCH_CHECK_MS))
 		if (!zs_pg_running(w->pg))
 			watch_recover(w);
 	return NULL;
@@ -98,17 +75,11 @@ zs_pg_watch_start(zs_pg_watch **out, zs_pg *pg, char *err, size_t errlen)
 	w->pg = pg;
 	atomic_init(&w->up, true);
 	atomic_init(&w->restarts, 0);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	zs_stopper_init(&w->stopper);
 	int rv = pthread_create(&w->thread, NULL, watch_main, w);
 	if (rv != 0) {
 		snprintf(err, errlen, "cannot start the thread watching PostgreSQL: %s", strerror(rv));
-		pthread_cond_destroy(&w->wake);
-		pthread_mutex_destroy(&w->mu);
+		zs_stopper_destroy(&w->stopper);
 		free(w);
 		return -1;
 	}
@@ -133,10 +104,7 @@ zs_pg_watch_stop(zs_pg_watch *w)
 {
 	if (w == NULL || w->joined)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->mu);
+	zs_stopper_stop(&w->stopper);
 	pthread_join(w->thread, NULL);
 	w->joined = true;
 }
@@ -147,7 +115,6 @@ zs_pg_watch_free(zs_pg_watch *w)
 	if (w == NULL)
 		return;
 	zs_pg_watch_stop(w);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->mu);
+	zs_stopper_destroy(&w->stopper);
 	free(w);
 }
