@@ -99,6 +99,10 @@ typedef struct zs_rkit_def {
 	 * and fills extra[0..n_extra) for sql_insert; false after failing the call. */
 	bool (*create_check)(zs_call *call, const ProtobufCMessage *in, const char **extra);
 	size_t n_extra;
+	/* Optional, Create: names of scalar request fields (numbers, booleans, enums, texts)
+	 * the kit passes to sql_insert as text after the parent, before create_check's
+	 * extras; ends with NULL. At most ZS_RKIT_EXTRA_MAX with n_extra. */
+	const char *const *create_fields;
 	/* Optional, Get: adds to info on c; what it allocates it hands to *owned, freed
 	 * with free() after the answer. 0 or a canonical code with *st. */
 	int (*get_more)(zs_call *call, zs_db_conn *c, ProtobufCMessage *info, void **owned,

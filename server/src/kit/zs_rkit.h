@@ -14,6 +14,10 @@
 /* The string field called name of m; NULL when m has none or it is an unset oneof
  * member. Points into m. */
 const char *zs_rkit_msg_string(const ProtobufCMessage *m, const char *name);
+/* The scalar field called name of m written as text into buf (size bytes; texts point
+ * into m instead); NULL when m has no such field or it does not fit. */
+const char *zs_rkit_msg_text(const ProtobufCMessage *m, const char *name, char *buf,
+    size_t size);
 /* A new message of type d (caller frees with zs_rkit_msg_free), or NULL. */
 ProtobufCMessage *zs_rkit_msg_new(const ProtobufCMessageDescriptor *d);
 /* Frees what zs_rkit_msg_new made; not what its fields point to. */
@@ -29,6 +33,8 @@ int zs_rkit_msg_set(ProtobufCMessage *m, const ProtobufCMessageDescriptor *d, vo
 typedef struct zs_rkit_req {
 	const char *uuid, *name, *description, *parent;
 	const char *extra[ZS_RKIT_EXTRA_MAX];
+	size_t n_fields;                 /* extra[0..n_fields) are def->create_fields */
+	char field_buf[ZS_RKIT_EXTRA_MAX][24];
 } zs_rkit_req;
 
 /* Each returns 0 with the resource's row in *row or rows in *rows (caller PQclear()s),

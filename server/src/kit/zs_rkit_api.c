@@ -87,16 +87,34 @@ api_write(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 		api_answer_row(def, call, row, closure);
 }
 
+/* q->extra[0..) from def->create_fields; false after failing the call. */
+static bool
+api_fields(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in, zs_rkit_req *q)
+{
+	for (const char *const *f = def->create_fields; f != NULL && *f != NULL; f++) {
+		if (q->n_fields + def->n_extra >= ZS_RKIT_EXTRA_MAX ||
+		    (q->extra[q->n_fields] = zs_rkit_msg_text(in, *f,
+		    q->field_buf[q->n_fields], sizeof q->field_buf[0])) == NULL) {
+			zs_call_fail(call, ZS_INTERNAL, NULL, "the %s service's create field %s "
+			    "cannot be passed on", def->what, *f);
+			return false;
+		}
+		q->n_fields++;
+	}
+	return true;
+}
+
 static void
 api_create(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
     ProtobufCClosure closure)
 {
 	char uuid[ZS_UUID_LEN];
-	zs_rkit_req q = { uuid, api_text(in, "name"), api_text(in, "description"), NULL, { NULL } };
+	zs_rkit_req q = { uuid, api_text(in, "name"), api_text(in, "description"), NULL, { NULL },
+	    0, { { 0 } } };
 	if (def->parent_field != NULL && (q.parent = api_uuid(call, in, def->parent_field)) == NULL)
 		return;
-	if (!api_check_texts(def, call, q.name, q.description) ||
-	    (def->create_check != NULL && !def->create_check(call, in, q.extra)))
+	if (!api_check_texts(def, call, q.name, q.description) || !api_fields(def, call, in, &q) ||
+	    (def->create_check != NULL && !def->create_check(call, in, q.extra + q.n_fields)))
 		return;
 	zs_resource_uuid(uuid);
 	api_write(def, call, in, &q, zs_rkit_store_create, closure);
@@ -179,7 +197,7 @@ api_update(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
     ProtobufCClosure closure)
 {
 	zs_rkit_req q = { api_uuid(call, in, "uuid"), zs_rkit_msg_string(in, "name"),
-	    zs_rkit_msg_string(in, "description"), NULL, { NULL } };
+	    zs_rkit_msg_string(in, "description"), NULL, { NULL }, 0, { { 0 } } };
 	if (q.uuid != NULL && api_check_texts(def, call, q.name,
 	    q.description))
 		api_write(def, call, in, &q, zs_rkit_store_update, closure);

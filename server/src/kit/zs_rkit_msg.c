@@ -3,7 +3,9 @@
  * through protobuf-c's descriptors, so that a service needs no handler of its own for
  * the usual methods.
  */
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "zs_rkit.h"
@@ -20,6 +22,34 @@ zs_rkit_msg_string(const ProtobufCMessage *m, const char *name)
 	    *(const uint32_t *) (const void *) (base + f->quantifier_offset) != f->id)
 		return NULL;
 	return *(char *const *) (const void *) (base + f->offset);
+}
+
+const char *
+zs_rkit_msg_text(const ProtobufCMessage *m, const char *name, char *buf, size_t size)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+		return NULL;
+	const void *at = (const char *) m + f->offset;
+	int n;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: return *(char *const *) at;
+	case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+		n = snprintf(buf, size, "%" PRId64, *(const int64_t *) at); break;
+	case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+		n = snprintf(buf, size, "%" PRIu64, *(const uint64_t *) at); break;
+	case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		n = snprintf(buf, size, "%" PRId32, *(const int32_t *) at); break;
+	case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+		n = snprintf(buf, size, "%" PRIu32, *(const uint32_t *) at); break;
+	case PROTOBUF_C_TYPE_BOOL:
+		n = snprintf(buf, size, "%s", *(const protobuf_c_boolean *) at ? "t" : "f"); break;
+	default: return NULL;
+	}
+	return n > 0 && (size_t) n < size ? buf : NULL;
 }
 
 ProtobufCMessage *
@@ -77,6 +107,8 @@ zs_rkit_from_row(const PGresult *r, int i, ProtobufCMessage *m)
 			*(uint64_t *) at = strtoull(v, NULL, 10); break;
 		case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
 			*(int32_t *) at = (int32_t) strtol(v, NULL, 10); break;
+		case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+			*(uint32_t *) at = (uint32_t) strtoul(v, NULL, 10); break;
 		case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *) at = v[0] == 't'; break;
 		default: break;
 		}

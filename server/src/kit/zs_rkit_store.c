@@ -94,7 +94,7 @@ zs_rkit_store_create(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 		const char *p[5 + ZS_RKIT_EXTRA_MAX] = { q->uuid, zs_call_account(call), q->name,
 		    q->description, q->parent };
 		int n = def->parent_type != NULL ? 5 : 4;
-		for (size_t i = 0; i < def->n_extra && i < ZS_RKIT_EXTRA_MAX; i++)
+		for (size_t i = 0; i < q->n_fields + def->n_extra && i < ZS_RKIT_EXTRA_MAX; i++)
 			p[n++] = q->extra[i];
 		rv = zs_db_exec_one(c, def->sql_insert, n, p, def->what, q->uuid, row, st);
 	}
