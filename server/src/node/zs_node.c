@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ static const struct {
 	{ "db.url", "", "PostgreSQL connection string; empty: the node runs its own under DATA_DIR/pg" },
 	{ "db.pool_size", "16", "database connections per node" },
 	{ "db.migrations", "", "folder of the node's own SQL migrations; empty: beside the binary" },
+	{ "query.limit.max", "10000", "most rows one Query call answers (a larger limit is refused; page with start)" },
 };
 
 const char *
@@ -470,6 +472,15 @@ node_services_new(zs_node *node, char *err, size_t errlen)
 	if (node_limit(node, "node.heartbeat_interval", 'd', &node->heartbeat_interval_ms, err, errlen) != 0 ||
 	    node_limit(node, "node.heartbeat_timeout", 'd', &node->heartbeat_timeout_ms, err, errlen) != 0)
 		return -1;
+	/* read by each Query call (zs/resource_kit.h); checked once here */
+	int64_t query_max;
+	if (node_limit(node, "query.limit.max", 'i', &query_max, err, errlen) != 0)
+		return -1;
+	if (query_max > UINT32_MAX) {
+		snprintf(err, errlen, "property query.limit.max (%lld) is above %u",
+		    (long long) query_max, UINT32_MAX);
+		return -1;
+	}
 	if (node->heartbeat_timeout_ms <= node->heartbeat_interval_ms) {
 		snprintf(err, errlen, "property node.heartbeat_timeout (%lld ms) must be longer than "
 		    "node.heartbeat_interval (%lld ms)", (long long) node->heartbeat_timeout_ms,
