@@ -58,6 +58,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "zs/call.h"
 #include "zs/db.h"
 #include "zs/resource/v1/resource.pb-c.h"
 #include "zs/status.h"
@@ -136,6 +137,21 @@ typedef struct zs_query_result {
 ZS_API int zs_query_run(zs_db_conn *c, const zs_query_stmt *s, zs_query_result *out,
     zs_status **st);
 ZS_API void zs_query_result_free(zs_query_result *r);
+
+/* Fills m (inited) from row i of r: each column into m's field of its name (strings
+ * point into r, valid until PQclear; numbers and booleans parsed; enums by their value's
+ * name in any case, "RUNNING" or "system"); NULLs and other columns are left out. */
+ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
+
+/* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the
+ * call's account (limit_max as for zs_query_build), run on a connection of db, each row
+ * filled into a message of type info (zs_query_fill), and answered as a message of
+ * out_desc: its repeated field of type info gets the rows, its uint64 "total" the count
+ * when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
+ * wrong, or the database's code). On a worker thread. */
+ZS_API void zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_max,
+    const ProtobufCMessage *in, const ProtobufCMessageDescriptor *info,
+    const ProtobufCMessageDescriptor *out_desc, ProtobufCClosure closure);
 
 /* The field of t called name (as declared, or its lowerCamel form), or NULL. */
 ZS_API const zs_query_field *zs_query_field_find(const zs_query_table *t, const char *name);
