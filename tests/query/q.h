@@ -65,6 +65,7 @@ void q_test_errors(inv *t, q_world *w);
 void q_test_injection(inv *t, q_world *w);
 void q_test_accounts(inv *t, q_world *w);
 void q_test_json(inv *t, q_world *w);
+void q_test_platform(inv *t, q_world *w);
 
 #define Q_N(a) (sizeof (a) / sizeof (a)[0])
 

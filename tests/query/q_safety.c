@@ -48,8 +48,8 @@ q_test_errors(inv *t, q_world *w)
 	q_refused(t, (qc[]) { { "created_unix_ms", "like", "1%" } }, 1, NULL,
 	    W("like", "created_unix_ms"), "like on a time");
 	q_refused(t, (qc[]) { { "state", ">", "Enabled" } }, 1, NULL, W(">", "state"), "> on an enum");
-	qopt o = { .limit = 10001 };
-	q_refused(t, NULL, 0, &o, W("10001", "query.limit.max"), "limit 10001");
+	qopt o = { .limit = 5001 };
+	q_refused(t, NULL, 0, &o, W("5001", "5000", "query.limit.max"), "limit 5001 (the property is 5000)");
 	o = (qopt) { .limit = -1, .sort_by = "bogus" };
 	q_refused(t, NULL, 0, &o, W("sort_by", "bogus", "management_ip"), "sort_by bogus");
 	o.sort_by = "zone.name";

@@ -144,7 +144,7 @@ ZS_API void zs_query_result_free(zs_query_result *r);
 ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the
- * call's account (limit_max as for zs_query_build), run on a connection of db, each row
+ * call's account (limit_max 0: the node's property query.limit.max), run on a connection of db, each row
  * filled into a message of type info (zs_query_fill), and answered as a message of
  * out_desc: its repeated field of type info gets the rows, its uint64 "total" the count
  * when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is

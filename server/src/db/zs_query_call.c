@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
+#include "zs_db.h"
 #include "zs_query_impl.h"
 
 /* The enum value of f whose name is text in any case; false when none is. */
@@ -119,6 +120,8 @@ zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_
 	}
 	zs_query_stmt s;
 	zs_status *st = NULL;
+	if (limit_max == 0)
+		limit_max = zs_db_query_limit(db);
 	if (zs_query_build(t, (const Zs__Resource__V1__QueryRequest *) in, zs_call_admin(call),
 	    zs_call_account(call), limit_max, &s, &st) != 0) {
 		zs_call_fail_status(call, st);

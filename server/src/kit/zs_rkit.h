@@ -47,8 +47,6 @@ int zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *c
 
 /* ---- zs_rkit_query.c ---- */
 
-/* Property query.limit.max (checked at the node's start). */
-uint32_t zs_rkit_query_limit_max(zs_node *node);
 /* The Query<X> handler: answers a message of out_desc, or fails the call. */
 void zs_rkit_query(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
     ProtobufCClosure closure, const ProtobufCMessageDescriptor *out_desc);

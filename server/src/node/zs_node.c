@@ -409,6 +409,17 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 	}
 	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);
 	free(conninfo);
+	/* the most rows a Query call answers (zs/query.h), for every module's queries */
+	int64_t query_max;
+	if (rv == 0 && node_limit(node, "query.limit.max", 'i', &query_max, err, errlen) != 0)
+		return -1;
+	if (rv == 0 && query_max > UINT32_MAX) {
+		snprintf(err, errlen, "property query.limit.max (%lld) is above %u",
+		    (long long) query_max, UINT32_MAX);
+		return -1;
+	}
+	if (rv == 0)
+		zs_db_set_query_limit(node->db, (uint32_t) query_max);
 	return rv == 0 ? node_migrate(node, err, errlen) : -1;
 }
 
@@ -472,15 +483,6 @@ node_services_new(zs_node *node, char *err, size_t errlen)
 	if (node_limit(node, "node.heartbeat_interval", 'd', &node->heartbeat_interval_ms, err, errlen) != 0 ||
 	    node_limit(node, "node.heartbeat_timeout", 'd', &node->heartbeat_timeout_ms, err, errlen) != 0)
 		return -1;
-	/* read by each Query call (zs/resource_kit.h); checked once here */
-	int64_t query_max;
-	if (node_limit(node, "query.limit.max", 'i', &query_max, err, errlen) != 0)
-		return -1;
-	if (query_max > UINT32_MAX) {
-		snprintf(err, errlen, "property query.limit.max (%lld) is above %u",
-		    (long long) query_max, UINT32_MAX);
-		return -1;
-	}
 	if (node->heartbeat_timeout_ms <= node->heartbeat_interval_ms) {
 		snprintf(err, errlen, "property node.heartbeat_timeout (%lld ms) must be longer than "
 		    "node.heartbeat_interval (%lld ms)", (long long) node->heartbeat_timeout_ms,
