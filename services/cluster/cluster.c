@@ -1,6 +1,7 @@
 /*
  * cluster.c: the cluster service (zs.cluster.v1.Cluster): hosts of one hypervisor type
- * in a zone. The resource kit (zs/resource_kit.h) runs its methods from the table below;
+ * in a zone. The resource kit (zs/resource_kit.h) runs its methods from the table below
+ * (QueryCluster from its query fields, zs/query.h);
  * a cluster's zone must be one the caller sees, and names are unique within a zone.
  * Deleting a cluster deletes its hosts, as ZStack does.
  */
@@ -33,6 +34,42 @@ static const zs_rkit_conflict cluster_conflicts[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+/* QueryCluster: its own fields, and its zone's, hosts' and tags' by dot path. */
+static const char *const cluster_hypervisors[] = { "KVM", NULL };
+static const char *const cluster_host_states[] = {
+	"Enabled", "Disabled", "PreMaintenance", "Maintenance", NULL,
+};
+static const char *const cluster_host_statuses[] = {
+	"Connecting", "Connected", "Disconnected", NULL,
+};
+
+static const zs_query_field cluster_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
+	{ "hypervisor_type", "t.hypervisor_type", ZS_QUERY_ENUM, cluster_hypervisors, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+#define CLUSTER_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
+	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_ZONE },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_ZONE },
+#define CLUSTER_HOSTS "SELECT 1 FROM host_hosts r WHERE r.cluster_uuid = t.uuid"
+	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_HOSTS },
+	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS },
+	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS },
+	{ "hosts.state", "r.state", ZS_QUERY_ENUM, cluster_host_states, CLUSTER_HOSTS },
+	{ "hosts.status", "r.status", ZS_QUERY_ENUM, cluster_host_statuses, CLUSTER_HOSTS },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+};
+
+static const zs_query_table cluster_query = {
+	"cluster", CLUSTER_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid",
+	cluster_query_fields, sizeof cluster_query_fields / sizeof cluster_query_fields[0],
+};
+
 static const zs_rkit_def cluster_def = {
 	.type = "Cluster", .what = "cluster", .name_max = 255, .description_max = 2048,
 	.parent_type = "Zone", .parent_what = "zone", .parent_field = "zone_uuid",
@@ -43,7 +80,7 @@ static const zs_rkit_def cluster_def = {
 	.sql_update = ZS_RKIT_SQL_UPDATE(CLUSTER_TABLE, CLUSTER_COLUMNS),
 	.create_check = cluster_create_check, .n_extra = 1,
 	.info = &zs__cluster__v1__cluster_info__descriptor,
-	.deleted_event = &zs__cluster__v1__cluster_deleted__descriptor,
+	.deleted_event = &zs__cluster__v1__cluster_deleted__descriptor, .query = &cluster_query,
 	.conflicts = cluster_conflicts, .ops = zs_rkit_crud, .n_ops = ZS_RKIT_CRUD_N,
 };
 

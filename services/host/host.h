@@ -1,7 +1,8 @@
 /*
  * host.h: what the host service's files share: its state (host_main.c), argument checks
  * (host_check.c), its resource table for the kit (host_api.c), the AddHost workflow
- * (host_add.c) and the reserved memory in force (host_memory.c). Nothing here is seen
+ * (host_add.c), the reserved memory in force (host_memory.c) and QueryHost's fields
+ * (host_query.c). Nothing here is seen
  * outside the plugin.
  */
 #ifndef HOST_H
@@ -52,6 +53,11 @@ typedef struct host_new {
  * database's. */
 int host_insert(zs_db_conn *c, const zs_call *call, const host_new *h, PGresult **row,
     zs_status **st);
+
+/* ---- host_query.c ---- */
+
+/* What QueryHost may name. */
+extern const zs_query_table host_query;
 
 /* ---- host_memory.c ---- */
 

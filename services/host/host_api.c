@@ -1,8 +1,8 @@
 /*
  * host_api.c: the host service's table for the resource kit (zs/resource_kit.h), which
  * runs GetHost (with the reserved memory in force, host_memory.c), ListHosts,
- * UpdateHost and DeleteHost; AddHost is a workflow of its own (host_add.c), whose
- * insert-host step is host_insert. Names are unique within a cluster, management IPs
+ * UpdateHost, DeleteHost and QueryHost (host_query.c); AddHost is a workflow of its
+ * own (host_add.c), whose insert-host step is host_insert. Names are unique within a cluster, management IPs
  * among all hosts.
  */
 #include "host.h"
@@ -23,7 +23,7 @@ static const zs_rkit_conflict host_conflicts[] = {
 
 static const zs_rkit_op host_ops[] = {
 	{ ZS_RKIT_CUSTOM, host_add_host }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
-	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL },
+	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL }, { ZS_RKIT_QUERY, NULL },
 };
 
 const zs_rkit_def host_def = {
@@ -37,6 +37,7 @@ const zs_rkit_def host_def = {
 	    HOST_COLUMNS),
 	.sql_update = ZS_RKIT_SQL_UPDATE(HOST_TABLE, HOST_COLUMNS),
 	.info = &zs__host__v1__host_info__descriptor, .get_more = host_memory_add,
+	.query = &host_query,
 	.conflicts = host_conflicts, .ops = host_ops, .n_ops = sizeof host_ops / sizeof host_ops[0],
 };
 

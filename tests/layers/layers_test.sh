@@ -29,7 +29,7 @@ declare -A public
 for h in api clock log status timer work flow; do public[$h]=base; done
 for h in call bus check errors event; do public[$h]=rpc; done
 public[http]=http
-for h in db resource; do public[$h]=db; done
+for h in db resource query; do public[$h]=db; done
 for h in service ext; do public[$h]=plugin; done
 public[config]=platform/config; public[tag]=platform/tag; public[job]=platform/job
 public[node]=node; public[resource_kit]=kit

@@ -15,6 +15,10 @@
  * The kit reads the requests by field name through their descriptors: "uuid" (Get,
  * Update, Delete), "name" and "description" (Create, and Update as proto3 optionals
  * written as oneofs), and def->parent_field (Create; List, where empty means all).
+ * Query takes a zs.resource.v1.QueryRequest and runs it over def->query (zs/query.h) on
+ * a pooled connection, as the call's account; its response's repeated Info field gets
+ * the rows (only the fields asked for filled) and its "total" the count when asked;
+ * limit is capped by property query.limit.max (a larger one is INVALID_ARGUMENT).
  * Answers: Create, Get and Update the Info; List the one repeated field of its response;
  * Delete its response, whose repeated zs.resource.v1.ResourceRef field (if any) lists
  * what went with the resource. The deleted event's body is def->deleted_event (its Info
@@ -38,6 +42,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include "zs/call.h"
 #include "zs/db.h"
+#include "zs/query.h"
 #include "zs/resource.h"
 #include "zs/service.h"
 
@@ -48,6 +53,7 @@ typedef enum zs_rkit_kind {
 	ZS_RKIT_LIST,
 	ZS_RKIT_UPDATE,
 	ZS_RKIT_DELETE,
+	ZS_RKIT_QUERY,       /* Query<X>: def->query over a zs.resource.v1.QueryRequest */
 	ZS_RKIT_CUSTOM,      /* the service's own handler (op.custom) */
 } zs_rkit_kind;
 
@@ -60,8 +66,8 @@ typedef struct zs_rkit_op {
 	zs_rkit_handler custom;     /* ZS_RKIT_CUSTOM only */
 } zs_rkit_op;
 
-/* The usual methods, in the usual order: Create, Get, List, Update, Delete. */
-#define ZS_RKIT_CRUD_N 5
+/* The usual methods, in the usual order: Create, Get, List, Update, Delete, Query. */
+#define ZS_RKIT_CRUD_N 6
 extern ZS_API const zs_rkit_op zs_rkit_crud[ZS_RKIT_CRUD_N];
 
 /* A unique constraint whose violation is answered ALREADY_EXISTS with the service's
@@ -109,6 +115,8 @@ typedef struct zs_rkit_def {
 	    zs_status **st);
 	const zs_rkit_conflict *conflicts;          /* ends with a { NULL } entry; may be NULL */
 	const ProtobufCMessageDescriptor *deleted_event;  /* ZoneDeleted, or NULL */
+	/* Query: the fields a query may name (zs/query.h), whose own fields are the Info's. */
+	const zs_query_table *query;
 	const zs_rkit_op *ops;      /* one per method of the proto service, in its order */
 	size_t n_ops;
 } zs_rkit_def;

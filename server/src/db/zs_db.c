@@ -29,6 +29,7 @@ struct zs_db {
 	PQconninfoOption *parsed;    /* the conninfo as given (owns the strings) */
 	char *options;               /* its options, with our defaults added */
 	const char **keys, **values; /* NULL-terminated, for PQconnectdbParams */
+	uint32_t query_limit;        /* query.limit.max; 0: the default */
 };
 
 /* Defaults for what the conninfo does not say; see zs_db_open in zs_db.h. */
@@ -516,4 +517,16 @@ zs_db_close(zs_db *db)
 	pthread_cond_destroy(&db->freed);
 	pthread_mutex_destroy(&db->mu);
 	free(db);
+}
+
+void
+zs_db_set_query_limit(zs_db *db, uint32_t max)
+{
+	db->query_limit = max;
+}
+
+uint32_t
+zs_db_query_limit(const zs_db *db)
+{
+	return db->query_limit;
 }

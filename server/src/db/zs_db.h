@@ -23,6 +23,11 @@
  * e.g. conninfo "... options='-c statement_timeout=5s'"). 0, or -1 with err. */
 int zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size_t errlen);
 
+/* The most rows a Query call answers (property query.limit.max; 0: ZS_QUERY_LIMIT_MAX),
+ * read by zs_query_call. Set before calls come. */
+void zs_db_set_query_limit(zs_db *db, uint32_t max);
+uint32_t zs_db_query_limit(const zs_db *db);
+
 /* Closes every connection. All connections must have been released. */
 void zs_db_close(zs_db *db);
 

@@ -2,7 +2,7 @@
  * zs_rkit.h: what the resource kit's files share (not a public header): reading and
  * filling messages through their descriptors (zs_rkit_msg.c) and the store, each
  * operation in its transaction (zs_rkit_store.c), and statuses (zs_rkit_fail.c). The
- * handlers are zs_rkit_api.c.
+ * handlers are zs_rkit_api.c, Query's zs_rkit_query.c.
  */
 #ifndef ZS_RKIT_H
 #define ZS_RKIT_H
@@ -50,6 +50,12 @@ int zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *c
 /* *below: what went with it (uuid, type, name; parents first). */
 int zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
     const char *uuid, PGresult **row, PGresult **below, zs_status **st);
+
+/* ---- zs_rkit_query.c ---- */
+
+/* The Query<X> handler: answers a message of out_desc, or fails the call. */
+void zs_rkit_query(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
+    ProtobufCClosure closure, const ProtobufCMessageDescriptor *out_desc);
 
 /* ---- zs_rkit_fail.c ---- */
 

@@ -14,7 +14,7 @@
 
 const zs_rkit_op zs_rkit_crud[ZS_RKIT_CRUD_N] = {
 	{ ZS_RKIT_CREATE, NULL }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
-	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL },
+	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL }, { ZS_RKIT_QUERY, NULL },
 };
 
 /* Checks the texts of a create or an update (NULL: not given); false after failing. */
@@ -258,6 +258,7 @@ zs_rkit_invoke(ProtobufCService *service, unsigned method_index,
 	case ZS_RKIT_LIST: api_list(def, call, input, closure, m->output); break;
 	case ZS_RKIT_UPDATE: api_update(def, call, input, closure); break;
 	case ZS_RKIT_DELETE: api_delete(def, call, input, closure, m->output); break;
+	case ZS_RKIT_QUERY: zs_rkit_query(def, call, input, closure, m->output); break;
 	case ZS_RKIT_CUSTOM: def->ops[method_index].custom(call, input, closure); break;
 	}
 }

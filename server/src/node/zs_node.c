@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ static const struct {
 	{ "db.url", "", "PostgreSQL connection string; empty: the node runs its own under DATA_DIR/pg" },
 	{ "db.pool_size", "16", "database connections per node" },
 	{ "db.migrations", "", "folder of the node's own SQL migrations; empty: beside the binary" },
+	{ "query.limit.max", "10000", "most rows one Query call answers (a larger limit is refused; page with start)" },
 };
 
 const char *
@@ -407,6 +409,17 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 	}
 	int rv = zs_db_open(&node->db, url, (int) pool, err, errlen);
 	free(conninfo);
+	/* the most rows a Query call answers (zs/query.h), for every module's queries */
+	int64_t query_max;
+	if (rv == 0 && node_limit(node, "query.limit.max", 'i', &query_max, err, errlen) != 0)
+		return -1;
+	if (rv == 0 && query_max > UINT32_MAX) {
+		snprintf(err, errlen, "property query.limit.max (%lld) is above %u",
+		    (long long) query_max, UINT32_MAX);
+		return -1;
+	}
+	if (rv == 0)
+		zs_db_set_query_limit(node->db, (uint32_t) query_max);
 	return rv == 0 ? node_migrate(node, err, errlen) : -1;
 }
 

@@ -230,4 +230,9 @@ void zs_identity_account_info(const zs_identity_account *a, Zs__Identity__V1__Ac
 /* The service as routed: its handlers. */
 extern const Zs__Identity__V1__Identity_Service zs_identity_service;
 
+/* QueryAccount (zs_identity_query.c), a handler of the Identity API: admins only. */
+void api_query_account(Zs__Identity__V1__Identity_Service *svc,
+    const Zs__Resource__V1__QueryRequest *in,
+    Zs__Identity__V1__QueryAccountResponse_Closure closure, void *closure_data);
+
 #endif

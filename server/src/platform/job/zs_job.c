@@ -464,6 +464,16 @@ job_list(Zs__Job__V1__Jobs_Service *svc, const Zs__Job__V1__ListJobsRequest *in,
 	PQclear(r);
 }
 
+static void
+job_query_job(Zs__Job__V1__Jobs_Service *svc, const Zs__Resource__V1__QueryRequest *in,
+    Zs__Job__V1__QueryJobResponse_Closure closure, void *closure_data)
+{
+	(void) svc;
+	zs_call *call = closure_data;
+	zs_jobs *jobs = zs_call_service_data(call);
+	zs_job_query(call, jobs->db, in, closure);
+}
+
 int
 zs_jobs_new(zs_jobs **out, const zs_jobs_env *env, char *err, size_t errlen)
 {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "zs/db.h"
+#include "zs/job/v1/job.pb-c.h"
 #include "zs/event.h"
 #include "zs/job.h"
 #include "zs/work.h"
@@ -36,5 +37,9 @@ void zs_jobs_sweep(zs_jobs *jobs);
 /* Takes no more jobs. */
 void zs_jobs_stop(zs_jobs *jobs);
 void zs_jobs_free(zs_jobs *jobs);
+
+/* QueryJob (zs_job_query.c): answers in over db's jobs, or fails the call. */
+void zs_job_query(zs_call *call, zs_db *db, const Zs__Resource__V1__QueryRequest *in,
+    Zs__Job__V1__QueryJobResponse_Closure closure);
 
 #endif

@@ -109,4 +109,8 @@ typedef struct zs_tag_query {
 PGresult *zs_tag_store_query(zs_db_conn *c, const zs_call *call, const zs_tag_query *q,
     int **rows, size_t *n, zs_status **st);
 
+/* QueryTag (zs_tag_query.c), a handler of the Tags API. */
+void tag_api_query_tag(Zs__Tag__V1__Tags_Service *svc, const Zs__Resource__V1__QueryRequest *in,
+    Zs__Tag__V1__QueryTagResponse_Closure closure, void *closure_data);
+
 #endif

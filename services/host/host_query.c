@@ -1,0 +1,44 @@
+/*
+ * host_query.c: what QueryHost may name: a host's own fields (its HostInfo's, but the
+ * reserved memory GetHost works out) and, by dot path, its cluster's, its zone's and its
+ * tags'. The kit runs the query (zs/resource_kit.h, zs/query.h).
+ */
+#include "host.h"
+
+static const char *const host_hypervisors[] = { "KVM", NULL };
+static const char *const host_states[] = {
+	"Enabled", "Disabled", "PreMaintenance", "Maintenance", NULL,
+};
+static const char *const host_statuses[] = { "Connecting", "Connected", "Disconnected", NULL };
+
+#define HOST_CLUSTER "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid"
+#define HOST_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
+
+static const zs_query_field host_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "cluster_uuid", "t.cluster_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
+	{ "management_ip", "t.management_ip", ZS_QUERY_TEXT, NULL, NULL },
+	{ "hypervisor_type", "t.hypervisor_type", ZS_QUERY_ENUM, host_hypervisors, NULL },
+	{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL },
+	{ "status", "t.status", ZS_QUERY_ENUM, host_statuses, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "cluster.uuid", "r.uuid", ZS_QUERY_UUID, NULL, HOST_CLUSTER },
+	{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL, HOST_CLUSTER },
+	{ "cluster.zone_uuid", "r.zone_uuid", ZS_QUERY_UUID, NULL, HOST_CLUSTER },
+	{ "cluster.hypervisor_type", "r.hypervisor_type", ZS_QUERY_ENUM, host_hypervisors,
+	  HOST_CLUSTER },
+	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, HOST_ZONE },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, HOST_ZONE },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+};
+
+const zs_query_table host_query = {
+	"host", "host_hosts t", "t.owner_uuid", "t.created_at", "t.uuid", host_query_fields,
+	sizeof host_query_fields / sizeof host_query_fields[0],
+};
