@@ -51,6 +51,27 @@ static const zs_rkit_conflict offering_conflicts[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+/* QueryInstanceOffering: its own fields and its tags'. */
+static const zs_query_field offering_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
+	{ "cpu_num", "t.cpu_num", ZS_QUERY_INT, NULL, NULL },
+	{ "memory_size", "t.memory_size", ZS_QUERY_INT, NULL, NULL },
+	{ "allocator_strategy", "t.allocator_strategy", ZS_QUERY_TEXT, NULL, NULL },
+	{ "type", "t.type", ZS_QUERY_TEXT, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+};
+
+static const zs_query_table offering_query = {
+	"instance offering", OFFERING_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid",
+	offering_query_fields, sizeof offering_query_fields / sizeof offering_query_fields[0],
+};
+
 static const zs_rkit_def offering_def = {
 	.type = "InstanceOffering", .what = "instance offering", .name_max = 255,
 	.description_max = 2048,
@@ -62,7 +83,7 @@ static const zs_rkit_def offering_def = {
 	.create_fields = offering_create_fields,
 	.create_check = offering_create_check, .n_extra = 1,
 	.info = &zs__offering__v1__instance_offering_info__descriptor,
-	.conflicts = offering_conflicts, .ops = zs_rkit_crud, .n_ops = ZS_RKIT_CRUD_N,
+	.query = &offering_query, .conflicts = offering_conflicts, .ops = zs_rkit_crud, .n_ops = ZS_RKIT_CRUD_N,
 };
 
 ZS_EXPORT zs_rkit_service offering_service =

@@ -103,6 +103,30 @@ delete(inv *t, const char *s, const char *uuid)
 	    &zs__offering__v1__delete_instance_offering_response__descriptor);
 }
 
+/* How many offerings QueryInstanceOffering finds for one condition, as s; -1 on failure. */
+static int
+query(inv *t, const char *s, const char *name, const char *op, const char *value)
+{
+	Zs__Resource__V1__QueryCondition c = ZS__RESOURCE__V1__QUERY_CONDITION__INIT;
+	Zs__Resource__V1__QueryCondition *cs[1] = { &c };
+	c.name = (char *) name;
+	c.op = (char *) op;
+	c.value = (char *) value;
+	Zs__Resource__V1__QueryRequest req = ZS__RESOURCE__V1__QUERY_REQUEST__INIT;
+	req.n_conditions = 1;
+	req.conditions = cs;
+	req.reply_with_count = 1;
+	Zs__Offering__V1__QueryInstanceOfferingResponse *r = NULL;
+	if (inv_call(t, s, SVC "QueryInstanceOffering", &req,
+	    &zs__offering__v1__query_instance_offering_response__descriptor, &r) != INV_OK)
+		return -1;
+	int n = (int) r->n_inventories;
+	ZST_CHECK(r->total == (uint64_t) n, "the count (%llu) matches the rows (%d)",
+	    (unsigned long long) r->total, n);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return n;
+}
+
 static void
 test_sizes(inv *t)
 {
@@ -141,6 +165,13 @@ test_crud(inv *t, const char *other)
 	    strstr(t->msg, "\"small\" already exists") != NULL,
 	    "a second \"small\" is ALREADY_EXISTS OFFERING.1001: %s", t->msg);
 	ZST_CHECK(count(t, a) == 2, "the admin lists 2 offerings");
+
+	ZST_CHECK(query(t, a, "cpuNum", ">=", "4") == 1 && query(t, a, "memory_size", "<", "2147483648") == 1 &&
+	    query(t, a, "name", "like", "%a%") == 2, "QueryInstanceOffering finds by size and name");
+	ZST_CHECK(query(t, a, "cpu", "=", "1") == -1 && strstr(t->msg, "cpu_num") != NULL,
+	    "an unknown field lists the valid ones: %s", t->msg);
+	ZST_CHECK(query(t, other, "name", "like", "%") == 0,
+	    "the second account's query finds none of the admin's");
 
 	Zs__Offering__V1__InstanceOfferingInfo *info = NULL;
 	ZST_CHECK(get(t, a, large, &info) == INV_OK && info != NULL && info->cpu_num == 8 &&
