@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "kvm.h"
+#include "zs/config.h"
 #include "zs/http.h"
 #include "zs/timer.h"
 #include "zs/work.h"
@@ -235,6 +236,47 @@ kvm_one_ping(kvm_one *one)
 	}
 }
 
+/* ---- kvm.reservedMemory ---- */
+
+/* On a worker: every host's reserve again. */
+static void
+kvm_reserve_work(void *arg)
+{
+	kvm_state *ks = arg;
+	size_t changed = 0;
+	zs_status *st = NULL;
+	if (kvm_store_reserve_all(ks, &changed, &st) != 0)
+		fprintf(stderr, "kvm: cannot recompute the reserved memory: %s\n",
+		    st != NULL && st->message ? st->message : "?");
+	zs_status_free(st);
+	kvm_tracker_release(ks);
+}
+
+/* The config watcher: on the thread that changed it (a worker). */
+static void
+kvm_reserve_changed(const char *category, const char *name, const char *value, void *arg)
+{
+	(void) category;
+	(void) name;
+	(void) value;
+	kvm_state *ks = arg;
+	kvm_tracker *t = ks->tracker;
+	pthread_mutex_lock(&t->mu);
+	bool go = !t->stopping;
+	if (go)
+		t->outstanding++;
+	pthread_mutex_unlock(&t->mu);
+	if (go && zs_work_submit(zs_node_work(ks->node), kvm_reserve_work, ks) != 0)
+		kvm_tracker_release(ks);
+}
+
+int
+kvm_reserve_watch(kvm_state *ks)
+{
+	return zs_config_watch(zs_node_config(ks->node), "kvm", "reservedMemory",
+	    kvm_reserve_changed, ks) == 0 ? 0 : -1;
+}
+
 /* ---- rounds ---- */
 
 /* On a worker: one round over the hosts. */
@@ -324,6 +366,7 @@ kvm_tracker_stop(kvm_state *ks)
 	kvm_tracker *t = ks->tracker;
 	if (t == NULL)
 		return;
+	zs_config_unwatch(zs_node_config(ks->node), kvm_reserve_changed, ks);
 	pthread_mutex_lock(&t->mu);
 	t->stopping = true;
 	if (t->timer != NULL && zs_timer_cancel(zs_node_timers(ks->node), t->timer))
