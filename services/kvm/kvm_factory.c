@@ -101,7 +101,8 @@ kvm_factory_connected(int code, zs_status *st, void *arg)
 	zs_status *why = NULL;
 	if (code != 0) {
 		char text[1024];
-		kvm_why(st, text, sizeof text);
+		/* the cause names host, path and what went wrong; st's own line repeats the host */
+		kvm_why(st != NULL && st->cause != NULL ? st->cause : st, text, sizeof text);
 		why = zs_status_new(code, "KVM.1001", "host %s (%s) could not be connected and was not "
 		    "added: %s", f->uuid, f->ip, text);
 		if (why != NULL && st != NULL)
