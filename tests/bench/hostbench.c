@@ -12,9 +12,12 @@
  *   zs-hostbench ZSNODE PLUGINS_DIR ZS_KVMSIM [--hosts N] [--inflight N] [--window S]
  *                [--interval MS]
  *
- * Open files: the simulator listens on one socket per host and the node keeps a
- * connection to each agent; both raise their soft limit to the hard one, and this program
- * (run as root) raises the hard limit first when it is too low.
+ * Open files: a simulator listens on one socket per host and holds the node's connection
+ * to each, two descriptors a host; the node keeps one a host. All raise their soft limit
+ * to the hard one (this program first tries to raise the hard one). Where that is too low
+ * for one simulator (20,000 here), the hosts are shared among several zs-kvmsim on the
+ * same port, each on its own addresses (and control address 127.0.0.1, .2, ...); their
+ * CPU and pings are summed.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -47,16 +50,33 @@ typedef struct hb_add {
 	char first_error[512];
 } hb_add;
 
-static pid_t sim_pid;
+#define HB_SIMS_MAX 16
+
+static double hb_cpu_s(pid_t pid);
+
+/* The simulators: pids and control addresses (127.0.0.1 + i). */
+static pid_t sim_pids[HB_SIMS_MAX];
+static int n_sims;
 
 static void
 hb_sim_kill(void)
 {
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-		sim_pid = 0;
-	}
+	for (int i = 0; i < n_sims; i++)
+		if (sim_pids[i] > 0) {
+			kill(sim_pids[i], SIGTERM);
+			waitpid(sim_pids[i], NULL, 0);
+			sim_pids[i] = 0;
+		}
+}
+
+/* The simulators' CPU seconds, summed. */
+static double
+hb_sims_cpu_s(void)
+{
+	double sum = 0;
+	for (int i = 0; i < n_sims; i++)
+		sum += hb_cpu_s(sim_pids[i]);
+	return sum;
 }
 
 /* ---- /proc ---- */
@@ -155,39 +175,84 @@ hb_rss_mb(pid_t pid)
 
 /* ---- the simulator ---- */
 
+/* Starts simulator i on port (0: any; its control address 127.0.0.(i+1)); its port. */
 static int
-hb_sim_start(const char *bin)
+hb_sim_start(const char *bin, int i, int port)
 {
 	int fds[2];
+	char ports[16], listen_ip[32];
+	snprintf(ports, sizeof ports, "%d", port);
+	snprintf(listen_ip, sizeof listen_ip, "127.0.0.%d", i + 1);
 	ZST_REQUIRE(pipe(fds) == 0, "a pipe");
-	sim_pid = fork();
-	if (sim_pid == 0) {
+	pid_t pid = fork();
+	if (pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
-		execl(bin, bin, "--port", "0", "--log-max", "1000", (char *) NULL);
+		execl(bin, bin, "--listen", listen_ip, "--port", ports, "--log-max", "1000",
+		    (char *) NULL);
 		_exit(127);
 	}
+	sim_pids[n_sims++] = pid;
+	zst_on_fail_now(hb_sim_kill);
 	close(fds[1]);
-	char line[256] = "";
+	char line[256] = "", want[128];
 	FILE *f = fdopen(fds[0], "r");
 	ZST_REQUIRE(f != NULL && fgets(line, sizeof line, f) != NULL, "zs-kvmsim says where it listens");
 	fclose(f);
-	int port = 0;
-	ZST_REQUIRE(sscanf(line, "zs-kvmsim: listening on http://127.0.0.1:%d", &port) == 1,
-	    "its port in '%s'", line);
-	zst_on_fail_now(hb_sim_kill);
-	return port;
+	snprintf(want, sizeof want, "zs-kvmsim: listening on http://%s:%%d", listen_ip);
+	int got = 0;
+	ZST_REQUIRE(sscanf(line, want, &got) == 1, "its port in '%s'", line);
+	return got;
 }
 
-/* The simulator's counter name in /sim/stats, or -1. */
+/* method path on simulator i. */
+static json_t *
+hb_sim_http(int i, int port, const char *method, const char *path, const char *body)
+{
+	char host[32];
+	snprintf(host, sizeof host, "127.0.0.%d", i + 1);
+	return inv_sim_http(port, method, host, path, body);
+}
+
+/* The simulators' counter name in /sim/stats, summed; -1 when one does not answer. */
 static long long
 hb_sim_stat(int port, const char *name)
 {
-	json_t *o = inv_sim_http(port, "GET", NULL, "/sim/stats", NULL);
-	long long v = json_is_integer(json_object_get(o, name)) ?
-	    (long long) json_integer_value(json_object_get(o, name)) : -1;
-	json_decref(o);
-	return v;
+	long long sum = 0;
+	for (int i = 0; i < n_sims; i++) {
+		json_t *o = hb_sim_http(i, port, "GET", "/sim/stats", NULL);
+		json_t *v = json_object_get(o, name);
+		if (!json_is_integer(v)) {
+			json_decref(o);
+			return -1;
+		}
+		sum += (long long) json_integer_value(v);
+		json_decref(o);
+	}
+	return sum;
+}
+
+/* Starts the simulators for hosts hosts (at most per_sim each) on one port, hosts on
+ * 127.1.0.1 on; the port. */
+static int
+hb_sims_start(const char *bin, long hosts, long per_sim)
+{
+	int port = 0;
+	for (long first = 0; first < hosts; first += per_sim) {
+		ZST_REQUIRE(n_sims < HB_SIMS_MAX, "at most %d simulators", HB_SIMS_MAX);
+		int i = n_sims;
+		port = hb_sim_start(bin, i, port);
+		long count = hosts - first < per_sim ? hosts - first : per_sim;
+		struct in_addr from = { htonl(ntohl(inet_addr("127.1.0.1")) + (uint32_t) first) };
+		char ip[INET_ADDRSTRLEN], body[192];
+		inet_ntop(AF_INET, &from, ip, sizeof ip);
+		snprintf(body, sizeof body, "{\"count\":%ld,\"namePrefix\":\"s%d-\",\"ipFrom\":\"%s\"}",
+		    count, i, ip);
+		json_t *o = hb_sim_http(i, port, "POST", "/sim/hosts", body);
+		ZST_REQUIRE(o != NULL, "simulator %d adds %ld hosts from %s", i, count, ip);
+		json_decref(o);
+	}
+	return port;
 }
 
 /* ---- adding ---- */
@@ -287,15 +352,14 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	hb_raise_nofile(o.hosts);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int port = hb_sim_start(argv[3]);
-	char body[160];
-	snprintf(body, sizeof body, "{\"count\":%ld,\"namePrefix\":\"b\",\"ipFrom\":\"127.1.0.1\"}",
-	    o.hosts);
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	/* two descriptors a host in a simulator, and room for its own */
+	long per_sim = rl.rlim_cur > 4096 ? (long) (rl.rlim_cur - 2048) / 2 : 1000;
 	int64_t t0 = zst_now_ms();
-	ZST_REQUIRE(inv_sim_do(port, "POST", "/sim/hosts", body), "the simulator adds %ld hosts",
-	    o.hosts);
-	printf("simulator: %ld hosts on 127.1.0.1 on, in %lld ms\n", o.hosts,
-	    (long long) (zst_now_ms() - t0));
+	int port = hb_sims_start(argv[3], o.hosts, per_sim);
+	printf("simulators: %d, %ld hosts on 127.1.0.1 on (at most %ld each), port %d, in %lld ms\n",
+	    n_sims, o.hosts, per_sim, port, (long long) (zst_now_ms() - t0));
 
 	char agent[64], interval[64];
 	snprintf(agent, sizeof agent, "KvmAgent.port=%d", port);
@@ -311,7 +375,8 @@ main(int argc, char **argv)
 	ZST_REQUIRE(zs_client_open(&t.client, t.node.rpc_url) == 0, "a client");
 	t.admin = t.node.session;
 	pid_t node = t.node.pid;
-	printf("node pid %d, simulator pid %d\n", (int) node, (int) sim_pid);
+	printf("node pid %d, %d simulator(s), the first pid %d\n", (int) node, n_sims,
+	    (int) sim_pids[0]);
 
 	/* the node idle, with no host */
 	double n0 = hb_cpu_s(node);
@@ -327,22 +392,26 @@ main(int argc, char **argv)
 	pthread_t *th = calloc((size_t) o.inflight, sizeof *th);
 	ZST_REQUIRE(th != NULL, "memory");
 	n0 = hb_cpu_s(node);
-	double s0 = hb_cpu_s(sim_pid);
+	double s0 = hb_sims_cpu_s(), g0 = hb_pg_cpu_s(t.node.data_dir);
 	t0 = zst_now_ms();
 	for (long i = 0; i < o.inflight; i++)
 		pthread_create(&th[i], NULL, hb_adder, &a);
 	for (long i = 0; i < o.inflight; i++)
 		pthread_join(th[i], NULL);
 	double took = (double) (zst_now_ms() - t0) / 1000.0;
-	double add_node = hb_cpu_s(node) - n0, add_sim = hb_cpu_s(sim_pid) - s0;
+	double add_node = hb_cpu_s(node) - n0, add_sim = hb_sims_cpu_s() - s0;
+	double add_pg = hb_pg_cpu_s(t.node.data_dir) - g0;
 	free(th);
 	long ok = atomic_load(&a.ok), failed = atomic_load(&a.failed);
 	printf("added: %ld Connected, %ld failed, in %.1f s with %ld AddKvmHost in flight: "
-	    "%.0f hosts connected/s; node CPU %.0f%% of a core (%.0f us a host), simulator %.0f%%\n",
+	    "%.0f hosts connected/s; node CPU %.0f%% of a core (%.0f us a host), its PostgreSQL "
+	    "%.0f%% (%.0f us a host), simulator %.0f%%\n",
 	    ok, failed, took, o.inflight, (double) ok / took, 100 * add_node / took,
-	    1e6 * add_node / (double) (ok > 0 ? ok : 1), 100 * add_sim / took);
+	    1e6 * add_node / (double) (ok > 0 ? ok : 1), 100 * add_pg / took,
+	    1e6 * add_pg / (double) (ok > 0 ? ok : 1), 100 * add_sim / took);
 	if (failed > 0)
 		printf("first failure: %s\n", a.first_error);
+	fflush(stdout);
 	ZST_CHECK(ok == o.hosts, "every host is added and Connected (%ld of %ld)", ok, o.hosts);
 	printf("node RSS after adding: %.1f MB\n", hb_rss_mb(node));
 
@@ -352,12 +421,12 @@ main(int argc, char **argv)
 	printf("measuring for %ld s...\n", o.window_s);
 	long long c0 = hb_sim_stat(port, "commands"), k0 = hb_sim_stat(port, "connections");
 	n0 = hb_cpu_s(node);
-	s0 = hb_cpu_s(sim_pid);
+	s0 = hb_sims_cpu_s();
 	double p0 = hb_pg_cpu_s(t.node.data_dir);
 	t0 = zst_now_ms();
 	zst_sleep_ms((int) (o.window_s * 1000));
 	double win = (double) (zst_now_ms() - t0) / 1000.0;
-	double ncpu = hb_cpu_s(node) - n0, scpu = hb_cpu_s(sim_pid) - s0;
+	double ncpu = hb_cpu_s(node) - n0, scpu = hb_sims_cpu_s() - s0;
 	double pcpu = hb_pg_cpu_s(t.node.data_dir) - p0;
 	long long pings = hb_sim_stat(port, "commands") - c0;
 	long long conns = hb_sim_stat(port, "connections") - k0;
