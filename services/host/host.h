@@ -1,9 +1,9 @@
 /*
  * host.h: what the host service's files share: its state (host_main.c), argument checks
  * (host_check.c), its resource table for the kit (host_api.c), the AddHost workflow
- * (host_add.c), the reserved memory in force (host_memory.c) and QueryHost's fields
- * (host_query.c). Nothing here is seen
- * outside the plugin.
+ * (host_add.c), the hypervisor factories and DeleteHost (host_hypervisor.c), the
+ * reserved memory in force (host_memory.c) and QueryHost's fields (host_query.c).
+ * Nothing here is seen outside the plugin.
  */
 #ifndef HOST_H
 #define HOST_H
@@ -17,6 +17,8 @@
 #include "zs/check.h"
 #include "zs/db.h"
 #include "zs/host/v1/host.pb-c.h"
+#include "zs/hypervisor.h"
+#include "zs/node.h"
 #include "zs/resource_kit.h"
 
 #define HOST_TYPE "Host"               /* the resource type in zs_resources */
@@ -24,6 +26,8 @@
 #define HOST_DESCRIPTION_MAX 2048      /* bytes */
 #define HOST_IP_MAX 46                 /* INET6_ADDRSTRLEN */
 #define HOST_STEP_MAX 32               /* longest AddHost step name, with its NUL */
+#define HOST_UNDO_WAIT_MS 10000        /* for a connection after the call's deadline passed */
+#define HOST_PARAMS_MAX 16             /* AddHostRequest.parameters */
 
 /* The service's state (zs_service_set_data), read only once started. */
 typedef struct host_state {
@@ -64,6 +68,28 @@ extern const zs_query_table host_query;
 /* The kit's get_more: adds kvm.reservedMemory in force for the host to its HostInfo. */
 int host_memory_add(zs_call *call, zs_db_conn *c, ProtobufCMessage *info, void **owned,
     zs_status **st);
+
+/* ---- host_hypervisor.c ---- */
+
+/* A host's hypervisor factory and the host as the factory sees it. */
+typedef struct host_hv {
+	const zs_hypervisor_factory *factory;
+	void *data;                         /* the factory's service's state */
+	zs_hypervisor_host host;            /* strings borrowed from the AddHost in progress */
+	char **keys, **values;              /* owned copies of the request's parameters */
+} host_hv;
+
+/* Copies in's parameters into hv; 0, or -1 when out of memory. */
+int host_hv_params(host_hv *hv, const Zs__Host__V1__AddHostRequest *in);
+/* Frees what host_hv_params copied. */
+void host_hv_clear(host_hv *hv);
+/* The factory of hypervisor type (of cluster_uuid, for the message) into hv: 0, or
+ * INVALID_ARGUMENT with *st naming the known types. */
+int host_hv_find(zs_node *node, const char *type, const char *cluster_uuid, host_hv *hv,
+    zs_status **st);
+/* The DeleteHost handler: the factory removes what it keeps, the host goes with
+ * host/deleted, in one transaction. */
+void host_delete_host(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* ---- host_add.c ---- */
 

@@ -3,16 +3,23 @@
  * reverse when a later one fails, so that a failed AddHost leaves nothing behind:
  *
  *   check-cluster    asks the cluster service over the bus (GetCluster, as the caller):
- *                    the cluster must be one the caller sees; gives its zone and type
+ *                    the cluster must be one the caller sees; gives its zone and type,
+ *                    whose factory (zs.HypervisorFactory, host_hypervisor.c) must exist
+ *                    and accept the request's parameters
  *   insert-resource  opens the transaction, registers the host in zs_resources
  *                    undo: roll the transaction back
  *   insert-host      inserts the host_hosts row, in the same transaction
  *                    (undone by insert-resource's rollback)
+ *   hypervisor       the factory records what its type keeps (the kvm plugin: its
+ *                    kvm_hosts row, Connecting), in the same transaction
  *   publish          writes host/created into the outbox, in the same transaction: it
  *                    goes out with the commit (undone by insert-resource's rollback)
  *   commit           commits
- *                    undo: delete the resource (its row and tags go with it) and write
- *                    host/deleted
+ *                    undo: delete the resource (its row, tags and the factory's rows go
+ *                    with it) and write host/deleted
+ *   connect          the factory connects the host to its agent; the database connection
+ *                    is given back meanwhile. A failure undoes commit: a host that never
+ *                    connected is not added
  *
  * Every step with an undo runs it also when it fails itself (ZS_FLOW_ROLLBACK_SELF), and
  * each undo looks at what its step got done. host.fail_step (testing only) names a step
@@ -27,7 +34,8 @@
 #include "zs/flow.h"
 
 const char *const host_add_steps[] = {
-	"check-cluster", "insert-resource", "insert-host", "publish", "commit", NULL,
+	"check-cluster", "insert-resource", "insert-host", "hypervisor", "publish", "commit",
+	"connect", NULL,
 };
 
 /* One AddHost on its way; freed in its chain's done. */
@@ -41,6 +49,7 @@ typedef struct host_add {
 	char uuid[ZS_UUID_LEN];
 	char ip[HOST_IP_MAX];
 	char *cluster_uuid, *name, *description, *zone_uuid, *hypervisor_type;
+	host_hv hv;                     /* the type's factory and the host as it sees it */
 	zs_db_conn *conn;
 	PGresult *row;                  /* the host's row, once inserted */
 	bool tx_open, committed;
@@ -56,6 +65,7 @@ host_add_free(host_add *a)
 	free(a->description);
 	free(a->zone_uuid);
 	free(a->hypervisor_type);
+	host_hv_clear(&a->hv);
 	free(a);
 }
 
@@ -112,6 +122,13 @@ host_add_cluster_done(int code, const zs_status *status,
 	}
 	a->h.zone_uuid = a->zone_uuid;
 	a->h.hypervisor_type = a->hypervisor_type;
+	a->hv.host.zone_uuid = a->zone_uuid;
+	zs_status *st = NULL;
+	if (host_hv_find(zs_call_node(a->call), a->hypervisor_type, a->cluster_uuid, &a->hv, &st) != 0 ||
+	    a->hv.factory->validate(a->hv.data, a->call, &a->hv.host, &st) != 0) {
+		zs_flow_fail(flow, st);
+		return;
+	}
 	host_add_end(a, flow);
 }
 
@@ -186,6 +203,20 @@ host_add_insert_host(zs_flow *flow, void *arg)
 	host_add_end(a, flow);
 }
 
+/* ---- hypervisor ---- */
+
+static void
+host_add_hypervisor(zs_flow *flow, void *arg)
+{
+	host_add *a = arg;
+	zs_status *st = NULL;
+	if (a->hv.factory->create(a->hv.data, a->call, a->conn, &a->hv.host, &st) != 0) {
+		zs_flow_fail(flow, st);
+		return;
+	}
+	host_add_end(a, flow);
+}
+
 /* ---- publish ---- */
 
 /* Writes topic about the new host into the outbox, in c's transaction. */
@@ -232,7 +263,11 @@ host_add_undo_commit(zs_flow *flow, void *arg)
 {
 	host_add *a = arg;
 	zs_status *st = NULL;
-	int rv = a->committed ? zs_db_begin(a->conn, &st) : 0;
+	int rv = 0;
+	if (a->committed && a->conn == NULL)   /* connect gave it back */
+		rv = zs_db_acquire(zs_node_db(zs_call_node(a->call)), HOST_UNDO_WAIT_MS, &a->conn, &st);
+	if (rv == 0 && a->committed)
+		rv = zs_db_begin(a->conn, &st);
 	if (a->committed && rv == 0) {
 		rv = zs_resource_delete(a->conn, a->uuid, &st);
 		if (rv == 0)
@@ -245,6 +280,44 @@ host_add_undo_commit(zs_flow *flow, void *arg)
 	}
 	a->committed = false;
 	zs_flow_rollback_done(flow);
+}
+
+/* ---- connect ---- */
+
+/* On a worker: the factory's outcome; on success the row is read again (its status). */
+static void
+host_add_connected(int code, zs_status *st, void *arg)
+{
+	host_add *a = arg;
+	zs_flow *flow = a->waiting;
+	a->waiting = NULL;
+	if (code == 0) {
+		zs_db *db = zs_node_db(zs_call_node(a->call));
+		const char *p[1] = { a->uuid };
+		PGresult *row = NULL;
+		code = zs_db_acquire(db, HOST_UNDO_WAIT_MS, &a->conn, &st);
+		if (code == 0)
+			code = zs_db_exec_one(a->conn, host_def.sql_get, 1, p, "host", a->uuid, &row, &st);
+		if (code == 0) {
+			PQclear(a->row);
+			a->row = row;
+		}
+	}
+	if (code != 0) {
+		zs_flow_fail(flow, st != NULL ? st : zs_status_new(code, NULL,
+		    "host %s could not be connected", a->uuid));
+		return;
+	}
+	host_add_end(a, flow);
+}
+
+static void
+host_add_connect(zs_flow *flow, void *arg)
+{
+	host_add *a = arg;
+	host_add_release(a);   /* connecting may take a while: no pooled connection waits on it */
+	a->waiting = flow;
+	a->hv.factory->connect(a->hv.data, a->call, &a->hv.host, host_add_connected, a);
 }
 
 /* ---- the chain ---- */
@@ -291,6 +364,14 @@ host_add_new(zs_call *call, const Zs__Host__V1__AddHostRequest *in, const char *
 	zs_resource_uuid(a->uuid);
 	snprintf(a->ip, sizeof a->ip, "%s", ip);
 	a->h = (host_new) { a->uuid, a->cluster_uuid, NULL, a->name, a->description, a->ip, NULL };
+	if (host_hv_params(&a->hv, in) != 0) {
+		host_add_free(a);
+		return NULL;
+	}
+	a->hv.host.uuid = a->uuid;
+	a->hv.host.cluster_uuid = a->cluster_uuid;
+	a->hv.host.name = a->name;
+	a->hv.host.management_ip = a->ip;
 	return a;
 }
 
@@ -305,9 +386,11 @@ host_add_chain(host_add *a)
 	    zs_flow_chain_add(chain, host_add_steps[1], host_add_insert_resource,
 	    host_add_undo_resource, a, self) != 0 ||
 	    zs_flow_chain_add(chain, host_add_steps[2], host_add_insert_host, NULL, a, 0) != 0 ||
-	    zs_flow_chain_add(chain, host_add_steps[3], host_add_publish, NULL, a, 0) != 0 ||
-	    zs_flow_chain_add(chain, host_add_steps[4], host_add_commit, host_add_undo_commit, a,
-	    self) != 0) {
+	    zs_flow_chain_add(chain, host_add_steps[3], host_add_hypervisor, NULL, a, 0) != 0 ||
+	    zs_flow_chain_add(chain, host_add_steps[4], host_add_publish, NULL, a, 0) != 0 ||
+	    zs_flow_chain_add(chain, host_add_steps[5], host_add_commit, host_add_undo_commit, a,
+	    self) != 0 ||
+	    zs_flow_chain_add(chain, host_add_steps[6], host_add_connect, NULL, a, 0) != 0) {
 		zs_flow_chain_free(chain);
 		return NULL;
 	}

@@ -66,9 +66,13 @@ int kvm_store_row(zs_db_conn *c, const char *uuid, PGresult **row, zs_status **s
 int kvm_store_event(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *topic,
     zs_status **st);
 
-/* Records a new KVM host (kvm_hosts row) as Connecting, with host/connecting. */
-int kvm_store_new(kvm_state *ks, const char *uuid, const char *username, int ssh_port,
-    zs_status **st);
+/* Records a new KVM host (kvm_hosts row) as Connecting, with host/connecting, in c's
+ * open transaction (AddHost's). */
+int kvm_store_new(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *username,
+    int ssh_port, zs_status **st);
+/* Removes the host's capacity and kvm_hosts rows, in c's open transaction (DeleteHost's;
+ * its tags go with its resource). */
+int kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st);
 
 /* Sets the host's status (and why, "" when none), in one transaction with topic's event
  * (NULL: none; also none when the status did not change and only_on_change is set). */
@@ -80,6 +84,11 @@ int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const 
 int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
     const json_t *capacity, zs_status **st);
 
+/* Looks again at kvm.reservedMemory in force for every host with a capacity row and moves
+ * the reserve of those where it changed (the available memory moves with it); *changed
+ * gets how many. */
+int kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st);
+
 /* ---- kvm_tracker.c ---- */
 
 /* Starts the ping tracker on the node's timer queue; 0 or -1 (no memory). */
@@ -87,7 +96,10 @@ int kvm_tracker_start(kvm_state *ks);
 /* Reconnects uuid at ip in the background (Connecting, then Connected or Disconnected
  * with why, each with its event). Any thread. */
 void kvm_reconnect(kvm_state *ks, const char *uuid, const char *ip);
-/* Stops it, waiting for the round in progress. */
+/* Watches kvm.reservedMemory (global changes and overrides by tag): each change makes a
+ * worker recompute the hosts' capacity rows (kvm_store_reserve_all). 0 or -1. */
+int kvm_reserve_watch(kvm_state *ks);
+/* Stops it, waiting for the round in progress (and a recompute). */
 void kvm_tracker_stop(kvm_state *ks);
 
 #endif

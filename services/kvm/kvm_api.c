@@ -2,11 +2,12 @@
  * kvm_api.c: the zs.kvm.v1.Kvm API and its interceptor (kvm.check: admins only, and each
  * request's fields).
  *
- * AddKvmHost asks the host service to add the host (over the bus, as the caller: it
- * checks the cluster and writes host/created), records it here as Connecting, and
- * connects it (kvm_connect.c). When connecting fails the host is deleted again (with
- * host/deleted) and the call fails with KVM.1001, the agent's error as its cause: a host
- * that never connected leaves nothing behind (no row, no tags, no capacity).
+ * AddKvmHost asks the host service to add the host (over the bus, as the caller), with
+ * the SSH user and port as parameters; the host service's AddHost records and connects
+ * it through this plugin's zs.HypervisorFactory (kvm_factory.c). When connecting fails
+ * the host is deleted again (with host/deleted) and the call fails with KVM.1001, the
+ * agent's error as its cause: a host that never connected leaves nothing behind (no
+ * row, no tags, no capacity).
  * ReconnectHost connects an existing host again; when that fails the host stays,
  * Disconnected with why (status_reason), and the call fails with KVM.1002.
  * ChangeHostState moves the host's state; leaving Maintenance reconnects it.
@@ -18,12 +19,10 @@
 
 #include "kvm.h"
 #include "zs/check.h"
-#include "zs/event.h"
 #include "zs/host/v1/host.zsb.h"
 #include "zs/resource.h"
 #include "zs/resource_kit.h"
 #include "zs/service.h"
-#include "zs/work.h"
 
 #define KVM_NAME_MAX 255
 #define KVM_TEXT_MAX 2048
@@ -129,17 +128,17 @@ kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
 
 /* ---- AddKvmHost ---- */
 
+/* AddKvmHost is AddHost with the KVM parameters: the host service runs it (over the bus,
+ * as the caller) through this plugin's factory (kvm_factory.c), which connects the host;
+ * then the answer is the host's KvmHostInfo. */
 typedef struct kvm_add {
 	zs_call *call;
 	ProtobufCClosure closure;
-	kvm_state *ks;
 	Zs__Host__V1__AddHostRequest req;
+	Zs__Host__V1__AddHostRequest__ParametersEntry params[2];
+	Zs__Host__V1__AddHostRequest__ParametersEntry *param_ptrs[2];
 	char *cluster_uuid, *name, *ip, *description, *username;
-	int ssh_port;
-	char uuid[64];
-	char host_ip[64];                 /* as the host service canonicalized it */
-	int code;
-	zs_status *st;
+	char port[16];
 } kvm_add;
 
 static void
@@ -150,86 +149,7 @@ kvm_add_free(kvm_add *a)
 	free(a->ip);
 	free(a->description);
 	free(a->username);
-	zs_status_free(a->st);
 	free(a);
-}
-
-/* The host never connected: it goes, with host/deleted (the host service's HostInfo, as
- * DeleteHost writes it), in one transaction; its tags and kvm rows go with its resource. */
-static int
-kvm_add_undo(kvm_add *a, zs_status **st)
-{
-	zs_db *db = zs_node_db(a->ks->node);
-	zs_db_conn *c = NULL;
-	int rv = zs_db_acquire(db, a->ks->connect_timeout_ms, &c, st);
-	if (rv != 0)
-		return rv;
-	PGresult *row = NULL;
-	const char *p[1] = { a->uuid };
-	rv = zs_db_begin(c, st);
-	if (rv == 0) {
-		rv = zs_resource_lock(c, a->uuid, "host", st);
-		/* the event before the delete: it carries what the host was */
-		if (rv == 0)
-			rv = zs_db_exec_one(c, "SELECT uuid, cluster_uuid, zone_uuid, name, description, "
-			    "management_ip, hypervisor_type, state, status, owner_uuid, "
-			    ZS_RKIT_SQL_TIMES " FROM host_hosts WHERE uuid = $1", 1, p, "host", a->uuid, &row, st);
-		if (rv == 0) {
-			Zs__Host__V1__HostInfo info = ZS__HOST__V1__HOST_INFO__INIT;
-			zs_rkit_from_row(row, 0, &info.base);
-			rv = zs_event_publish_tx(c, zs_node_events(a->ks->node), "host/deleted", a->uuid,
-			    info.owner_uuid, &info.base, st);
-		}
-		if (rv == 0)
-			rv = zs_resource_delete(c, a->uuid, st);
-		rv = zs_db_end(c, rv, st);
-	}
-	PQclear(row);
-	zs_db_release(db, c);
-	return rv;
-}
-
-/* Fails the call with a->code and a->st after undoing the host. */
-static void
-kvm_add_fail(kvm_add *a)
-{
-	zs_status *undo = NULL;
-	if (kvm_add_undo(a, &undo) != 0 && a->st != NULL && undo != NULL)
-		zs_status_add_detail(a->st, "and the host could not be deleted again: %s",
-		    undo->message != NULL ? undo->message : "");
-	zs_status_free(undo);
-	char why[1024];
-	kvm_why(a->st, why, sizeof why);
-	zs_call_fail_cause(a->call, a->code != 0 ? a->code : ZS_INTERNAL, "KVM.1001", a->st,
-	    "host %s (%s) could not be connected and was not added: %s", a->uuid, a->host_ip, why);
-	kvm_add_free(a);
-}
-
-static void
-kvm_add_connected(int code, zs_status *st, void *arg)
-{
-	kvm_add *a = arg;
-	if (code != 0) {
-		a->code = code;
-		a->st = st;
-		kvm_add_fail(a);
-		return;
-	}
-	kvm_api_answer(a->call, a->closure, a->uuid);
-	kvm_add_free(a);
-}
-
-/* On a worker: records the host as Connecting, then connects it. */
-static void
-kvm_add_record(void *arg)
-{
-	kvm_add *a = arg;
-	a->code = kvm_store_new(a->ks, a->uuid, a->username, a->ssh_port, &a->st);
-	if (a->code != 0) {
-		kvm_add_fail(a);
-		return;
-	}
-	kvm_connect(a->ks, a->uuid, a->host_ip, a->call, kvm_add_connected, a);
 }
 
 static void
@@ -237,19 +157,12 @@ kvm_add_host_done(int code, const zs_status *status, const Zs__Host__V1__HostInf
     void *arg)
 {
 	kvm_add *a = arg;
-	if (code != 0) {
+	if (code != 0)
 		zs_call_fail_status(a->call, status != NULL ? zs_status_copy(status) :
 		    zs_status_new(code, NULL, "AddHost failed"));
-		kvm_add_free(a);
-		return;
-	}
-	snprintf(a->uuid, sizeof a->uuid, "%s", reply->uuid);
-	snprintf(a->host_ip, sizeof a->host_ip, "%s", reply->management_ip);
-	if (zs_work_submit(zs_node_work(a->ks->node), kvm_add_record, a) != 0) {
-		a->code = ZS_UNAVAILABLE;
-		a->st = zs_status_new(ZS_UNAVAILABLE, NULL, "the node is stopping");
-		kvm_add_fail(a);
-	}
+	else
+		kvm_api_answer(a->call, a->closure, reply->uuid);
+	kvm_add_free(a);
 }
 
 static void
@@ -260,26 +173,34 @@ kvm_add_kvm_host(zs_call *call, const Zs__Kvm__V1__AddKvmHostRequest *in,
 	if (a != NULL) {
 		a->call = call;
 		a->closure = closure;
-		a->ks = zs_call_service_data(call);
 		a->cluster_uuid = strdup(in->cluster_uuid);
 		a->name = strdup(in->name);
 		a->ip = strdup(in->management_ip);
 		a->description = strdup(in->description);
 		a->username = strdup(in->username);
-		a->ssh_port = in->ssh_port != 0 ? (int) in->ssh_port : 22;
 	}
-	if (a == NULL || a->ks == NULL || !a->cluster_uuid || !a->name || !a->ip || !a->description ||
-	    !a->username) {
+	if (a == NULL || !a->cluster_uuid || !a->name || !a->ip || !a->description || !a->username) {
 		if (a != NULL)
 			kvm_add_free(a);
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
 		return;
 	}
+	snprintf(a->port, sizeof a->port, "%u", in->ssh_port != 0 ? (unsigned) in->ssh_port : 22u);
 	zs__host__v1__add_host_request__init(&a->req);
 	a->req.cluster_uuid = a->cluster_uuid;
 	a->req.name = a->name;
 	a->req.management_ip = a->ip;
 	a->req.description = a->description;
+	for (int i = 0; i < 2; i++) {
+		zs__host__v1__add_host_request__parameters_entry__init(&a->params[i]);
+		a->param_ptrs[i] = &a->params[i];
+	}
+	a->params[0].key = "username";
+	a->params[0].value = a->username;
+	a->params[1].key = "sshPort";
+	a->params[1].value = a->port;
+	a->req.n_parameters = 2;
+	a->req.parameters = a->param_ptrs;
 	zs_host_v1_host_add_host_bus(zs_node_bus(zs_call_node(call)), call, &a->req,
 	    kvm_add_host_done, a);
 }

@@ -88,6 +88,13 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 		free(ks);
 		return -1;
 	}
+	if (kvm_reserve_watch(ks) != 0) {
+		kvm_tracker_stop(ks);
+		snprintf(err, errlen, "cannot watch kvm.reservedMemory: out of memory");
+		if (ks->tracker == NULL)
+			free(ks);
+		return -1;
+	}
 	zs_service_set_data(svc, ks);
 	return 0;
 }

@@ -77,28 +77,29 @@ kvm_store_acquire(kvm_state *ks, zs_db_conn **c, zs_status **st)
 }
 
 int
-kvm_store_new(kvm_state *ks, const char *uuid, const char *username, int ssh_port,
-    zs_status **st)
+kvm_store_new(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *username,
+    int ssh_port, zs_status **st)
 {
-	zs_db_conn *c = NULL;
-	int rv = kvm_store_acquire(ks, &c, st);
-	if (rv != 0)
-		return rv;
 	char port[16];
 	snprintf(port, sizeof port, "%d", ssh_port);
 	const char *p[3] = { uuid, username, port };
-	rv = zs_db_begin(c, st);
-	if (rv == 0) {
-		rv = kvm_store_exec(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
-		    "VALUES ($1, $2, $3)", 3, p, st);
-		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connecting', "
-			    "updated_at = now() WHERE uuid = $1", 1, p, st);
-		if (rv == 0)
-			rv = kvm_store_event(ks, c, uuid, "host/connecting", st);
-		rv = zs_db_end(c, rv, st);
-	}
-	zs_db_release(zs_node_db(ks->node), c);
+	int rv = kvm_store_exec(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
+	    "VALUES ($1, $2, $3)", 3, p, st);
+	if (rv == 0)
+		rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connecting', "
+		    "updated_at = now() WHERE uuid = $1", 1, p, st);
+	if (rv == 0)
+		rv = kvm_store_event(ks, c, uuid, "host/connecting", st);
+	return rv;
+}
+
+int
+kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st)
+{
+	const char *p[1] = { uuid };
+	int rv = kvm_store_exec(c, "DELETE FROM kvm_host_capacity WHERE uuid = $1", 1, p, st);
+	if (rv == 0)
+		rv = kvm_store_exec(c, "DELETE FROM kvm_hosts WHERE uuid = $1", 1, p, st);
 	return rv;
 }
 
@@ -192,31 +193,49 @@ kvm_store_tags(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t *fac
 	return 0;
 }
 
-/* The capacity row of uuid from the agent's answer, in c's transaction. */
+/* kvm.reservedMemory in force for uuid (host > cluster > zone > global), in bytes into
+ * *bytes and as written into text. */
+static int
+kvm_store_reserved(kvm_state *ks, zs_db_conn *c, const char *uuid, int64_t *bytes, char *text,
+    size_t len, zs_status **st)
+{
+	char source[32];
+	int rv = zs_config_for_resource(zs_node_config(ks->node), c, "kvm", "reservedMemory", uuid,
+	    text, len, source, sizeof source, st);
+	if (rv != 0)
+		return rv;
+	*bytes = kvm_size(text);
+	if (*bytes < 0) {
+		*st = zs_status_new(ZS_INTERNAL, NULL, "kvm.reservedMemory \"%s\" for host %s is not a "
+		    "size", text, uuid);
+		return ZS_INTERNAL;
+	}
+	return 0;
+}
+
+/* The capacity row of uuid from the agent's answer, in c's transaction. The available
+ * memory is total - used - reserved, below 0 when the host holds more than it has. */
 static int
 kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t *cap,
     zs_status **st)
 {
-	char reserved[64], source[32];
-	int rv = zs_config_for_resource(zs_node_config(ks->node), c, "kvm", "reservedMemory", uuid,
-	    reserved, sizeof reserved, source, sizeof source, st);
+	char reserved[64];
+	int64_t res = 0;
+	int rv = kvm_store_reserved(ks, c, uuid, &res, reserved, sizeof reserved, st);
 	if (rv != 0)
 		return rv;
-	int64_t res = kvm_size(reserved);
 	int64_t cpu = kvm_json_int(cap, "cpuNum"), mem = kvm_json_int(cap, "totalMemory");
 	int64_t ucpu = kvm_json_int(cap, "usedCpu"), umem = kvm_json_int(cap, "usedMemory");
-	if (res < 0 || cpu <= 0 || mem <= 0) {
+	if (cpu <= 0 || mem <= 0) {
 		*st = zs_status_new(ZS_INTERNAL, NULL, "host %s: the agent's capacity makes no sense "
-		    "(cpuNum %lld, totalMemory %lld, reserved memory %s)", uuid, (long long) cpu,
-		    (long long) mem, reserved);
+		    "(cpuNum %lld, totalMemory %lld)", uuid, (long long) cpu, (long long) mem);
 		return ZS_INTERNAL;
 	}
-	int64_t amem = mem - umem - res;
 	char v[5][24];
 	snprintf(v[0], sizeof v[0], "%lld", (long long) cpu);
 	snprintf(v[1], sizeof v[1], "%lld", (long long) (cpu - ucpu));
 	snprintf(v[2], sizeof v[2], "%lld", (long long) mem);
-	snprintf(v[3], sizeof v[3], "%lld", (long long) (amem > 0 ? amem : 0));
+	snprintf(v[3], sizeof v[3], "%lld", (long long) (mem - umem - res));
 	snprintf(v[4], sizeof v[4], "%lld", (long long) res);
 	const char *p[6] = { uuid, v[0], v[1], v[2], v[3], v[4] };
 	return kvm_store_exec(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
@@ -224,6 +243,46 @@ kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t 
 	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, available_cpu = $3, "
 	    "total_memory = $4, available_memory = $5, reserved_memory = $6, updated_at = now()",
 	    6, p, st);
+}
+
+int
+kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st)
+{
+	*changed = 0;
+	zs_db_conn *c = NULL;
+	int rv = kvm_store_acquire(ks, &c, st);
+	if (rv != 0)
+		return rv;
+	PGresult *r = zs_db_exec(c, "SELECT uuid, reserved_memory FROM kvm_host_capacity "
+	    "ORDER BY uuid", 0, NULL, st);
+	if (r == NULL)
+		rv = (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	for (int i = 0; rv == 0 && i < PQntuples(r); i++) {
+		const char *uuid = PQgetvalue(r, i, 0);
+		char text[64], bytes[24];
+		int64_t res = 0;
+		zs_status *one = NULL;
+		if (kvm_store_reserved(ks, c, uuid, &res, text, sizeof text, &one) != 0) {
+			/* one host's bad override does not keep the others at the old value */
+			fprintf(stderr, "kvm: host %s: %s\n", uuid, one != NULL && one->message ?
+			    one->message : "?");
+			zs_status_free(one);
+			continue;
+		}
+		if (res == strtoll(PQgetvalue(r, i, 1), NULL, 10))
+			continue;
+		snprintf(bytes, sizeof bytes, "%lld", (long long) res);
+		/* what VMs took of the available memory stays taken: only the reserve moves */
+		const char *p[2] = { uuid, bytes };
+		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity SET available_memory = "
+		    "available_memory + reserved_memory - $2::bigint, reserved_memory = $2::bigint, "
+		    "updated_at = now() WHERE uuid = $1", 2, p, st);
+		if (rv == 0)
+			(*changed)++;
+	}
+	PQclear(r);
+	zs_db_release(zs_node_db(ks->node), c);
+	return rv;
 }
 
 int

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "kvm.h"
+#include "zs/config.h"
 #include "zs/http.h"
 #include "zs/timer.h"
 #include "zs/work.h"
@@ -196,7 +197,18 @@ kvm_one_pinged(void *arg)
 	kvm_one_reconnect(one);
 }
 
-/* On the facility's thread: keeps what the answer said, hands the rest to a worker. */
+/* True when the ping's answer changes nothing: our host, the agent seen before, no
+ * failures to reset. */
+static bool
+kvm_one_fine(const kvm_one *one)
+{
+	return one->code == 0 && one->failures == 0 && one->version[0] != '\0' &&
+	    strcmp(one->got_uuid, one->uuid) == 0 && strcmp(one->version, one->got_version) == 0;
+}
+
+/* On the facility's thread: keeps what the answer said. A ping that changes nothing ends
+ * here (no database, no hop to a worker: the common case, thousands a second); the rest
+ * goes to a worker. */
 static void
 kvm_one_ping_done(const zs_http_res *res, void *arg)
 {
@@ -211,21 +223,27 @@ kvm_one_ping_done(const zs_http_res *res, void *arg)
 		snprintf(one->got_uuid, sizeof one->got_uuid, "%s", u != NULL ? u : "");
 		snprintf(one->got_version, sizeof one->got_version, "%s", v != NULL ? v : "");
 	}
+	if (kvm_one_fine(one)) {
+		kvm_state *ks = one->ks;
+		free(one);
+		kvm_tracker_release(ks);
+		return;
+	}
 	kvm_one_submit(one, kvm_one_pinged);
 }
 
 static void
 kvm_one_ping(kvm_one *one)
 {
-	char url[KVM_URL_MAX];
+	char url[KVM_URL_MAX], body[128];
 	zs_status *st = NULL;
-	json_t *cmd = json_pack("{s:s}", "hostUuid", one->uuid);
-	zs_http_req req = { .host = one->uuid, .url = url, .json = cmd,
+	/* the uuid is ours (hex and dashes): no JSON object to build for a ping */
+	snprintf(body, sizeof body, "{\"hostUuid\":\"%s\"}", one->uuid);
+	zs_http_req req = { .host = one->uuid, .url = url, .body = body,
 	    .timeout_ms = one->ks->ping_timeout_ms, .async = true };
-	int rv = cmd == NULL || kvm_url(one->ks, one->ip, "/host/ping", url, sizeof url) != 0 ?
+	int rv = kvm_url(one->ks, one->ip, "/host/ping", url, sizeof url) != 0 ?
 	    ZS_RESOURCE_EXHAUSTED : zs_http_post(zs_node_http(one->ks->node), &req, kvm_one_ping_done,
 	    one, &st);
-	json_decref(cmd);
 	if (rv != 0) {
 		one->code = rv;
 		snprintf(one->why, sizeof one->why, "%s", st != NULL && st->message ? st->message :
@@ -233,6 +251,47 @@ kvm_one_ping(kvm_one *one)
 		zs_status_free(st);
 		kvm_one_submit(one, kvm_one_pinged);
 	}
+}
+
+/* ---- kvm.reservedMemory ---- */
+
+/* On a worker: every host's reserve again. */
+static void
+kvm_reserve_work(void *arg)
+{
+	kvm_state *ks = arg;
+	size_t changed = 0;
+	zs_status *st = NULL;
+	if (kvm_store_reserve_all(ks, &changed, &st) != 0)
+		fprintf(stderr, "kvm: cannot recompute the reserved memory: %s\n",
+		    st != NULL && st->message ? st->message : "?");
+	zs_status_free(st);
+	kvm_tracker_release(ks);
+}
+
+/* The config watcher: on the thread that changed it (a worker). */
+static void
+kvm_reserve_changed(const char *category, const char *name, const char *value, void *arg)
+{
+	(void) category;
+	(void) name;
+	(void) value;
+	kvm_state *ks = arg;
+	kvm_tracker *t = ks->tracker;
+	pthread_mutex_lock(&t->mu);
+	bool go = !t->stopping;
+	if (go)
+		t->outstanding++;
+	pthread_mutex_unlock(&t->mu);
+	if (go && zs_work_submit(zs_node_work(ks->node), kvm_reserve_work, ks) != 0)
+		kvm_tracker_release(ks);
+}
+
+int
+kvm_reserve_watch(kvm_state *ks)
+{
+	return zs_config_watch(zs_node_config(ks->node), "kvm", "reservedMemory",
+	    kvm_reserve_changed, ks) == 0 ? 0 : -1;
 }
 
 /* ---- rounds ---- */
@@ -324,6 +383,7 @@ kvm_tracker_stop(kvm_state *ks)
 	kvm_tracker *t = ks->tracker;
 	if (t == NULL)
 		return;
+	zs_config_unwatch(zs_node_config(ks->node), kvm_reserve_changed, ks);
 	pthread_mutex_lock(&t->mu);
 	t->stopping = true;
 	if (t->timer != NULL && zs_timer_cancel(zs_node_timers(ks->node), t->timer))

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <nng/nng.h>
 
 #include "zs/client.h"
@@ -119,6 +120,17 @@ int inv_events_open(inv_events *e, const char *url);
 bool inv_events_has(inv_events *e, const char *topic, const char *uuid, int wait_ms);
 #define INV_EVENT_WAIT_MS 3000
 void inv_events_close(inv_events *e);
+
+/* ---- the agent simulator (inv_sim.c) ---- */
+/* method path on the zs-kvmsim at port (on host's address; NULL: 127.0.0.1): its JSON
+ * answer (caller decrefs) or NULL. */
+json_t *inv_sim_http(int port, const char *method, const char *host, const char *path,
+    const char *body);
+/* The same, answer dropped: true when it answered JSON. */
+bool inv_sim_do(int port, const char *method, const char *path, const char *body);
+/* "KvmAgent.port=PORT": inv_start then passes it to every node it starts, so that KVM
+ * hosts (AddHost on a KVM cluster connects them) reach the simulator. NULL: none. */
+void inv_set_agent(const char *set);
 
 /* ---- the groups ---- */
 void inv_test_crud(inv *t);

@@ -109,8 +109,9 @@ inv_intact(inv *t, const inv_owned *b)
 	zs_reply_free(h);
 	ZST_CHECK(inv_cluster_count(t, b->session, b->zone, NULL, NULL) == 1 &&
 	    inv_host_count(t, b->session, b->cluster, NULL, NULL) == 1 &&
-	    inv_tag_count(t, b->session, b->host) == 1,
-	    "B's zone still has one cluster, the cluster one host, the host its one tag");
+	    inv_tag_count(t, b->session, b->host) == 6,
+	    "B's zone still has one cluster, the cluster one host, the host its one tag (and the "
+	    "five facts its agent gave)");
 }
 
 void

@@ -16,11 +16,27 @@
 
 #define INV_USER_PASSWORD "inventory-user-pw-1"
 
+/* "KvmAgent.port=N" for every node inv_start starts, or NULL (a test program's setting). */
+static const char *inv_agent_set;
+
+void
+inv_set_agent(const char *set)
+{
+	inv_agent_set = set;
+}
+
 bool
 inv_start(inv *t, const char *const *sets)
 {
 	memset(t, 0, sizeof *t);
-	if (zst_node_start(&t->node, NULL, sets) != 0)
+	const char *all[32];
+	size_t n = 0;
+	for (; sets != NULL && sets[n] != NULL && n < 30; n++)
+		all[n] = sets[n];
+	if (inv_agent_set != NULL)
+		all[n++] = inv_agent_set;
+	all[n] = NULL;
+	if (zst_node_start(&t->node, NULL, all) != 0)
 		return false;
 	if (zs_client_open(&t->client, t->node.rpc_url) != 0) {
 		zst_note("cannot open a client to %s", t->node.rpc_url);

@@ -14,7 +14,8 @@
 #include "inv.h"
 
 static const char *const inv_steps[] = {
-	"check-cluster", "insert-resource", "insert-host", "publish", "commit",
+	"check-cluster", "insert-resource", "insert-host", "hypervisor", "publish", "commit",
+	"connect",
 };
 
 /* The host uuid in the failure message ("... for host UUID: ..."), or "". */
@@ -66,10 +67,10 @@ inv_fail_at(const char *step)
 	    t.msg);
 	/* the event is written in the host's transaction: it goes out only with a commit, and
 	 * after a commit the undo's own transaction sends host/deleted */
-	if (strcmp(step, "commit") == 0)
+	if (strcmp(step, "commit") == 0 || strcmp(step, "connect") == 0)
 		ZST_CHECK(subscribed && inv_events_has(&ev, "host/created", h, INV_EVENT_WAIT_MS) &&
 		    inv_events_has(&ev, "host/deleted", h, INV_EVENT_WAIT_MS),
-		    "[commit] host/created went out with the commit, so its undo sent host/deleted");
+		    "[%s] host/created went out with the commit, so its undo sent host/deleted", step);
 	else
 		ZST_CHECK(subscribed && !inv_events_has(&ev, "host/created", h, 500),
 		    "[%s] no host/created went out: it was rolled back with the host", step);

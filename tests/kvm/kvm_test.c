@@ -4,8 +4,11 @@
  * its facts as system tags, its capacity row with kvm.reservedMemory taken off); a fault
  * on /host/connect leaves nothing behind and says why; ping failures make a host
  * Disconnected and it is reconnected once the fault clears; an agent that changed is
- * reconnected; ReconnectHost, ChangeHostState; a second account is refused; 40 more hosts
- * all pinged by the one tracker.
+ * reconnected; ReconnectHost, ChangeHostState; kvm.reservedMemory changes (global, cluster
+ * and host tags) move the reserve in the capacity rows at once; a plain AddHost on the KVM
+ * cluster connects the host through the kvm factory and checks its parameters; a second
+ * account is refused on every KVM and host API and nothing changes; 40 more hosts all
+ * pinged by the one tracker.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -114,6 +117,152 @@ wait_status(inv *t, const char *uuid, const char *want, int ms, char *why, size_
 	return false;
 }
 
+
+/* Waits up to 5 s for uuid's capacity to reserve `reserved` GiB and have `available` GiB. */
+static bool
+wait_reserved(inv *t, const char *uuid, long long reserved, long long available)
+{
+	int64_t until = zst_now_ms() + 5000;
+	do {
+		Zs__Kvm__V1__KvmHostInfo *h = NULL;
+		bool ok = get_kvm(t, uuid, &h) == 0 && h->reserved_memory == reserved * GIB &&
+		    h->available_memory == available * GIB;
+		zs_reply_free(h);
+		if (ok)
+			return true;
+		zst_sleep_ms(50);
+	} while (zst_now_ms() < until);
+	return false;
+}
+
+/* kvm.reservedMemory changes (global, or an override tag on a host or cluster) move the
+ * reserve in the capacity rows at once, without a reconnect. */
+static void
+test_reserved(inv *t, const char *cluster, const char *cluster_tag, const char *k1,
+    const char *k2)
+{
+	ZST_CHECK(wait_reserved(t, k1, 2, 30),
+	    "the cluster's 2G tag, added after k1 connected, moved k1's reserve to 2G (30 GiB available)");
+	char host_tag[INV_UUID];
+	ZST_CHECK(inv_tag(t, t->admin, k1, "kvm::reservedMemory::4G", true, host_tag) == 0,
+	    "k1 gets its own kvm::reservedMemory::4G (%s)", t->msg);
+	ZST_CHECK(wait_reserved(t, k1, 4, 28) && wait_reserved(t, k2, 2, 30),
+	    "k1 reserves 4G (28 GiB available); k2 keeps the cluster's 2G");
+	ZST_CHECK(inv_tag_delete(t, t->admin, host_tag) == 0 && wait_reserved(t, k1, 2, 30),
+	    "without its tag k1 is back at the cluster's 2G (%s)", t->msg);
+	ZST_CHECK(inv_reserved_set(t, "3G") == 0, "the global kvm.reservedMemory becomes 3G (%s)",
+	    t->msg);
+	zst_sleep_ms(300);
+	ZST_CHECK(wait_reserved(t, k1, 2, 30) && wait_reserved(t, k2, 2, 30),
+	    "k1 and k2 keep the cluster's 2G, which overrides the global value");
+	ZST_CHECK(inv_tag_delete(t, t->admin, cluster_tag) == 0 && wait_reserved(t, k1, 3, 29) &&
+	    wait_reserved(t, k2, 3, 29), "without the cluster's tag both reserve the global 3G (%s)",
+	    t->msg);
+	ZST_CHECK(inv_reserved_set(t, NULL) == 0 && wait_reserved(t, k1, 1, 31) &&
+	    wait_reserved(t, k2, 1, 31), "the global value reset: both reserve 1G again (%s)", t->msg);
+	(void) cluster;
+}
+
+/* A plain AddHost on a KVM cluster connects the host through the kvm plugin's factory. */
+static void
+test_plain_add(inv *t, const char *cluster)
+{
+	Zs__Host__V1__HostInfo *info = NULL;
+	int code = inv_host_add_info(t, t->admin, cluster, "p1", "127.0.1.14", &info);
+	ZST_CHECK(code == 0 && strcmp(info->status, "Connected") == 0,
+	    "a plain AddHost of p1 on the KVM cluster answers it Connected (%s)", t->msg);
+	char p1[INV_UUID];
+	snprintf(p1, sizeof p1, "%s", code == 0 ? info->uuid : "");
+	zs_reply_free(info);
+	Zs__Kvm__V1__KvmHostInfo *h = NULL;
+	code = get_kvm(t, p1, &h);
+	ZST_CHECK(code == 0 && strcmp(h->status, "Connected") == 0 && h->total_cpu == 8 &&
+	    h->total_memory == 32 * GIB && strcmp(h->username, "") == 0 && h->ssh_port == 22,
+	    "GetKvmHost: Connected with its capacity; no SSH user (AddHost has none), port 22 (%s)",
+	    t->msg);
+	zs_reply_free(h);
+	ZST_CHECK(inv_tag_count(t, t->admin, p1) == 5, "its facts are tags");
+	ZST_CHECK(inv_host_delete(t, t->admin, p1) == 0 && get_kvm(t, p1, NULL) == INV_NOT_FOUND,
+	    "DeleteHost p1 takes its KVM side too (%s)", t->msg);
+
+	Zs__Host__V1__AddHostRequest req = ZS__HOST__V1__ADD_HOST_REQUEST__INIT;
+	Zs__Host__V1__AddHostRequest__ParametersEntry e =
+	    ZS__HOST__V1__ADD_HOST_REQUEST__PARAMETERS_ENTRY__INIT, *ep = &e;
+	req.cluster_uuid = (char *) cluster;
+	req.name = "p1";
+	req.management_ip = "127.0.1.14";
+	req.n_parameters = 1;
+	req.parameters = &ep;
+	e.key = "password";
+	e.value = "secret";
+	code = inv_call(t, t->admin, "zs.host.v1.Host/AddHost", &req,
+	    &zs__host__v1__host_info__descriptor, NULL);
+	ZST_CHECK(code == INV_INVALID_ARGUMENT && strstr(t->msg, "password") != NULL &&
+	    strstr(t->msg, "username, sshPort") != NULL,
+	    "a parameter KVM does not take: INVALID_ARGUMENT naming it and those it takes (%s)", t->msg);
+	e.key = "sshPort";
+	e.value = "70000";
+	code = inv_call(t, t->admin, "zs.host.v1.Host/AddHost", &req,
+	    &zs__host__v1__host_info__descriptor, NULL);
+	ZST_CHECK(code == INV_INVALID_ARGUMENT && strstr(t->msg, "sshPort") != NULL,
+	    "sshPort 70000: INVALID_ARGUMENT (%s)", t->msg);
+	ZST_CHECK(inv_host_count(t, t->admin, cluster, NULL, NULL) == 2, "neither left a host");
+}
+
+/* Another (normal) account is refused on every KVM and host API for the admin's host, and
+ * nothing changes. */
+static void
+test_other_account(inv *t, const char *cluster, const char *k1)
+{
+	char user[INV_SESSION], user_uuid[INV_UUID], none[INV_UUID];
+	if (!inv_account(t, "kvmuser", user, user_uuid))
+		return;
+	Zs__Kvm__V1__KvmHostInfo *before = NULL;
+	ZST_REQUIRE(get_kvm(t, k1, &before) == 0, "k1 as the admin sees it (%s)", t->msg);
+	int before_tags = inv_tag_count(t, t->admin, k1);
+	int code = add_kvm(t, user, cluster, "k3", "127.0.1.13", "pw", NULL);
+	ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t->error_code, "KVM.1003") == 0,
+	    "another account's AddKvmHost: PERMISSION_DENIED, KVM.1003 (%s)", t->msg);
+	Zs__Kvm__V1__GetKvmHostRequest g = ZS__KVM__V1__GET_KVM_HOST_REQUEST__INIT;
+	g.uuid = (char *) k1;
+	code = inv_call(t, user, "zs.kvm.v1.Kvm/GetKvmHost", &g,
+	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
+	ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t->error_code, "KVM.1003") == 0,
+	    "its GetKvmHost: KVM.1003 (%s)", t->msg);
+	Zs__Kvm__V1__ReconnectHostRequest r = ZS__KVM__V1__RECONNECT_HOST_REQUEST__INIT;
+	r.uuid = (char *) k1;
+	code = inv_call(t, user, "zs.kvm.v1.Kvm/ReconnectHost", &r,
+	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
+	ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t->error_code, "KVM.1003") == 0,
+	    "its ReconnectHost: KVM.1003 (%s)", t->msg);
+	Zs__Kvm__V1__ChangeHostStateRequest c = ZS__KVM__V1__CHANGE_HOST_STATE_REQUEST__INIT;
+	c.uuid = (char *) k1;
+	c.state_event = "disable";
+	code = inv_call(t, user, "zs.kvm.v1.Kvm/ChangeHostState", &c,
+	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
+	ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t->error_code, "KVM.1003") == 0,
+	    "its ChangeHostState: KVM.1003 (%s)", t->msg);
+	ZST_CHECK(inv_host_add(t, user, cluster, "k3", "127.0.1.13", none) == INV_NOT_FOUND,
+	    "its AddHost into the admin's cluster: NOT_FOUND (%s)", t->msg);
+	ZST_CHECK(inv_host_get(t, user, k1, NULL) == INV_NOT_FOUND, "its GetHost of k1: NOT_FOUND (%s)",
+	    t->msg);
+	ZST_CHECK(inv_host_update(t, user, k1, "taken", "x") == INV_NOT_FOUND,
+	    "its UpdateHost of k1: NOT_FOUND (%s)", t->msg);
+	ZST_CHECK(inv_host_delete(t, user, k1) == INV_NOT_FOUND, "its DeleteHost of k1: NOT_FOUND (%s)",
+	    t->msg);
+	ZST_CHECK(inv_host_count(t, user, NULL, NULL, NULL) == 0, "its ListHosts is empty");
+	Zs__Kvm__V1__KvmHostInfo *after = NULL;
+	code = get_kvm(t, k1, &after);
+	ZST_CHECK(code == 0 && strcmp(after->name, before->name) == 0 &&
+	    strcmp(after->state, before->state) == 0 && strcmp(after->status, "Connected") == 0 &&
+	    after->available_memory == before->available_memory &&
+	    after->total_cpu == before->total_cpu && inv_tag_count(t, t->admin, k1) == before_tags &&
+	    inv_host_count(t, t->admin, cluster, NULL, NULL) == 2,
+	    "nothing changed: k1 keeps its name, state, status, capacity and tags; no k3 (%s)", t->msg);
+	zs_reply_free(before);
+	zs_reply_free(after);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,7 +271,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	sim_port = zst_sim_start(argv[3]);
 	sim_do("POST", "/sim/hosts", "{\"hosts\":[{\"name\":\"k1\",\"ip\":\"127.0.1.11\"},"
-	    "{\"name\":\"k2\",\"ip\":\"127.0.1.12\"}]}");
+	    "{\"name\":\"k2\",\"ip\":\"127.0.1.12\"},{\"name\":\"p1\",\"ip\":\"127.0.1.14\"}]}");
 
 	char port[64];
 	snprintf(port, sizeof port, "KvmAgent.port=%d", sim_port);
@@ -173,7 +322,8 @@ main(int argc, char **argv)
 	    "no host k2 is left in the cluster");
 	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == 1, "and no tags of it");
 	sim_do("DELETE", "/sim/faults", NULL);
-	ZST_CHECK(inv_tag(&t, t.admin, cluster, "kvm::reservedMemory::2G", true, NULL) == 0,
+	char cluster_tag[INV_UUID];
+	ZST_CHECK(inv_tag(&t, t.admin, cluster, "kvm::reservedMemory::2G", true, cluster_tag) == 0,
 	    "the cluster reserves 2G per host (%s)", t.msg);
 	code = add_kvm(&t, t.admin, cluster, "k2", "127.0.1.12", "pw", &h);
 	ZST_REQUIRE(code == 0 && strcmp(h->status, "Connected") == 0,
@@ -184,18 +334,15 @@ main(int argc, char **argv)
 	char k2[INV_UUID];
 	snprintf(k2, sizeof k2, "%s", h->uuid);
 	zs_reply_free(h);
+	test_reserved(&t, cluster, cluster_tag, k1, k2);
+	test_plain_add(&t, cluster);
 
 	/* the fields and who may call */
 	code = add_kvm(&t, t.admin, cluster, "k3", "127.0.1.13", "", NULL);
 	ZST_CHECK(code == INV_INVALID_ARGUMENT, "no password nor key: INVALID_ARGUMENT (%s)", t.msg);
 	code = add_kvm(&t, t.admin, cluster, "k3", "not-an-ip", "pw", NULL);
 	ZST_CHECK(code == INV_INVALID_ARGUMENT, "a bad IP: INVALID_ARGUMENT (%s)", t.msg);
-	char user[INV_SESSION], user_uuid[INV_UUID];
-	if (inv_account(&t, "kvmuser", user, user_uuid)) {
-		code = add_kvm(&t, user, cluster, "k3", "127.0.1.13", "pw", NULL);
-		ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t.error_code, "KVM.1003") == 0,
-		    "another account: PERMISSION_DENIED, KVM.1003 (%s)", t.msg);
-	}
+	test_other_account(&t, cluster, k1);
 
 	/* ping failures: Disconnected, then reconnected once they stop */
 	sim_do("POST", "/sim/faults", "{\"faults\":[{\"host\":\"k1\",\"path\":\"/host/ping\","

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <curl/curl.h>
 
 #include "kvmsim.h"
@@ -59,6 +60,13 @@ main(int argc, char **argv)
 	if (port < 0 || port > 65535 || senders < 1 || senders > 64 || hosts < 0 || log_max < 0) {
 		main_usage();
 		return 2;
+	}
+	/* one listening socket per host address, and their connections: as many files as
+	 * the hard limit allows */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	sim s = { .log_max = (size_t) log_max, .started_ms = sim_now_ms(),

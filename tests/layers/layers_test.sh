@@ -31,6 +31,7 @@ for h in call bus check errors event; do public[$h]=rpc; done
 public[http]=http
 for h in db resource query; do public[$h]=db; done
 for h in service ext; do public[$h]=plugin; done
+public[hypervisor]=plugin
 public[config]=platform/config; public[tag]=platform/tag; public[job]=platform/job
 public[node]=node; public[resource_kit]=kit
 

@@ -56,12 +56,18 @@ ZS_API int zs_config_duration_ms(zs_config *cfg, const char *category, const cha
     int64_t *out, zs_status **st);
 
 /* Called after each change of CATEGORY/NAME (name NULL: every config of the category),
- * on the thread that made it, with the new value. */
+ * on the thread that made it, with the new value; for a config declared with
+ * resource_override, also after a system tag CATEGORY::NAME::{value} was added to or
+ * removed from a resource through the Tags API on this node (value: the global one), so
+ * that the watcher looks again at what is in force where. */
 typedef void (*zs_config_watch_fn)(const char *category, const char *name, const char *value,
     void *arg);
 /* 0, INVALID_ARGUMENT (no category or fn) or RESOURCE_EXHAUSTED. */
 ZS_API int zs_config_watch(zs_config *cfg, const char *category, const char *name,
     zs_config_watch_fn fn, void *arg);
+/* Removes every watch of fn with arg (a service's stop). A call already under way may
+ * still run: the watcher's state must outlive it (e.g. wait for the work it started). */
+ZS_API void zs_config_unwatch(zs_config *cfg, zs_config_watch_fn fn, void *arg);
 
 /* The value in force for a resource: its own system tag CATEGORY::NAME::{value}, else its
  * cluster's, else its zone's (following resource parents), else the global value. source

@@ -23,6 +23,7 @@ typedef struct zs_ext {
 	const char *plugin;  /* the service id that offers it */
 	int order;           /* lower runs first */
 	const void *impl;    /* the point's interface struct */
+	void *const *data;   /* the offering service's state slot: read with zs_ext_service_data */
 } zs_ext;
 
 /* All implementations of point, ordered; *n gets their number. The array belongs to the
@@ -30,5 +31,9 @@ typedef struct zs_ext {
 ZS_API const zs_ext *const *zs_ext_list(const zs_ext_registry *reg, const char *point, size_t *n);
 /* One implementation by name, or NULL. */
 ZS_API const zs_ext *zs_ext_find(const zs_ext_registry *reg, const char *point, const char *name);
+/* The state of the service that offers e (what it gave zs_service_set_data), so that an
+ * implementation, a const struct, reaches its service: NULL before that service started or
+ * after it stopped. Any thread. */
+ZS_API void *zs_ext_service_data(const zs_ext *e);
 
 #endif

@@ -9,7 +9,7 @@
  * start it) -> CURL (its easy handle is in the multi) -> WAITING (async: acknowledged, in
  * the task map until the callback). A callback that comes before the thread saw the
  * acknowledgement marks the command CALLED with its body; the thread finishes it when the
- * easy handle completes.
+ * easy handle completes. At most HTTP_MAX_TRANSFERS commands are CURL at once.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -27,6 +27,11 @@
 
 #define HTTP_MAX_REPLY (64u << 20)   /* larger answers are cut and fail */
 #define HTTP_POLL_MS 1000
+/* Transfers in libcurl's multi at once; more commands wait READY. libcurl walks every
+ * transfer on each curl_multi_perform and curl_multi_poll: a round of pings to 10,000
+ * hosts posted at once made each wakeup cost 10,000 steps. Answers come in far less time
+ * than a deadline, so a few hundred keep the line full. */
+#define HTTP_MAX_TRANSFERS 256
 
 const char *const zs_http_error_codes[][2] = {
 	{ "HTTP.1001", "the host's agent cannot be reached" },
@@ -91,6 +96,7 @@ struct zs_http {
 	zs_http_map hosts;               /* key -> http_host */
 	zs_http_map tasks;               /* task uuid -> http_cmd (async, not done) */
 	cmd_list ready, live;
+	size_t transfers;                /* easy handles in the multi (the thread's own) */
 	http_cmd **heap;
 	size_t heap_len, heap_cap;
 	zs_http_stats stats;
@@ -376,6 +382,9 @@ cmd_start(zs_http *h, http_cmd *c)
 	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+	/* no DNS cache: agents are mostly addresses, and libcurl's cache (71 buckets, pruned by
+	 * walking it) grew with every host; a reused connection resolves nothing anyway */
+	curl_easy_setopt(c->easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(c->body));
@@ -390,6 +399,7 @@ cmd_start(zs_http *h, http_cmd *c)
 		c->easy = NULL;
 		return -1;
 	}
+	h->transfers++;
 	return 0;
 }
 
@@ -400,6 +410,7 @@ cmd_drop_easy(zs_http *h, http_cmd *c)
 		curl_multi_remove_handle(h->multi, c->easy);
 		curl_easy_cleanup(c->easy);
 		c->easy = NULL;
+		h->transfers--;
 	}
 }
 
@@ -457,7 +468,7 @@ http_thread(void *arg)
 			c->state = was;   /* cmd_fail_deadline names it; cmd_finish ends it */
 			list_push(&expired, c);
 		}
-		while (h->ready.head != NULL) {
+		for (size_t n = h->transfers; h->ready.head != NULL && n < HTTP_MAX_TRANSFERS; n++) {
 			http_cmd *c = h->ready.head;
 			list_remove(&h->ready, c);
 			c->state = CMD_CURL;
@@ -497,8 +508,8 @@ http_thread(void *arg)
 		}
 		int64_t wait = HTTP_POLL_MS;
 		pthread_mutex_lock(&h->mu);
-		if (h->ready.head != NULL)   /* slots freed by answers just read: start them now */
-			wait = 0;
+		if (h->ready.head != NULL && h->transfers < HTTP_MAX_TRANSFERS)
+			wait = 0;   /* slots freed by answers just read: start them now */
 		pthread_mutex_unlock(&h->mu);
 		if (next != INT64_MAX) {
 			int64_t d = zs_sub_sat(next, zs_clock_ms());
@@ -533,7 +544,8 @@ zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
 		zs_http_free(h);
 		return -1;
 	}
-	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 1024L);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+	    (long) (env->max_connections > 0 ? env->max_connections : 1024));
 	if (pthread_create(&h->thread, NULL, http_thread, h) != 0) {
 		snprintf(err, errlen, "cannot start the HTTP client thread");
 		zs_http_free(h);

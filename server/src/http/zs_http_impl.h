@@ -15,6 +15,7 @@ typedef struct zs_http_env {
 	const char *node_id;         /* named in the User-Agent */
 	const char *callback_url;    /* "http://127.0.0.1:5580/asyncrest/callback"; NULL or "": async off */
 	size_t sync_level;           /* commands in flight per host (0: 10) */
+	size_t max_connections;      /* idle connections kept for reuse (0: 1024) */
 } zs_http_env;
 
 /* Starts the facility's thread. 0 or -1 with err. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -39,6 +40,7 @@ static const struct {
 	{ "http.url", "http://127.0.0.1:5580", "/metrics, /healthz and agents' callbacks (/asyncrest/callback); empty: off" },
 	{ "http.callback_url", "", "where agents POST asynchronous answers; empty: HTTP_URL/asyncrest/callback" },
 	{ "kvm.host.syncLevel", "10", "commands in flight per host agent; more wait in a queue" },
+	{ "http.max_connections", "16384", "idle connections to host agents kept for reuse (at most the open-files limit less 1024)" },
 	{ "rpc.max_frame", "4M", "largest request frame accepted" },
 	{ "rpc.max_inflight", "100000", "most calls in flight at once" },
 	{ "rpc.recv_slots", "64", "contexts kept waiting for requests" },
@@ -427,12 +429,19 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 static int
 node_http_new(zs_node *node, char *err, size_t errlen)
 {
-	int64_t level;
+	int64_t level, conns;
 	const char *http = zs_props_get(node->props, "http.url");
 	const char *cb = zs_props_get(node->props, "http.callback_url");
 	char *cb_default = NULL;
-	if (node_limit(node, "kvm.host.syncLevel", 'i', &level, err, errlen) != 0)
+	if (node_limit(node, "kvm.host.syncLevel", 'i', &level, err, errlen) != 0 ||
+	    node_limit(node, "http.max_connections", 'i', &conns, err, errlen) != 0)
 		return -1;
+	/* a connection a host: kept alive, a ping is one request on it; without room for each
+	 * host, every ping of a round would open (and the cache close) a connection */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t) conns + 1024 > rl.rlim_cur)
+		conns = rl.rlim_cur > 2048 ? (int64_t) rl.rlim_cur - 1024 : 1024;
 	for (size_t i = 0; zs_http_error_codes[i][0] != NULL; i++)
 		if (zs_errors_declare(zs_rpc_errors(node->rpc), zs_http_error_codes[i][0],
 		    zs_http_error_codes[i][1], "http", NULL) != 0) {
@@ -446,7 +455,8 @@ node_http_new(zs_node *node, char *err, size_t errlen)
 			cb_default = NULL;
 		cb = cb_default != NULL ? cb_default : "";
 	}
-	zs_http_env env = { .node_id = node->id, .callback_url = cb, .sync_level = (size_t) level };
+	zs_http_env env = { .node_id = node->id, .callback_url = cb, .sync_level = (size_t) level,
+		.max_connections = (size_t) conns };
 	int rv = zs_http_new(&node->http, &env, err, errlen);
 	free(cb_default);
 	return rv;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "zs/log.h"
 #include "zs_node_impl.h"
@@ -110,6 +111,18 @@ main_print_prop(const char *name, const char *value, zs_prop_source src, bool se
 	    zs_props_source_name(src), owner, description);
 }
 
+/* Raises the soft limit of open files to the hard one: the node keeps a connection to
+ * each host agent it talks to (thousands of hosts, thousands of descriptors). */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int
 zs_node_main(int argc, char **argv)
 {
@@ -130,6 +143,7 @@ zs_node_main(int argc, char **argv)
 		return 0;
 	}
 
+	main_raise_nofile();
 	/* Signals are taken by sigwait below, never by the node's threads. */
 	sigset_t sigs;
 	sigemptyset(&sigs);

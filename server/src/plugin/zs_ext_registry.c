@@ -63,7 +63,8 @@ ext_cmp(const void *a, const void *b)
 
 int
 zs_ext_registry_add(zs_ext_registry *reg, const char *point, const char *name,
-    const char *plugin, int order, const void *impl, char *err, size_t errlen)
+    const char *plugin, int order, const void *impl, void *const *data, char *err,
+    size_t errlen)
 {
 	ext_point *p = ext_point_find(reg, point);
 	if (p == NULL) {
@@ -96,6 +97,7 @@ zs_ext_registry_add(zs_ext_registry *reg, const char *point, const char *name,
 	e->plugin = strdup(plugin);
 	e->order = order;
 	e->impl = impl;
+	e->data = data;
 	if (e->name == NULL || e->plugin == NULL) {
 		free((char *) e->name);
 		free((char *) e->plugin);
@@ -123,4 +125,10 @@ zs_ext_find(const zs_ext_registry *reg, const char *point, const char *name)
 		if (strcmp(p->impls[i]->name, name) == 0)
 			return p->impls[i];
 	return NULL;
+}
+
+void *
+zs_ext_service_data(const zs_ext *e)
+{
+	return e != NULL && e->data != NULL ? *e->data : NULL;
 }

@@ -96,7 +96,8 @@ plugin_register(zs_plugins *ps, zs_service *svc, char *err, size_t errlen)
 	for (size_t i = 0; i < d->n_exts; i++) {
 		char why[256];
 		if (zs_ext_registry_add(env->exts, d->exts[i].point, d->exts[i].name, d->id,
-		    d->exts[i].order, zs_plugin_lib_ext(svc->lib, i), why, sizeof why) != 0) {
+		    d->exts[i].order, zs_plugin_lib_ext(svc->lib, i), &svc->data, why,
+		    sizeof why) != 0) {
 			snprintf(err, errlen, "%s:%d: %s", d->path, d->exts[i].line, why);
 			return -1;
 		}

@@ -386,6 +386,24 @@ zs_config_watch(zs_config *reg, const char *category, const char *name, zs_confi
 	return rv;
 }
 
+void
+zs_config_unwatch(zs_config *reg, zs_config_watch_fn fn, void *arg)
+{
+	pthread_mutex_lock(&reg->watch_lock);
+	size_t kept = 0;
+	for (size_t i = 0; i < reg->n_watchers; i++) {
+		zs_config_watcher *w = &reg->watchers[i];
+		if (w->fn == fn && w->arg == arg) {
+			free(w->category);
+			free(w->name);
+		} else {
+			reg->watchers[kept++] = *w;
+		}
+	}
+	reg->n_watchers = kept;
+	pthread_mutex_unlock(&reg->watch_lock);
+}
+
 /* Calls the watchers of category/name with value, outside the watch lock. */
 static void
 config_notify(zs_config *reg, const char *category, const char *name, const char *value)
@@ -402,6 +420,28 @@ config_notify(zs_config *reg, const char *category, const char *name, const char
 	for (size_t i = 0; i < n; i++)
 		hit[i].fn(category, name, value, hit[i].arg);
 	free(hit);
+}
+
+void
+zs_config_override_changed(zs_config *reg, const char *tag)
+{
+	char category[128], name[128];
+	const char *sep = strstr(tag, "::");
+	const char *sep2 = sep != NULL ? strstr(sep + 2, "::") : NULL;
+	if (sep2 == NULL || (size_t) (sep - tag) >= sizeof category ||
+	    (size_t) (sep2 - sep - 2) >= sizeof name)
+		return;
+	snprintf(category, sizeof category, "%.*s", (int) (sep - tag), tag);
+	snprintf(name, sizeof name, "%.*s", (int) (sep2 - sep - 2), sep + 2);
+	char *copy = NULL;
+	pthread_rwlock_rdlock(&reg->lock);
+	zs_config_entry *e = zs_config_find(reg, category, name);
+	if (e != NULL && e->resource_override)
+		copy = strdup(e->value);
+	pthread_rwlock_unlock(&reg->lock);
+	if (copy != NULL)
+		config_notify(reg, category, name, copy);
+	free(copy);
 }
 
 bool

@@ -137,6 +137,10 @@ zs_config_entry *zs_config_find(const zs_config *reg, const char *category,
 /* Sets the value in force (a copy; NULL: the default, no longer stored) and, when it
  * changed and notify is set, calls the watchers. Caller holds reg->write_lock (or is the
  * only writer, at start), not reg->lock. Returns true when the value changed. */
+/* After a system tag was added to or removed from a resource (the Tags API): when tag is
+ * CATEGORY::NAME::VALUE of a config declared resourceOverride, calls that config's
+ * watchers with its global value, so that they look again at what is in force where. */
+void zs_config_override_changed(zs_config *reg, const char *tag);
 bool zs_config_apply(zs_config *reg, const char *category, const char *name,
     const char *value, bool notify);
 

@@ -216,6 +216,12 @@ zs_tags_events(const zs_tags *tags)
 	return tags->env.events;
 }
 
+zs_config *
+zs_tags_config(const zs_tags *tags)
+{
+	return tags->env.config;
+}
+
 size_t
 zs_tags_len(const zs_tags *tags)
 {

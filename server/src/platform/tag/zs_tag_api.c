@@ -88,6 +88,8 @@ tag_api_create(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__CreateTagReque
 	}
 	Zs__Tag__V1__TagInfo info;
 	zs_tag_row_info(row, 0, &info);
+	if (info.kind == ZS__TAG__V1__TAG_KIND__SYSTEM)   /* it may override a config */
+		zs_config_override_changed(zs_tags_config(zs_call_service_data(call)), info.tag);
 	closure(&info, closure_data);
 	PQclear(row);
 }
@@ -135,6 +137,9 @@ tag_api_delete(Zs__Tag__V1__Tags_Service *svc, const Zs__Tag__V1__DeleteTagReque
 		rv = zs_tag_publish_rows(zs_call_service_data(call), c, "tag/deleted", row, &st);
 	rv = zs_db_end(c, rv, &st);
 	zs_db_release(zs_tags_db(zs_call_service_data(call)), c);
+	if (rv == 0 && strcmp(PQgetvalue(row, 0, 3), "system") == 0)   /* it may override a config */
+		zs_config_override_changed(zs_tags_config(zs_call_service_data(call)),
+		    PQgetvalue(row, 0, 4));
 	PQclear(row);
 	if (rv != 0) {
 		zs_call_fail_status(call, st);

@@ -59,6 +59,7 @@ size_t zs_tags_len(const zs_tags *tags);
 /* The pool (NULL before start) and the event publisher the module was given. */
 zs_db *zs_tags_db(const zs_tags *tags);
 zs_events *zs_tags_events(const zs_tags *tags);
+zs_config *zs_tags_config(const zs_tags *tags);
 const zs_tag_pattern *zs_tags_at(const zs_tags *tags, size_t i);
 /* The pattern declared for resource_type that matches tag, or NULL. */
 const zs_tag_pattern *zs_tags_find(const zs_tags *tags, const char *resource_type, const char *tag);
