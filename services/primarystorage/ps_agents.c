@@ -72,7 +72,9 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 	ps_host_result *h = &s->fan->hosts[s->i];
 	h->code = res->code;
 	if (res->code != 0) {
-		ps_why(res->status, h->why, sizeof h->why);
+		char why[sizeof h->why - 80];
+		ps_why(res->status, why, sizeof why);
+		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
 	} else {
 		h->total = (int64_t) json_integer_value(json_object_get(res->reply, "totalCapacity"));
 		if (h->total <= 0) {

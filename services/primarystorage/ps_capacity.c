@@ -79,12 +79,14 @@ ps_res_why(zs_db_conn *c, const char *ps, const char *host, int64_t size)
 	zs_status *st = NULL;
 	if (ps_exec(c, "SELECT s.state, s.status, s.available_capacity, coalesce((SELECT "
 	    "h.status || ' ' || (h.total_capacity - h.reserved_capacity) FROM ps_hosts h WHERE "
-	    "h.ps_uuid = s.uuid AND h.host_uuid = $2), '') FROM ps_view s WHERE s.uuid = $1", 2, p,
+	    "h.ps_uuid = s.uuid AND h.host_uuid = $2), ''), s.type FROM ps_view s WHERE s.uuid = $1", 2, p,
 	    &r, &st) != 0 || PQntuples(r) == 0) {
 		PQclear(r);
 		return st != NULL ? st : zs_status_new(ZS_NOT_FOUND, NULL, "no primary storage %s", ps);
 	}
 	const char *state = PQgetvalue(r, 0, 0), *status = PQgetvalue(r, 0, 1);
+	if (strcmp(PQgetvalue(r, 0, 4), PS_NFS) == 0)
+		host = "";   /* NFS counts the share, not a host's */
 	const char *share = PQgetvalue(r, 0, 3);
 	if (strcmp(state, "Enabled") != 0)
 		st = zs_status_new(ZS_FAILED_PRECONDITION, "PRIMARYSTORAGE.1005",
@@ -115,9 +117,8 @@ static int
 ps_res_on(zs_db_conn *c, const Zs__Primarystorage__V1__ReserveCapacityRequest *in,
     const char *ps, const char *type, const char *size, zs_status **st)
 {
-	if (strcmp(type, PS_NFS) == 0)
-		return in->host_uuid[0] != '\0' ? ZS_RESOURCE_EXHAUSTED :
-		    ps_res_try(c, in->volume_uuid, ps, "", size, st);
+	if (strcmp(type, PS_NFS) == 0)   /* a host named is the one to go through: not counted */
+		return ps_res_try(c, in->volume_uuid, ps, "", size, st);
 	if (in->host_uuid[0] != '\0')
 		return ps_res_try(c, in->volume_uuid, ps, in->host_uuid, size, st);
 	PGresult *hosts = NULL;

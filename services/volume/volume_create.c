@@ -73,7 +73,8 @@ volume_reserved(int code, const zs_status *status,
 		return;
 	}
 	snprintf(v->ps, sizeof v->ps, "%s", reply->primary_storage_uuid);
-	snprintf(v->host, sizeof v->host, "%s", reply->host_uuid);
+	if (reply->host_uuid[0] != '\0')   /* NFS: the host asked for (if any) stays */
+		snprintf(v->host, sizeof v->host, "%s", reply->host_uuid);
 	snprintf(v->zone, sizeof v->zone, "%s", reply->zone_uuid);
 	snprintf(v->type, sizeof v->type, "%s", reply->primary_storage_type);
 	zs_flow_next(v->flow);
