@@ -268,7 +268,8 @@ static const zs_rkit_op ps_ops[] = {
 };
 
 const zs_rkit_def ps_def = {
-	.type = PS_TYPE, .what = "primarystorage",   /* also the topics: primarystorage/... */ .name_max = PS_NAME_MAX,
+	/* what is also the topics' prefix: primarystorage/created, ... */
+	.type = PS_TYPE, .what = "primarystorage", .name_max = PS_NAME_MAX,
 	.description_max = PS_TEXT_MAX,
 	.parent_type = "Zone", .parent_what = "zone", .parent_field = "zone_uuid",
 	.sql_get = ZS_RKIT_SQL_GET(PS_TABLE, PS_COLUMNS),
