@@ -77,10 +77,10 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
 	} else {
 		h->total = (int64_t) json_integer_value(json_object_get(res->reply, "totalCapacity"));
-		if (h->total <= 0) {
+		if (h->total <= 0 || h->total > PS_CAPACITY_MAX) {   /* sums must stay in a bigint */
 			h->code = ZS_INTERNAL;
-			snprintf(h->why, sizeof h->why, "host %s (%s): the agent reported no capacity "
-			    "(totalCapacity %lld)", h->uuid, h->ip, (long long) h->total);
+			snprintf(h->why, sizeof h->why, "host %s (%s): the agent reported a capacity that "
+			    "makes no sense (totalCapacity %lld)", h->uuid, h->ip, (long long) h->total);
 		}
 	}
 	ps_fan_one_done(s->fan);

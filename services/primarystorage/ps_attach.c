@@ -5,6 +5,7 @@
  * (LocalStorage /localstorage/init, NFS /nfsprimarystorage/mount; ps_agents.c), then
  * write each host's share (its capacity, or Disconnected with the agent's error) in one
  * transaction with the event. An attach no host could take fails and leaves nothing.
+ * A reconnect also counts each share's reserved bytes again from the reservations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,23 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 			    "WHERE uuid = $1", 2, q, NULL, &st);
 			break;   /* one host's answer is the share's */
 		}
+		/* what is reserved, counted again from the rows: the rows it is counted on are
+		 * locked first, so the count (a new statement: a new snapshot) sees every
+		 * reservation that committed, and those still to come wait for it */
+		if (rv == 0 && !a->attach)
+			rv = ps_exec(c, "SELECT 1 FROM ps_hosts WHERE ps_uuid = $1 FOR UPDATE", 1, p, NULL,
+			    &st);
+		if (rv == 0 && !a->attach)
+			rv = ps_exec(c, "SELECT 1 FROM ps_storages WHERE uuid = $1 FOR UPDATE", 1, p, NULL,
+			    &st);
+		if (rv == 0 && !a->attach)
+			rv = ps_exec(c, "UPDATE ps_hosts h SET reserved_capacity = coalesce((SELECT "
+			    "sum(r.size) FROM ps_reservations r WHERE r.ps_uuid = h.ps_uuid AND "
+			    "r.host_uuid = h.host_uuid), 0) WHERE h.ps_uuid = $1", 1, p, NULL, &st);
+		if (rv == 0 && !a->attach)
+			rv = ps_exec(c, "UPDATE ps_storages s SET reserved_capacity = coalesce((SELECT "
+			    "sum(r.size) FROM ps_reservations r WHERE r.ps_uuid = s.uuid AND "
+			    "r.host_uuid = ''), 0) WHERE s.uuid = $1", 1, p, NULL, &st);
 		if (rv == 0)
 			rv = ps_publish(c, a->call, a->attach ? "primarystorage/attached" :
 			    "primarystorage/reconnected", a->uuid, &st);
