@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "ps_decode.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/node.h"
@@ -25,7 +26,6 @@
 #define PS_LOCAL "LocalStorage"
 #define PS_NFS "NFS"
 #define PS_URL_MAX 512
-#define PS_CAPACITY_MAX (1ll << 60)   /* bytes an agent may report (an EiB): sums fit */
 #define PS_NFS_MOUNT_ROOT "/opt/zstack/nfsprimarystorage/prim-"
 
 /* The columns of a PrimaryStorageInfo (no repeated fields), over ps_storages as s. */

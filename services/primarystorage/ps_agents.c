@@ -76,11 +76,11 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 		ps_why(res->status, why, sizeof why);
 		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
 	} else {
-		h->total = (int64_t) json_integer_value(json_object_get(res->reply, "totalCapacity"));
-		if (h->total <= 0 || h->total > PS_CAPACITY_MAX) {   /* sums must stay in a bigint */
+		int64_t avail;
+		char why[256];
+		if (ps_decode_capacity(res->reply, &h->total, &avail, why, sizeof why) != 0) {
 			h->code = ZS_INTERNAL;
-			snprintf(h->why, sizeof h->why, "host %s (%s): the agent reported a capacity that "
-			    "makes no sense (totalCapacity %lld)", h->uuid, h->ip, (long long) h->total);
+			snprintf(h->why, sizeof h->why, "host %s (%s): %s", h->uuid, h->ip, why);
 		}
 	}
 	ps_fan_one_done(s->fan);
