@@ -87,9 +87,9 @@ typedef struct ps_host_result {
 typedef void (*ps_fanout_fn)(ps_host_result *hosts, size_t n, void *arg);
 
 /* Posts path with cmd (async) to each host's agent, all at once; done when all answered.
- * hosts is copied. Never blocks. */
+ * capacity: each answer must carry one (ps_decode_capacity). hosts is copied. Never blocks. */
 void ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t n,
-    const char *path, const json_t *cmd, ps_fanout_fn done, void *arg);
+    const char *path, const json_t *cmd, bool capacity, ps_fanout_fn done, void *arg);
 
 /* ---- ps_capacity.c ---- */
 

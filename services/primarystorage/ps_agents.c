@@ -26,6 +26,7 @@ struct ps_fan {
 	ps_slot *slots;
 	size_t n;
 	atomic_size_t left;
+	bool capacity;                     /* the answers carry a capacity */
 	ps_fanout_fn done;
 	void *arg;
 };
@@ -75,7 +76,7 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 		char why[sizeof h->why - 80];
 		ps_why(res->status, why, sizeof why);
 		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
-	} else {
+	} else if (s->fan->capacity) {
 		int64_t avail;
 		char why[256];
 		if (ps_decode_capacity(res->reply, &h->total, &avail, why, sizeof why) != 0) {
@@ -88,7 +89,7 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 
 void
 ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t n,
-    const char *path, const json_t *cmd, ps_fanout_fn done, void *arg)
+    const char *path, const json_t *cmd, bool capacity, ps_fanout_fn done, void *arg)
 {
 	ps_fan *f = calloc(1, sizeof *f);
 	if (f != NULL) {
@@ -114,6 +115,7 @@ ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t
 	}
 	f->ps = ps;
 	f->n = n;
+	f->capacity = capacity;
 	f->done = done;
 	f->arg = arg;
 	memcpy(f->hosts, hosts, n * sizeof *hosts);

@@ -281,6 +281,15 @@ check_volumes(env *e)
 	zs_reply_free(p);
 	ZST_CHECK(st_ps_attach(t, t->admin, e->local, e->c1, NULL) == 0, "and attaches again (%s)",
 	    t->msg);
+	p = NULL;
+	ZST_CHECK(ps_detach(t, t->admin, e->nfs, e->c2) == 0 && st_ps_get(t, e->nfs, &p) == 0 &&
+	    p->n_hosts == 2 && p->n_attached_cluster_uuids == 1 && share(p, e->h3) == NULL &&
+	    st_sim_count("s3", "/nfsprimarystorage/unmount") == 1 &&
+	    st_sim_count("s1", "/nfsprimarystorage/unmount") == 0,
+	    "detaching NFS from c2: s3 unmounts it, c1's two hosts keep it (%s)", t->msg);
+	zs_reply_free(p);
+	ZST_CHECK(st_ps_attach(t, t->admin, e->nfs, e->c2, NULL) == 0, "NFS attached to c2 again (%s)",
+	    t->msg);
 
 	/* a root volume from an image, and one whose capacity a workflow reserved first */
 	Zs__Volume__V1__CreateRootVolumeRequest rr = ZS__VOLUME__V1__CREATE_ROOT_VOLUME_REQUEST__INIT;
@@ -511,9 +520,24 @@ check_accounts(env *e)
 	zs_reply_free(after);
 }
 
-/* True when a kept event on topic about uuid is there to replay. */
+/* True when a kept event on topic about uuid is there to replay (the node's sender
+ * numbers kept events just after their commit: allow it a moment). */
+static bool replayed_now(inv *t, const char *topic, const char *uuid);
+
 static bool
 replayed(inv *t, const char *topic, const char *uuid)
+{
+	int64_t until = zst_now_ms() + 3000;
+	while (!replayed_now(t, topic, uuid)) {
+		if (zst_now_ms() >= until)
+			return false;
+		zst_sleep_ms(50);
+	}
+	return true;
+}
+
+static bool
+replayed_now(inv *t, const char *topic, const char *uuid)
 {
 	Zs__Event__V1__ReplayRequest req = ZS__EVENT__V1__REPLAY_REQUEST__INIT;
 	char *prefixes[1] = { (char *) topic };
