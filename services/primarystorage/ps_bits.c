@@ -70,8 +70,13 @@ ps_bits_send(ps_bits *b, json_t *cmd)
 	zs_status *st = NULL;
 	int rv = ZS_RESOURCE_EXHAUSTED;
 	if (cmd != NULL && ps_url(ps, b->ip, b->agent_path, url, sizeof url) == 0) {
+		/* the agent gets all but a fifth of what is left (0.1-2 s): an agent that does not
+		 * answer fails here, naming itself, while the caller can still hear it and the
+		 * undo steps still have time */
+		int64_t left = zs_call_remaining_ms(b->call), margin = left / 5;
+		margin = margin < 100 ? 100 : margin > 2000 ? 2000 : margin;
 		zs_http_req req = { .host = b->host, .url = url, .json = cmd, .call = b->call,
-		    .async = true };
+		    .async = true, .deadline_ms = zs_call_deadline_ms(b->call) - margin };
 		rv = zs_http_post(zs_node_http(zs_call_node(b->call)), &req, ps_bits_done, b, &st);
 	}
 	json_decref(cmd);
