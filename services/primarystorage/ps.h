@@ -38,7 +38,10 @@
 	"AS total_capacity, (CASE WHEN s.type = 'LocalStorage' THEN (SELECT " \
 	"coalesce(sum(h.total_capacity - h.reserved_capacity), 0) FROM ps_hosts h " \
 	"WHERE h.ps_uuid = s.uuid) ELSE s.total_capacity - s.reserved_capacity END)::bigint " \
-	"AS available_capacity, s.owner_uuid, " ZS_RKIT_SQL_TIMES
+	"AS available_capacity, (CASE WHEN s.type = 'LocalStorage' THEN (SELECT " \
+	"coalesce(sum(h.available_physical), 0) FROM ps_hosts h WHERE h.ps_uuid = s.uuid) " \
+	"ELSE s.available_physical END)::bigint AS available_physical_capacity, " \
+	"s.owner_uuid, " ZS_RKIT_SQL_TIMES
 
 /* The plugin's state (zs_service_set_data), read only once started. */
 typedef struct ps_state {
@@ -81,6 +84,7 @@ typedef struct ps_host_result {
 	int code;                          /* 0: the agent said yes */
 	char why[1024];                    /* else why */
 	int64_t total;                     /* its totalCapacity */
+	int64_t available;                 /* its availableCapacity (physical) */
 } ps_host_result;
 
 /* Called once, on a worker, with every host's outcome (borrowed). */

@@ -77,9 +77,8 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 		ps_why(res->status, why, sizeof why);
 		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
 	} else if (s->fan->capacity) {
-		int64_t avail;
 		char why[256];
-		if (ps_decode_capacity(res->reply, &h->total, &avail, why, sizeof why) != 0) {
+		if (ps_decode_capacity(res->reply, &h->total, &h->available, why, sizeof why) != 0) {
 			h->code = ZS_INTERNAL;
 			snprintf(h->why, sizeof h->why, "host %s (%s): %s", h->uuid, h->ip, why);
 		}

@@ -142,8 +142,8 @@ ps_more(zs_call *call, zs_db_conn *c, ProtobufCMessage *m, void **owned, zs_stat
 	    "ORDER BY created_at, cluster_uuid", 1, p, &cl, st);
 	if (rv == 0)
 		rv = ps_exec(c, "SELECT host_uuid, host_ip, status, status_reason, total_capacity, "
-		    "total_capacity - reserved_capacity AS available_capacity FROM ps_hosts "
-		    "WHERE ps_uuid = $1 ORDER BY host_ip, host_uuid", 1, p, &ho, st);
+		    "total_capacity - reserved_capacity AS available_capacity, available_physical AS "
+		    "available_physical_capacity FROM ps_hosts WHERE ps_uuid = $1 ORDER BY host_ip, host_uuid", 1, p, &ho, st);
 	if (rv != 0) {
 		PQclear(cl);
 		return rv;

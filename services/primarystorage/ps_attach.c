@@ -121,16 +121,18 @@ ps_att_wants(const ps_att *a, const char *cluster)
 static int
 ps_att_host(zs_db_conn *c, const ps_att *a, const ps_host_result *h, zs_status **st)
 {
-	char total[24];
-	snprintf(total, sizeof total, "%lld", (long long) (h->code == 0 && strcmp(a->type, PS_LOCAL)
-	    == 0 ? h->total : 0));
-	const char *p[7] = { a->uuid, h->uuid, h->cluster, h->ip,
-	    h->code == 0 ? "Connected" : "Disconnected", h->code == 0 ? "" : h->why, total };
+	char total[24], avail[24];
+	bool local = h->code == 0 && strcmp(a->type, PS_LOCAL) == 0;
+	snprintf(total, sizeof total, "%lld", (long long) (local ? h->total : 0));
+	snprintf(avail, sizeof avail, "%lld", (long long) (local ? h->available : 0));
+	const char *p[8] = { a->uuid, h->uuid, h->cluster, h->ip,
+	    h->code == 0 ? "Connected" : "Disconnected", h->code == 0 ? "" : h->why, total, avail };
 	return ps_exec(c, "INSERT INTO ps_hosts (ps_uuid, host_uuid, cluster_uuid, host_ip, status, "
-	    "status_reason, total_capacity) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-	    "ON CONFLICT (ps_uuid, host_uuid) DO UPDATE SET cluster_uuid = $3, host_ip = $4, "
+	    "status_reason, total_capacity, available_physical) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	    "$8) ON CONFLICT (ps_uuid, host_uuid) DO UPDATE SET cluster_uuid = $3, host_ip = $4, "
 	    "status = $5, status_reason = $6, total_capacity = CASE WHEN $5 = 'Connected' THEN $7 "
-	    "ELSE ps_hosts.total_capacity END, updated_at = now()", 7, p, NULL, st);
+	    "ELSE ps_hosts.total_capacity END, available_physical = CASE WHEN $5 = 'Connected' "
+	    "THEN $8 ELSE ps_hosts.available_physical END, updated_at = now()", 8, p, NULL, st);
 }
 
 /* On a worker, with every host's answer: the shares, the cluster and the event. */
@@ -171,11 +173,12 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 		for (size_t i = 0; rv == 0 && i < n && strcmp(a->type, PS_NFS) == 0; i++) {
 			if (hosts[i].code != 0)
 				continue;
-			char total[24];
+			char total[24], avail[24];
 			snprintf(total, sizeof total, "%lld", (long long) hosts[i].total);
-			const char *q[2] = { a->uuid, total };
-			rv = ps_exec(c, "UPDATE ps_storages SET total_capacity = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, q, NULL, &st);
+			snprintf(avail, sizeof avail, "%lld", (long long) hosts[i].available);
+			const char *q[3] = { a->uuid, total, avail };
+			rv = ps_exec(c, "UPDATE ps_storages SET total_capacity = $2, available_physical = $3, "
+			    "updated_at = now() WHERE uuid = $1", 3, q, NULL, &st);
 			break;   /* one host's answer is the share's */
 		}
 		/* what is reserved, counted again from the rows: the rows it is counted on are

@@ -161,7 +161,8 @@ check_add_attach(env *e)
 	ZST_CHECK(code == 0 && strcmp(p->status, "Connected") == 0 && p->n_hosts == 2 &&
 	    p->total_capacity == 2 * TIB && p->available_capacity == 2 * TIB &&
 	    p->n_attached_cluster_uuids == 1 && share(p, e->h1) != NULL &&
-	    share(p, e->h1)->total_capacity == TIB && strcmp(share(p, e->h2)->status, "Connected") == 0,
+	    share(p, e->h1)->total_capacity == TIB && strcmp(share(p, e->h2)->status, "Connected") == 0 &&
+	    p->available_physical_capacity == 2 * TIB && share(p, e->h1)->available_physical_capacity == TIB,
 	    "LocalStorage attached to c1 (2 hosts): Connected, 2 TiB from the agents, 1 TiB per host "
 	    "(%s)", t->msg);
 	zs_reply_free(p);
@@ -423,6 +424,7 @@ check_faults(env *e)
 	st_sim_do("POST", "/sim/reset", NULL);   /* revives s1; the agents forget their disks */
 	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
 	ZST_CHECK(ps_reconnect(t, e->local, &p) == 0 && p->n_hosts == 2 &&
+	    p->available_physical_capacity == 2 * TIB &&
 	    strcmp(share(p, e->h1)->status, "Connected") == 0 && st_sim_count("s1", "/localstorage/init") == 1,
 	    "ReconnectPrimaryStorage inits it again on s1 and s2 (%s)", t->msg);
 	zs_reply_free(p);

@@ -20,6 +20,7 @@ CREATE TABLE ps_storages (
     state             text NOT NULL DEFAULT 'Enabled' CHECK (state IN ('Enabled', 'Disabled')),
     total_capacity    bigint NOT NULL DEFAULT 0 CHECK (total_capacity >= 0),     -- NFS
     reserved_capacity bigint NOT NULL DEFAULT 0 CHECK (reserved_capacity >= 0),  -- NFS
+    available_physical bigint NOT NULL DEFAULT 0,                                -- NFS
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT ps_storages_zone_name_key UNIQUE (zone_uuid, name)
@@ -43,6 +44,7 @@ CREATE TABLE ps_hosts (
     status_reason     text NOT NULL DEFAULT '',
     total_capacity    bigint NOT NULL DEFAULT 0 CHECK (total_capacity >= 0),
     reserved_capacity bigint NOT NULL DEFAULT 0 CHECK (reserved_capacity >= 0),
+    available_physical bigint NOT NULL DEFAULT 0,
     updated_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (ps_uuid, host_uuid)
 );
@@ -69,5 +71,8 @@ SELECT s.uuid, s.zone_uuid, s.owner_uuid, s.name, s.description, s.type, s.url, 
        CASE WHEN s.type = 'LocalStorage'
             THEN (SELECT coalesce(sum(h.total_capacity - h.reserved_capacity), 0) FROM ps_hosts h
                   WHERE h.ps_uuid = s.uuid)
-            ELSE s.total_capacity - s.reserved_capacity END::bigint AS available_capacity
+            ELSE s.total_capacity - s.reserved_capacity END::bigint AS available_capacity,
+       CASE WHEN s.type = 'LocalStorage'
+            THEN (SELECT coalesce(sum(h.available_physical), 0) FROM ps_hosts h WHERE h.ps_uuid = s.uuid)
+            ELSE s.available_physical END::bigint AS available_physical_capacity
 FROM ps_storages s;
