@@ -155,6 +155,27 @@ check_add_attach(env *e)
 	    "a new LocalStorage is Enabled, Disconnected, with no capacity until attached");
 	zs_reply_free(p);
 
+	Zs__Primarystorage__V1__UpdatePrimaryStorageRequest u =
+	    ZS__PRIMARYSTORAGE__V1__UPDATE_PRIMARY_STORAGE_REQUEST__INIT;
+	u.uuid = e->nfs;
+	u._description_case = ZS__PRIMARYSTORAGE__V1__UPDATE_PRIMARY_STORAGE_REQUEST___DESCRIPTION_DESCRIPTION;
+	u.description = "the shared one";
+	p = NULL;
+	ZST_CHECK(st_call(t, t->admin, PSM "UpdatePrimaryStorage", &u,
+	    &zs__primarystorage__v1__primary_storage_info__descriptor, &p, 0) == 0 &&
+	    strcmp(p->description, "the shared one") == 0 && strcmp(p->name, "nfs") == 0,
+	    "UpdatePrimaryStorage changes the description only (%s)", t->msg);
+	zs_reply_free(p);
+	Zs__Primarystorage__V1__ListPrimaryStoragesRequest l =
+	    ZS__PRIMARYSTORAGE__V1__LIST_PRIMARY_STORAGES_REQUEST__INIT;
+	l.zone_uuid = e->zone;
+	Zs__Primarystorage__V1__ListPrimaryStoragesResponse *lr = NULL;
+	ZST_CHECK(st_call(t, t->admin, PSM "ListPrimaryStorages", &l,
+	    &zs__primarystorage__v1__list_primary_storages_response__descriptor, &lr, 0) == 0 &&
+	    lr->n_primary_storages == 2 && strcmp(lr->primary_storages[0]->uuid, e->local) == 0,
+	    "ListPrimaryStorages of the zone: both, oldest first (%s)", t->msg);
+	zs_reply_free(lr);
+
 	/* attach: every Connected host of the cluster inits it and reports its disk */
 	p = NULL;
 	int code = st_ps_attach(t, t->admin, e->local, e->c1, &p);
@@ -237,6 +258,23 @@ check_volumes(env *e)
 	zs_reply_free(v);
 	ZST_CHECK(st_sim_has("127.0.3.3", true, path3) && st_available(t, e->nfs, NULL) == 4 * TIB - GIB,
 	    "every host sees it on the share; NFS has 1 GiB less");
+
+	/* rename, disable */
+	Zs__Volume__V1__UpdateVolumeRequest uv = ZS__VOLUME__V1__UPDATE_VOLUME_REQUEST__INIT;
+	uv.uuid = d2;
+	uv._name_case = ZS__VOLUME__V1__UPDATE_VOLUME_REQUEST___NAME_NAME;
+	uv.name = "d2-renamed";
+	Zs__Volume__V1__ChangeVolumeStateRequest sv = ZS__VOLUME__V1__CHANGE_VOLUME_STATE_REQUEST__INIT;
+	sv.uuid = d2;
+	sv.state_event = "disable";
+	v = NULL;
+	ZST_CHECK(st_call(t, t->admin, VOLM "UpdateVolume", &uv, &zs__volume__v1__volume_info__descriptor,
+	    NULL, 0) == 0 && st_call(t, t->admin, VOLM "ChangeVolumeState", &sv,
+	    &zs__volume__v1__volume_info__descriptor, NULL, 0) == 0 && vol_get(t, t->admin, d2, &v) == 0 &&
+	    strcmp(v->name, "d2-renamed") == 0 && strcmp(v->state, "Disabled") == 0 &&
+	    strcmp(v->status, "Ready") == 0, "UpdateVolume renames it, ChangeVolumeState disables it (%s)",
+	    t->msg);
+	zs_reply_free(v);
 
 	/* too big, disabled */
 	code = st_vol_create(t, t->admin, "big", TIB, e->local, e->h1, 0, NULL);
@@ -569,6 +607,10 @@ check_cascade(env *e)
 	ZST_CHECK(replayed(t, "primarystorage/created", e->local), "primarystorage/created kept");
 	ZST_CHECK(replayed(t, "primarystorage/attached", e->nfs), "primarystorage/attached kept");
 	ZST_CHECK(replayed(t, "primarystorage/stateChanged", e->local), "primarystorage/stateChanged kept");
+	ZST_CHECK(replayed(t, "primarystorage/updated", e->nfs) &&
+	    replayed(t, "primarystorage/detached", e->nfs) &&
+	    replayed(t, "primarystorage/reconnected", e->local), "primarystorage/updated, detached, "
+	    "reconnected kept");
 	ZST_CHECK(replayed(t, "volume/created", a->uuid) && replayed(t, "volume/created", b->uuid),
 	    "volume/created kept");
 	Zs__Zone__V1__DeleteZoneResponse *dz = NULL;
