@@ -131,7 +131,7 @@ ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t
 			json_object_set_new(c, "hostUuid", json_string(h->uuid));
 		if (ps_url(ps, h->ip, path, url, sizeof url) == 0 && c != NULL) {
 			zs_http_req req = { .host = h->uuid, .url = url, .json = c, .call = call,
-			    .async = true };
+			    .timeout_ms = call == NULL ? PS_AGENT_TIMEOUT_MS : 0, .async = true };
 			rv = zs_http_post(zs_node_http(ps->node), &req, ps_fan_answer, &f->slots[i], &st);
 		} else {
 			st = zs_status_new(rv, NULL, "host %s: no agent URL for %s", h->uuid, h->ip);

@@ -218,7 +218,7 @@ ps_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
 }
 
 int
-ps_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid, zs_status **st)
+ps_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid, zs_status **st)
 {
 	PGresult *row = NULL;
 	void *owned = NULL;
@@ -228,10 +228,10 @@ ps_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid, zs
 	int rv = zs_db_exec_one(c, ps_def.sql_get, 1, p, "primary storage", uuid, &row, st);
 	if (rv == 0) {
 		zs_rkit_from_row(row, 0, &info.base);
-		rv = ps_more(call, c, &info.base, &owned, st);
+		rv = ps_more(NULL, c, &info.base, &owned, st);
 	}
 	if (rv == 0)
-		rv = zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), topic, uuid,
+		rv = zs_event_publish_tx(c, zs_node_events(node), topic, uuid,
 		    info.owner_uuid, &info.base, st);
 	free(owned);
 	PQclear(row);

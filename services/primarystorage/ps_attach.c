@@ -1,12 +1,12 @@
 /*
- * ps_attach.c: attaching a primary storage to a cluster, reconnecting it, detaching it,
- * and its state. Attach and reconnect ask the host service (over the bus, as the caller)
- * for the cluster's hosts, send every Connected one the agent's command at once
+ * ps_attach.c: attaching a primary storage to a cluster and reconnecting it (asked for,
+ * or by the sync tracker, ps_sync.c, with no call). Both ask the host service (over the
+ * bus, as the caller or the node) for the cluster's hosts, send every Connected one the agent's command at once
  * (LocalStorage /localstorage/init, NFS /nfsprimarystorage/mount; ps_agents.c), then
  * write each host's share (its capacity, or Disconnected with the agent's error) in one
  * transaction with the event. An attach no host could take fails and leaves nothing.
- * A reconnect also counts each share's reserved bytes again from the reservations.
- * Detaching NFS unmounts it on the cluster's hosts once the detach committed.
+ * A reconnect also marks the shares of hosts that are no longer Connected Disconnected,
+ * and counts each share's reserved bytes again from the reservations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +17,66 @@
 #include "zs/log.h"
 #include "zs/resource.h"
 
+#define PS_SYNC_DB_WAIT_MS 10000   /* a connection for a reconnect with no call */
+
 /* One attach or reconnect on its way. */
 typedef struct ps_att {
-	zs_call *call;
+	zs_call *call;                     /* NULL: the sync tracker's reconnect */
 	ProtobufCClosure closure;
+	zs_node *node;
 	ps_state *ps;
 	bool attach;                       /* else a reconnect */
 	char uuid[64], cluster[64];        /* cluster: attach only */
 	char type[16], url[PS_URL_MAX], mount_path[PS_URL_MAX];
 	char **clusters;                   /* reconnect: the attached clusters */
 	size_t nclusters;
+	ps_host_result *down;              /* reconnect: hosts of them not Connected */
+	size_t ndown;
+	void (*end)(void *arg);            /* with no call: told when done */
+	void *end_arg;
 	Zs__Host__V1__ListHostsRequest req;
 } ps_att;
 
 static void
 ps_att_free(ps_att *a)
 {
+	void (*end)(void *) = a->end;
+	void *arg = a->end_arg;
 	for (size_t i = 0; i < a->nclusters; i++)
 		free(a->clusters[i]);
 	free(a->clusters);
+	free(a->down);
 	free(a);
+	if (end != NULL)
+		end(arg);
+}
+
+/* Fails a's call with st (taken), or with no call logs it. */
+static void
+ps_att_fail(ps_att *a, zs_status *st)
+{
+	if (a->call != NULL) {
+		ps_fail(a->call, st);
+		return;
+	}
+	zs_log(ZS_LOG_WARN, "primarystorage", "primary storage %s: reconnect failed: %s", a->uuid,
+	    st != NULL && st->message != NULL ? st->message : "?");
+	zs_status_free(st);
+}
+
+/* A pooled connection: within the call's deadline (the call is failed otherwise), or
+ * with no call within PS_SYNC_DB_WAIT_MS (logged otherwise). */
+static int
+ps_att_conn(ps_att *a, zs_db_conn **c)
+{
+	zs_db *db = zs_node_db(a->node);
+	if (a->call != NULL)
+		return zs_db_acquire_for(db, a->call, c);
+	zs_status *st = NULL;
+	int rv = zs_db_acquire(db, PS_SYNC_DB_WAIT_MS, c, &st);
+	if (rv != 0)
+		ps_att_fail(a, st);
+	return rv;
 }
 
 /* Reads the storage's type, url and mount path (and for a reconnect its clusters); 0 or
@@ -44,15 +84,15 @@ ps_att_free(ps_att *a)
 static int
 ps_att_load(ps_att *a)
 {
-	zs_db *db = zs_node_db(zs_call_node(a->call));
+	zs_db *db = zs_node_db(a->node);
 	zs_db_conn *c = NULL;
-	int rv = zs_db_acquire_for(db, a->call, &c);
+	int rv = ps_att_conn(a, &c);
 	if (rv != 0)
 		return rv;
 	zs_status *st = NULL;
 	PGresult *row = NULL, *cl = NULL;
 	const char *p[2] = { a->uuid, a->cluster };
-	rv = zs_resource_check(c, a->call, a->uuid, PS_TYPE, NULL, 0, &st);
+	rv = a->call != NULL ? zs_resource_check(c, a->call, a->uuid, PS_TYPE, NULL, 0, &st) : 0;
 	if (rv == 0)
 		rv = zs_db_exec_one(c, "SELECT type, url, mount_path, zone_uuid FROM ps_storages "
 		    "WHERE uuid = $1", 1, p, "primary storage", a->uuid, &row, &st);
@@ -101,7 +141,7 @@ ps_att_load(ps_att *a)
 	PQclear(row);
 	PQclear(cl);
 	if (rv != 0)
-		ps_fail(a->call, st);
+		ps_att_fail(a, st);
 	return rv;
 }
 
@@ -135,6 +175,11 @@ ps_att_host(zs_db_conn *c, const ps_att *a, const ps_host_result *h, zs_status *
 	    "THEN $8 ELSE ps_hosts.available_physical END, updated_at = now()", 8, p, NULL, st);
 }
 
+/* What the tracker compares before and after a reconnect: each share's status and bytes. */
+#define PS_SQL_SHARES \
+	"SELECT coalesce(string_agg(host_uuid || ' ' || status || ' ' || total_capacity || ' ' || " \
+	"available_physical, ',' ORDER BY host_uuid), '') FROM ps_hosts WHERE ps_uuid = $1"
+
 /* On a worker, with every host's answer: the shares, the cluster and the event. */
 static void
 ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
@@ -154,17 +199,26 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 		ps_att_free(a);
 		return;
 	}
-	zs_db *db = zs_node_db(zs_call_node(a->call));
+	zs_db *db = zs_node_db(a->node);
 	zs_db_conn *c = NULL;
-	if (zs_db_acquire_for(db, a->call, &c) != 0) {
+	if (ps_att_conn(a, &c) != 0) {
 		ps_att_free(a);
 		return;
 	}
 	zs_status *st = NULL;
 	const char *p[2] = { a->uuid, a->cluster };
+	PGresult *before = NULL, *after = NULL;
 	int rv = zs_db_begin(c, &st);
 	if (rv == 0) {
 		rv = zs_resource_lock(c, a->uuid, "primary storage", &st);
+		if (rv == 0 && a->call == NULL)   /* the tracker tells only of a change */
+			rv = ps_exec(c, PS_SQL_SHARES, 1, p, &before, &st);
+		for (size_t i = 0; rv == 0 && i < a->ndown; i++) {
+			const char *q[3] = { a->uuid, a->down[i].uuid, a->down[i].why };
+			rv = ps_exec(c, "UPDATE ps_hosts SET status = 'Disconnected', status_reason = $3, "
+			    "updated_at = now() WHERE ps_uuid = $1 AND host_uuid = $2 AND "
+			    "(status <> 'Disconnected' OR status_reason <> $3)", 3, q, NULL, &st);
+		}
 		if (rv == 0 && a->attach)
 			rv = ps_exec(c, "INSERT INTO ps_clusters (ps_uuid, cluster_uuid) VALUES ($1, $2)",
 			    2, p, NULL, &st);
@@ -198,15 +252,21 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 			rv = ps_exec(c, "UPDATE ps_storages s SET reserved_capacity = coalesce((SELECT "
 			    "sum(r.size) FROM ps_reservations r WHERE r.ps_uuid = s.uuid AND "
 			    "r.host_uuid = ''), 0) WHERE s.uuid = $1", 1, p, NULL, &st);
-		if (rv == 0)
-			rv = ps_publish(c, a->call, a->attach ? "primarystorage/attached" :
+		if (rv == 0 && a->call == NULL)
+			rv = ps_exec(c, PS_SQL_SHARES, 1, p, &after, &st);
+		bool changed = a->call != NULL || (rv == 0 &&
+		    strcmp(PQgetvalue(before, 0, 0), PQgetvalue(after, 0, 0)) != 0);
+		if (rv == 0 && changed)
+			rv = ps_publish(c, a->node, a->attach ? "primarystorage/attached" :
 			    "primarystorage/reconnected", a->uuid, &st);
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(db, c);
+	PQclear(before);
+	PQclear(after);
 	if (rv != 0)
-		ps_fail(a->call, st);
-	else
+		ps_att_fail(a, st);
+	else if (a->call != NULL)
 		ps_answer(a->call, a->closure, a->uuid);
 	ps_att_free(a);
 }
@@ -217,22 +277,34 @@ ps_att_hosts(int code, const zs_status *status, const Zs__Host__V1__ListHostsRes
 {
 	ps_att *a = arg;
 	if (code != 0) {
-		zs_call_fail_cause(a->call, code, NULL, status, "cannot list the hosts of %s",
+		zs_status *st = zs_status_new(code, NULL, "cannot list the hosts of %s",
 		    a->attach ? a->cluster : "the attached clusters");
+		if (st != NULL && status != NULL)
+			zs_status_set_cause(st, zs_status_copy(status));
+		ps_att_fail(a, st);
 		ps_att_free(a);
 		return;
 	}
 	ps_host_result *hosts = calloc(reply->n_hosts + 1, sizeof *hosts);
-	if (hosts == NULL) {
-		zs_call_fail(a->call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	a->down = calloc(reply->n_hosts + 1, sizeof *a->down);
+	if (hosts == NULL || a->down == NULL) {
+		free(hosts);
+		ps_att_fail(a, zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory"));
 		ps_att_free(a);
 		return;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < reply->n_hosts; i++) {
 		const Zs__Host__V1__HostInfo *h = reply->hosts[i];
-		if (strcmp(h->status, "Connected") != 0 || !ps_att_wants(a, h->cluster_uuid))
+		if (!ps_att_wants(a, h->cluster_uuid))
 			continue;
+		if (strcmp(h->status, "Connected") != 0) {
+			ps_host_result *d = &a->down[a->ndown++];
+			snprintf(d->uuid, sizeof d->uuid, "%s", h->uuid);
+			snprintf(d->why, sizeof d->why, "host %s (%s) is %s", h->uuid, h->management_ip,
+			    h->status);
+			continue;
+		}
 		snprintf(hosts[n].uuid, sizeof hosts[n].uuid, "%s", h->uuid);
 		snprintf(hosts[n].ip, sizeof hosts[n].ip, "%s", h->management_ip);
 		snprintf(hosts[n].cluster, sizeof hosts[n].cluster, "%s", h->cluster_uuid);
@@ -242,10 +314,29 @@ ps_att_hosts(int code, const zs_status *status, const Zs__Host__V1__ListHostsRes
 	json_t *cmd = local ? json_pack("{s:s, s:s}", "path", a->url, "uuid", a->uuid) :
 	    json_pack("{s:s, s:s, s:s, s:s}", "url", a->url, "mountPath", a->mount_path, "options",
 	    "", "uuid", a->uuid);
-	ps_fanout(zs_call_service_data(a->call), a->call, hosts, n,
+	ps_fanout(a->ps, a->call, hosts, n,
 	    local ? "/localstorage/init" : "/nfsprimarystorage/mount", cmd, true, ps_att_answered, a);
 	json_decref(cmd);
 	free(hosts);
+}
+
+/* Runs a (taken): loads it, lists the hosts, then the agents (ps_att_hosts). */
+static void
+ps_att_run(ps_att *a)
+{
+	if (ps_att_load(a) != 0) {
+		ps_att_free(a);
+		return;
+	}
+	if (!a->attach && a->nclusters == 0) {
+		if (a->call != NULL)
+			ps_answer(a->call, a->closure, a->uuid);
+		ps_att_free(a);
+		return;
+	}
+	zs__host__v1__list_hosts_request__init(&a->req);
+	a->req.cluster_uuid = a->attach ? a->cluster : "";
+	zs_host_v1_host_list_hosts_bus(zs_node_bus(a->node), a->call, &a->req, ps_att_hosts, a);
 }
 
 static void
@@ -259,23 +350,28 @@ ps_att_start(zs_call *call, ProtobufCClosure closure, bool attach, const char *u
 	}
 	a->call = call;
 	a->closure = closure;
+	a->node = zs_call_node(call);
 	a->ps = zs_call_service_data(call);
 	a->attach = attach;
 	snprintf(a->uuid, sizeof a->uuid, "%s", uuid);
 	snprintf(a->cluster, sizeof a->cluster, "%s", cluster != NULL ? cluster : "");
-	if (ps_att_load(a) != 0) {
-		ps_att_free(a);
+	ps_att_run(a);
+}
+
+void
+ps_sync_one(ps_state *ps, const char *uuid, void (*end)(void *arg), void *arg)
+{
+	ps_att *a = calloc(1, sizeof *a);
+	if (a == NULL) {
+		end(arg);
 		return;
 	}
-	if (!attach && a->nclusters == 0) {
-		ps_answer(call, closure, uuid);
-		ps_att_free(a);
-		return;
-	}
-	zs__host__v1__list_hosts_request__init(&a->req);
-	a->req.cluster_uuid = attach ? a->cluster : "";
-	zs_host_v1_host_list_hosts_bus(zs_node_bus(zs_call_node(call)), call, &a->req,
-	    ps_att_hosts, a);
+	a->node = ps->node;
+	a->ps = ps;
+	a->end = end;
+	a->end_arg = arg;
+	snprintf(a->uuid, sizeof a->uuid, "%s", uuid);
+	ps_att_run(a);
 }
 
 void
@@ -292,172 +388,3 @@ ps_reconnect(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure
 	ps_att_start(call, closure, false, r->uuid, NULL);
 }
 
-/* ---- detach and state: one transaction each ---- */
-
-/* Runs body(c, call, p, ctx) in a transaction with the storage's row locked; p[0] is
- * the storage's uuid. 0 once committed; else the call has been failed. */
-static int
-ps_tx(zs_call *call, const char *const *p, void *ctx,
-    int (*body)(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_status **st))
-{
-	zs_db *db = zs_node_db(zs_call_node(call));
-	zs_db_conn *c = NULL;
-	int rv = zs_db_acquire_for(db, call, &c);
-	if (rv != 0)
-		return rv;
-	zs_status *st = NULL;
-	rv = zs_resource_check(c, call, p[0], PS_TYPE, NULL, 0, &st);
-	if (rv == 0)
-		rv = zs_db_begin(c, &st);
-	if (rv == 0) {
-		rv = zs_resource_lock(c, p[0], "primary storage", &st);
-		if (rv == 0)
-			rv = body(c, call, p, ctx, &st);
-		rv = zs_db_end(c, rv, &st);
-	}
-	zs_db_release(db, c);
-	if (rv != 0)
-		ps_fail(call, st);
-	return rv;
-}
-
-/* A detach on its way: the NFS mounts to take down once it committed. */
-typedef struct ps_det {
-	zs_call *call;
-	ProtobufCClosure closure;
-	char uuid[64], url[PS_URL_MAX], mount_path[PS_URL_MAX];
-	ps_host_result *hosts;
-	size_t n;
-} ps_det;
-
-/* Keeps the Connected NFS mounts of the cluster's hosts in d (before they are forgotten). */
-static int
-ps_det_mounts(zs_db_conn *c, const char *const *p, ps_det *d, zs_status **st)
-{
-	PGresult *r = NULL;
-	int rv = ps_exec(c, "SELECT h.host_uuid, h.host_ip, h.cluster_uuid, s.url, s.mount_path "
-	    "FROM ps_hosts h JOIN ps_storages s ON s.uuid = h.ps_uuid WHERE h.ps_uuid = $1 AND "
-	    "h.cluster_uuid = $2 AND h.status = 'Connected'", 2, p, &r, st);
-	size_t n = rv == 0 ? (size_t) PQntuples(r) : 0;
-	if (rv == 0 && n > 0 && (d->hosts = calloc(n, sizeof *d->hosts)) == NULL) {
-		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
-		rv = ZS_RESOURCE_EXHAUSTED;
-	}
-	for (size_t i = 0; rv == 0 && i < n; i++) {
-		snprintf(d->hosts[i].uuid, sizeof d->hosts[i].uuid, "%s", PQgetvalue(r, (int) i, 0));
-		snprintf(d->hosts[i].ip, sizeof d->hosts[i].ip, "%s", PQgetvalue(r, (int) i, 1));
-		snprintf(d->hosts[i].cluster, sizeof d->hosts[i].cluster, "%s", PQgetvalue(r, (int) i, 2));
-		snprintf(d->url, sizeof d->url, "%s", PQgetvalue(r, (int) i, 3));
-		snprintf(d->mount_path, sizeof d->mount_path, "%s", PQgetvalue(r, (int) i, 4));
-		d->n++;
-	}
-	PQclear(r);
-	return rv;
-}
-
-static int
-ps_detach_tx(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_status **st)
-{
-	PGresult *r = NULL;
-	int rv = ps_exec(c, "SELECT s.type, (SELECT count(*) FROM ps_clusters k WHERE "
-	    "k.ps_uuid = s.uuid) AS clusters, EXISTS (SELECT 1 FROM ps_clusters k WHERE "
-	    "k.ps_uuid = s.uuid AND k.cluster_uuid = $2) AS attached, (SELECT count(*) FROM "
-	    "ps_reservations v WHERE v.ps_uuid = s.uuid AND (s.type = 'NFS' OR v.host_uuid IN "
-	    "(SELECT h.host_uuid FROM ps_hosts h WHERE h.ps_uuid = s.uuid AND h.cluster_uuid = $2))) "
-	    "AS volumes FROM ps_storages s WHERE s.uuid = $1", 2, p, &r, st);
-	if (rv != 0)
-		return rv;
-	bool nfs = strcmp(PQgetvalue(r, 0, 0), PS_NFS) == 0;
-	long clusters = atol(PQgetvalue(r, 0, 1)), volumes = atol(PQgetvalue(r, 0, 3));
-	bool attached = PQgetvalue(r, 0, 2)[0] == 't';
-	PQclear(r);
-	if (!attached) {
-		*st = zs_status_new(ZS_FAILED_PRECONDITION, "PRIMARYSTORAGE.1010",
-		    "primary storage %s is not attached to cluster %s", p[0], p[1]);
-		return ZS_FAILED_PRECONDITION;
-	}
-	if (volumes > 0 && (!nfs || clusters == 1)) {
-		*st = zs_status_new(ZS_FAILED_PRECONDITION, "PRIMARYSTORAGE.1006",
-		    "primary storage %s cannot be detached from cluster %s: %ld volume(s) live %s",
-		    p[0], p[1], volumes, nfs ? "on it" : "on the cluster's hosts");
-		return ZS_FAILED_PRECONDITION;
-	}
-	rv = nfs ? ps_det_mounts(c, p, ctx, st) : 0;
-	if (rv == 0)
-		rv = ps_exec(c, "DELETE FROM ps_hosts WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
-		    NULL, st);
-	if (rv == 0)
-		rv = ps_exec(c, "DELETE FROM ps_clusters WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
-		    NULL, st);
-	if (rv == 0)
-		rv = ps_publish(c, call, "primarystorage/detached", p[0], st);
-	return rv;
-}
-
-/* On a worker, the unmounts answered: a failure is logged (the share is detached either
- * way, as ZStack does), then the call is answered. */
-static void
-ps_det_unmounted(ps_host_result *hosts, size_t n, void *arg)
-{
-	ps_det *d = arg;
-	for (size_t i = 0; i < n; i++)
-		if (hosts[i].code != 0)
-			zs_log(ZS_LOG_WARN, "primarystorage", "primary storage %s detached, but host %s (%s) "
-			    "could not unmount %s: %s", d->uuid, hosts[i].uuid, hosts[i].ip, d->mount_path,
-			    hosts[i].why);
-	ps_answer(d->call, d->closure, d->uuid);
-	free(d->hosts);
-	free(d);
-}
-
-void
-ps_detach(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
-{
-	const Zs__Primarystorage__V1__DetachPrimaryStorageFromClusterRequest *r = (const void *) in;
-	const char *p[2] = { r->primary_storage_uuid, r->cluster_uuid };
-	ps_det *d = calloc(1, sizeof *d);
-	if (d == NULL) {
-		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
-		return;
-	}
-	d->call = call;
-	d->closure = closure;
-	snprintf(d->uuid, sizeof d->uuid, "%s", r->primary_storage_uuid);
-	if (ps_tx(call, p, d, ps_detach_tx) != 0) {
-		free(d->hosts);
-		free(d);
-		return;
-	}
-	if (d->n == 0) {
-		ps_det_unmounted(NULL, 0, d);
-		return;
-	}
-	json_t *cmd = json_pack("{s:s, s:s, s:s}", "url", d->url, "mountPath", d->mount_path, "uuid",
-	    d->uuid);
-	ps_fanout(zs_call_service_data(call), call, d->hosts, d->n, "/nfsprimarystorage/unmount", cmd,
-	    false, ps_det_unmounted, d);
-	json_decref(cmd);
-}
-
-static int
-ps_state_tx(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_status **st)
-{
-	(void) ctx;
-	PGresult *r = NULL;
-	int rv = ps_exec(c, "UPDATE ps_storages SET state = $2, updated_at = now() WHERE uuid = $1 "
-	    "AND state <> $2 RETURNING uuid", 2, p, &r, st);
-	bool changed = rv == 0 && PQntuples(r) > 0;
-	PQclear(r);
-	if (rv == 0 && changed)
-		rv = ps_publish(c, call, "primarystorage/stateChanged", p[0], st);
-	return rv;
-}
-
-void
-ps_change_state(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
-{
-	const Zs__Primarystorage__V1__ChangePrimaryStorageStateRequest *r = (const void *) in;
-	const char *p[2] = { r->uuid, strcmp(r->state_event, "enable") == 0 ? "Enabled" : "Disabled" };
-	if (ps_tx(call, p, NULL, ps_state_tx) == 0)
-		ps_answer(call, closure, p[0]);
-}

@@ -1,5 +1,6 @@
 /*
- * ps_main.c: the primary storage service's lifecycle and the URLs of the hosts' agents.
+ * ps_main.c: the primary storage service's lifecycle (its properties, the sync tracker)
+ * and the URLs of the hosts' agents.
  * The agents are the KVM agents of the hosts, so the kvm plugin's KvmAgent.port and
  * KvmAgent.agentUrlScheme say where they are (7070 and http when it is not loaded).
  */
@@ -40,6 +41,21 @@ ps_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(ps->scheme, sizeof ps->scheme, "%s", scheme != NULL && *scheme ? scheme : "http");
+	const char *iv = zs_node_property(node, "primaryStorage.sync.interval");
+	end = NULL;
+	long long ms = iv != NULL && *iv ? strtoll(iv, &end, 10) : 60000;
+	if ((end != NULL && *end != '\0') || ms < 0 || ms > 86400000) {
+		snprintf(err, errlen, "primaryStorage.sync.interval \"%s\" is not a number of ms in "
+		    "[0, 86400000]", iv);
+		free(ps);
+		return -1;
+	}
+	ps->sync_interval_ms = ms;
+	if (ps_sync_start(ps) != 0) {
+		snprintf(err, errlen, "cannot start the sync tracker: out of memory");
+		free(ps);
+		return -1;
+	}
 	zs_service_set_data(svc, ps);
 	return 0;
 }
@@ -47,6 +63,11 @@ ps_start(zs_service *svc, char *err, size_t errlen)
 ZS_EXPORT void
 ps_stop(zs_service *svc)
 {
-	free(zs_service_data(svc));
+	ps_state *ps = zs_service_data(svc);
+	if (ps == NULL)
+		return;
+	ps_sync_stop(ps);
 	zs_service_set_data(svc, NULL);
+	if (ps->sync == NULL)   /* else a round still runs with ps: leave it */
+		free(ps);
 }

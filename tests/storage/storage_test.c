@@ -4,8 +4,8 @@
  * added and attached (capacity from the agents), volumes made and deleted with exact
  * capacity, root volumes from an image, every agent fault on create leaving nothing
  * behind and saying why, detach refused while volumes live, a second account refused on
- * every call, concurrency (st_load.c), events, and a zone's delete taking its storage
- * and volumes.
+ * every call, the sync tracker picking up a new host, concurrency (st_load.c), events,
+ * and a zone's delete taking its storage and volumes.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -187,8 +187,8 @@ check_add_attach(env *e)
 	    "LocalStorage attached to c1 (2 hosts): Connected, 2 TiB from the agents, 1 TiB per host "
 	    "(%s)", t->msg);
 	zs_reply_free(p);
-	ZST_CHECK(st_sim_count("s1", "/localstorage/init") == 1 &&
-	    st_sim_count("s2", "/localstorage/init") == 1 && st_sim_count("s3", "/localstorage/init") == 0,
+	ZST_CHECK(st_sim_count("s1", "/localstorage/init") >= 1 &&
+	    st_sim_count("s2", "/localstorage/init") >= 1 && st_sim_count("s3", "/localstorage/init") == 0,
 	    "/localstorage/init went to s1 and s2, not s3");
 	ZST_CHECK(st_ps_attach(t, t->admin, e->local, e->c1, NULL) == INV_ALREADY_EXISTS,
 	    "attaching again: ALREADY_EXISTS (%s)", t->msg);
@@ -214,8 +214,8 @@ check_add_attach(env *e)
 	    strcmp(p->mount_path, "/opt/zstack/nfsprimarystorage/prim-") > 0,
 	    "NFS attached to c1 and c2: mounted on 3 hosts, 4 TiB from the agent (%s)", t->msg);
 	zs_reply_free(p);
-	ZST_CHECK(st_sim_count("s1", "/nfsprimarystorage/mount") == 1 &&
-	    st_sim_count("s3", "/nfsprimarystorage/mount") == 1, "/nfsprimarystorage/mount on each host");
+	ZST_CHECK(st_sim_count("s1", "/nfsprimarystorage/mount") >= 1 &&
+	    st_sim_count("s3", "/nfsprimarystorage/mount") >= 1, "/nfsprimarystorage/mount on each host");
 }
 
 static void
@@ -463,13 +463,45 @@ check_faults(env *e)
 	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
 	ZST_CHECK(ps_reconnect(t, e->local, &p) == 0 && p->n_hosts == 2 &&
 	    p->available_physical_capacity == 2 * TIB &&
-	    strcmp(share(p, e->h1)->status, "Connected") == 0 && st_sim_count("s1", "/localstorage/init") == 1,
+	    strcmp(share(p, e->h1)->status, "Connected") == 0 && st_sim_count("s1", "/localstorage/init") >= 1,
 	    "ReconnectPrimaryStorage inits it again on s1 and s2 (%s)", t->msg);
 	zs_reply_free(p);
 	p = NULL;
 	ZST_CHECK(ps_reconnect(t, e->nfs, &p) == 0 && p->n_hosts == 3 &&
-	    st_sim_count("s3", "/nfsprimarystorage/mount") == 1, "and mounts NFS again on 3 hosts (%s)",
+	    st_sim_count("s3", "/nfsprimarystorage/mount") >= 1, "and mounts NFS again on 3 hosts (%s)",
 	    t->msg);
+	zs_reply_free(p);
+}
+
+/* The sync tracker (every second here): a host added to c1 gets its shares by itself. */
+static void
+check_sync(env *e)
+{
+	inv *t = &e->t;
+	st_sim_do("POST", "/sim/hosts", "{\"name\":\"s4\",\"ip\":\"127.0.3.4\"}");
+	char h4[INV_UUID];
+	add_kvm(t, e->c1, "s4", "127.0.3.4", h4);
+	int64_t until = zst_now_ms() + 8000;
+	bool local = false, nfs = false;
+	while (!(local && nfs) && zst_now_ms() < until) {
+		Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL, *q = NULL;
+		local = st_ps_get(t, e->local, &p) == 0 && share(p, h4) != NULL &&
+		    strcmp(share(p, h4)->status, "Connected") == 0 && share(p, h4)->total_capacity == TIB &&
+		    p->total_capacity == 3 * TIB;
+		nfs = st_ps_get(t, e->nfs, &q) == 0 && share(q, h4) != NULL && q->n_hosts == 4;
+		zs_reply_free(p);
+		zs_reply_free(q);
+		if (!(local && nfs))
+			zst_sleep_ms(100);
+	}
+	ZST_CHECK(local && nfs && st_sim_count("s4", "/localstorage/init") >= 1 &&
+	    st_sim_count("s4", "/nfsprimarystorage/mount") >= 1,
+	    "a host added to c1 afterwards is inited and mounts NFS by itself: LocalStorage has 3 TiB "
+	    "on 3 hosts, NFS 4 hosts");
+	ZST_CHECK(inv_host_delete(t, t->admin, h4) == 0, "DeleteHost s4 (%s)", t->msg);
+	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
+	ZST_CHECK(st_ps_get(t, e->local, &p) == 0 && share(p, h4) == NULL && p->total_capacity == 2 * TIB,
+	    "its share goes with it: 2 TiB again");
 	zs_reply_free(p);
 }
 
@@ -641,7 +673,7 @@ main(int argc, char **argv)
 	    "{\"name\":\"s2\",\"ip\":\"127.0.3.2\"},{\"name\":\"s3\",\"ip\":\"127.0.3.3\"}]}");
 	char port[64];
 	snprintf(port, sizeof port, "KvmAgent.port=%d", st_sim_port);
-	const char *sets[] = { port, NULL };
+	const char *sets[] = { port, "primaryStorage.sync.interval=1000", NULL };
 	static env e;
 	inv *t = &e.t;
 	ZST_REQUIRE(inv_start(t, sets), "a node with the storage plugins starts");
@@ -656,6 +688,7 @@ main(int argc, char **argv)
 	check_add_attach(&e);
 	check_volumes(&e);
 	check_faults(&e);
+	check_sync(&e);
 	check_accounts(&e);
 	int64_t t1 = zst_now_ms();
 	st_load(t, e.nfs, e.local, e.h1);
