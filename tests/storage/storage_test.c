@@ -498,6 +498,39 @@ check_sync(env *e)
 	    st_sim_count("s4", "/nfsprimarystorage/mount") >= 1,
 	    "a host added to c1 afterwards is inited and mounts NFS by itself: LocalStorage has 3 TiB "
 	    "on 3 hosts, NFS 4 hosts");
+	/* a host that goes Disconnected: its share too, and no volume goes there meanwhile */
+	st_sim_do("POST", "/sim/faults", "{\"host\":\"s4\",\"path\":\"/host/*\",\"action\":\"fail\","
+	    "\"error\":\"agent wedged\"}");
+	until = zst_now_ms() + 8000;
+	bool down = false;
+	char why[512] = "";
+	while (!down && zst_now_ms() < until) {
+		Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
+		down = st_ps_get(t, e->local, &p) == 0 && share(p, h4) != NULL &&
+		    strcmp(share(p, h4)->status, "Disconnected") == 0;
+		if (down)
+			snprintf(why, sizeof why, "%s", share(p, h4)->status_reason);
+		zs_reply_free(p);
+		if (!down)
+			zst_sleep_ms(100);
+	}
+	ZST_CHECK(down && strstr(why, "(127.0.3.4) is ") != NULL, "s4 failing its pings: its share "
+	    "becomes Disconnected, saying why (%s)", why);
+	int code = st_vol_create(t, t->admin, "on-s4", GIB, e->local, h4, 0, NULL);
+	ZST_CHECK(code == 9 && strstr(t->msg, "Disconnected") != NULL,
+	    "a volume on s4 meanwhile: FAILED_PRECONDITION (%s)", t->msg);
+	st_sim_do("DELETE", "/sim/faults", NULL);
+	until = zst_now_ms() + 8000;
+	bool up = false;
+	while (!up && zst_now_ms() < until) {
+		Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
+		up = st_ps_get(t, e->local, &p) == 0 && share(p, h4) != NULL &&
+		    strcmp(share(p, h4)->status, "Connected") == 0;
+		zs_reply_free(p);
+		if (!up)
+			zst_sleep_ms(100);
+	}
+	ZST_CHECK(up, "once its agent answers again, s4 is reconnected and its share Connected");
 	ZST_CHECK(inv_host_delete(t, t->admin, h4) == 0, "DeleteHost s4 (%s)", t->msg);
 	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
 	ZST_CHECK(st_ps_get(t, e->local, &p) == 0 && share(p, h4) == NULL && p->total_capacity == 2 * TIB,
@@ -673,7 +706,8 @@ main(int argc, char **argv)
 	    "{\"name\":\"s2\",\"ip\":\"127.0.3.2\"},{\"name\":\"s3\",\"ip\":\"127.0.3.3\"}]}");
 	char port[64];
 	snprintf(port, sizeof port, "KvmAgent.port=%d", st_sim_port);
-	const char *sets[] = { port, "primaryStorage.sync.interval=1000", NULL };
+	const char *sets[] = { port, "primaryStorage.sync.interval=1000", "host.ping.interval=200",
+	    "host.ping.timeout=1000", "host.ping.maxFailure=2", NULL };
 	static env e;
 	inv *t = &e.t;
 	ZST_REQUIRE(inv_start(t, sets), "a node with the storage plugins starts");
