@@ -4,8 +4,7 @@
  * UpdateHost and QueryHost (host_query.c); AddHost is a workflow of its own
  * (host_add.c), whose insert-host step is host_insert, and DeleteHost goes through the
  * host's hypervisor factory (host_hypervisor.c). Names are unique within a cluster,
- * management IPs
- * among all hosts.
+ * management IPs among all hosts.
  */
 #include "host.h"
 

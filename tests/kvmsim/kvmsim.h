@@ -69,6 +69,7 @@ struct sim {
 	char *kill_ip;                   /* a host died on this address: stop listening there */
 	struct sim_net *net;
 	sim_send *send;
+	json_t *storage;                 /* kvmsim_storage.c's disks, shares and mounts */
 };
 
 /* kvmsim_net.c: the server. */
@@ -101,6 +102,10 @@ void sim_host_free(sim_host *h);
 bool sim_agent_sync(const char *path);
 /* Runs the command cmd on h: the answer object (success, error, ...); NULL for an unknown path. */
 json_t *sim_agent_run(sim *s, sim_host *h, const char *path, const json_t *cmd);
+
+/* kvmsim_storage.c: /localstorage/... and /nfsprimarystorage/... (NULL: not one of them). */
+json_t *sim_storage_run(sim *s, sim_host *h, const char *path, const json_t *cmd);
+void sim_storage_reset(sim *s);
 
 /* kvmsim_send.c: asynchronous answers, POSTed to callback URLs by sender threads. */
 int sim_send_new(sim_send **out, int threads);

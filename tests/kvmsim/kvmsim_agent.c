@@ -376,6 +376,9 @@ sim_agent_run(sim *s, sim_host *h, const char *path, const json_t *cmd)
 			json_object_del(h->bridges, b);
 		return agent_ok();
 	}
+	json_t *stored = sim_storage_run(s, h, path, cmd);   /* kvmsim_storage.c */
+	if (stored != NULL)
+		return stored;
 	h->commands--;
 	return NULL;
 }

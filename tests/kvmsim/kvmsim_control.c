@@ -198,6 +198,7 @@ ctl_reset(sim *s, sim_answer *ans)
 			sim_net_listen(s, h->ip);
 		sim_host_reset(h);
 	}
+	sim_storage_reset(s);
 	sim_answer_json(ans, 200, json_pack("{s:b}", "success", 1));
 }
 

@@ -117,6 +117,7 @@ main(int argc, char **argv)
 	json_decref(s.faults);
 	json_decref(s.default_facts);
 	json_decref(s.log);
+	sim_storage_reset(&s);
 	curl_global_cleanup();
 	return 0;
 }

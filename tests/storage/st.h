@@ -1,0 +1,54 @@
+/*
+ * st.h: what the storage suite's files share: the simulator's HTTP control, calls to the
+ * primary storage and volume services with a timeout of the test's choosing, and the
+ * capacity arithmetic the checks compare. The checks are in storage_test.c (adding,
+ * attaching, volumes, faults, accounts, cascade) and st_load.c (concurrency).
+ */
+#ifndef ST_H
+#define ST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inv.h"
+#include "zs/primarystorage/v1/primarystorage.pb-c.h"
+#include "zs/volume/v1/volume.pb-c.h"
+
+#define GIB (1ll << 30)
+#define TIB (1ll << 40)
+
+/* The simulator's port (set by main). */
+extern int st_sim_port;
+
+/* method path on the simulator (at host, or 127.0.0.1): its JSON answer or NULL. */
+json_t *st_sim(const char *method, const char *host, const char *path, const char *body);
+/* The same, checked to answer. */
+void st_sim_do(const char *method, const char *path, const char *body);
+/* Does the agent at ip have the file path (checkbits on LocalStorage or NFS)? */
+bool st_sim_has(const char *ip, bool nfs, const char *path);
+/* Commands on path the simulated host got (from /sim/log). */
+size_t st_sim_count(const char *host, const char *path);
+
+/* Calls method with a timeout (0: INV_TIMEOUT_MS); as inv_call. */
+int st_call(inv *t, const char *s, const char *method, const void *req,
+    const ProtobufCMessageDescriptor *desc, void *reply, uint32_t timeout_ms);
+
+int st_ps_get(inv *t, const char *uuid, Zs__Primarystorage__V1__PrimaryStorageInfo **out);
+int st_ps_attach(inv *t, const char *s, const char *ps, const char *cluster,
+    Zs__Primarystorage__V1__PrimaryStorageInfo **out);
+/* A data volume; uuid (may be NULL) gets its uuid. */
+int st_vol_create(inv *t, const char *s, const char *name, int64_t size, const char *ps,
+    const char *host, uint32_t timeout_ms, Zs__Volume__V1__VolumeInfo **out);
+int st_vol_delete(inv *t, const char *s, const char *uuid);
+/* Volumes on ps (all when NULL) and the sum of their sizes; -1 on failure. */
+int st_vol_count(inv *t, const char *ps, int64_t *sum);
+
+/* Available bytes on ps now, and on host's share of it (host may be NULL); -1 on failure. */
+int64_t st_available(inv *t, const char *ps, const char *host);
+
+/* st_load.c: 200 creates at once on an NFS storage that fits 150, then random creates
+ * and deletes at once; capacity stays exact. */
+void st_load(inv *t, const char *nfs, const char *local, const char *host);
+
+#endif
