@@ -48,10 +48,11 @@ bs_post_done(const zs_http_res *res, void *arg)
 	bs_post *k = arg;
 	k->code = res->code;
 	if (res->code != 0) {
-		k->st = zs_status_new(res->code, NULL, "backup storage %s (%s): %s failed", k->uuid,
+		/* the facility's status names the host, the path and the HTTP status; the
+		 * agent's own error text is its cause */
+		k->st = res->status != NULL ? zs_status_copy(res->status) :
+		    zs_status_new(res->code, NULL, "backup storage %s (%s): %s failed", k->uuid,
 		    k->hostname, k->path);
-		if (k->st != NULL && res->status != NULL)
-			zs_status_set_cause(k->st, zs_status_copy(res->status));
 	} else {
 		k->reply = json_incref(res->reply);
 	}

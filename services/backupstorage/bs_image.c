@@ -116,12 +116,10 @@ static void
 bs_download_done(int code, zs_status *st, const json_t *reply, void *arg)
 {
 	bs_dl *d = arg;
-	char why[1024];
 	if (code != 0) {
-		bs_why(st, why, sizeof why);
 		bs_cleanup(d->bs, d->uuid, d->hostname, d->path);
 		zs_call_fail_cause(d->call, code, "BACKUPSTORAGE.1005", st, "backup storage %s (%s): "
-		    "downloading %s to %s failed: %s", d->uuid, d->hostname, d->url, d->path, why);
+		    "downloading %s to %s failed", d->uuid, d->hostname, d->url, d->path);
 		zs_status_free(st);
 		bs_dl_free(d);
 		return;
@@ -141,10 +139,9 @@ bs_download_done(int code, zs_status *st, const json_t *reply, void *arg)
 	}
 	if (code != 0) {
 		bs_cleanup(d->bs, d->uuid, d->hostname, d->path);
-		bs_why(st, why, sizeof why);
 		zs_call_fail_cause(d->call, code, code == ZS_RESOURCE_EXHAUSTED ? "BACKUPSTORAGE.1006" :
-		    "BACKUPSTORAGE.1005", st, "backup storage %s (%s): the image %s (%lld bytes) is not "
-		    "kept: %s", d->uuid, d->hostname, d->url, (long long) actual, why);
+		    "BACKUPSTORAGE.1005", st, "backup storage %s (%s): the image %s (%lld bytes) at %s "
+		    "is not kept", d->uuid, d->hostname, d->url, (long long) actual, d->path);
 		zs_status_free(st);
 		bs_dl_free(d);
 		return;
@@ -169,10 +166,8 @@ bs_delete_done(int code, zs_status *st, const json_t *reply, void *arg)
 	if (code == 0 && d->size > 0)
 		code = bs_capacity(d->bs, d->uuid, d->size, &avail, &st);
 	if (code != 0) {
-		char why[1024];
-		bs_why(st, why, sizeof why);
 		zs_call_fail_cause(d->call, code, "BACKUPSTORAGE.1007", st, "backup storage %s (%s): "
-		    "deleting %s failed: %s", d->uuid, d->hostname, d->path, why);
+		    "deleting %s failed", d->uuid, d->hostname, d->path);
 	} else {
 		Zs__Backupstorage__V1__DeleteImageBitsResponse out =
 		    ZS__BACKUPSTORAGE__V1__DELETE_IMAGE_BITS_RESPONSE__INIT;
