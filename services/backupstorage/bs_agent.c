@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bs.h"
+#include "bs_answer.h"
 #include "zs/clock.h"
 #include "zs/http.h"
 #include "zs/work.h"
@@ -114,13 +115,12 @@ bs_conn_done(int code, zs_status *st, const json_t *reply, void *arg)
 {
 	bs_conn *k = arg;
 	if (code == 0) {
-		json_int_t total = json_integer_value(json_object_get(reply, "totalCapacity"));
-		json_int_t avail = json_integer_value(json_object_get(reply, "availableCapacity"));
-		if (total <= 0 || avail < 0) {
+		int64_t total, avail;
+		char why[256];
+		if (!bs_answer_capacity(reply, &total, &avail, why, sizeof why)) {
 			code = ZS_INTERNAL;
-			st = zs_status_new(ZS_INTERNAL, NULL, "backup storage %s: the agent's capacity "
-			    "makes no sense (totalCapacity %lld, availableCapacity %lld)", k->uuid,
-			    (long long) total, (long long) avail);
+			st = zs_status_new(ZS_INTERNAL, NULL, "backup storage %s: the agent's answer to "
+			    "/sftpbackupstorage/connect: %s", k->uuid, why);
 		} else {
 			code = bs_store_connected(k->bs, k->uuid, total, avail, &st);
 		}

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bs.h"
+#include "bs_answer.h"
 #include "zs/clock.h"
 #include "zs/resource.h"
 
@@ -124,16 +125,13 @@ bs_download_done(int code, zs_status *st, const json_t *reply, void *arg)
 		bs_dl_free(d);
 		return;
 	}
-	int64_t size = json_integer_value(json_object_get(reply, "size"));
-	int64_t actual = json_integer_value(json_object_get(reply, "actualSize"));
-	if (actual <= 0)
-		actual = size;
-	int64_t avail = 0;
-	if (size <= 0) {
+	int64_t size = 0, actual = 0, avail = 0;
+	char why[256];
+	if (!bs_answer_download(reply, &size, &actual, why, sizeof why)) {
 		code = ZS_INTERNAL;
 		st = zs_status_new(code, "BACKUPSTORAGE.1005", "backup storage %s (%s): the agent "
-		    "downloaded %s to %s but says its size is %lld", d->uuid, d->hostname, d->url,
-		    d->path, (long long) size);
+		    "downloaded %s to %s but its answer is wrong: %s", d->uuid, d->hostname, d->url,
+		    d->path, why);
 	} else {
 		code = bs_capacity(d->bs, d->uuid, -actual, &avail, &st);
 	}
