@@ -5,7 +5,8 @@
  * (/sftpbackupstorage/ping, asynchronous, backupstorage.ping.timeout) on the node's HTTP
  * facility. A Connected one that fails its ping becomes Disconnected, with why and
  * backupstorage/disconnected; a Disconnected one that answers is connected again (its
- * capacity read anew). The next round is timed when every answer of this one is in.
+ * capacity read anew), and so is one whose answer names another uuid (the agent restarted
+ * or was re-used). The next round is timed when every answer of this one is in.
  * PingBackupStorage runs the same ping on demand.
  */
 #include <errno.h>
@@ -59,8 +60,10 @@ bs_one_reconnected(int code, zs_status *st, void *arg)
 static void
 bs_one_pinged(int code, zs_status *st, const json_t *reply, void *arg)
 {
-	(void) reply;
 	bs_one *o = arg;
+	const char *got = json_string_value(json_object_get(reply, "uuid"));
+	if (code == 0 && got != NULL && strcmp(got, o->uuid) != 0)
+		o->was_connected = false;   /* another node's, or restarted: connect it again */
 	if (code == 0 && !o->was_connected) {
 		bs_connect(o->bs, o->uuid, o->hostname, o->url, NULL, bs_one_reconnected, o);
 		return;

@@ -7,7 +7,8 @@
  * a failed, a hung (deadline) and a too large download leave no image, no capacity taken
  * and no file on the agent, and say why; of two concurrent images that fit only one at a
  * time exactly one is kept; Delete, Recover, Expunge (capacity given back); candidates for
- * VM creation; the ping tracker; a second account is refused on every method and changes
+ * VM creation; 40 images at once; the ping tracker (and an agent re-used elsewhere is
+ * connected again); a second account is refused on every method and changes
  * nothing.
  */
 #include <curl/curl.h>
@@ -356,6 +357,35 @@ main(int argc, char **argv)
 	    "two 6 GiB images at once on %lld bytes: exactly one is kept and its size taken (%d kept, "
 	    "%lld available)", a2, kept, it_avail(&t, bs2));
 
+	/* many at once on one backup storage: all Ready, the capacity taken exactly */
+	enum { MANY = 40 };
+	long long before = it_avail(&t, bs1);
+	rq.name = "many";
+	rq.url = "http://127.0.0.1/many.qcow2?size=1G&actualSize=100M";
+	rq.backup_storage_uuids = (char **) one;
+	char many[MANY][ZS_JOB_UUID_LEN];
+	started = kept = 0;
+	s = zst_now_ms();
+	for (int i = 0; i < MANY; i++) {
+		zs_status *st = NULL;
+		started += zs_client_start_job(t.client, IMG_M "AddImage", &rq.base, many[i], &st, &jo) == 0;
+		zs_status_free(st);
+	}
+	for (int i = 0; i < started; i++) {
+		zs_status *st = NULL;
+		ProtobufCMessage *r = NULL;
+		kept += zs_client_wait_job(t.client, many[i], &zs__image__v1__image_info__descriptor, &r, &st,
+		    NULL, NULL, &jo) == 0 && strcmp(((Zs__Image__V1__ImageInfo *) r)->status, "Ready") == 0;
+		zs_reply_free(r);
+		zs_status_free(st);
+	}
+	printf("# %d AddImage jobs at once on one backup storage: %lld ms\n", MANY,
+	    (long long) (zst_now_ms() - s));
+	ZST_CHECK(kept == MANY && it_avail(&t, bs1) == before - MANY * 100 * MIB &&
+	    it_sim_images("bs1") == 1 + MANY,
+	    "%d images at once: all Ready, exactly %d x 100 MiB taken (%d; %lld -> %lld)", MANY, MANY,
+	    kept, before, it_avail(&t, bs1));
+
 	/* one of two backup storages failing: Ready on the other, the failed one said so */
 	it_sim_do("POST", "/sim/faults", "{\"host\":\"bs2\",\"path\":\"/sftpbackupstorage/download\","
 	    "\"action\":\"http\",\"status\":503,\"error\":\"busy\",\"times\":1}");
@@ -438,6 +468,30 @@ main(int argc, char **argv)
 	    &zs__backupstorage__v1__backup_storage_info__descriptor, &b) == 0 &&
 	    strcmp(b->status, "Connected") == 0, "PingBackupStorage answers Connected (%s)", t.msg);
 	zs_reply_free(b);
+
+	/* an agent answering pings with another uuid (re-used, or another node's) is connected again */
+	size_t connects = it_sim_count("bs2", "/sftpbackupstorage/connect");
+	{
+		char url[128];
+		snprintf(url, sizeof url, "http://127.0.3.2:%d/sftpbackupstorage/connect", it_sim_port);
+		CURL *c = curl_easy_init();
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"uuid\":\"someone-else\",\"storagePath\":\"/x\"}");
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, zst_sim_buf_write);
+		zst_sim_buf sink = { 0 };
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+		curl_easy_perform(c);
+		curl_easy_cleanup(c);
+		free(sink.p);
+	}
+	int64_t until = zst_now_ms() + 10000;
+	while (it_sim_count("bs2", "/sftpbackupstorage/connect") < connects + 2 && zst_now_ms() < until)
+		zst_sleep_ms(50);
+	ZST_CHECK(it_sim_count("bs2", "/sftpbackupstorage/connect") >= connects + 2 &&
+	    wait_bs_status(&t, bs2, "Connected", 10000, NULL, 0),
+	    "an agent answering pings with another uuid is connected again by the tracker");
 
 	/* Update */
 	Zs__Backupstorage__V1__UpdateBackupStorageRequest uq =
