@@ -22,7 +22,7 @@
 #define IMAGE_REFS "image_backup_storage_refs"
 #define IMAGE_COLUMNS \
 	"uuid, name, description, owner_uuid, url, format, media_type, platform, status, size, " \
-	"actual_size, " ZS_RKIT_SQL_TIMES
+	"actual_size, is_public, " ZS_RKIT_SQL_TIMES
 
 /* ---- image_store.c (worker threads) ---- */
 

@@ -46,6 +46,7 @@ typedef struct image_job {
 	zs_node *node;
 	char uuid[ZS_UUID_LEN];
 	char *name, *url, *format, *media, *platform, *description;
+	bool is_public;
 	Zs__Backupstorage__V1__ListBackupStoragesRequest list_req;
 	pthread_mutex_t mu;
 	size_t n, pending, done;
@@ -258,13 +259,13 @@ image_start(image_job *j)
 	zs_status *st = NULL;
 	int rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		const char *p[8] = { j->uuid, zs_call_account(j->call), j->name, j->description, j->url,
-		    j->format, j->media, j->platform };
+		const char *p[9] = { j->uuid, zs_call_account(j->call), j->name, j->description, j->url,
+		    j->format, j->media, j->platform, j->is_public ? "t" : "f" };
 		rv = zs_resource_create(c, j->call, j->uuid, IMAGE_TYPE, j->name, NULL, &st);
 		if (rv == 0)
 			rv = image_store_exec(c, "INSERT INTO " IMAGE_TABLE " (uuid, owner_uuid, name, "
-			    "description, url, format, media_type, platform) VALUES ($1, $2, $3, $4, $5, $6, "
-			    "$7, $8)", 8, p, NULL, &st);
+			    "description, url, format, media_type, platform, is_public) VALUES ($1, $2, $3, "
+			    "$4, $5, $6, $7, $8, $9)", 9, p, NULL, &st);
 		for (size_t i = 0; rv == 0 && i < j->n; i++) {
 			const char *q[2] = { j->uuid, j->copies[i].bs };
 			rv = image_store_exec(c, "INSERT INTO " IMAGE_REFS " (image_uuid, backup_storage_uuid) "
@@ -354,6 +355,7 @@ image_add(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	j->format = strdup(in->format);
 	j->media = strdup(in->media_type[0] ? in->media_type : iso ? "ISO" : "RootVolumeTemplate");
 	j->platform = strdup(in->platform[0] ? in->platform : "Linux");
+	j->is_public = in->is_public;
 	j->n = in->n_backup_storage_uuids;
 	j->copies = calloc(j->n, sizeof *j->copies);
 	if (!j->name || !j->description || !j->url || !j->format || !j->media || !j->platform ||

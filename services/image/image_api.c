@@ -5,7 +5,8 @@
  * capacity taken, until ExpungeImage; RecoverImage makes it Ready again).
  * GetImageCandidates tells the VM creation flow where the image is Ready: its copies on
  * backup storages that are Connected and Enabled (and attached to the zone asked for),
- * as the backup storage service says over the bus.
+ * as the backup storage service says over the bus. Every account may read: it sees the
+ * images it owns and the public Ready ones (another's are NOT_FOUND, as if they were not).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,11 @@ static int
 image_check_request(zs_call *call, const ProtobufCMessage *req, void *arg)
 {
 	(void) arg;
-	if (!zs_call_admin(call)) {
+	/* every account may read (it sees its own and the public images); admins do the rest */
+	bool read = image_is(req, &zs__image__v1__get_image_request__descriptor) ||
+	    image_is(req, &zs__image__v1__list_images_request__descriptor) ||
+	    image_is(req, &zs__image__v1__get_image_candidates_request__descriptor);
+	if (!read && !zs_call_admin(call)) {
 		zs_call_fail(call, ZS_PERMISSION_DENIED, "IMAGE.1001", "%s is for admins only",
 		    zs_call_method(call));
 		return ZS_PERMISSION_DENIED;
@@ -155,7 +160,8 @@ image_list(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	const char *p[2] = { zs_call_admin(call) ? "t" : "f", zs_call_account(call) };
 	image_infos b;
 	zs_status *st = NULL;
-	int rv = image_store_load(c, "$1::boolean OR owner_uuid = $2", 2, p, &b, &st);
+	int rv = image_store_load(c, "$1::boolean OR owner_uuid = $2 OR (is_public AND "
+	    "status = 'Ready')", 2, p, &b, &st);
 	zs_db_release(db, c);
 	if (rv != 0) {
 		zs_rkit_fail(call, st);
@@ -215,15 +221,18 @@ static void
 image_update(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 {
 	const Zs__Image__V1__UpdateImageRequest *in = (const void *) msg;
-	const char *p[4] = { in->uuid,
+	const char *p[5] = { in->uuid,
 	    in->_name_case == ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST___NAME_NAME ? in->name : NULL,
 	    in->_description_case == ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST___DESCRIPTION_DESCRIPTION ?
 	    in->description : NULL,
 	    in->_platform_case == ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST___PLATFORM_PLATFORM ?
-	    in->platform : NULL };
+	    in->platform : NULL,
+	    in->_is_public_case != ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST___IS_PUBLIC_IS_PUBLIC ? NULL :
+	    in->is_public ? "t" : "f" };
 	image_change(call, closure, in->uuid, "UPDATE " IMAGE_TABLE " SET name = COALESCE($2, name), "
 	    "description = COALESCE($3, description), platform = COALESCE($4, platform), "
-	    "updated_at = now() WHERE uuid = $1", 4, p, NULL, "updated", "image/updated", p[1]);
+	    "is_public = COALESCE($5::boolean, is_public), updated_at = now() WHERE uuid = $1", 5, p,
+	    NULL, "updated", "image/updated", p[1]);
 }
 
 static void
@@ -331,8 +340,9 @@ image_candidates(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure cl
 	snprintf(k->zone, sizeof k->zone, "%s", in->zone_uuid);
 	zs__backupstorage__v1__list_backup_storages_request__init(&k->req);
 	k->req.zone_uuid = k->zone;
+	/* backup storages are the admins': another account's lookup is made by the node */
 	zs_backupstorage_v1_backup_storage_list_backup_storages_bus(zs_node_bus(zs_call_node(call)),
-	    call, &k->req, image_cand_listed, k);
+	    zs_call_admin(call) ? call : NULL, &k->req, image_cand_listed, k);
 }
 
 /* ---- the service ---- */

@@ -124,7 +124,19 @@ image_api_load(zs_call *call, const char *uuid, image_infos *b)
 	if (rv != 0)
 		return rv;
 	zs_status *st = NULL;
-	rv = zs_resource_check(c, call, uuid, IMAGE_TYPE, NULL, 0, &st);
+	if (zs_call_admin(call)) {
+		rv = zs_resource_check(c, call, uuid, IMAGE_TYPE, NULL, 0, &st);
+	} else {
+		/* another account sees its own and the public Ready ones; the rest do not exist */
+		const char *p[2] = { uuid, zs_call_account(call) };
+		PGresult *r = zs_db_exec(c, "SELECT 1 FROM " IMAGE_TABLE " WHERE uuid = $1 AND "
+		    "(owner_uuid = $2 OR (is_public AND status = 'Ready'))", 2, p, &st);
+		rv = r == NULL ? (st != NULL ? (int) st->code : ZS_INTERNAL) : PQntuples(r) == 0 ?
+		    ZS_NOT_FOUND : 0;
+		if (rv == ZS_NOT_FOUND)
+			st = zs_status_new(rv, NULL, "no image with uuid %s", uuid);
+		PQclear(r);
+	}
 	if (rv == 0)
 		rv = image_store_one(c, uuid, b, &st);
 	zs_db_release(db, c);

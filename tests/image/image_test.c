@@ -134,15 +134,20 @@ test_second_account(inv *t, const char *bs, const char *image, const char *zone)
 			}
 		}
 		int code = inv_call(t, user, m[i].method, req, m[i].out, NULL);
-		bool ok = code == INV_PERMISSION_DENIED && (strcmp(t->error_code, "BACKUPSTORAGE.1003") == 0 ||
-		    strcmp(t->error_code, "IMAGE.1001") == 0);
-		ZST_CHECK(ok, "another account: %s is PERMISSION_DENIED (%s %s)", m[i].method, t->error_code,
-		    t->msg);
+		/* reading images is for everyone: an image that is not public does not exist for it */
+		bool read = strcmp(m[i].method, IMG_M "GetImage") == 0 ||
+		    strcmp(m[i].method, IMG_M "GetImageCandidates") == 0;
+		bool ok = strcmp(m[i].method, IMG_M "ListImages") == 0 ? code == 0 :
+		    read ? code == INV_NOT_FOUND : code == INV_PERMISSION_DENIED &&
+		    (strcmp(t->error_code, "BACKUPSTORAGE.1003") == 0 || strcmp(t->error_code, "IMAGE.1001") == 0);
+		ZST_CHECK(ok, "another account: %s is %s (%s %s)", m[i].method, read ? "NOT_FOUND" :
+		    strstr(m[i].method, "ListImages") ? "OK" : "PERMISSION_DENIED", t->error_code, t->msg);
 		refused += ok;
 		free(req);
 	}
-	ZST_CHECK(refused == (int) (sizeof m / sizeof m[0]), "all %zu methods refuse another account",
-	    sizeof m / sizeof m[0]);
+	ZST_CHECK(refused == (int) (sizeof m / sizeof m[0]), "all %zu methods refuse another account "
+	    "(reads find nothing)", sizeof m / sizeof m[0]);
+	ZST_CHECK(it_count_images(t, user) == 0, "ListImages shows it no image (none is public)");
 	Zs__Backupstorage__V1__BackupStorageInfo *b = NULL;
 	ZST_CHECK(it_count_bs(t, t->admin, NULL) == bs_before && it_count_images(t, t->admin) == img_before &&
 	    it_avail(t, bs) == avail && it_get_bs(t, t->admin, bs, &b) == 0 &&
@@ -150,6 +155,34 @@ test_second_account(inv *t, const char *bs, const char *image, const char *zone)
 	    b->n_attached_zone_uuids == 1,
 	    "and nothing changed: backup storages, images, capacity, state, name, zones");
 	zs_reply_free(b);
+
+	/* a public image: every account sees it and where it is, and still cannot change it */
+	Zs__Image__V1__UpdateImageRequest uq = ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST__INIT;
+	uq.uuid = (char *) image;
+	uq._is_public_case = ZS__IMAGE__V1__UPDATE_IMAGE_REQUEST___IS_PUBLIC_IS_PUBLIC;
+	uq.is_public = 1;
+	Zs__Image__V1__ImageInfo *img = NULL;
+	ZST_CHECK(inv_call(t, t->admin, IMG_M "UpdateImage", &uq, &zs__image__v1__image_info__descriptor,
+	    &img) == 0 && img->is_public, "the admin makes the image public (%s)", t->msg);
+	zs_reply_free(img);
+	img = NULL;
+	Zs__Image__V1__GetImageRequest gq = ZS__IMAGE__V1__GET_IMAGE_REQUEST__INIT;
+	gq.uuid = (char *) image;
+	ZST_CHECK(it_count_images(t, user) == 1 && inv_call(t, user, IMG_M "GetImage", &gq,
+	    &zs__image__v1__image_info__descriptor, &img) == 0 && strcmp(img->uuid, image) == 0,
+	    "the other account now lists and gets it (%s)", t->msg);
+	zs_reply_free(img);
+	Zs__Image__V1__GetImageCandidatesRequest cq = ZS__IMAGE__V1__GET_IMAGE_CANDIDATES_REQUEST__INIT;
+	cq.image_uuid = (char *) image;
+	cq.zone_uuid = (char *) zone;
+	Zs__Image__V1__GetImageCandidatesResponse *cr = NULL;
+	ZST_CHECK(inv_call(t, user, IMG_M "GetImageCandidates", &cq,
+	    &zs__image__v1__get_image_candidates_response__descriptor, &cr) == 0 && cr->n_candidates == 1 &&
+	    strcmp(cr->candidates[0]->backup_storage_uuid, bs) == 0,
+	    "and where it is Ready in its zone, for a VM of its own (%s)", t->msg);
+	zs_reply_free(cr);
+	ZST_CHECK(it_image_uuid_call(t, user, "DeleteImage", image) == INV_PERMISSION_DENIED &&
+	    strcmp(t->error_code, "IMAGE.1001") == 0, "but it cannot delete it (%s)", t->msg);
 }
 
 int

@@ -3,7 +3,7 @@
 -- backup storages are rows that go with the image or with the backup storage (a deleted
 -- backup storage takes its copies with it). A copy is Downloading until its agent has it
 -- and its size is taken from the backup storage's capacity, then Ready; a failed copy
--- leaves no row.
+-- leaves no row. Images are added by admins; a public one is seen by every account.
 
 CREATE TABLE image_images (
     uuid        text PRIMARY KEY REFERENCES zs_resources(uuid) ON DELETE CASCADE,
@@ -17,6 +17,7 @@ CREATE TABLE image_images (
     status      text NOT NULL DEFAULT 'Downloading' CHECK (status IN ('Downloading', 'Ready', 'Deleted')),
     size        bigint NOT NULL DEFAULT 0 CHECK (size >= 0),
     actual_size bigint NOT NULL DEFAULT 0 CHECK (actual_size >= 0),
+    is_public   boolean NOT NULL DEFAULT false,   -- every account sees it while Ready
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
