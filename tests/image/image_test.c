@@ -327,8 +327,25 @@ main(int argc, char **argv)
 	ZST_CHECK(code == 0 && cr->n_candidates == 2, "in any zone: both (%s)", t.msg);
 	zs_reply_free(cr);
 
-	/* ---- failures leave nothing and say why ---- */
+	/* what AddImage refuses before anything is made */
+	int images_now = it_count_images(&t, t.admin);
+	const char *dup[2] = { bs1, bs1 };
+	const char *ghost[1] = { "00000000-0000-4000-8000-000000000000" };
 	const char *one[1] = { bs1 };
+	ZST_CHECK(it_add_image(&t, "x", "http://127.0.0.1/x.qcow2", dup, 2, 0, NULL, NULL) ==
+	    INV_INVALID_ARGUMENT && strstr(t.msg, "twice") != NULL,
+	    "a backup storage named twice: INVALID_ARGUMENT (%s)", t.msg);
+	ZST_CHECK(it_add_image(&t, "x", "http://127.0.0.1/x.qcow2", NULL, 0, 0, NULL, NULL) ==
+	    INV_INVALID_ARGUMENT, "no backup storage: INVALID_ARGUMENT (%s)", t.msg);
+	ZST_CHECK(it_add_image(&t, "x", "gopher://127.0.0.1/x", one, 1, 0, NULL, NULL) ==
+	    INV_INVALID_ARGUMENT && strstr(t.msg, "url") != NULL, "a URL of no known scheme: "
+	    "INVALID_ARGUMENT naming url (%s)", t.msg);
+	ZST_CHECK(it_add_image(&t, "x", "http://127.0.0.1/x.qcow2", ghost, 1, 0, NULL, NULL) ==
+	    INV_NOT_FOUND && strstr(t.msg, ghost[0]) != NULL,
+	    "a backup storage that does not exist: NOT_FOUND naming it (%s)", t.msg);
+	ZST_CHECK(it_count_images(&t, t.admin) == images_now, "and none of them made an image");
+
+	/* ---- failures leave nothing and say why ---- */
 	long long a1 = it_avail(&t, bs1);
 	size_t deletes = it_sim_count("bs1", "/sftpbackupstorage/delete");
 	it_sim_do("POST", "/sim/faults", "{\"host\":\"bs1\",\"path\":\"/sftpbackupstorage/download\","
