@@ -1,7 +1,8 @@
 /*
  * bs_tracker.c: the backup storages' ping tracker, a light one. One timer on the node's
  * timer queue starts a round every backupstorage.ping.interval; a round (on a worker)
- * reads every backup storage that is not Connecting and pings it
+ * reads every backup storage that is not Connecting (or has been for twice
+ * backupstorage.connect.timeout: its node stopped midway) and pings it
  * (/sftpbackupstorage/ping, asynchronous, backupstorage.ping.timeout) on the node's HTTP
  * facility. A Connected one that fails its ping becomes Disconnected, with why and
  * backupstorage/disconnected; a Disconnected one that answers is connected again (its
@@ -144,8 +145,13 @@ bs_tracker_round(void *arg)
 	zs_status *st = NULL;
 	PGresult *r = NULL;
 	if (bs_store_acquire(bs, &c, &st) == 0) {
+		/* a Connecting one whose connect ended long ago (its node stopped midway) too */
+		char stale[32];
+		snprintf(stale, sizeof stale, "%lld", (long long) (2 * bs->connect_timeout_ms));
+		const char *p[1] = { stale };
 		r = zs_db_exec(c, "SELECT uuid, hostname, url, status FROM " BS_TABLE
-		    " WHERE status <> 'Connecting' ORDER BY uuid", 0, NULL, &st);
+		    " WHERE status <> 'Connecting' OR updated_at < now() - $1::bigint * interval '1 ms' "
+		    "ORDER BY uuid", 1, p, &st);
 		zs_db_release(zs_node_db(bs->node), c);
 	}
 	zs_status_free(st);
