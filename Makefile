@@ -49,7 +49,7 @@ build-fuzz: deps
 run: build
 	@./$(BUILD)/tests/kvmsim/zs-kvmsim --port $(SIM_PORT) --hosts $(SIM_HOSTS) & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null; wait $$sim 2>/dev/null' EXIT; trap : INT TERM; \
-	./$(BUILD)/server/zsnode -c $(CONFIG)
+	./$(BUILD)/server/zsnode -c $(CONFIG) --set SftpBackupStorage.port=$(SIM_PORT)
 
 test: build build-asan build-fuzz
 	ctest --test-dir $(BUILD) --output-on-failure

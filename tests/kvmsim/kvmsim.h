@@ -49,6 +49,7 @@ struct sim_host {
 	json_t *bridges;                 /* name -> the create command */
 	json_t *tasks;                   /* task uuids seen (duplicates dropped) */
 	char *host_uuid;                 /* from /host/connect */
+	json_t *bs;                      /* backup storage agent state (kvmsim_backup.c) */
 	bool dead;
 	uint64_t commands;
 };
@@ -106,6 +107,11 @@ json_t *sim_agent_run(sim *s, sim_host *h, const char *path, const json_t *cmd);
 /* kvmsim_storage.c: /localstorage/... and /nfsprimarystorage/... (NULL: not one of them). */
 json_t *sim_storage_run(sim *s, sim_host *h, const char *path, const json_t *cmd);
 void sim_storage_reset(sim *s);
+/* kvmsim_backup.c: the backup storage agent's paths (/sftpbackupstorage/...). */
+void sim_backup_init(sim_host *h, const json_t *desc);
+void sim_backup_reset(sim_host *h);
+/* The answer of path on h's backup storage agent; NULL for an unknown path. */
+json_t *sim_backup_run(sim *s, sim_host *h, const char *path, const json_t *cmd);
 
 /* kvmsim_send.c: asynchronous answers, POSTed to callback URLs by sender threads. */
 int sim_send_new(sim_send **out, int threads);

@@ -94,6 +94,7 @@ sim_host_add(sim *s, const json_t *desc, char *why, size_t whylen)
 		s->hosts = a;
 		s->cap_hosts = n;
 	}
+	sim_backup_init(h, desc);
 	json_object_set_new(s->by_name, name, json_integer((json_int_t) s->nhosts));
 	if (ip != NULL)
 		json_object_set_new(s->by_ip, ip, json_integer((json_int_t) s->nhosts));
@@ -136,6 +137,7 @@ sim_host_json(const sim_host *h, bool detail)
 		json_object_set_new(o, "vmList", h->vms != NULL ? json_incref(h->vms) : json_object());
 		json_object_set_new(o, "bridges", h->bridges != NULL ? json_incref(h->bridges) : json_object());
 		json_object_set(o, "facts", h->facts);
+		json_object_set(o, "backupStorage", h->bs);
 	}
 	return o;
 }
@@ -150,6 +152,7 @@ sim_host_reset(sim_host *h)
 	h->host_uuid = NULL;
 	h->dead = false;
 	h->commands = 0;
+	sim_backup_reset(h);
 }
 
 void
@@ -164,6 +167,7 @@ sim_host_free(sim_host *h)
 	json_decref(h->vms);
 	json_decref(h->bridges);
 	json_decref(h->tasks);
+	json_decref(h->bs);
 	free(h);
 }
 
@@ -313,6 +317,8 @@ json_t *
 sim_agent_run(sim *s, sim_host *h, const char *path, const json_t *cmd)
 {
 	h->commands++;
+	if (strncmp(path, "/sftpbackupstorage/", 19) == 0)
+		return sim_backup_run(s, h, path, cmd);
 	if (strcmp(path, "/host/connect") == 0) {
 		const char *hu = json_string_value(json_object_get(cmd, "hostUuid"));
 		free(h->host_uuid);
