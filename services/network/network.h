@@ -83,8 +83,8 @@ void net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure 
 /* network_range.c: AddIpRangeByNetworkCidr. */
 void net_range_by_cidr(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
-/* Fails call with code, the service's error code (may be NULL) and st's message as the
- * cause; takes st. */
+/* Fails call with code, the service's error code (may be NULL) and st as the cause; the
+ * message is what, then the messages of st and its causes; takes st. */
 void net_fail(zs_call *call, int code, const char *error_code, zs_status *st, const char *what);
 
 #endif

@@ -177,9 +177,11 @@ att_finish(void *arg)
 		}
 	} else {
 		net_bridges_delete(a->ns->node, a->hosts, a->nh, &a->l2, 1, a->made);
-		zs_call_fail_cause(a->call, a->code, "NETWORK.1003", a->st, "L2 network %s was not "
-		    "attached to cluster %s: a host could not make bridge %s", a->l2_uuid,
-		    a->cluster_uuid, a->l2.bridge);
+		char what[512];
+		snprintf(what, sizeof what, "L2 network %s was not attached to cluster %s: a host "
+		    "could not make bridge %s", a->l2_uuid, a->cluster_uuid, a->l2.bridge);
+		net_fail(a->call, a->code, "NETWORK.1003", a->st, what);
+		a->st = NULL;
 	}
 	free(ids);
 	att_free(a);

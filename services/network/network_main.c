@@ -24,7 +24,16 @@ net_agent_url(const net_state *ns, const char *ip, char *buf, size_t len)
 void
 net_fail(zs_call *call, int code, const char *error_code, zs_status *st, const char *what)
 {
-	zs_call_fail_cause(call, code != 0 ? code : ZS_INTERNAL, error_code, st, "%s", what);
+	char why[1024];
+	size_t used = 0;
+	why[0] = '\0';
+	for (const zs_status *s = st; s != NULL && used < sizeof why; s = s->cause) {
+		int n = snprintf(why + used, sizeof why - used, ": %s", s->message ? s->message : "?");
+		if (n < 0)
+			break;
+		used += (size_t) n;
+	}
+	zs_call_fail_cause(call, code != 0 ? code : ZS_INTERNAL, error_code, st, "%s%s", what, why);
 	zs_status_free(st);
 }
 

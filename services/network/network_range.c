@@ -18,7 +18,7 @@
 	ZS_RKIT_SQL_TIMES
 /* $6 start, $7 end, $8 gateway, $9 netmask, all checked: the CIDR and the numbers follow */
 #define RANGE_PREFIX "length(replace((($9::inet - '0.0.0.0'::inet)::bit(32))::text, '0', ''))"
-#define RANGE_VALUES ", $5, $6, $7, $8, $9, network(set_masklen($8::inet, " RANGE_PREFIX \
+#define RANGE_VALUES ", $5, $6::text, $7::text, $8::text, $9::text, network(set_masklen($8::inet, " RANGE_PREFIX \
 	"))::text, $6::inet - '0.0.0.0'::inet, $7::inet - '0.0.0.0'::inet"
 
 static bool
