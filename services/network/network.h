@@ -23,6 +23,10 @@
 #define NET_UUID 64
 #define NET_URL_MAX 512
 #define NET_DNS_MAX 8
+#define NET_IP_LANES 8      /* queues of AllocateIp calls (network_ip.c) */
+#define NET_IP_BATCH 256    /* allocations in one transaction at most */
+
+struct net_ip_lane;
 
 /* The service's state (zs_service_set_data); read only once started. */
 typedef struct net_state {
@@ -30,6 +34,7 @@ typedef struct net_state {
 	long port;              /* KvmAgent.port: where the agents listen */
 	char scheme[16];        /* KvmAgent.agentUrlScheme */
 	char root[128];         /* KvmAgent.agentUrlRootPath */
+	struct net_ip_lane *lanes;  /* NET_IP_LANES of them (network_ip.c) */
 } net_state;
 
 /* ---- network_main.c ---- */
@@ -76,7 +81,10 @@ extern const zs_rkit_def net_l2_def, net_l3_def, net_range_def;
 void net_attach(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void net_detach(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
-/* network_ip.c: AllocateIp and ReleaseIp of zs.network.v1.L3Network. */
+/* network_ip.c: AllocateIp and ReleaseIp of zs.network.v1.L3Network; the lanes their
+ * calls wait in (made at start, 0 or -1; freed at stop). */
+int net_ip_lanes_init(net_state *ns);
+void net_ip_lanes_fini(net_state *ns);
 void net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 

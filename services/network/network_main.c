@@ -62,6 +62,11 @@ network_start(zs_service *svc, char *err, size_t errlen)
 	size_t rl = strlen(ns->root);
 	if (rl > 0 && ns->root[rl - 1] == '/')
 		ns->root[rl - 1] = '\0';
+	if (net_ip_lanes_init(ns) != 0) {
+		snprintf(err, errlen, "out of memory");
+		free(ns);
+		return -1;
+	}
 	zs_service_set_data(svc, ns);
 	return 0;
 }
@@ -69,7 +74,10 @@ network_start(zs_service *svc, char *err, size_t errlen)
 ZS_EXPORT void
 network_stop(zs_service *svc)
 {
-	free(zs_service_data(svc));
+	net_state *ns = zs_service_data(svc);
+	if (ns != NULL)
+		net_ip_lanes_fini(ns);
+	free(ns);
 	zs_service_set_data(svc, NULL);
 }
 

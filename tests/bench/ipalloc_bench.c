@@ -52,8 +52,10 @@ pump_done(int code, const zs_status *st, ProtobufCMessage *reply, void (*fn)(voi
 	pthread_mutex_lock(&p->lock);
 	p->done++;
 	if (code != 0 && p->failed++ == 0)
-		snprintf(p->first_error, sizeof p->first_error, "%s: %s", zs_client_code_name(code),
-		    st != NULL && st->message != NULL ? st->message : "");
+		snprintf(p->first_error, sizeof p->first_error, "%s: %s%s%s", zs_client_code_name(code),
+		    st != NULL && st->message != NULL ? st->message : "",
+		    st != NULL && st->cause != NULL ? ": " : "",
+		    st != NULL && st->cause != NULL && st->cause->message ? st->cause->message : "");
 	bool more = p->sent < p->count;
 	if (more)
 		p->sent++;

@@ -100,10 +100,11 @@ CREATE TRIGGER net_ip_ranges_check BEFORE INSERT ON net_ip_ranges
     FOR EACH ROW EXECUTE FUNCTION net_ip_ranges_check();
 
 -- Addresses given out. (l3, ip) is unique: one address is never given twice, whatever
--- runs at once.
+-- runs at once. No foreign key (its check per insert halved the allocation rate): an
+-- address goes with its range (the trigger below), and so with its L3, L2 and zone.
 CREATE TABLE net_used_ips (
     uuid            text PRIMARY KEY,
-    l3_network_uuid text NOT NULL REFERENCES zs_resources(uuid) ON DELETE CASCADE,
+    l3_network_uuid text NOT NULL,
     ip_range_uuid   text NOT NULL,
     ip              text NOT NULL,
     ip_int          bigint NOT NULL,
@@ -124,29 +125,33 @@ CREATE TRIGGER net_ip_ranges_release AFTER DELETE ON net_ip_ranges
     FOR EACH ROW EXECUTE FUNCTION net_ip_ranges_release();
 
 -- Allocates an address of L3 p_l3 for p_owner as p_uuid: p_wanted, or (NULL) a random
--- free one, as ZStack's default strategy. One round trip, in the caller's statement.
+-- free one, as ZStack's default strategy. One call is one statement's work; network_ip.c
+-- calls it for a batch of allocations in one statement (one transaction).
 -- outcome: 'ok' (and the row), 'no_l3', 'no_range' (the L3 has none), 'outside' (no range
 -- holds p_wanted), 'used' (p_wanted is taken), 'exhausted' (every address is taken).
 -- Random picks rarely collide while the ranges are not nearly full; after a few misses
--- it takes the lowest free address (a gap in the used ones), and 'exhausted' only when
--- there is none. A concurrent insert of the same address waits on the unique index and
--- then loses: never twice.
+-- it takes the free address nearest after a random point (gaps in the used ones), and
+-- 'exhausted' only when there is none. A concurrent insert of the same address waits on
+-- the unique index and then loses: never twice.
 CREATE FUNCTION net_ip_allocate(p_uuid text, p_l3 text, p_owner text, p_wanted bigint)
 RETURNS TABLE (outcome text, uuid text, l3_network_uuid text, ip_range_uuid text, ip text,
     gateway text, netmask text, owner_uuid text, created_unix_ms bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-    rg net_ip_ranges%ROWTYPE;
-    total bigint;
+    rgs net_ip_ranges[];
+    rg net_ip_ranges;
+    total bigint := 0;
     pick bigint;
+    pivot bigint;
     tries int := 0;
+    inside boolean;
     v_ip text;
     v_at timestamptz;
 BEGIN
-    SELECT sum(r.end_int - r.start_int + 1) INTO total FROM net_ip_ranges r
+    SELECT array_agg(r ORDER BY r.start_int) INTO rgs FROM net_ip_ranges r
         WHERE r.l3_network_uuid = p_l3;
-    IF total IS NULL THEN
+    IF rgs IS NULL THEN
         IF NOT EXISTS (SELECT 1 FROM net_l3_networks l WHERE l.uuid = p_l3) THEN
             RETURN QUERY SELECT 'no_l3'::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::bigint;
         ELSE
@@ -154,37 +159,44 @@ BEGIN
         END IF;
         RETURN;
     END IF;
+    FOREACH rg IN ARRAY rgs LOOP
+        total := total + rg.end_int - rg.start_int + 1;
+    END LOOP;
     LOOP
         IF p_wanted IS NOT NULL THEN
             pick := p_wanted;
         ELSIF tries < 8 THEN
             pick := floor(random() * total)::bigint;   -- an offset over all ranges
-            FOR rg IN SELECT * FROM net_ip_ranges r WHERE r.l3_network_uuid = p_l3
-                    ORDER BY r.start_int LOOP
+            FOREACH rg IN ARRAY rgs LOOP
                 EXIT WHEN pick <= rg.end_int - rg.start_int;
                 pick := pick - (rg.end_int - rg.start_int + 1);
             END LOOP;
             pick := rg.start_int + pick;
         ELSE
-            pick := NULL;
-            SELECT min(c) INTO pick FROM (
-                SELECT r.start_int AS c FROM net_ip_ranges r
-                    WHERE r.l3_network_uuid = p_l3 AND NOT EXISTS (SELECT 1 FROM net_used_ips u
-                        WHERE u.l3_network_uuid = p_l3 AND u.ip_int = r.start_int)
+            -- free addresses are range starts not used and used addresses' successors
+            -- not used; the first at or after a random point, else the first of all
+            pivot := rgs[1].start_int + floor(random() * total)::bigint;
+            SELECT c INTO pick FROM (
+                SELECT (x).start_int AS c FROM unnest(rgs) x WHERE NOT EXISTS (SELECT 1
+                    FROM net_used_ips u WHERE u.l3_network_uuid = p_l3 AND u.ip_int = (x).start_int)
                 UNION ALL
-                SELECT u.ip_int + 1 FROM net_used_ips u JOIN net_ip_ranges r
-                    ON r.l3_network_uuid = p_l3 AND u.ip_int >= r.start_int AND u.ip_int < r.end_int
+                SELECT u.ip_int + 1 FROM net_used_ips u JOIN unnest(rgs) x
+                    ON u.ip_int >= (x).start_int AND u.ip_int < (x).end_int
                     WHERE u.l3_network_uuid = p_l3 AND NOT EXISTS (SELECT 1 FROM net_used_ips v
-                        WHERE v.l3_network_uuid = p_l3 AND v.ip_int = u.ip_int + 1)) gaps;
-            IF pick IS NULL THEN
+                        WHERE v.l3_network_uuid = p_l3 AND v.ip_int = u.ip_int + 1)) gaps
+                ORDER BY (c < pivot), c LIMIT 1;
+            IF NOT FOUND THEN
                 RETURN QUERY SELECT 'exhausted'::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL::bigint;
                 RETURN;
             END IF;
         END IF;
-        SELECT * INTO rg FROM net_ip_ranges r WHERE r.l3_network_uuid = p_l3
-            AND r.start_int <= pick AND r.end_int >= pick;
-        IF NOT FOUND THEN
+        inside := false;
+        FOREACH rg IN ARRAY rgs LOOP
+            inside := rg.start_int <= pick AND rg.end_int >= pick;
+            EXIT WHEN inside;
+        END LOOP;
+        IF NOT inside THEN
             RETURN QUERY SELECT 'outside'::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL::bigint;
             RETURN;
         END IF;
