@@ -92,7 +92,7 @@ void net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure 
 void net_range_by_cidr(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* Fails call with code, the service's error code (may be NULL) and st as the cause; the
- * message is what, then the messages of st and its causes; takes st. */
+ * message is what, then st's message and its root cause's (the agent's error); takes st. */
 void net_fail(zs_call *call, int code, const char *error_code, zs_status *st, const char *what);
 
 #endif

@@ -24,16 +24,12 @@ net_agent_url(const net_state *ns, const char *ip, char *buf, size_t len)
 void
 net_fail(zs_call *call, int code, const char *error_code, zs_status *st, const char *what)
 {
-	char why[1024];
-	size_t used = 0;
-	why[0] = '\0';
-	for (const zs_status *s = st; s != NULL && used < sizeof why; s = s->cause) {
-		int n = snprintf(why + used, sizeof why - used, ": %s", s->message ? s->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
-	zs_call_fail_cause(call, code != 0 ? code : ZS_INTERNAL, error_code, st, "%s%s", what, why);
+	const zs_status *root = st;
+	while (root != NULL && root->cause != NULL)
+		root = root->cause;
+	zs_call_fail_cause(call, code != 0 ? code : ZS_INTERNAL, error_code, st, "%s%s%s%s%s", what,
+	    st != NULL ? ": " : "", st != NULL && st->message ? st->message : "",
+	    root != st ? ": " : "", root != st && root->message ? root->message : "");
 	zs_status_free(st);
 }
 
