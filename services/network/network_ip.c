@@ -4,14 +4,18 @@
  *
  * An allocation is the migration's net_ip_allocate (a random free address, as ZStack's
  * default strategy, or the one asked for), which never gives one address twice: (L3,
- * address) is unique in net_used_ips and a lost race just picks again.
+ * address) is unique in net_used_ips and a lost race just picks again. A batch runs
+ * net_ip_allocate_batch, which first inserts random addresses for all the batch's
+ * allocations of one L3 in one INSERT, then runs net_ip_allocate for those left.
  *
  * Allocations are group-committed: a commit costs a disk flush, which bounds one
  * transaction per call to a few thousand a second. Calls wait in one of NET_IP_LANES
- * queues (by L3, so one L3's allocations never race each other inside the node); the
- * first caller to find its lane idle leads it: it takes up to NET_IP_BATCH waiting
- * calls, allocates for all of them in one statement (one transaction, one flush),
- * answers each, and goes on until the lane is empty. Every call is answered only after
+ * queues (by L3); a caller that finds fewer than NET_IP_LEADERS leaders on its lane
+ * leads it: it takes up to NET_IP_BATCH waiting calls, allocates for all of them in one
+ * statement (one transaction, one flush), answers each, and goes on until the lane is
+ * empty. One L3's allocations thus never race each other inside the node (batches of
+ * several nodes may: they insert random addresses in ascending order, so they cannot
+ * deadlock there, and a deadlock elsewhere is retried). Every call is answered only after
  * its address is committed; a batch that fails fails each of its calls with why (a
  * deadlock with another node's batch is retried). No event is written: addresses change
  * far too often, and the VM that holds one says so.
@@ -40,7 +44,7 @@ typedef struct net_ip_req {
 struct net_ip_lane {
 	pthread_mutex_t lock;
 	net_ip_req *head, *tail;
-	bool busy;                   /* a leader runs it */
+	int leaders;                 /* at most NET_IP_LEADERS run it */
 };
 
 int
@@ -170,9 +174,9 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 		if (code != 0)
 			break;
 		const char *p[4] = { a[0], a[1], a[2], a[3] };
-		r = zs_db_exec(c, "SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[], "
-		    "$4::bigint[]) WITH ORDINALITY AS b(u, l3, o, w, i), LATERAL net_ip_allocate(b.u, "
-		    "b.l3, b.o, b.w) a ORDER BY b.i", 4, p, &st);
+		r = zs_db_exec(c, "SELECT outcome, uuid, l3_network_uuid, ip_range_uuid, ip, gateway, "
+		    "netmask, owner_uuid, created_unix_ms FROM net_ip_allocate_batch($1::text[], "
+		    "$2::text[], $3::text[], $4::bigint[]) ORDER BY i", 4, p, &st);
 		zs_db_release(db, c);
 		code = r != NULL ? 0 : (int) st->code;
 		if (code != ZS_ABORTED)   /* a deadlock with another node's batch: again */
@@ -209,7 +213,7 @@ ip_lead(net_state *ns, struct net_ip_lane *l)
 		for (net_ip_req *q = l->head; q != NULL && n < NET_IP_BATCH; q = q->next, n++)
 			last = q;
 		if (n == 0) {
-			l->busy = false;
+			l->leaders--;
 			pthread_mutex_unlock(&l->lock);
 			return;
 		}
@@ -264,8 +268,9 @@ net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure clos
 	else
 		l->head = q;
 	l->tail = q;
-	bool lead = !l->busy;
-	l->busy = true;
+	bool lead = l->leaders < NET_IP_LEADERS;
+	if (lead)
+		l->leaders++;
 	pthread_mutex_unlock(&l->lock);
 	if (lead)
 		ip_lead(ns, l);   /* else the lane's leader answers this call */

@@ -120,7 +120,13 @@ net_test_l3(net_env *e)
 	const char *M = "255.255.255.0";
 	code = net_range_add(e, t->admin, l3, "192.168.10.10", "192.168.10.20", "192.168.10.1", M, r1);
 	ZST_CHECK(code == 0, "AddIpRange 192.168.10.10-20, gateway .1, /24 (%s)", t->msg);
-	code = net_alloc(e, l3, NULL, NULL);
+	char any[32] = "";
+	code = net_alloc(e, l3, NULL, any);
+	ZST_CHECK(code == 0 && strncmp(any, "192.168.10.", 11) == 0 && atoi(any + 11) >= 10 &&
+	    atoi(any + 11) <= 20, "AllocateIp of any address gives one of the range (%s; %s)", any,
+	    t->msg);
+	/* the address asked for below: one the random pick did not take */
+	const char *want = strcmp(any, "192.168.10.12") == 0 ? "192.168.10.13" : "192.168.10.12";
 	static const struct { const char *s, *e, *g, *m, *says, *what; } bad[] = {
 		{ "192.168.10.300", "192.168.10.40", "192.168.10.1", "255.255.255.0", "start_ip",
 		  "a start that is no address" },
@@ -175,19 +181,18 @@ net_test_l3(net_env *e)
 
 	/* allocation: wanted, used, outside, release */
 	char got[32];
-	code = net_alloc(e, l3, "192.168.10.12", got);
-	ZST_CHECK(code == 0 && strcmp(got, "192.168.10.12") == 0, "AllocateIp 192.168.10.12 (%s)",
-	    t->msg);
-	code = net_alloc(e, l3, "192.168.10.12", NULL);
+	code = net_alloc(e, l3, want, got);
+	ZST_CHECK(code == 0 && strcmp(got, want) == 0, "AllocateIp %s (%s)", want, t->msg);
+	code = net_alloc(e, l3, want, NULL);
 	ZST_CHECK(code == INV_ALREADY_EXISTS && strcmp(t->error_code, "NETWORK.1007") == 0,
 	    "the same address again: ALREADY_EXISTS, NETWORK.1007 (%s)", t->msg);
 	code = net_alloc(e, l3, "192.168.10.1", NULL);
 	ZST_CHECK(code == INV_INVALID_ARGUMENT, "the gateway (in no range): INVALID_ARGUMENT (%s)",
 	    t->msg);
-	ZST_CHECK(net_release(e, l3, "192.168.10.12") == 0, "ReleaseIp 192.168.10.12 (%s)", t->msg);
-	code = net_release(e, l3, "192.168.10.12");
+	ZST_CHECK(net_release(e, l3, want) == 0, "ReleaseIp %s (%s)", want, t->msg);
+	code = net_release(e, l3, want);
 	ZST_CHECK(code == INV_NOT_FOUND, "releasing it again: NOT_FOUND (%s)", t->msg);
-	code = net_alloc(e, l3, "192.168.10.12", NULL);
+	code = net_alloc(e, l3, want, NULL);
 	ZST_CHECK(code == 0, "once released it can be allocated again (%s)", t->msg);
 
 	/* 1,000 at once on a range of 1,000 */
