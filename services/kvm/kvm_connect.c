@@ -6,8 +6,9 @@
  *   /host/fact      asynchronous: qemu-img and libvirt versions, CPU model and flag, OS
  *   /host/capacity  asynchronous: CPUs and memory, total and used
  *
- * then, on a worker, kvm_store_connected writes the tags, the capacity row and Connected
- * in one transaction. The first failure ends it; nothing is written then (the caller
+ * then the implementations of zs.HostConnectExtension (zs/host_ext.h: the network
+ * service's bridges; a failure fails the connect), then, on a worker,
+ * kvm_store_connected writes the tags, the capacity row and Connected in one transaction. The first failure ends it; nothing is written then (the caller
  * decides what the host becomes). One deadline bounds the three.
  */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "kvm.h"
 #include "zs/clock.h"
+#include "zs/host_ext.h"
 #include "zs/http.h"
 #include "zs/work.h"
 
@@ -78,6 +80,12 @@ kvm_conn_why(const kvm_conn *k, const zs_http_res *res, const char *what)
 }
 
 static void
+kvm_conn_exts_done(int code, zs_status *st, void *arg)
+{
+	kvm_conn_end(arg, code, st);
+}
+
+static void
 kvm_conn_capacity_done(const zs_http_res *res, void *arg)
 {
 	kvm_conn *k = arg;
@@ -86,7 +94,11 @@ kvm_conn_capacity_done(const zs_http_res *res, void *arg)
 		return;
 	}
 	k->capacity = json_incref(res->reply);
-	kvm_conn_end(k, 0, NULL);
+	/* then what other services do on a connecting host (zs.HostConnectExtension) */
+	char url[KVM_URL_MAX] = "";
+	(void) kvm_url(k->ks, k->ip, "", url, sizeof url);
+	zs_host_connect_ctx ctx = { k->uuid, k->ip, url, k->deadline_ms };
+	zs_host_connect_run(k->ks->node, &ctx, kvm_conn_exts_done, k);
 }
 
 static void

@@ -1,0 +1,49 @@
+/*
+ * zs/host_ext.h: the extension point "zs.HostConnectExtension", ZStack's
+ * KVMHostConnectExtensionPoint: work other services do on a host each time it connects
+ * to its agent (the network service makes the bridges of the L2 networks attached to
+ * the host's cluster). A service offers it in its XML
+ * (<extension point="zs.HostConnectExtension" name="network.bridges" symbol="..."/>),
+ * the symbol a const zs_host_connect_ext.
+ *
+ * The hypervisor plugin (kvm) runs every implementation, in order, with
+ * zs_host_connect_run once the agent answered connect, facts and capacity and before
+ * the host is marked Connected: the first failure fails the connect (AddKvmHost then
+ * removes the host; a reconnect leaves it Disconnected), as in ZStack.
+ */
+#ifndef ZS_HOST_EXT_H
+#define ZS_HOST_EXT_H
+
+#include <stdint.h>
+#include "zs/api.h"
+#include "zs/call.h"
+#include "zs/node.h"
+#include "zs/status.h"
+
+#define ZS_EXT_HOST_CONNECT "zs.HostConnectExtension"
+
+/* The host being connected; strings valid until done is called. */
+typedef struct zs_host_connect_ctx {
+	const char *host_uuid;
+	const char *management_ip;
+	const char *agent_url;      /* "http://127.0.1.1:7070": agent paths go after it */
+	int64_t deadline_ms;        /* on zs_clock_ms()'s clock: every command ends by then */
+} zs_host_connect_ctx;
+
+/* Called once, from any thread: 0, or a canonical code with st (taken by the callee). */
+typedef void (*zs_host_connect_done_fn)(int code, zs_status *st, void *arg);
+
+typedef struct zs_host_connect_ext {
+	/* Runs on a worker thread (it may block on the database); calls done exactly once,
+	 * then or later, from any thread. */
+	void (*host_connected)(zs_node *node, const zs_host_connect_ctx *ctx,
+	    zs_host_connect_done_fn done, void *arg);
+} zs_host_connect_ext;
+
+/* Runs every implementation of zs.HostConnectExtension in order, each on a worker
+ * thread, stopping at the first failure; done gets 0 or that failure (its message
+ * names the implementation). ctx is copied. Never blocks; any thread. */
+ZS_API void zs_host_connect_run(zs_node *node, const zs_host_connect_ctx *ctx,
+    zs_host_connect_done_fn done, void *arg);
+
+#endif

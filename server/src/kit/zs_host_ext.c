@@ -1,0 +1,99 @@
+/*
+ * zs_host_ext.c: zs_host_connect_run (zs/host_ext.h): the implementations of
+ * zs.HostConnectExtension run one after the other, each on a worker thread, until one
+ * fails or all are done.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "zs/ext.h"
+#include "zs/host_ext.h"
+#include "zs/work.h"
+
+/* One run on its way; the strings copied; freed once done has run. */
+typedef struct host_ext_run {
+	zs_node *node;
+	zs_host_connect_ctx ctx;
+	char host_uuid[64], ip[64], url[512];
+	const zs_ext *const *exts;
+	size_t n, next;
+	zs_host_connect_done_fn done;
+	void *arg;
+} host_ext_run;
+
+static void host_ext_step(void *arg);
+
+static void
+host_ext_finish(host_ext_run *r, int code, zs_status *st)
+{
+	r->done(code, st, r->arg);
+	free(r);
+}
+
+static void
+host_ext_one_done(int code, zs_status *st, void *arg)
+{
+	host_ext_run *r = arg;
+	if (code != 0) {
+		const zs_ext *e = r->exts[r->next - 1];
+		zs_status *why = zs_status_new(code, NULL, "%s (%s of %s) failed on host %s", e->name,
+		    ZS_EXT_HOST_CONNECT, e->plugin, r->host_uuid);
+		if (why != NULL) {
+			zs_status_set_cause(why, st);
+			st = why;
+		}
+		host_ext_finish(r, code, st);
+		return;
+	}
+	zs_status_free(st);
+	if (zs_work_submit(zs_node_work(r->node), host_ext_step, r) != 0)
+		host_ext_finish(r, ZS_UNAVAILABLE, zs_status_new(ZS_UNAVAILABLE, NULL,
+		    "the node is stopping"));
+}
+
+/* On a worker: runs the next implementation, or ends. */
+static void
+host_ext_step(void *arg)
+{
+	host_ext_run *r = arg;
+	if (r->next >= r->n) {
+		host_ext_finish(r, 0, NULL);
+		return;
+	}
+	const zs_host_connect_ext *impl = r->exts[r->next++]->impl;
+	impl->host_connected(r->node, &r->ctx, host_ext_one_done, r);
+}
+
+void
+zs_host_connect_run(zs_node *node, const zs_host_connect_ctx *ctx,
+    zs_host_connect_done_fn done, void *arg)
+{
+	size_t n = 0;
+	const zs_ext *const *exts = zs_ext_list(zs_node_extensions(node), ZS_EXT_HOST_CONNECT, &n);
+	if (n == 0) {
+		done(0, NULL, arg);
+		return;
+	}
+	host_ext_run *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		done(ZS_RESOURCE_EXHAUSTED, zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory"),
+		    arg);
+		return;
+	}
+	r->node = node;
+	snprintf(r->host_uuid, sizeof r->host_uuid, "%s", ctx->host_uuid ? ctx->host_uuid : "");
+	snprintf(r->ip, sizeof r->ip, "%s", ctx->management_ip ? ctx->management_ip : "");
+	snprintf(r->url, sizeof r->url, "%s", ctx->agent_url ? ctx->agent_url : "");
+	r->ctx.host_uuid = r->host_uuid;
+	r->ctx.management_ip = r->ip;
+	r->ctx.agent_url = r->url;
+	r->ctx.deadline_ms = ctx->deadline_ms;
+	r->exts = exts;
+	r->n = n;
+	r->done = done;
+	r->arg = arg;
+	if (zs_work_submit(zs_node_work(node), host_ext_step, r) != 0) {
+		free(r);
+		done(ZS_UNAVAILABLE, zs_status_new(ZS_UNAVAILABLE, NULL, "the node is stopping"), arg);
+	}
+}

@@ -1,0 +1,314 @@
+/*
+ * network_ip.c: AllocateIp and ReleaseIp of zs.network.v1.L3Network, the NIC step's pair
+ * (ReleaseIp is AllocateIp's rollback).
+ *
+ * An allocation is the migration's net_ip_allocate (a random free address, as ZStack's
+ * default strategy, or the one asked for), which never gives one address twice: (L3,
+ * address) is unique in net_used_ips and a lost race just picks again. A batch runs
+ * net_ip_allocate_batch, which first inserts random addresses for all the batch's
+ * allocations of one L3 in one INSERT, then runs net_ip_allocate for those left.
+ *
+ * Allocations are group-committed: a commit costs a disk flush, which bounds one
+ * transaction per call to a few thousand a second. Calls wait in one of NET_IP_LANES
+ * queues (by L3); a caller that finds fewer than NET_IP_LEADERS leaders on its lane
+ * leads it: it takes up to NET_IP_BATCH waiting calls, allocates for all of them in one
+ * statement (one transaction, one flush), answers each, and goes on until the lane is
+ * empty. One L3's allocations thus never race each other inside the node (batches of
+ * several nodes may: they insert random addresses in ascending order, so they cannot
+ * deadlock there, and a deadlock elsewhere is retried). Every call is answered only after
+ * its address is committed; a batch that fails fails each of its calls with why (a
+ * deadlock with another node's batch is retried). No event is written: addresses change
+ * far too often, and the VM that holds one says so.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network.h"
+#include "zs/check.h"
+
+
+/* One AllocateIp waiting in its lane. */
+typedef struct net_ip_req {
+	struct net_ip_req *next;
+	zs_call *call;
+	ProtobufCClosure closure;
+	char l3[NET_UUID];
+	char uuid[ZS_UUID_LEN];
+	char owner[NET_UUID];
+	char ip[NET_IPV4_STR];       /* "" when any */
+	uint32_t ip_num;
+} net_ip_req;
+
+struct net_ip_lane {
+	pthread_mutex_t lock;
+	net_ip_req *head, *tail;
+	int leaders;                 /* at most NET_IP_LEADERS run it */
+};
+
+int
+net_ip_lanes_init(net_state *ns)
+{
+	ns->lanes = calloc(NET_IP_LANES, sizeof *ns->lanes);
+	if (ns->lanes == NULL)
+		return -1;
+	for (size_t i = 0; i < NET_IP_LANES; i++)
+		(void) pthread_mutex_init(&ns->lanes[i].lock, NULL);
+	return 0;
+}
+
+void
+net_ip_lanes_fini(net_state *ns)
+{
+	for (size_t i = 0; ns->lanes != NULL && i < NET_IP_LANES; i++)
+		pthread_mutex_destroy(&ns->lanes[i].lock);
+	free(ns->lanes);
+	ns->lanes = NULL;
+}
+
+/* Answers with row i of r as a UsedIpInfo (columns from 1 on). */
+static void
+ip_answer(zs_call *call, const PGresult *r, int i, ProtobufCClosure closure)
+{
+	Zs__Network__V1__UsedIpInfo info = ZS__NETWORK__V1__USED_IP_INFO__INIT;
+	zs_rkit_from_row(r, i, &info.base);
+	closure(&info.base, call);
+}
+
+/* Answers q by the outcome of its allocation (row i of r). */
+static void
+ip_outcome(net_ip_req *q, const PGresult *r, int i)
+{
+	const char *outcome = PQgetvalue(r, i, 0);
+	if (strcmp(outcome, "ok") == 0)
+		ip_answer(q->call, r, i, q->closure);
+	else if (strcmp(outcome, "no_l3") == 0)
+		zs_call_fail(q->call, ZS_NOT_FOUND, NULL, "l3_network_uuid: no L3 network with uuid %s",
+		    q->l3);
+	else if (strcmp(outcome, "no_range") == 0)
+		zs_call_fail(q->call, ZS_FAILED_PRECONDITION, "NETWORK.1005",
+		    "L3 network %s has no IP range: add one first", q->l3);
+	else if (strcmp(outcome, "exhausted") == 0)
+		zs_call_fail(q->call, ZS_RESOURCE_EXHAUSTED, "NETWORK.1006",
+		    "no IP left in L3 network %s: every address of its IP ranges is in use", q->l3);
+	else if (strcmp(outcome, "outside") == 0)
+		zs_call_fail(q->call, ZS_INVALID_ARGUMENT, NULL,
+		    "ip: %s is in no IP range of L3 network %s", q->ip, q->l3);
+	else if (strcmp(outcome, "used") == 0)
+		zs_call_fail(q->call, ZS_ALREADY_EXISTS, "NETWORK.1007",
+		    "ip: %s is already in use in L3 network %s", q->ip, q->l3);
+	else
+		zs_call_fail(q->call, ZS_INTERNAL, NULL, "allocating an IP answered \"%s\"", outcome);
+}
+
+/* Appends s to the array literal in buf as a quoted element; false when it is full. */
+static bool
+ip_array_add(char *buf, size_t len, size_t *used, const char *s, bool first)
+{
+	size_t u = *used;
+	if (u + 3 >= len)
+		return false;
+	if (!first)
+		buf[u++] = ',';
+	buf[u++] = '"';
+	for (; *s != '\0'; s++) {
+		if (u + 4 >= len)
+			return false;
+		if (*s == '"' || *s == '\\')
+			buf[u++] = '\\';
+		buf[u++] = *s;
+	}
+	buf[u++] = '"';
+	buf[u] = '\0';
+	*used = u;
+	return true;
+}
+
+/* Allocates for the n calls of batch in one statement and answers each. */
+static void
+ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
+{
+	/* uuids, L3s, owners, wanted addresses: quoted array elements of at most ~2x their size */
+	size_t cap = n * (2 * (ZS_UUID_LEN + 2 * NET_UUID) + 32) + 16;
+	char *a[4];
+	size_t used[4] = { 0, 0, 0, 0 };
+	bool ok = true;
+	for (int k = 0; k < 4; k++) {
+		a[k] = malloc(cap);
+		ok = ok && a[k] != NULL;
+		if (a[k] != NULL)
+			a[k][0] = '{', a[k][1] = '\0', used[k] = 1;
+	}
+	size_t i = 0;
+	for (net_ip_req *q = batch; ok && q != NULL; q = q->next, i++) {
+		char num[16];
+		snprintf(num, sizeof num, "%u", q->ip_num);
+		ok = ip_array_add(a[0], cap, &used[0], q->uuid, i == 0) &&
+		    ip_array_add(a[1], cap, &used[1], q->l3, i == 0) &&
+		    ip_array_add(a[2], cap, &used[2], q->owner, i == 0);
+		if (ok && q->ip[0] == '\0') {
+			ok = used[3] + 6 < cap;
+			if (ok)
+				used[3] += (size_t) snprintf(a[3] + used[3], cap - used[3], "%sNULL",
+				    i == 0 ? "" : ",");
+		} else if (ok) {
+			ok = ip_array_add(a[3], cap, &used[3], num, i == 0);
+		}
+	}
+	for (int k = 0; ok && k < 4; k++) {
+		a[k][used[k]++] = '}';
+		a[k][used[k]] = '\0';
+	}
+	PGresult *r = NULL;
+	zs_status *st = NULL;
+	int code = ok ? 0 : ZS_RESOURCE_EXHAUSTED;
+	if (!ok)
+		st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	zs_db *db = zs_node_db(ns->node);
+	for (int attempt = 0; ok && attempt < 3; attempt++) {
+		zs_db_conn *c = NULL;
+		zs_status_free(st);
+		st = NULL;
+		code = zs_db_acquire(db, zs_call_remaining_ms(batch->call) + 1, &c, &st);
+		if (code != 0)
+			break;
+		const char *p[4] = { a[0], a[1], a[2], a[3] };
+		r = zs_db_exec(c, "SELECT outcome, uuid, l3_network_uuid, ip_range_uuid, ip, gateway, "
+		    "netmask, owner_uuid, created_unix_ms FROM net_ip_allocate_batch($1::text[], "
+		    "$2::text[], $3::text[], $4::bigint[]) ORDER BY i", 4, p, &st);
+		zs_db_release(db, c);
+		code = r != NULL ? 0 : (int) st->code;
+		if (code != ZS_ABORTED)   /* a deadlock with another node's batch: again */
+			break;
+	}
+	for (int k = 0; k < 4; k++)
+		free(a[k]);
+	if (code == 0 && (size_t) PQntuples(r) != n) {
+		code = ZS_INTERNAL;
+		st = zs_status_new(ZS_INTERNAL, NULL, "%d outcomes for %zu allocations", PQntuples(r), n);
+	}
+	i = 0;
+	for (net_ip_req *q = batch, *next; q != NULL; q = next, i++) {
+		next = q->next;
+		if (code == 0)
+			ip_outcome(q, r, (int) i);
+		else
+			zs_call_fail_cause(q->call, code, NULL, st, "cannot allocate an IP in L3 network %s",
+			    q->l3);
+		free(q);
+	}
+	zs_status_free(st);
+	PQclear(r);
+}
+
+/* Leads lane l until it is empty: batches of up to NET_IP_BATCH waiting calls. */
+static void
+ip_lead(net_state *ns, struct net_ip_lane *l)
+{
+	for (;;) {
+		pthread_mutex_lock(&l->lock);
+		net_ip_req *batch = l->head, *last = NULL;
+		size_t n = 0;
+		for (net_ip_req *q = l->head; q != NULL && n < NET_IP_BATCH; q = q->next, n++)
+			last = q;
+		if (n == 0) {
+			l->leaders--;
+			pthread_mutex_unlock(&l->lock);
+			return;
+		}
+		l->head = last->next;
+		if (l->head == NULL)
+			l->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&l->lock);
+		ip_run_batch(ns, batch, n);
+	}
+}
+
+void
+net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
+{
+	const Zs__Network__V1__AllocateIpRequest *r = (const Zs__Network__V1__AllocateIpRequest *) in;
+	net_state *ns = zs_call_service_data(call);
+	if (zs_check_uuid(call, "l3_network_uuid", r->l3_network_uuid) != 0)
+		return;
+	if (strlen(r->l3_network_uuid) >= NET_UUID) {
+		zs_call_fail(call, ZS_NOT_FOUND, NULL, "l3_network_uuid: no L3 network with uuid %s",
+		    r->l3_network_uuid);
+		return;
+	}
+	bool wanted = r->_ip_case == ZS__NETWORK__V1__ALLOCATE_IP_REQUEST___IP_IP;
+	uint32_t ip = 0;
+	if (wanted && net_ipv4_parse(r->ip, &ip) != 0) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "ip: \"%s\" is not an IPv4 address", r->ip);
+		return;
+	}
+	net_ip_req *q = calloc(1, sizeof *q);
+	if (q == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	q->call = call;
+	q->closure = closure;
+	snprintf(q->l3, sizeof q->l3, "%s", r->l3_network_uuid);
+	snprintf(q->owner, sizeof q->owner, "%s", zs_call_account(call));
+	zs_resource_uuid(q->uuid);
+	if (wanted)
+		snprintf(q->ip, sizeof q->ip, "%s", r->ip);
+	q->ip_num = ip;
+	/* FNV-1a of the L3's uuid picks its lane */
+	uint32_t h = 2166136261u;
+	for (const char *s = q->l3; *s != '\0'; s++)
+		h = (h ^ (unsigned char) *s) * 16777619u;
+	struct net_ip_lane *l = &ns->lanes[h % NET_IP_LANES];
+	pthread_mutex_lock(&l->lock);
+	if (l->tail != NULL)
+		l->tail->next = q;
+	else
+		l->head = q;
+	l->tail = q;
+	bool lead = l->leaders < NET_IP_LEADERS;
+	if (lead)
+		l->leaders++;
+	pthread_mutex_unlock(&l->lock);
+	if (lead)
+		ip_lead(ns, l);   /* else the lane's leader answers this call */
+}
+
+void
+net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
+{
+	const Zs__Network__V1__ReleaseIpRequest *r = (const Zs__Network__V1__ReleaseIpRequest *) in;
+	uint32_t ip;
+	if (zs_check_uuid(call, "l3_network_uuid", r->l3_network_uuid) != 0)
+		return;
+	if (net_ipv4_parse(r->ip, &ip) != 0) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "ip: \"%s\" is not an IPv4 address", r->ip);
+		return;
+	}
+	char num[16];
+	snprintf(num, sizeof num, "%u", ip);
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c;
+	if (zs_db_acquire_for(db, call, &c) != 0)
+		return;
+	zs_status *st = NULL;
+	const char *p[2] = { r->l3_network_uuid, num };
+	PGresult *res = zs_db_exec(c, "DELETE FROM net_used_ips u USING net_ip_ranges g WHERE "
+	    "u.l3_network_uuid = $1 AND u.ip_int = $2::bigint AND g.uuid = u.ip_range_uuid RETURNING "
+	    "'ok', u.uuid, u.l3_network_uuid, u.ip_range_uuid, u.ip, g.gateway, g.netmask, "
+	    "u.owner_uuid, (extract(epoch FROM u.created_at) * 1000)::bigint AS created_unix_ms", 2, p,
+	    &st);
+	zs_db_release(db, c);
+	if (res == NULL) {
+		net_fail(call, st->code, NULL, st, "cannot release the IP");
+		return;
+	}
+	if (PQntuples(res) == 0)
+		zs_call_fail(call, ZS_NOT_FOUND, NULL, "ip: %s is not in use in L3 network %s", r->ip,
+		    r->l3_network_uuid);
+	else
+		ip_answer(call, res, 0, closure);
+	PQclear(res);
+}
