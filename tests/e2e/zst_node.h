@@ -29,8 +29,9 @@
 /* The password of the admin account of every node the harness starts. */
 #define ZST_ADMIN_PASSWORD "zst-admin-Pa55word"
 
-/* How long start and stop may take at most. */
-#define ZST_READY_MS 10000
+/* How long start and stop may take at most (a start makes a PostgreSQL cluster: on a
+ * loaded machine that alone can take tens of seconds). */
+#define ZST_READY_MS 60000
 #define ZST_STOP_MS 10000
 
 /* One zsnode process and its folder. */
