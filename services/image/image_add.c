@@ -171,8 +171,9 @@ image_finish(void *arg)
 		for (size_t i = 0; i < j->n; i++)
 			if (j->copies[i].code == 0)
 				image_drop_copy(j->node, &j->copies[i]);
-		zs_call_fail_cause(j->call, rv, NULL, st, "image %s (%s) could not be recorded; its "
-		    "downloaded copies are deleted again", j->name, j->uuid);
+		zs_call_fail_cause(j->call, rv, NULL, st, "image %s (%s) could not be recorded%s; its "
+		    "downloaded copies are deleted again", j->name, j->uuid,
+		    rv == ZS_NOT_FOUND ? " (it was expunged while it was downloaded)" : "");
 		zs_status_free(st);
 		image_job_free(j);
 		return;
