@@ -116,7 +116,6 @@ image_finish(void *arg)
 	zs_status *st = NULL;
 	int rv = zs_db_acquire(db, 30000, &c, &st);
 	if (rv == 0 && (rv = zs_db_begin(c, &st)) == 0) {
-		const char *p1[1] = { j->uuid };
 		rv = zs_resource_lock(c, j->uuid, "image", &st);
 		int64_t size = 0, actual = 0;
 		for (size_t i = 0; rv == 0 && i < j->n; i++) {
@@ -161,7 +160,6 @@ image_finish(void *arg)
 			if (rv == 0)
 				rv = zs_resource_delete(c, j->uuid, &st);
 		}
-		(void) p1;
 		rv = zs_db_end(c, rv, &st);
 	}
 	if (c != NULL)
