@@ -1,8 +1,9 @@
 /*
  * bs.h: what the backup storage service's files share: its state and agent URLs
- * (bs_main.c), the API and its interceptor (bs_api.c), the database side (bs_store.c),
- * the agent's commands (bs_agent.c), the image commands for other services (bs_image.c)
- * and the ping tracker (bs_tracker.c). Nothing here is seen outside the plugin.
+ * (bs_main.c), the API and its interceptor (bs_api.c, AddBackupStorage in bs_add.c), the
+ * database side (bs_store.c), the agent's commands (bs_agent.c) and how its answers are
+ * read (bs_answer.c), the image commands for other services (bs_image.c) and the ping
+ * tracker (bs_tracker.c). Nothing here is seen outside the plugin.
  */
 #ifndef BS_H
 #define BS_H
@@ -94,6 +95,16 @@ typedef void (*bs_connect_fn)(int code, zs_status *st, void *arg);
  * Connected; call (may be NULL) bounds it, else backupstorage.connect.timeout. */
 void bs_connect(bs_state *bs, const char *uuid, const char *hostname, const char *url,
     const zs_call *call, bs_connect_fn done, void *arg);
+
+/* ---- bs_api.c, bs_add.c ---- */
+
+/* Answers call with uuid's BackupStorageInfo as it is now (NOT_FOUND for one the call
+ * does not see). Worker threads. */
+void bs_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
+/* The row of uuid as the call sees it, into b (caller frees); 0 or the code it failed
+ * the call with. */
+int bs_api_load(zs_call *call, const char *uuid, bs_infos *b);
+void bs_add_backup_storage(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* ---- bs_image.c ---- */
 

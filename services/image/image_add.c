@@ -116,7 +116,6 @@ image_finish(void *arg)
 	zs_status *st = NULL;
 	int rv = zs_db_acquire(db, 30000, &c, &st);
 	if (rv == 0 && (rv = zs_db_begin(c, &st)) == 0) {
-		const char *p1[1] = { j->uuid };
 		rv = zs_resource_lock(c, j->uuid, "image", &st);
 		int64_t size = 0, actual = 0;
 		for (size_t i = 0; rv == 0 && i < j->n; i++) {
@@ -161,7 +160,6 @@ image_finish(void *arg)
 			if (rv == 0)
 				rv = zs_resource_delete(c, j->uuid, &st);
 		}
-		(void) p1;
 		rv = zs_db_end(c, rv, &st);
 	}
 	if (c != NULL)
@@ -171,8 +169,9 @@ image_finish(void *arg)
 		for (size_t i = 0; i < j->n; i++)
 			if (j->copies[i].code == 0)
 				image_drop_copy(j->node, &j->copies[i]);
-		zs_call_fail_cause(j->call, rv, NULL, st, "image %s (%s) could not be recorded; its "
-		    "downloaded copies are deleted again", j->name, j->uuid);
+		zs_call_fail_cause(j->call, rv, NULL, st, "image %s (%s) could not be recorded%s; its "
+		    "downloaded copies are deleted again", j->name, j->uuid,
+		    rv == ZS_NOT_FOUND ? " (it was expunged while it was downloaded)" : "");
 		zs_status_free(st);
 		image_job_free(j);
 		return;

@@ -6,6 +6,9 @@
  * when none is left the image goes too (image/expunged) and the answer is the image as
  * it was. When a backup storage could not remove its copy, that copy stays, the image
  * stays Deleted, and the call fails with IMAGE.1005 saying which and why.
+ * A Downloading image may be expunged too (one left by a node that stopped midway): its
+ * copies hold nothing yet, and a download still running finds the image gone when it
+ * ends and deletes what it got, giving the capacity back.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -55,6 +58,19 @@ image_exp_finish(void *arg)
 	int rv = zs_db_acquire(db, 30000, &c, &st);
 	if (rv == 0 && (rv = zs_db_begin(c, &st)) == 0) {
 		rv = zs_resource_lock(c, e->uuid, "image", &st);
+		/* a download that ended meanwhile made it Ready: its copies are kept then */
+		const char *p1[1] = { e->uuid };
+		PGresult *r = NULL;
+		if (rv == 0)
+			rv = zs_db_exec_one(c, "SELECT status FROM " IMAGE_TABLE " WHERE uuid = $1", 1, p1,
+			    "image", e->uuid, &r, &st);
+		if (rv == 0 && strcmp(e->img.infos[0].status, "Downloading") == 0 &&
+		    strcmp(PQgetvalue(r, 0, 0), "Downloading") != 0) {
+			rv = ZS_ABORTED;
+			st = zs_status_new(rv, "IMAGE.1004", "image %s became %s while it was expunged; "
+			    "nothing was removed", e->uuid, PQgetvalue(r, 0, 0));
+		}
+		PQclear(r);
 		for (size_t i = 0; rv == 0 && i < e->n; i++) {
 			if (e->dels[i].code != 0 && e->dels[i].code != ZS_NOT_FOUND) {
 				failed++;
@@ -133,9 +149,9 @@ image_expunge(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closu
 	e->node = zs_call_node(call);
 	snprintf(e->uuid, sizeof e->uuid, "%s", uuid);
 	const Zs__Image__V1__ImageInfo *img = &e->img.infos[0];
-	if (strcmp(img->status, "Deleted") != 0) {
+	if (strcmp(img->status, "Deleted") != 0 && strcmp(img->status, "Downloading") != 0) {
 		zs_call_fail(call, ZS_FAILED_PRECONDITION, "IMAGE.1004", "image %s is %s: only a Deleted "
-		    "image can be expunged (DeleteImage first)", uuid, img->status);
+		    "or Downloading image can be expunged (DeleteImage first)", uuid, img->status);
 		image_exp_free(e);
 		return;
 	}
@@ -155,6 +171,12 @@ image_expunge(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closu
 		d->req.backup_storage_uuid = ref->backup_storage_uuid;
 		d->req.install_path = ref->install_path;
 		d->req.size = ref->actual_size;
+		if (strcmp(ref->status, "Ready") != 0) {
+			/* still downloading: nothing is kept there yet; the download, when it ends,
+			 * finds the image gone and deletes what it got (image_add.c) */
+			image_bits_deleted(0, NULL, NULL, d);
+			continue;
+		}
 		zs_backupstorage_v1_backup_storage_delete_image_bits_bus(zs_node_bus(e->node), call,
 		    &d->req, image_bits_deleted, d);
 	}

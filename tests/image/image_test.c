@@ -201,7 +201,7 @@ main(int argc, char **argv)
 	const char *sets[] = { port, "backupstorage.ping.interval=200",
 	    "backupstorage.ping.timeout=1000", NULL };
 	inv t;
-	ZST_REQUIRE(inv_start(&t, sets), "a node with the backup storage and image services starts");
+	ZST_REQUIRE(it_start(&t, sets), "a node with the backup storage and image services starts");
 	inv_events ev;
 	it_events_open(&ev, t.node.events_url);
 
@@ -480,6 +480,51 @@ main(int argc, char **argv)
 	ZST_CHECK(inv_events_has(&ev, "image/deleted", cirros, INV_EVENT_WAIT_MS) &&
 	    inv_events_has(&ev, "image/expunged", cirros, INV_EVENT_WAIT_MS),
 	    "image/deleted and image/expunged went out");
+
+	/* a Downloading image may be expunged (one a stopped node left): the download still
+	 * running then finds it gone and gives back what it took */
+	a1 = it_avail(&t, bs1);
+	size_t files = it_sim_images("bs1");
+	it_sim_do("POST", "/sim/faults", "{\"host\":\"bs1\",\"path\":\"/sftpbackupstorage/download\","
+	    "\"action\":\"delay\",\"delayMs\":1500,\"times\":1}");
+	rq.name = "late";
+	rq.url = "http://127.0.0.1/late.qcow2?size=3G";
+	rq.backup_storage_uuids = (char **) one;
+	char late_job[ZS_JOB_UUID_LEN], late[INV_UUID] = "";
+	zs_status *lst = NULL;
+	ZST_CHECK(zs_client_start_job(t.client, IMG_M "AddImage", &rq.base, late_job, &lst, &jo) == 0,
+	    "AddImage late as a job, its agent slow");
+	zs_status_free(lst);
+	lst = NULL;
+	Zs__Image__V1__ListImagesRequest lq = ZS__IMAGE__V1__LIST_IMAGES_REQUEST__INIT;
+	for (int64_t until = zst_now_ms() + 5000; late[0] == '\0' && zst_now_ms() < until;) {
+		Zs__Image__V1__ListImagesResponse *lr = NULL;
+		if (inv_call(&t, t.admin, IMG_M "ListImages", &lq, &zs__image__v1__list_images_response__descriptor,
+		    &lr) == 0)
+			for (size_t i = 0; i < lr->n_images; i++)
+				if (strcmp(lr->images[i]->name, "late") == 0 &&
+				    strcmp(lr->images[i]->status, "Downloading") == 0)
+					snprintf(late, sizeof late, "%s", lr->images[i]->uuid);
+		zs_reply_free(lr);
+		if (late[0] == '\0')
+			zst_sleep_ms(20);
+	}
+	ZST_CHECK(late[0] != '\0' && it_image_uuid_call(&t, t.admin, "ExpungeImage", late) == 0 &&
+	    it_get_image(&t, late, NULL) == INV_NOT_FOUND,
+	    "ExpungeImage of the Downloading image removes it (%s)", t.msg);
+	ProtobufCMessage *lr = NULL;
+	code = zs_client_wait_job(t.client, late_job, &zs__image__v1__image_info__descriptor, &lr, &lst,
+	    NULL, NULL, &jo);
+	ZST_CHECK(code == INV_NOT_FOUND && lst != NULL && strstr(lst->message, "expunged") != NULL,
+	    "the job then fails, saying the image was expunged (%s)", lst != NULL ? lst->message : "");
+	zs_reply_free(lr);
+	zs_status_free(lst);
+	for (int64_t until = zst_now_ms() + 5000; (it_avail(&t, bs1) != a1 || it_sim_images("bs1") != files) &&
+	    zst_now_ms() < until;)
+		zst_sleep_ms(50);
+	ZST_CHECK(it_avail(&t, bs1) == a1 && it_sim_images("bs1") == files,
+	    "and what its download took is given back: capacity and file (%lld, was %lld)",
+	    it_avail(&t, bs1), a1);
 
 	/* ---- state, ping tracker ---- */
 	Zs__Backupstorage__V1__ChangeBackupStorageStateRequest cs =

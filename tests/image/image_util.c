@@ -13,6 +13,29 @@
 
 int it_sim_port;
 
+bool
+it_start(inv *t, const char *const *sets)
+{
+	memset(t, 0, sizeof *t);
+	if (zst_node_spawn(&t->node, NULL, sets) != 0)
+		return false;
+	int64_t t0 = zst_now_ms();
+	char why[256] = "";
+	if (zst_node_wait_ready(&t->node, IT_READY_MS) != 0 ||
+	    zst_login(t->node.rpc_url, "admin", ZST_ADMIN_PASSWORD, t->node.session,
+	    sizeof t->node.session, why, sizeof why) != 0 ||
+	    zs_client_open(&t->client, t->node.rpc_url) != 0) {
+		printf("FAIL zsnode not SERVING with admin logged in within %d ms %s\n", IT_READY_MS, why);
+		zst_node_dump_stderr(&t->node);
+		zst_node_cleanup(&t->node);
+		return false;
+	}
+	t->admin = t->node.session;
+	zst_note("zsnode %d serving on %s after %lld ms, admin logged in", (int) t->node.pid,
+	    t->node.rpc_url, (long long) (zst_now_ms() - t0));
+	return true;
+}
+
 json_t *
 it_sim(const char *method, const char *path, const char *body)
 {

@@ -16,6 +16,11 @@
 
 extern int it_sim_port;
 
+/* How long the node may take to start: a first start runs initdb, slow on a busy machine. */
+#define IT_READY_MS 40000
+/* inv_start with that longer wait; false (after saying why) on failure. */
+bool it_start(inv *t, const char *const *sets);
+
 /* method path on the simulator's control address: the JSON answer or NULL. */
 json_t *it_sim(const char *method, const char *path, const char *body);
 /* POST body to path, checking an answer came. */
