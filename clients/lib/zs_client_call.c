@@ -69,10 +69,10 @@ zs_client_prepare(zs_client *client, int async, const char *method,
 	slot->request_id = zs_client_next_id(client);
 	slot->timeout_ms = timeout;
 	slot->deadline = nng_clock() + timeout + ZS_CLIENT_GRACE_MS;
-	/* A job's deadline is the node's job.default_timeout (0 on the wire), not the wait for
-	 * the answer that starts it. A call's session is its own, else the client's default
-	 * (copied into the frame under the lock). */
-	uint32_t wire_timeout = job ? 0 : timeout;
+	/* A job's deadline is the timeout the caller named, else the node's
+	 * job.default_timeout (0 on the wire), never the 10 s default of a call. A call's
+	 * session is its own, else the client's default (copied into the frame under the lock). */
+	uint32_t wire_timeout = job ? (opts != NULL ? opts->timeout_ms : 0) : timeout;
 	pthread_mutex_lock(&client->mtx);
 	rv = zs_client_wire_pack(method, slot->request_id, wire_timeout,
 	    opts != NULL && opts->session != NULL ? opts->session : client->session, job, request,

@@ -37,9 +37,8 @@ enum zs_client_code {
 
 /* Per-call options; NULL means all defaults. */
 typedef struct zs_call_opts {
-	uint32_t timeout_ms;   /* 0: 10000. For _job and _wait, the wait for the answer that
-	                        * starts the job: the job's own deadline is the node's
-	                        * job.default_timeout */
+	uint32_t timeout_ms;   /* 0: 10000. Starting a job (_job, _wait): the job's deadline;
+	                        * 0: the node's job.default_timeout (never the 10 s) */
 	const char *session;   /* session token, or NULL: the client's (zs_client_set_session) */
 } zs_call_opts;
 
