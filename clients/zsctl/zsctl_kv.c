@@ -215,8 +215,7 @@ kv_value(const char *key, const char *type, const char *s, char *err, size_t err
 			return json_integer(i);
 		return json_stringn(s, strlen(s));
 	}
-	kv_fail(err, errlen, "%s: \"%.64s\" is not a%s %s", key, s,
-	    strchr("aeiou", type[0]) != NULL ? "n" : "", type);
+	kv_fail(err, errlen, "%s: \"%.64s\" is not of type %s", key, s, type);
 	return NULL;
 }
 
