@@ -368,6 +368,9 @@ kv_one(const json_t *message, json_t *body, const char *arg, char *err, size_t e
 	if (dot != NULL) {
 		if (strchr("abcdefghijklmnopqrstuvwxyz", type[0]) != NULL && strchr(type, '.') == NULL)
 			return kv_fail(err, errlen, "%s: %s is a %s, it has no fields", arg, fname, type);
+		const char *rest = dot + 1;
+		if (*rest == '\0' || *rest == '.' || rest[strlen(rest) - 1] == '.' || strstr(rest, "..") != NULL)
+			return kv_fail(err, errlen, "%s: a dot joins two field names (KEY.FIELD=VALUE)", arg);
 		v = kv_untyped(value);
 	} else if (label != NULL && strcmp(label, "repeated") == 0) {
 		v = kv_list(arg, type, value, err, errlen);
@@ -380,9 +383,24 @@ kv_one(const json_t *message, json_t *body, const char *arg, char *err, size_t e
 }
 
 int
+zsctl_kv_utf8(int argc, char *const argv[], char *err, size_t errlen)
+{
+	for (int i = 0; i < argc; i++) {
+		json_t *probe = json_string(argv[i]); /* NULL for text that is not UTF-8 */
+		if (probe == NULL)
+			return kv_fail(err, errlen, "argument %d is not valid UTF-8", i + 1);
+		json_decref(probe);
+	}
+	return 0;
+}
+
+int
 zsctl_kv_build(const json_t *message, int argc, char *const argv[], json_t **body, char *err,
     size_t errlen)
 {
+	*body = NULL;
+	if (zsctl_kv_utf8(argc, argv, err, errlen) != 0)
+		return -1;
 	const char *type = json_string_value(json_object_get(message, "name"));
 	if (type != NULL && strcmp(type, ZSCTL_QUERY_TYPE) == 0)
 		return zsctl_kv_query(argc, argv, body, err, errlen);

@@ -31,6 +31,10 @@ int zsctl_kv_build(const json_t *message, int argc, char *const argv[], json_t *
  * (+name, -name) and fields. Names in lowerCamel become snake_case. */
 int zsctl_kv_query(int argc, char *const argv[], json_t **body, char *err, size_t errlen);
 
+/* 0 when every argument is valid UTF-8 (JSON carries nothing else), else -1 with err
+ * naming the first that is not. */
+int zsctl_kv_utf8(int argc, char *const argv[], char *err, size_t errlen);
+
 /* "created_unix_ms" -> "createdUnixMs" into buf; buf. */
 const char *zsctl_kv_camel(const char *proto_name, char *buf, size_t len);
 /* "createdUnixMs" -> "created_unix_ms" into buf; buf. */

@@ -234,6 +234,9 @@ q_condition(const char *arg, json_t *body, char *err, size_t errlen)
 int
 zsctl_kv_query(int argc, char *const argv[], json_t **body, char *err, size_t errlen)
 {
+	*body = NULL;
+	if (zsctl_kv_utf8(argc, argv, err, errlen) != 0)
+		return -1;
 	*body = json_object();
 	if (*body == NULL)
 		return q_fail(err, errlen, "out of memory");

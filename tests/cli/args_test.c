@@ -156,6 +156,14 @@ test_typed(void)
 	expect_err(m, "spec=1|spec.cpu=2", "both as a whole and by its fields");
 	expect_err(m, "spec={oops", "not JSON");
 	expect_err(m, "noequals", "is not KEY=VALUE");
+	/* found by fuzzing: a key ending in a dot leaked its value; text that is not UTF-8
+	 * was refused without a reason */
+	expect_err(m, "spec.=x", "a dot joins two field names");
+	expect_err(m, "spec.a..b=x", "a dot joins two field names");
+	expect_err(m, "name=\x9dp", "argument 1 is not valid UTF-8");
+	json_t *q = query_message();
+	expect_err(q, "name=a|b=\xff", "argument 2 is not valid UTF-8");
+	json_decref(q);
 	json_decref(m);
 }
 
