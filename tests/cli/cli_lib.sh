@@ -77,7 +77,7 @@ start_node() {
 	(cd "$TMP" && exec env "${unset[@]}" timeout -k 5 150 "$ZSNODE" "${NODE_SETS[@]}" "$@" \
 		</dev/null >/dev/null 2>>"$NODE_ERR") &
 	NODE_PID=$!
-	local until=$((SECONDS + 15))
+	local until=$((SECONDS + 45)) # a loaded machine: initdb and PostgreSQL take long
 	while ((SECONDS < until)); do
 		kill -0 "$NODE_PID" 2>/dev/null || return 1
 		if "$ZSCTL" --url "$RPC_URL" --timeout 500 health >/dev/null 2>&1; then return 0; fi
