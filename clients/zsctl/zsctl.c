@@ -349,6 +349,8 @@ main(int argc, char **argv)
 			    "or a METHOD such as CreateZone");
 		else if (strcmp(cmd, "help") == 0 && n == 0)
 			fputs(zsctl_usage, stdout), rc = ZSCTL_EXIT_OK;
+		else if (strcmp(cmd, "help") == 0 && n == 1 && zsctl_lowercase(rest[0]))
+			fputs(zsctl_usage, stdout), rc = ZSCTL_EXIT_OK; /* a built-in: its line is here */
 		else if (strcmp(cmd, "help") == 0 && n == 1)
 			rc = zsctl_cmd_help_method(&opts, rest[0]);
 		else if (strcmp(cmd, "help") == 0)

@@ -3,7 +3,8 @@
 # `zsnode --reset-admin-password` (the new password on stdin) is refused while a node runs
 # on the data folder, then, with the node stopped, sets the password, says so, and ends
 # admin's sessions; the node then takes the new password and not the old one. A password
-# the rules refuse (too short) changes nothing.
+# the rules refuse (too short) changes nothing. And `zsnode --properties` prints a header
+# and no log line.
 #
 #   reset_password_test.sh ZSNODE PLUGINS_DIR ZSCTL
 abs() { realpath -m "$1"; }
@@ -16,6 +17,12 @@ ZSCTL=$(abs "$3")
 OLD_PW=zst-reset-old-Pa55
 NEW_PW=zst-reset-new-Pa55
 reset() { STDIN="$1"$'\n' run 30 env -u ZS_IDENTITY_ADMIN_PASSWORD "$ZSNODE" "${NODE_SETS[@]}" --reset-admin-password; }
+
+# zsnode --properties (offline too): a header line, the properties, and no log lines
+run 30 "$ZSNODE" "${NODE_SETS[@]}" --properties
+ok_if "zsnode --properties: exit 0, a header line first, data.dir with its value" "rc=$RC $(short "$OUT")" \
+	eval '((RC == 0)) && [[ $(head -n 1 <<<"$OUT") =~ ^PROPERTY\ +VALUE\ +SOURCE\ +OWNER\ +DESCRIPTION$ ]] && has "$OUT" "$DATA"'
+ok_if "zsnode --properties logs nothing (no \"node stopped\")" "$(short "$ERR")" eval '[[ -z $ERR ]]'
 
 if ! start_node --set "identity.admin_password=$OLD_PW"; then
 	fail "zsnode starts" "$(tail -n 5 "$NODE_ERR" | tr '\n' ' ')"
