@@ -6,7 +6,7 @@
 # help METHOD; did-you-mean for methods, services, commands and fields; the login hint on
 # UNAUTHENTICATED; --version; bash completion (the script, __complete, and the script
 # itself run by bash); a malformed uuid is INVALID_ARGUMENT; --wait runs past the call
-# timeout but not past the node's job.default_timeout (3 s here); a job's result is an
+# timeout but not past the node's job.default_timeout (3 s here) or --job-timeout; a job's result is an
 # object; configs named CATEGORY.NAME; `call` as before.
 #
 #   cli_methods_test.sh ZSNODE PLUGINS_DIR ZSCTL
@@ -150,6 +150,11 @@ ok_if "--wait SlowSay of 2 s succeeds under a 1 s call timeout (the job has its 
 ctl --timeout 1000 --wait SlowSay text=late delayMs=4000
 ok_if "--wait SlowSay of 4 s fails DEADLINE_EXCEEDED: the node's job.default_timeout (3 s) is its deadline" \
 	"rc=$RC $(short "$ERR")" eval '((RC == 1)) && has "$ERR" DEADLINE_EXCEEDED && has "$ERR" FAILED'
+ctl --job-timeout 500 --wait SlowSay text=late delayMs=1500
+ok_if "--job-timeout 500 gives the job its own shorter deadline: DEADLINE_EXCEEDED" \
+	"rc=$RC $(short "$ERR")" eval '((RC == 1)) && has "$ERR" DEADLINE_EXCEEDED'
+ctl --dry-run --json --wait SlowSay text=x
+ok_if "--dry-run with --wait shows the request goes as a job" "$(short "$OUT")" has "$OUT" '"job":true'
 ctl --job SlowSay text=jobbed delayMs=10
 JOB=$OUT
 sleep 0.5
