@@ -145,6 +145,8 @@ zsctl_cmd_describe(const zsctl_opts *opts, int argc, char **argv)
 	json_t *body = json_pack("{s:s}", "name", argv[0]), *reply;
 	int rc = zsctl_run(opts, "zs.reflection.v1.Reflection/DescribeService", body, &reply);
 	json_decref(body);
+	if (rc == ZSCTL_EXIT_FAILED && !opts->json)
+		zsctl_catalog_suggest_service(opts, argv[0]);
 	if (rc == ZSCTL_EXIT_OK) {
 		if (opts->json)
 			zsctl_print_json(reply, 0);

@@ -71,6 +71,8 @@ int zsctl_cmd_tag(const zsctl_opts *opts, int argc, char **argv);
  * printing "did you mean ..." or the candidates. */
 int zsctl_catalog_load(const zsctl_opts *opts, json_t **methods);
 const json_t *zsctl_catalog_find(const json_t *methods, const char *name);
+/* Prints "did you mean" with the services whose names are close to name, if any. */
+void zsctl_catalog_suggest_service(const zsctl_opts *opts, const char *name);
 
 /* zsctl_method.c: `zsctl METHOD [KEY=VALUE]...` */
 int zsctl_cmd_method(const zsctl_opts *opts, const char *name, int argc, char **argv);

@@ -174,3 +174,28 @@ zsctl_catalog_find(const json_t *methods, const char *name)
 	catalog_suggest(methods, name);
 	return NULL;
 }
+
+void
+zsctl_catalog_suggest_service(const zsctl_opts *opts, const char *name)
+{
+	json_t *list, *status = NULL;
+	zsctl_opts quiet = *opts;
+	quiet.quiet = 1;
+	if (catalog_rpc(&quiet, "zs.reflection.v1.Reflection/ListServices", json_object(), &list,
+	    &status) != ZSCTL_EXIT_OK) {
+		json_decref(status);
+		return;
+	}
+	size_t i, n = 0;
+	const json_t *svc;
+	json_array_foreach(json_object_get(list, "services"), i, svc) {
+		const char *s = zsctl_str(svc, "name");
+		size_t d = strchr(name, '.') != NULL ? zsctl_kv_distance(name, s)
+		                                     : zsctl_kv_distance(name, catalog_short_service(s));
+		if (d <= 3 && n < 5)
+			fprintf(stderr, "%s %s", n++ == 0 ? "zsctl: did you mean" : " or", s);
+	}
+	if (n > 0)
+		fputs("?\n", stderr);
+	json_decref(list);
+}

@@ -99,6 +99,9 @@ ok_if "a misspelt method: exit 2, did you mean CreateZone" "rc=$RC $(short "$ERR
 ctl zs.zone.v1.Zonee/CreateZone name=x
 ok_if "a misspelt service: did you mean CreateZone" "rc=$RC $(short "$ERR")" \
 	eval '((RC == 2)) && has "$ERR" "did you mean" && has "$ERR" CreateZone'
+ctl describe zs.zone.v1.Zonee
+ok_if "describe of a misspelt service: exit 1, did you mean zs.zone.v1.Zone" "rc=$RC $(short "$ERR")" \
+	eval '((RC == 1)) && has "$ERR" "did you mean zs.zone.v1.Zone?"'
 ctl Get uuid=x
 ok_if "a name of several methods lists them" "rc=$RC $(short "$ERR")" \
 	eval '((RC == 2)) && has "$ERR" zs.job.v1.Jobs/Get && has "$ERR" zs.config.v1.GlobalConfig/Get'
