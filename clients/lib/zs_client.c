@@ -155,8 +155,25 @@ zs_client_close(zs_client *client)
 	nng_close(client->sock);
 	pthread_cond_destroy(&client->idle);
 	pthread_mutex_destroy(&client->mtx);
+	free(client->session);
 	free(client->url);
 	free(client);
+}
+
+int
+zs_client_set_session(zs_client *client, const char *session)
+{
+	if (client == NULL)
+		return ZS_CLIENT_INTERNAL;
+	char *copy = NULL;
+	if (session != NULL && (copy = strdup(session)) == NULL)
+		return ZS_CLIENT_RESOURCE_EXHAUSTED;
+	pthread_mutex_lock(&client->mtx);
+	char *old = client->session;
+	client->session = copy;
+	pthread_mutex_unlock(&client->mtx);
+	free(old);
+	return ZS_CLIENT_OK;
 }
 
 int

@@ -69,8 +69,15 @@ zs_client_prepare(zs_client *client, int async, const char *method,
 	slot->request_id = zs_client_next_id(client);
 	slot->timeout_ms = timeout;
 	slot->deadline = nng_clock() + timeout + ZS_CLIENT_GRACE_MS;
-	rv = zs_client_wire_pack(method, slot->request_id, timeout,
-	    opts != NULL ? opts->session : NULL, job, request, &msg);
+	/* A job's deadline is the timeout the caller named, else the node's
+	 * job.default_timeout (0 on the wire), never the 10 s default of a call. A call's
+	 * session is its own, else the client's default (copied into the frame under the lock). */
+	uint32_t wire_timeout = job ? (opts != NULL ? opts->timeout_ms : 0) : timeout;
+	pthread_mutex_lock(&client->mtx);
+	rv = zs_client_wire_pack(method, slot->request_id, wire_timeout,
+	    opts != NULL && opts->session != NULL ? opts->session : client->session, job, request,
+	    &msg);
+	pthread_mutex_unlock(&client->mtx);
 	if (rv != 0) {
 		zs_client_slot_give(slot);
 		return zs_client_status_from_nng(client, rv, timeout, status);

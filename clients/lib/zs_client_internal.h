@@ -57,6 +57,7 @@ struct zs_client {
 	zs_client_slot *free_async;
 	size_t in_flight;
 	int closing;
+	char *session;               /* owned: the default session (zs_client_set_session), or NULL */
 };
 
 /* zs_client.c */

@@ -72,7 +72,7 @@ zs_client_wait_job(zs_client *client, const char *job_uuid,
 	zs_status *st = NULL;
 	uint32_t limit = opts != NULL && opts->timeout_ms ? opts->timeout_ms : ZS_JOB_WAIT_DEFAULT_MS;
 	nng_time end = nng_clock() + limit;
-	zs_call_opts each = { 0, opts != NULL ? opts->session : NULL };
+	zs_call_opts each = { .session = opts != NULL ? opts->session : NULL };
 	Zs__Job__V1__GetJobRequest req = ZS__JOB__V1__GET_JOB_REQUEST__INIT;
 	req.uuid = (char *) job_uuid;
 	unsigned poll = ZS_JOB_POLL_MIN_MS, last_pct = 101;

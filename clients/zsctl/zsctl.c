@@ -1,7 +1,9 @@
 /*
  * zsctl: the command-line client of zsnode. Parses the command line and runs one
- * command: list, describe, call or health. Every call goes through the JSON mode of the
- * wire (zsctl_rpc.c), so zsctl calls any method of any service without generated code.
+ * command: a built-in (list, describe, call, health, login, ...) or, ZStack-style, any
+ * method by its name with KEY=VALUE arguments (zsctl_method.c). Every call goes through
+ * the JSON mode of the wire (zsctl_rpc.c), so zsctl calls any method of any service
+ * without generated code.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +20,14 @@
 
 static const char zsctl_usage[] =
     "usage: zsctl [OPTIONS] COMMAND [ARGS]\n"
+    "       zsctl [OPTIONS] METHOD [KEY=VALUE]...   e.g. zsctl CreateZone name=zone1\n"
+    "\n"
+    "methods: any method the node serves, by its name (CreateZone), Service/Method or its\n"
+    "  full name; KEY=VALUE pairs make its input (zsctl help METHOD lists the fields).\n"
+    "  Query methods (QueryZone, ...) take conditions: name~=web% state=Running\n"
+    "  'description is null' sort=-created_unix_ms limit=10 fields=uuid,name count=true.\n"
+    "  The reply is a table (lists as rows; also when stdout is not a terminal, as\n"
+    "  kubectl does), JSON with --json, or one field with --field NAME.\n"
     "\n"
     "commands:\n"
     "  list                      the services the node serves\n"
@@ -25,15 +35,17 @@ static const char zsctl_usage[] =
     "  call METHOD [JSON|-]      call METHOD (package.Service/Method) with JSON\n"
     "                            (default {}; - reads it from stdin), print the reply\n"
     "  health [SERVICE]          SERVING or not (exit 0 only if SERVING)\n"
+    "  help [METHOD]             this text, or a method's fields and their types\n"
+    "  completion bash           the bash completion script: source <(zsctl completion bash)\n"
     "  job get UUID | job list   a job's state, progress and result; your jobs\n"
     "  login NAME                log in; the session is saved for later calls\n"
     "  logout | whoami           end the saved session; who it is\n"
     "  account create NAME       a new account (admin only; --admin: an admin one)\n"
     "  account list | delete UUID|NAME | passwd [UUID|NAME]\n"
     "  config list [CATEGORY]    global configs: value, where it comes from, default\n"
-    "  config get CATEGORY NAME [--resource UUID]\n"
+    "  config get CATEGORY.NAME [--resource UUID]\n"
     "                            one config (the value in force for a host, cluster or zone)\n"
-    "  config update CATEGORY NAME VALUE | config reset CATEGORY NAME   (admin only)\n"
+    "  config update CATEGORY.NAME VALUE | config reset CATEGORY.NAME   (admin only)\n"
     "  properties                every property, its value and source, secrets masked (admin)\n"
     "  errors [PREFIX]           declared error codes, e.g. zsctl errors ECHO\n"
     "  tag create RESOURCE_UUID TAG [--system] | tag delete TAG_UUID\n"
@@ -48,8 +60,13 @@ static const char zsctl_usage[] =
     "                            `login` saved in ~/.config/zsctl/session)\n"
     "  --password-stdin          login, account: read passwords from stdin, one a line\n"
     "  --json                    print the raw reply body (or failure status) as JSON\n"
-    "  --job                     call: run as a job and print its uuid at once\n"
-    "  --wait                    call: run as a job and wait, with a progress bar\n"
+    "  --field NAME              methods: print only this field, one line per row\n"
+    "  --dry-run                 methods: print the request as JSON, send nothing\n"
+    "  --job                     call, methods: run as a job and print its uuid at once\n"
+    "  --wait                    call, methods: run as a job and wait, with a progress bar\n"
+    "  --job-timeout MS          the job's deadline (default: the node's job.default_timeout;\n"
+    "                            --timeout bounds each call, not the job)\n"
+    "  --version                 zsctl's version\n"
     "  -h, --help                this help\n"
     "\n"
     "exit: 0 ok, 1 the call failed, 2 usage error, 3 no answer from the node\n";
@@ -128,6 +145,8 @@ zsctl_cmd_describe(const zsctl_opts *opts, int argc, char **argv)
 	json_t *body = json_pack("{s:s}", "name", argv[0]), *reply;
 	int rc = zsctl_run(opts, "zs.reflection.v1.Reflection/DescribeService", body, &reply);
 	json_decref(body);
+	if (rc == ZSCTL_EXIT_FAILED && !opts->json)
+		zsctl_catalog_suggest_service(opts, argv[0]);
 	if (rc == ZSCTL_EXIT_OK) {
 		if (opts->json)
 			zsctl_print_json(reply, 0);
@@ -154,7 +173,7 @@ zsctl_cmd_call(const zsctl_opts *opts, int argc, char **argv)
 		char job[64];
 		snprintf(job, sizeof job, "%s", zsctl_str(reply, "jobUuid"));
 		json_decref(reply);
-		return zsctl_job_wait(opts, job);
+		return zsctl_job_wait(opts, job, NULL);
 	}
 	if (rc == ZSCTL_EXIT_OK) {
 		zsctl_print_json(reply, !opts->json);
@@ -228,6 +247,16 @@ zsctl_is_option(const char *arg, const char *name)
 	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
+/* Built-in commands are lowercase words; methods are CamelCase. */
+static int
+zsctl_lowercase(const char *word)
+{
+	for (const char *p = word; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
+			return 0;
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -256,6 +285,19 @@ main(int argc, char **argv)
 			rc = ZSCTL_EXIT_OK;
 		} else if (strcmp(a, "--json") == 0) {
 			opts.json = 1;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("zsctl %s\n", ZSCTL_VERSION);
+			rc = ZSCTL_EXIT_OK;
+		} else if (strcmp(a, "--dry-run") == 0) {
+			opts.dry_run = 1;
+		} else if (zsctl_is_option(a, "--field")) {
+			if ((v = zsctl_option_value("--field", argc, argv, &i)) == NULL || v[0] == '\0')
+				rc = zsctl_usage_error("--field needs a field NAME, e.g. --field uuid");
+			opts.field = v;
+		} else if (zsctl_is_option(a, "--job-timeout")) {
+			if ((v = zsctl_option_value("--job-timeout", argc, argv, &i)) == NULL ||
+			    zsctl_parse_timeout(v, &opts.job_timeout_ms) != 0)
+				rc = zsctl_usage_error("--job-timeout needs milliseconds, 1 to 86400000");
 		} else if (strcmp(a, "--job") == 0) {
 			opts.job = 1;
 		} else if (strcmp(a, "--wait") == 0) {
@@ -305,7 +347,20 @@ main(int argc, char **argv)
 		int n = nargs > 0 ? nargs - 1 : 0;
 		char **rest = args + 1;
 		if (cmd == NULL)
-			rc = zsctl_usage_error("a COMMAND is needed: list, describe, call or health");
+			rc = zsctl_usage_error("a COMMAND is needed: list, describe, call, health, ... "
+			    "or a METHOD such as CreateZone");
+		else if (strcmp(cmd, "help") == 0 && n == 0)
+			fputs(zsctl_usage, stdout), rc = ZSCTL_EXIT_OK;
+		else if (strcmp(cmd, "help") == 0 && n == 1 && zsctl_lowercase(rest[0]))
+			fputs(zsctl_usage, stdout), rc = ZSCTL_EXIT_OK; /* a built-in: its line is here */
+		else if (strcmp(cmd, "help") == 0 && n == 1)
+			rc = zsctl_cmd_help_method(&opts, rest[0]);
+		else if (strcmp(cmd, "help") == 0)
+			rc = zsctl_usage_error("help takes at most one METHOD");
+		else if (strcmp(cmd, "completion") == 0)
+			rc = zsctl_cmd_completion(&opts, n, rest);
+		else if (strcmp(cmd, "__complete") == 0)
+			rc = zsctl_cmd_complete(&opts, n, rest);
 		else if (strcmp(cmd, "list") == 0)
 			rc = zsctl_cmd_list(&opts, n, rest);
 		else if (strcmp(cmd, "describe") == 0)
@@ -332,8 +387,11 @@ main(int argc, char **argv)
 			rc = zsctl_cmd_errors(&opts, n, rest);
 		else if (strcmp(cmd, "tag") == 0)
 			rc = zsctl_cmd_tag(&opts, n, rest);
+		else if (zsctl_lowercase(cmd) && zsctl_help_near_command(cmd) != NULL)
+			rc = zsctl_usage_error("unknown command '%s'; did you mean %s?", cmd,
+			    zsctl_help_near_command(cmd));
 		else
-			rc = zsctl_usage_error("unknown command '%s'", cmd);
+			rc = zsctl_cmd_method(&opts, cmd, n, rest);
 	}
 	free(args);
 	return rc;

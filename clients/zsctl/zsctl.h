@@ -30,6 +30,10 @@ typedef struct zsctl_opts {
 	const char *resource;     /* config get: the value in force for this resource, or NULL */
 	int system;               /* tag create, tag query: a system tag */
 	const char *type;         /* tag query: only tags of this resource type, or NULL */
+	const char *field;        /* methods: print only this field (one line per row), or NULL */
+	int dry_run;              /* methods: print the request as JSON, send nothing */
+	int quiet;                /* print no failure (completion) */
+	uint32_t job_timeout_ms;  /* --job/--wait: the job's deadline; 0: the node's job.default_timeout */
 } zsctl_opts;
 
 /* zsctl_rpc.c: calls method with body (borrowed) in the JSON mode of the wire. Returns an
@@ -42,7 +46,9 @@ int zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body,
 
 /* zsctl_job.c: `job get|list`, and waiting for a job started by `call --wait`. */
 int zsctl_cmd_job(const zsctl_opts *opts, int argc, char **argv);
-int zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid);
+/* method: the reflection entry of the job's method (its output shows the result as
+ * zsctl_out_reply does), or NULL (the result as JSON). */
+int zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid, const json_t *method);
 
 /* zsctl_identity.c: login, logout, whoami, account create|list|delete|passwd. */
 int zsctl_cmd_login(const zsctl_opts *opts, int argc, char **argv);
@@ -59,6 +65,28 @@ int zsctl_cmd_errors(const zsctl_opts *opts, int argc, char **argv);
 
 /* zsctl_tag.c: tag create|delete|list|query, tag patterns. */
 int zsctl_cmd_tag(const zsctl_opts *opts, int argc, char **argv);
+
+/* zsctl_catalog.c: every method the node serves (*methods, caller owns: an array of
+ * {service, name, fullName, input, output}); finding one by a short name, or NULL after
+ * printing "did you mean ..." or the candidates. */
+int zsctl_catalog_load(const zsctl_opts *opts, json_t **methods);
+const json_t *zsctl_catalog_find(const json_t *methods, const char *name);
+/* Prints "did you mean" with the services whose names are close to name, if any. */
+void zsctl_catalog_suggest_service(const zsctl_opts *opts, const char *name);
+
+/* zsctl_method.c: `zsctl METHOD [KEY=VALUE]...` */
+int zsctl_cmd_method(const zsctl_opts *opts, const char *name, int argc, char **argv);
+
+/* zsctl_out.c: a method's reply as a table, JSON (--json) or one field (--field); an
+ * empty list is put back into reply as []. */
+int zsctl_out_reply(const zsctl_opts *opts, const json_t *method, json_t *reply);
+
+/* zsctl_help.c: help METHOD, completion bash, __complete WORDS. */
+int zsctl_cmd_help_method(const zsctl_opts *opts, const char *name);
+int zsctl_cmd_completion(const zsctl_opts *opts, int argc, char **argv);
+int zsctl_cmd_complete(const zsctl_opts *opts, int argc, char **argv);
+/* The built-in command word is a misspelling of, or NULL. */
+const char *zsctl_help_near_command(const char *word);
 
 /* zsctl_print.c */
 void zsctl_print_status(const zsctl_opts *opts, const json_t *status);

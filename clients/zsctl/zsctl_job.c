@@ -53,17 +53,44 @@ zsctl_job_sleep(void)
 	nanosleep(&ts, NULL);
 }
 
-/* The end of a job: its result (from resultJson), or its status as a failure. */
+/* A job as people read it: its result as the JSON object it is (decoded by the node
+ * from the method's output type), not base64 bytes beside an escaped string. */
+static void
+zsctl_job_readable(json_t *job)
+{
+	const char *text = zsctl_str(job, "resultJson");
+	if (text[0] != '\0') {
+		json_t *result = json_loads(text, 0, NULL);
+		if (result != NULL)
+			json_object_set_new(job, "result", result);
+		else
+			json_object_set_new(job, "result", json_string(text));
+	} else {
+		json_object_del(job, "result");
+	}
+	json_object_del(job, "resultJson");
+}
+
+/* The end of a job: its final message, then its result (as the method's reply is
+ * shown), or its status as a failure. */
 static int
-zsctl_job_outcome(const zsctl_opts *opts, const json_t *job)
+zsctl_job_outcome(const zsctl_opts *opts, const json_t *job, const json_t *method)
 {
 	const char *state = zsctl_str(job, "state");
+	const char *message = zsctl_str(job, "message");
+	if (!opts->json && opts->field == NULL)
+		fprintf(stderr, "job %s %s%s%s\n", zsctl_str(job, "uuid"), state,
+		    message[0] != '\0' ? ": " : "", message);
 	if (strcmp(state, "SUCCEEDED") == 0) {
-		json_error_t err;
-		json_t *result = json_loads(zsctl_str(job, "resultJson"), 0, &err);
-		if (result == NULL)
+		json_t *result = json_loads(zsctl_str(job, "resultJson"), 0, NULL);
+		if (!json_is_object(result)) {
+			json_decref(result);
 			result = json_object();
-		zsctl_print_json(result, !opts->json);
+		}
+		if (method != NULL)
+			zsctl_out_reply(opts, method, result);
+		else
+			zsctl_print_json(result, !opts->json);
 		json_decref(result);
 		return ZSCTL_EXIT_OK;
 	}
@@ -76,11 +103,11 @@ zsctl_job_outcome(const zsctl_opts *opts, const json_t *job)
 }
 
 int
-zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid)
+zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid, const json_t *method)
 {
 	int tty = isatty(STDERR_FILENO) && !opts->json;
 	long last = -1;
-	if (!opts->json)
+	if (!opts->json && opts->field == NULL)
 		fprintf(stderr, "job %s\n", job_uuid);
 	for (;;) {
 		json_t *job;
@@ -95,7 +122,7 @@ zsctl_job_wait(const zsctl_opts *opts, const char *job_uuid)
 				zsctl_job_bar(strcmp(state, "SUCCEEDED") == 0 ? 100 : pct, state);
 			if (tty)
 				fputc('\n', stderr);
-			rc = zsctl_job_outcome(opts, job);
+			rc = zsctl_job_outcome(opts, job, method);
 			json_decref(job);
 			return rc;
 		}
@@ -131,6 +158,7 @@ zsctl_cmd_job(const zsctl_opts *opts, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[0], "get") == 0) {
 		rc = zsctl_job_get(opts, argv[1], &reply);
 		if (rc == ZSCTL_EXIT_OK) {
+			zsctl_job_readable(reply);
 			zsctl_print_json(reply, !opts->json);
 			json_decref(reply);
 		}

@@ -118,9 +118,23 @@ zsctl_config_print(const zsctl_opts *opts, const json_t *reply, bool table)
 int
 zsctl_cmd_config(const zsctl_opts *opts, int argc, char **argv)
 {
-	static const char usage[] = "config list [CATEGORY] | get CATEGORY NAME [--resource UUID] "
-	    "| update CATEGORY NAME VALUE | reset CATEGORY NAME";
+	static const char usage[] = "config list [CATEGORY] | get CATEGORY.NAME [--resource UUID] "
+	    "| update CATEGORY.NAME VALUE | reset CATEGORY.NAME  (or CATEGORY NAME as two words)";
 	const char *sub = argc > 0 ? argv[0] : "";
+	/* A config is named CATEGORY.NAME everywhere (lists, errors, README); the two-word
+	 * form of old is still taken. "kvm.reservedMemory" -> "kvm" "reservedMemory". */
+	char *split[5], category[256];
+	const char *dot = argc >= 2 ? strchr(argv[1], '.') : NULL;
+	if (dot != NULL && strcmp(sub, "list") != 0 && argc <= 3 && (size_t) (dot - argv[1]) < sizeof category) {
+		snprintf(category, sizeof category, "%.*s", (int) (dot - argv[1]), argv[1]);
+		split[0] = argv[0];
+		split[1] = category;
+		split[2] = (char *) dot + 1;
+		if (argc == 3)
+			split[3] = argv[2];
+		argv = split;
+		argc++;
+	}
 	json_t *body, *reply;
 	const char *method;
 	bool table = false;

@@ -59,6 +59,11 @@ zsctl_print_status(const zsctl_opts *opts, const json_t *status)
 		fputs("  caused by: ", stderr);
 		zsctl_print_one_status(c, stderr);
 	}
+	/* a call without a good session (not a login that failed: its message says why) */
+	if (strcmp(zsctl_code_name(status), "UNAUTHENTICATED") == 0 &&
+	    strcmp(zsctl_str(status, "errorCode"), "IDENTITY.1003") != 0)
+		fputs("  hint: log in first: zsctl login NAME (the session is saved for later calls; "
+		    "--session or $ZS_SESSION give another)\n", stderr);
 }
 
 void

@@ -146,11 +146,16 @@ zsctl_rpc_call(const zsctl_opts *opts, const char *method, json_t *body, json_t 
 	zsctl_rpc_request_id(id, sizeof id);
 	*reply_body = NULL;
 	*status = NULL;
-	json_t *req = json_pack("{s:s, s:s, s:I, s:O}", "method", method, "requestId", id,
-	    "timeoutMs", (json_int_t) opts->timeout_ms, "body", body);
+	/* A job's deadline is not the call's: it is --job-timeout, or (timeoutMs absent) the
+	 * node's job.default_timeout. The call itself still answers within opts->timeout_ms. */
+	int as_job = opts->job || opts->wait;
+	uint32_t timeout = as_job ? opts->job_timeout_ms : opts->timeout_ms;
+	json_t *req = json_pack("{s:s, s:s, s:O}", "method", method, "requestId", id, "body", body);
+	if (req != NULL && timeout != 0)
+		json_object_set_new(req, "timeoutMs", json_integer((json_int_t) timeout));
 	if (req != NULL && opts->session != NULL)
 		json_object_set_new(req, "session", json_string(opts->session));
-	if (req != NULL && (opts->job || opts->wait))
+	if (req != NULL && as_job)
 		json_object_set_new(req, "job", json_true());
 	char *frame = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);

@@ -4,6 +4,7 @@
  *
  *   zs_client *c;
  *   zs_client_open(&c, "tcp://127.0.0.1:5570");
+ *   zs_client_login(c, "admin", password, &st, NULL);   (the session of every later call)
  *   Zs__Echo__V1__SayRequest req = ZS__ECHO__V1__SAY_REQUEST__INIT;
  *   req.text = "hi";
  *   Zs__Echo__V1__SayReply *reply; zs_status *st;
@@ -36,8 +37,9 @@ enum zs_client_code {
 
 /* Per-call options; NULL means all defaults. */
 typedef struct zs_call_opts {
-	uint32_t timeout_ms;   /* 0: 10000 */
-	const char *session;   /* session token, or NULL */
+	uint32_t timeout_ms;   /* 0: 10000. Starting a job (_job, _wait): the job's deadline;
+	                        * 0: the node's job.default_timeout (never the 10 s) */
+	const char *session;   /* session token, or NULL: the client's (zs_client_set_session) */
 } zs_call_opts;
 
 /* Async outcome: code is the canonical code; status (NULL when OK) is borrowed for the
@@ -56,6 +58,15 @@ int zs_client_open_tls(zs_client **client, const char *url, const char *ca_file,
 /* Waits for outstanding async calls to finish (each ends by its deadline at the
  * latest), then closes. Not from inside a callback. */
 void zs_client_close(zs_client *client);
+
+/* The session every call of this client sends unless its opts name another; NULL: none.
+ * The token is copied. Safe while calls run (each takes the one set when it starts). */
+int zs_client_set_session(zs_client *client, const char *session);
+/* Logs in (zs.identity.v1.Identity/Login) and, on ZS_CLIENT_OK, makes the new session the
+ * client's default: one login serves every later call. A wrong password or name is
+ * UNAUTHENTICATED with *status. */
+int zs_client_login(zs_client *client, const char *name, const char *password,
+    zs_status **status, const zs_call_opts *opts);
 
 /* Calls method synchronously. On ZS_CLIENT_OK *reply (caller owns) holds the answer;
  * otherwise *status (caller owns, may pass NULL) says why. Returns the canonical code.

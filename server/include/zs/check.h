@@ -23,7 +23,8 @@ enum {
  * ZS_TEXT_REQUIRED). */
 ZS_API int zs_check_text(zs_call *call, const char *field, const char *value, size_t max,
     unsigned flags);
-/* Not empty. */
+/* Not empty, and of a uuid's form (8-4-4-4-12 hexadecimal digits): a malformed uuid is
+ * INVALID_ARGUMENT, never NOT_FOUND. */
 ZS_API int zs_check_uuid(zs_call *call, const char *field, const char *uuid);
 
 #endif

@@ -557,6 +557,16 @@ zs_node_start_err(zs_node *node, char *err, size_t errlen)
 	return 0;
 }
 
+int
+zs_node_reset_admin_password(zs_node *node, const char *password, char *uuid_out,
+    size_t uuid_len, char *err, size_t errlen)
+{
+	if (node_parts_new(node, err, errlen) != 0 || node_services_new(node, err, errlen) != 0 ||
+	    node_db_start(node, err, errlen) != 0)
+		return -1;
+	return zs_identity_reset_admin(node->db, password, uuid_out, uuid_len, err, errlen);
+}
+
 static void
 node_wait(zs_node *node, int64_t until_ms, bool (*done)(zs_node *))
 {

@@ -59,6 +59,14 @@ struct zs_node {
 /* A node with props (taken over, freed with the node), and its start; -1 with err. */
 int zs_node_new_props(zs_node **out, zs_props *props, char *err, size_t errlen);
 int zs_node_start_err(zs_node *node, char *err, size_t errlen);
+/* zsnode --reset-admin-password: takes the data folder (refused while a node runs on it),
+ * brings up the database and sets the admin password; serves nothing. Stop the node
+ * afterwards as usual. 0 with the account's uuid, or -1 with err. */
+int zs_node_reset_admin_password(zs_node *node, const char *password, char *uuid_out,
+    size_t uuid_len, char *err, size_t errlen);
+/* zs_node_reset.c: the whole of `zsnode --reset-admin-password` on a made node; the exit
+ * code. */
+int zs_node_reset_main(zs_node *node);
 
 /* Takes the data folder for this process: an flock on DIR/zsnode.lock holding our pid.
  * -1 with err naming the pid that holds it (zs_node_lock.c). */

@@ -18,12 +18,15 @@ main_usage(FILE *out)
 	    "  -c FILE           properties file (default: zsnode.properties if present)\n"
 	    "  --set name=value  override a property (also ZS_NAME_WITH_UNDERSCORES=value)\n"
 	    "  --properties      print every property, its value and where it came from, then exit\n"
+	    "  --reset-admin-password\n"
+	    "                    set the admin password from stdin (one line), with the node\n"
+	    "                    stopped (same -c/--set, so the same data.dir), then exit\n"
 	    "  --version         print the version, then exit\n"
 	    "  -h, --help        this text\n");
 }
 
 /* What the arguments ask for besides properties. */
-typedef enum main_ask { MAIN_RUN, MAIN_PROPERTIES, MAIN_HELP, MAIN_VERSION } main_ask;
+typedef enum main_ask { MAIN_RUN, MAIN_PROPERTIES, MAIN_HELP, MAIN_VERSION, MAIN_RESET } main_ask;
 
 /* Reads -c and --set (and the flags main_ask names) into new properties. 0, or -1 with
  * err; *props is then NULL. */
@@ -45,6 +48,8 @@ main_parse(int argc, char *const argv[], zs_props **props, main_ask *ask, char *
 				goto fail;
 		} else if (strcmp(argv[i], "--properties") == 0) {
 			*ask = MAIN_PROPERTIES;
+		} else if (strcmp(argv[i], "--reset-admin-password") == 0) {
+			*ask = MAIN_RESET;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			*ask = MAIN_VERSION;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -158,7 +163,13 @@ zs_node_main(int argc, char **argv)
 		node = NULL;
 		rc = 1;
 	} else if (ask == MAIN_PROPERTIES) {
+		printf("%-24s %-32s %-8s %-8s %s\n", "PROPERTY", "VALUE", "SOURCE", "OWNER", "DESCRIPTION");
 		zs_props_each(node->props, main_print_prop, NULL);
+		zs_node_free(node); /* never started: nothing to stop, and no "stopped" to log */
+		return 0;
+	} else if (ask == MAIN_RESET) {
+		rc = zs_node_reset_main(node);
+		err[0] = '\0';
 	} else if (zs_node_start_err(node, err, sizeof err) != 0) {
 		rc = 1;
 	} else {
@@ -169,7 +180,7 @@ zs_node_main(int argc, char **argv)
 		sigwait(&sigs, &sig);
 		zs_log(ZS_LOG_INFO, "node", "got %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	}
-	if (rc != 0)
+	if (rc != 0 && err[0] != '\0')
 		fprintf(stderr, "zsnode: %s\n", err);
 	if (node != NULL)
 		zs_node_stop(node);

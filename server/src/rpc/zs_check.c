@@ -1,4 +1,6 @@
 /* zs_check.c: argument checks shared by every service (zs/check.h). */
+#include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "zs/check.h"
@@ -36,11 +38,30 @@ zs_check_text(zs_call *call, const char *field, const char *value, size_t max, u
 	return ZS_OK;
 }
 
+/* 8-4-4-4-12 hexadecimal digits, the form every resource uuid has. */
+static bool
+check_uuid_form(const char *s)
+{
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
 int
 zs_check_uuid(zs_call *call, const char *field, const char *uuid)
 {
-	if (uuid[0] != '\0')
-		return ZS_OK;
-	zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "%s is required", field);
-	return ZS_INVALID_ARGUMENT;
+	if (uuid[0] == '\0') {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "%s is required", field);
+		return ZS_INVALID_ARGUMENT;
+	}
+	if (strnlen(uuid, 37) != 36 || !check_uuid_form(uuid)) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "%s \"%.64s%s\" is not a uuid "
+		    "(8-4-4-4-12 hexadecimal digits, e.g. 0e9f2a4c-6f1b-4c8e-9d3a-5b7c1e2f4a60)", field,
+		    uuid, strlen(uuid) > 64 ? "..." : "");
+		return ZS_INVALID_ARGUMENT;
+	}
+	return ZS_OK;
 }

@@ -34,5 +34,10 @@ int zs_identity_start(zs_identity *id, zs_db *db, char *err, size_t errlen);
 /* Stops the session check and the cleanup. */
 void zs_identity_stop(zs_identity *id);
 void zs_identity_free(zs_identity *id);
+/* zsnode --reset-admin-password, on a stopped node's database: sets the password of the
+ * account "admin" (made again, as an admin, if it is gone) and ends its sessions; its
+ * uuid into uuid_out. 0, or -1 with err (a password the rules refuse is said so). */
+int zs_identity_reset_admin(zs_db *db, const char *password, char *uuid_out, size_t uuid_len,
+    char *err, size_t errlen);
 
 #endif
