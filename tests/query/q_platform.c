@@ -77,8 +77,13 @@ q_tags(inv *t, q_world *w)
 	    "as the second account: the tag on its own host only, a USER tag (%s)", t->msg);
 	zs_reply_free(r);
 	r = TAGS(t->admin, "resource.name", "=", "h4", false);
-	ZST_CHECK(r != NULL && r->n_inventories == 1 && strcmp(r->inventories[0]->tag, "rack::r2") == 0,
-	    "QueryTag resource.name = h4: rack::r2 (%s)", t->msg);
+	size_t user_tags = 0, r2 = 0;
+	for (size_t i = 0; r != NULL && i < r->n_inventories; i++) {
+		user_tags += r->inventories[i]->kind == ZS__TAG__V1__TAG_KIND__USER;
+		r2 += strcmp(r->inventories[i]->tag, "rack::r2") == 0;
+	}
+	ZST_CHECK(r != NULL && user_tags == 1 && r2 == 1,
+	    "QueryTag resource.name = h4: its one user tag rack::r2 besides its facts (%s)", t->msg);
 	zs_reply_free(r);
 	r = TAGS(t->admin, "kind", "=", "USER", true);
 	ZST_CHECK(r != NULL && r->total >= 4, "QueryTag kind = USER: the 4 user tags at least (%s)",

@@ -50,12 +50,12 @@ q_test_ops(inv *t, q_world *w)
 	EXPECT(((qc[]) { { "cluster_uuid", "=", w->cb }, { "name", "!=", "h5" } }), "h4,h6",
 	    "cluster_uuid = c-b's and name != h5 (AND)");
 	EXPECT(((qc[]) { { "zoneUuid", "=", w->za } }), "h1,h2,h3", "zoneUuid = z-a's");
-	EXPECT(((qc[]) { { "state", "=", "Enabled" }, { "status", "=", "disconnected" } }),
-	    "h1,h2,h3,h4,h5,h6,u-host", "state = Enabled and status = disconnected (any case)");
+	EXPECT(((qc[]) { { "state", "=", "Enabled" }, { "status", "=", "connected" } }),
+	    "h1,h2,h3,h4,h5,h6,u-host", "state = Enabled and status = connected (any case)");
 	EXPECT(((qc[]) { { "state", "in", "Disabled, Maintenance" } }), "", "state in Disabled, Maintenance");
 	EXPECT(((qc[]) { { "hypervisor_type", "not in", "KVM" } }), "", "hypervisor_type not in KVM");
-	EXPECT(((qc[]) { { "status", "like", "Dis%" }, { "name", "=", "h2" } }), "h2",
-	    "status like Dis% and name = h2");
+	EXPECT(((qc[]) { { "status", "like", "Con%" }, { "name", "=", "h2" } }), "h2",
+	    "status like Con% and name = h2");
 
 	/* time: every op, the rows checked against the times the Infos carry */
 	Zs__Host__V1__QueryHostResponse *all = q_hosts(t, t->admin, NULL, 0, NULL);
@@ -118,9 +118,10 @@ q_test_dot_paths(inv *t, q_world *w)
 	EXPECT(((qc[]) { { "tags.tag", "=", "rack::r1" } }), "h1,h2,u-host", "tags.tag = rack::r1");
 	EXPECT(((qc[]) { { "tags.tag", "like", "rack::%" }, { "zone.name", "=", "z-a" } }), "h1,h2",
 	    "tags.tag like rack::% and zone.name = z-a");
-	EXPECT(((qc[]) { { "tags.tag", "is null", "" } }), "h3,h5,h6", "tags.tag is null (no tag)");
-	EXPECT(((qc[]) { { "tags.tag", "is not null", "" } }), "h1,h2,h4,u-host",
-	    "tags.tag is not null (some tag)");
+	/* every connected host has its agent's facts as system tags */
+	EXPECT(((qc[]) { { "tags.tag", "is null", "" } }), "", "tags.tag is null (none: facts)");
+	EXPECT(((qc[]) { { "tags.tag", "is not null", "" } }), "h1,h2,h3,h4,h5,h6,u-host",
+	    "tags.tag is not null (all: their facts at least)");
 
 	Zs__Cluster__V1__QueryClusterResponse *c = q_clusters(t, t->admin,
 	    (qc[]) { { "hosts.name", "=", "h5" } }, 1, NULL);
