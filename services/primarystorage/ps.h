@@ -27,7 +27,7 @@
 #define PS_LOCAL "LocalStorage"
 #define PS_NFS "NFS"
 #define PS_URL_MAX 512
-#define PS_AGENT_TIMEOUT_MS 30000     /* a command sent with no call (the sync tracker) */
+#define PS_AGENT_TIMEOUT_MS 10000     /* a command sent with no call (the sync tracker) */
 #define PS_NFS_MOUNT_ROOT "/opt/zstack/nfsprimarystorage/prim-"
 
 /* The columns of a PrimaryStorageInfo (no repeated fields), over ps_storages as s. */

@@ -192,6 +192,17 @@ check_add_attach(env *e)
 	    "/localstorage/init went to s1 and s2, not s3");
 	ZST_CHECK(st_ps_attach(t, t->admin, e->local, e->c1, NULL) == INV_ALREADY_EXISTS,
 	    "attaching again: ALREADY_EXISTS (%s)", t->msg);
+	char twin[INV_UUID];
+	ZST_CHECK(ps_add(t, t->admin, e->zone, "local-twin", "LocalStorage", LOCAL_URL, twin) == 0 &&
+	    st_ps_attach(t, t->admin, twin, e->c1, NULL) == INV_ALREADY_EXISTS &&
+	    strcmp(t->error_code, "PRIMARYSTORAGE.1012") == 0,
+	    "another storage of the same url on c1: ALREADY_EXISTS, PRIMARYSTORAGE.1012 (%s)", t->msg);
+	Zs__Primarystorage__V1__DeletePrimaryStorageRequest dreq =
+	    ZS__PRIMARYSTORAGE__V1__DELETE_PRIMARY_STORAGE_REQUEST__INIT;
+	dreq.uuid = twin;
+	ZST_CHECK(st_call(t, t->admin, PSM "DeletePrimaryStorage", &dreq,
+	    &zs__primarystorage__v1__delete_primary_storage_response__descriptor, NULL, 0) == 0 &&
+	    st_ps_get(t, twin, NULL) == INV_NOT_FOUND, "DeletePrimaryStorage of it (%s)", t->msg);
 
 	/* an attach no host can take fails and leaves it detached */
 	st_sim_do("POST", "/sim/faults", "{\"host\":\"s3\",\"path\":\"/localstorage/init\","
@@ -481,7 +492,8 @@ check_sync(env *e)
 	st_sim_do("POST", "/sim/hosts", "{\"name\":\"s4\",\"ip\":\"127.0.3.4\"}");
 	char h4[INV_UUID];
 	add_kvm(t, e->c1, "s4", "127.0.3.4", h4);
-	int64_t until = zst_now_ms() + 8000;
+	/* a round may still wait for an answer /sim/reset dropped (10 s at most) */
+	int64_t until = zst_now_ms() + 15000;
 	bool local = false, nfs = false;
 	while (!(local && nfs) && zst_now_ms() < until) {
 		Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL, *q = NULL;
@@ -494,6 +506,8 @@ check_sync(env *e)
 		if (!(local && nfs))
 			zst_sleep_ms(100);
 	}
+	if (!(local && nfs))
+		zst_node_dump_stderr(&t->node);
 	ZST_CHECK(local && nfs && st_sim_count("s4", "/localstorage/init") >= 1 &&
 	    st_sim_count("s4", "/nfsprimarystorage/mount") >= 1,
 	    "a host added to c1 afterwards is inited and mounts NFS by itself: LocalStorage has 3 TiB "
