@@ -440,6 +440,7 @@ check_fault(env *e, const char *fault, const char *agent_path, bool nfs, const c
 static void
 check_faults(env *e)
 {
+	inv *t = &e->t;
 	const char *le = "/localstorage/volume/createempty", *ne = "/nfsprimarystorage/createemptyvolume";
 	check_fault(e, "\"action\":\"fail\",\"error\":\"qemu-img: disk full\"", le, false, "127.0.3.1",
 	    e->h1, 0, "qemu-img: disk full");
@@ -456,7 +457,6 @@ check_faults(env *e)
 	check_fault(e, "\"action\":\"delay\",\"delayMs\":2500", le, false, "127.0.3.1", e->h1, 1500,
 	    "no callback");
 	/* a delay within the deadline is only slower */
-	inv *t = &e->t;
 	st_sim_do("POST", "/sim/faults", "{\"path\":\"/localstorage/*\",\"action\":\"delay\","
 	    "\"delayMs\":300}");
 	Zs__Volume__V1__VolumeInfo *v = NULL;
@@ -471,6 +471,23 @@ check_faults(env *e)
 	check_fault(e, "\"host\":\"s1\",\"action\":\"die\"", le, false, "127.0.3.1", e->h1, 3000,
 	    "Couldn't connect");
 	st_sim_do("POST", "/sim/reset", NULL);   /* revives s1; the agents forget their disks */
+	/* the agents forgot their hostUuid too: the ping tracker reconnects the hosts first */
+	int64_t until = zst_now_ms() + 10000;
+	int connected = 0;
+	while (connected < 3 && zst_now_ms() < until) {
+		const char *hs[3] = { e->h1, e->h2, e->h3 };
+		connected = 0;
+		for (int i = 0; i < 3; i++) {
+			Zs__Host__V1__HostInfo *h = NULL;
+			connected += inv_host_get(t, t->admin, hs[i], &h) == 0 &&
+			    strcmp(h->status, "Connected") == 0;
+			zs_reply_free(h);
+		}
+		if (connected < 3)
+			zst_sleep_ms(200);
+	}
+	zst_sleep_ms(600);   /* past a ping round that may still see the old agents */
+	ZST_CHECK(connected == 3, "the three hosts are Connected again");
 	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
 	ZST_CHECK(ps_reconnect(t, e->local, &p) == 0 && p->n_hosts == 2 &&
 	    p->available_physical_capacity == 2 * TIB &&
