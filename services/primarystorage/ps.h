@@ -54,6 +54,7 @@ typedef struct ps_state {
 	ps_sync *sync;
 	long port;                         /* KvmAgent.port (the kvm plugin's property) */
 	char scheme[16];                   /* KvmAgent.agentUrlScheme */
+	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
 } ps_state;
 
 /* ---- ps_main.c ---- */
