@@ -27,7 +27,7 @@
 #define PS_LOCAL "LocalStorage"
 #define PS_NFS "NFS"
 #define PS_URL_MAX 512
-#define PS_AGENT_TIMEOUT_MS 30000     /* a command sent with no call (the sync tracker) */
+#define PS_AGENT_TIMEOUT_MS 10000     /* a command sent with no call (the sync tracker) */
 #define PS_NFS_MOUNT_ROOT "/opt/zstack/nfsprimarystorage/prim-"
 
 /* The columns of a PrimaryStorageInfo (no repeated fields), over ps_storages as s. */
@@ -54,6 +54,7 @@ typedef struct ps_state {
 	ps_sync *sync;
 	long port;                         /* KvmAgent.port (the kvm plugin's property) */
 	char scheme[16];                   /* KvmAgent.agentUrlScheme */
+	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
 } ps_state;
 
 /* ---- ps_main.c ---- */

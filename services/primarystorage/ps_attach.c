@@ -118,6 +118,19 @@ ps_att_load(ps_att *a)
 			    "primary storage %s is already attached to cluster %s", a->uuid, a->cluster);
 			rv = ZS_ALREADY_EXISTS;
 		}
+		PQclear(cl);
+		cl = NULL;
+		/* two storages of one url on one cluster would be the same folder or share */
+		if (rv == 0)
+			rv = ps_exec(c, "SELECT s.uuid, s.url FROM ps_clusters k JOIN ps_storages s ON "
+			    "s.uuid = k.ps_uuid WHERE k.cluster_uuid = $2 AND s.uuid <> $1 AND s.url = "
+			    "(SELECT url FROM ps_storages WHERE uuid = $1)", 2, p, &cl, &st);
+		if (rv == 0 && PQntuples(cl) > 0) {
+			st = zs_status_new(ZS_ALREADY_EXISTS, "PRIMARYSTORAGE.1012",
+			    "url %s is already used on cluster %s by primary storage %s", PQgetvalue(cl, 0, 1),
+			    a->cluster, PQgetvalue(cl, 0, 0));
+			rv = ZS_ALREADY_EXISTS;
+		}
 	} else if (rv == 0) {
 		rv = ps_exec(c, "SELECT cluster_uuid FROM ps_clusters WHERE ps_uuid = $1", 1, p, &cl,
 		    &st);

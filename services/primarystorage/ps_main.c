@@ -1,8 +1,9 @@
 /*
  * ps_main.c: the primary storage service's lifecycle (its properties, the sync tracker)
  * and the URLs of the hosts' agents.
- * The agents are the KVM agents of the hosts, so the kvm plugin's KvmAgent.port and
- * KvmAgent.agentUrlScheme say where they are (7070 and http when it is not loaded).
+ * The agents are the KVM agents of the hosts, so the kvm plugin's KvmAgent.port,
+ * KvmAgent.agentUrlScheme and KvmAgent.agentUrlRootPath say where they are (7070, http
+ * and none when it is not loaded; the kvm plugin checks them at its start).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,8 @@ int
 ps_url(const ps_state *ps, const char *ip, const char *path, char *buf, size_t len)
 {
 	bool v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s", ps->scheme, v6 ? "[" : "", ip,
-	    v6 ? "]" : "", ps->port, path);
+	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s%s", ps->scheme, v6 ? "[" : "", ip,
+	    v6 ? "]" : "", ps->port, ps->root, path);
 	return n < 0 || (size_t) n >= len ? -1 : 0;
 }
 
@@ -41,6 +42,11 @@ ps_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(ps->scheme, sizeof ps->scheme, "%s", scheme != NULL && *scheme ? scheme : "http");
+	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
+	snprintf(ps->root, sizeof ps->root, "%s", root != NULL && root[0] == '/' ? root : "");
+	size_t rl = strlen(ps->root);
+	if (rl > 0 && ps->root[rl - 1] == '/')
+		ps->root[rl - 1] = '\0';
 	const char *iv = zs_node_property(node, "primaryStorage.sync.interval");
 	end = NULL;
 	long long ms = iv != NULL && *iv ? strtoll(iv, &end, 10) : 60000;

@@ -105,7 +105,7 @@ st_batch_run(inv *t, size_t n, const int64_t *sizes, char *const *dels, const ch
 static void
 st_random(inv *t, const char *what, const char *ps, const char *host, int64_t total)
 {
-	enum { ROUNDS = 4, PER = 60 };
+	enum { ROUNDS = 3, PER = 50 };
 	char *live[ROUNDS * PER] = { NULL };
 	size_t nlive = 0;
 	st_op ops[PER];
@@ -154,7 +154,7 @@ st_random(inv *t, const char *what, const char *ps, const char *host, int64_t to
 		}
 	}
 	ZST_CHECK(exact && created > 0 && deleted > 0,
-	    "%s: %d creates and %d deletes at once in 4 rounds of 60: after each round available = "
+	    "%s: %d creates and %d deletes at once in 3 rounds of 50: after each round available = "
 	    "total - the sizes of the live volumes, to the byte", what, created, deleted);
 	for (size_t i = 0; i < nlive; i++)
 		if (live[i] != NULL) {

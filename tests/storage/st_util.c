@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "st.h"
+#include "zs/kvm/v1/kvm.pb-c.h"
 #include "zst_sim.h"
 
 int st_sim_port;
@@ -169,4 +170,107 @@ st_available(inv *t, const char *ps, const char *host)
 			v = p->hosts[i]->available_capacity;
 	zs_reply_free(p);
 	return v;
+}
+
+/* ---- more calls ---- */
+
+void
+st_add_kvm(inv *t, const char *cluster, const char *name, const char *ip, char uuid[INV_UUID])
+{
+	Zs__Kvm__V1__AddKvmHostRequest req = ZS__KVM__V1__ADD_KVM_HOST_REQUEST__INIT;
+	req.cluster_uuid = (char *) cluster;
+	req.name = (char *) name;
+	req.management_ip = (char *) ip;
+	req.username = "root";
+	req.password = "pw";
+	Zs__Kvm__V1__KvmHostInfo *h = NULL;
+	int code = inv_call(t, t->admin, "zs.kvm.v1.Kvm/AddKvmHost", &req,
+	    &zs__kvm__v1__kvm_host_info__descriptor, &h);
+	ZST_REQUIRE(code == 0, "AddKvmHost %s on %s (%s)", name, ip, t->msg);
+	snprintf(uuid, INV_UUID, "%s", h->uuid);
+	zs_reply_free(h);
+}
+
+int
+st_ps_add(inv *t, const char *s, const char *zone, const char *name, const char *type,
+    const char *url, char uuid[INV_UUID])
+{
+	Zs__Primarystorage__V1__AddPrimaryStorageRequest req =
+	    ZS__PRIMARYSTORAGE__V1__ADD_PRIMARY_STORAGE_REQUEST__INIT;
+	req.zone_uuid = (char *) zone;
+	req.name = (char *) name;
+	req.type = (char *) type;
+	req.url = (char *) url;
+	Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
+	int code = st_call(t, s, PSM "AddPrimaryStorage", &req,
+	    &zs__primarystorage__v1__primary_storage_info__descriptor, &p, 0);
+	if (uuid != NULL)
+		snprintf(uuid, INV_UUID, "%s", code == 0 ? p->uuid : "");
+	zs_reply_free(p);
+	return code;
+}
+
+/* The host share of host in p, or NULL. */
+Zs__Primarystorage__V1__PrimaryStorageHostInfo *
+st_share(Zs__Primarystorage__V1__PrimaryStorageInfo *p, const char *host)
+{
+	for (size_t i = 0; p != NULL && i < p->n_hosts; i++)
+		if (strcmp(p->hosts[i]->host_uuid, host) == 0)
+			return p->hosts[i];
+	return NULL;
+}
+
+int
+st_ps_state(inv *t, const char *s, const char *ps, const char *ev)
+{
+	Zs__Primarystorage__V1__ChangePrimaryStorageStateRequest req =
+	    ZS__PRIMARYSTORAGE__V1__CHANGE_PRIMARY_STORAGE_STATE_REQUEST__INIT;
+	req.uuid = (char *) ps;
+	req.state_event = (char *) ev;
+	return st_call(t, s, PSM "ChangePrimaryStorageState", &req,
+	    &zs__primarystorage__v1__primary_storage_info__descriptor, NULL, 0);
+}
+
+int
+st_ps_detach(inv *t, const char *s, const char *ps, const char *cluster)
+{
+	Zs__Primarystorage__V1__DetachPrimaryStorageFromClusterRequest req =
+	    ZS__PRIMARYSTORAGE__V1__DETACH_PRIMARY_STORAGE_FROM_CLUSTER_REQUEST__INIT;
+	req.primary_storage_uuid = (char *) ps;
+	req.cluster_uuid = (char *) cluster;
+	return st_call(t, s, PSM "DetachPrimaryStorageFromCluster", &req,
+	    &zs__primarystorage__v1__primary_storage_info__descriptor, NULL, 0);
+}
+
+int
+st_ps_reconnect(inv *t, const char *ps, Zs__Primarystorage__V1__PrimaryStorageInfo **out)
+{
+	Zs__Primarystorage__V1__ReconnectPrimaryStorageRequest req =
+	    ZS__PRIMARYSTORAGE__V1__RECONNECT_PRIMARY_STORAGE_REQUEST__INIT;
+	req.uuid = (char *) ps;
+	return st_call(t, t->admin, PSM "ReconnectPrimaryStorage", &req,
+	    &zs__primarystorage__v1__primary_storage_info__descriptor, out, 0);
+}
+
+int
+st_vol_get(inv *t, const char *s, const char *uuid, Zs__Volume__V1__VolumeInfo **out)
+{
+	Zs__Volume__V1__GetVolumeRequest req = ZS__VOLUME__V1__GET_VOLUME_REQUEST__INIT;
+	req.uuid = (char *) uuid;
+	return st_call(t, s, VOLM "GetVolume", &req, &zs__volume__v1__volume_info__descriptor, out, 0);
+}
+
+/* A data volume of a uuid chosen here (so its file's path is known). */
+int
+st_vol_create_as(inv *t, const char *uuid, int64_t size, const char *ps, const char *host,
+    uint32_t timeout_ms)
+{
+	Zs__Volume__V1__CreateDataVolumeRequest req = ZS__VOLUME__V1__CREATE_DATA_VOLUME_REQUEST__INIT;
+	req.name = "faulty";
+	req.size = size;
+	req.primary_storage_uuid = (char *) ps;
+	req.host_uuid = (char *) host;
+	req.uuid = (char *) uuid;
+	return st_call(t, t->admin, VOLM "CreateDataVolume", &req,
+	    &zs__volume__v1__volume_info__descriptor, NULL, timeout_ms);
 }
