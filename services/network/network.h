@@ -37,6 +37,7 @@ typedef struct net_state {
 	char scheme[16];        /* KvmAgent.agentUrlScheme */
 	char root[128];         /* KvmAgent.agentUrlRootPath */
 	struct net_ip_lane *lanes;  /* NET_IP_LANES of them (network_ip.c) */
+	_Atomic unsigned long ip_batches, ip_allocs;  /* for the log at stop */
 } net_state;
 
 /* ---- network_main.c ---- */

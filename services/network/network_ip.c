@@ -222,6 +222,8 @@ ip_lead(net_state *ns, struct net_ip_lane *l)
 			l->tail = NULL;
 		last->next = NULL;
 		pthread_mutex_unlock(&l->lock);
+		ns->ip_batches++;
+		ns->ip_allocs += n;
 		ip_run_batch(ns, batch, n);
 	}
 }

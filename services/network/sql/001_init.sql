@@ -219,10 +219,10 @@ END $$;
 
 -- Allocates for a batch (network_ip.c: one statement, one transaction): element i of the
 -- arrays is one allocation, as net_ip_allocate's arguments. The allocations of any free
--- address are first tried together per L3 and owner: as many distinct random addresses as
--- there are allocations are inserted in one INSERT (conflicts dropped); in an L3 of at
--- most 65,536 addresses those left get random ones of its free addresses (one more
--- INSERT); each allocation still without one then runs net_ip_allocate alone (which also
+-- address are first tried together per L3 and owner (8 or more of them): as many distinct random addresses as
+-- there are allocations are inserted in one INSERT (conflicts dropped), up to 3 rounds;
+-- in an L3 of at most 4,096 addresses those left get random ones of its free addresses
+-- (one more INSERT); each allocation still without one then runs net_ip_allocate alone (which also
 -- says when none is left), as does each wanted address. Answers
 -- one row per allocation, i its index (from 1).
 CREATE FUNCTION net_ip_allocate_batch(p_uuids text[], p_l3s text[], p_owners text[],
@@ -237,12 +237,22 @@ DECLARE
     done bigint[] := '{}';
     total bigint;
     left_uuids text[];
+    n_round int;
 BEGIN
     FOR g IN SELECT b.l3, b.o, array_agg(b.u) AS uuids FROM unnest(p_uuids, p_l3s, p_owners,
-            p_wanted) AS b(u, l3, o, w) WHERE b.w IS NULL GROUP BY b.l3, b.o LOOP
+            p_wanted) AS b(u, l3, o, w) WHERE b.w IS NULL GROUP BY b.l3, b.o
+            HAVING count(*) >= 8 LOOP   -- fewer: one by one costs less
         SELECT sum(r.end_int - r.start_int + 1) INTO total FROM net_ip_ranges r
             WHERE r.l3_network_uuid = g.l3;
         CONTINUE WHEN total IS NULL;
+        -- up to 3 rounds of random addresses, each for the allocations still without one
+        left_uuids := g.uuids;
+        FOR n_round IN 1 .. 3 LOOP
+        IF n_round > 1 THEN
+            left_uuids := array(SELECT x.u FROM unnest(g.uuids) AS x(u) WHERE NOT EXISTS (
+                SELECT 1 FROM net_used_ips y WHERE y.uuid = x.u));
+        END IF;
+        EXIT WHEN cardinality(left_uuids) = 0;
         RETURN QUERY
         WITH rg AS (
             SELECT r.uuid, r.start_int, r.end_int, r.gateway, r.netmask,
@@ -251,14 +261,14 @@ BEGIN
             FROM net_ip_ranges r WHERE r.l3_network_uuid = g.l3),
         offs AS (
             SELECT DISTINCT floor(random() * total)::bigint AS o
-            FROM generate_series(1, cardinality(g.uuids))),
+            FROM generate_series(1, cardinality(left_uuids))),
         cand AS (
             SELECT rg.uuid AS range_uuid, rg.start_int + (offs.o - rg.cum) AS ip_int,
                 row_number() OVER () AS n
             FROM offs JOIN rg ON offs.o >= rg.cum AND offs.o < rg.cum + rg.end_int - rg.start_int + 1),
         ins AS (
             INSERT INTO net_used_ips AS u (uuid, l3_network_uuid, ip_range_uuid, ip, ip_int, owner_uuid)
-            SELECT g.uuids[cand.n], g.l3, cand.range_uuid, host('0.0.0.0'::inet + cand.ip_int),
+            SELECT left_uuids[cand.n], g.l3, cand.range_uuid, host('0.0.0.0'::inet + cand.ip_int),
                 cand.ip_int, g.o
             FROM cand ORDER BY cand.ip_int   -- one order: two batches cannot deadlock here
             ON CONFLICT ON CONSTRAINT net_used_ips_l3_ip_key DO NOTHING
@@ -267,9 +277,10 @@ BEGIN
             g.o, (extract(epoch FROM ins.created_at) * 1000)::bigint
         FROM ins JOIN rg ON rg.uuid = ins.ip_range_uuid
             JOIN unnest(p_uuids) WITH ORDINALITY AS a(u, n) ON a.u = ins.uuid;
+        END LOOP;
         -- a nearly full L3 (random picks missed): its free addresses, listed when it has
-        -- at most 65,536, in random order, for the allocations still without one
-        CONTINUE WHEN total > 65536;
+        -- at most 4,096, in random order, for the allocations still without one
+        CONTINUE WHEN total > 4096;
         left_uuids := array(SELECT x.u FROM unnest(g.uuids) AS x(u) WHERE NOT EXISTS (
             SELECT 1 FROM net_used_ips y WHERE y.uuid = x.u));
         CONTINUE WHEN cardinality(left_uuids) = 0;
