@@ -343,8 +343,8 @@ out:
 	const char *line = log != NULL ? strstr(log, "IP allocations in") : NULL;
 	if (line != NULL) {
 		const char *from = line, *to = strchr(line, '\n');
-		while (from > log && from[-1] != ' ' && from[-1] != '\n')
-			from--;
+		for (int sp = 0; from > log && from[-1] != '\n' && sp < 2; from--)
+			sp += from[-1] == ' ';
 		printf("  the node: %.*s (its log at stop)\n", (int) (to != NULL ? to - from :
 		    (long) strlen(from)), from);
 	}
