@@ -4,9 +4,10 @@
  *
  * An allocation is the migration's net_ip_allocate (a random free address, as ZStack's
  * default strategy, or the one asked for), which never gives one address twice: (L3,
- * address) is unique in net_used_ips and a lost race just picks again. A batch runs
- * net_ip_allocate_batch, which first inserts random addresses for all the batch's
- * allocations of one L3 in one INSERT, then runs net_ip_allocate for those left.
+ * address) is unique in net_used_ips and a lost race just picks again. (A set-wise
+ * batch function, one INSERT of random addresses for all of a batch's allocations, was
+ * measured against this: it cost 333 us of CPU a call against 229 and did 1,759 calls/s
+ * against 2,800, so each allocation of a batch runs net_ip_allocate.)
  *
  * Allocations are group-committed: a commit costs a disk flush, which bounds one
  * transaction per call to a few thousand a second. Calls wait in one of NET_IP_LANES
@@ -174,9 +175,9 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 		if (code != 0)
 			break;
 		const char *p[4] = { a[0], a[1], a[2], a[3] };
-		r = zs_db_exec(c, "SELECT outcome, uuid, l3_network_uuid, ip_range_uuid, ip, gateway, "
-		    "netmask, owner_uuid, created_unix_ms FROM net_ip_allocate_batch($1::text[], "
-		    "$2::text[], $3::text[], $4::bigint[]) ORDER BY i", 4, p, &st);
+		r = zs_db_exec(c, "SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[], "
+		    "$4::bigint[]) WITH ORDINALITY AS b(u, l3, o, w, i), LATERAL net_ip_allocate(b.u, "
+		    "b.l3, b.o, b.w) a ORDER BY b.i", 4, p, &st);
 		zs_db_release(db, c);
 		code = r != NULL ? 0 : (int) st->code;
 		if (code != ZS_ABORTED)   /* a deadlock with another node's batch: again */
@@ -222,6 +223,8 @@ ip_lead(net_state *ns, struct net_ip_lane *l)
 			l->tail = NULL;
 		last->next = NULL;
 		pthread_mutex_unlock(&l->lock);
+		ns->ip_batches++;
+		ns->ip_allocs += n;
 		ip_run_batch(ns, batch, n);
 	}
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "network.h"
+#include "zs/log.h"
 #include "zs/service.h"
 
 int
@@ -71,6 +72,9 @@ ZS_EXPORT void
 network_stop(zs_service *svc)
 {
 	net_state *ns = zs_service_data(svc);
+	if (ns != NULL && ns->ip_batches > 0)
+		zs_log(ZS_LOG_INFO, "network", "%lu IP allocations in %lu transactions", ns->ip_allocs,
+		    ns->ip_batches);
 	if (ns != NULL)
 		net_ip_lanes_fini(ns);
 	free(ns);

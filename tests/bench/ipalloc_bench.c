@@ -8,13 +8,17 @@
  *   echo      COUNT zs.echo.v1.Echo/Say through the node (its cheapest call)
  *   allocate  COUNT zs.network.v1.L3Network/AllocateIp through the node
  *
- * and prints calls per second and the ratios. Bounded: COUNT at most 100,000, each
- * phase at most 120 s.
+ * and prints calls per second, the CPU each call cost (the node, its PostgreSQL and this
+ * program together: steadier than the rates on a shared machine) and the ratios.
+ * Bounded: COUNT at most 100,000, each phase at most 120 s.
  *
  *   zsbench_ipalloc ZSNODE PLUGINS_DIR [COUNT (10000)] [CONCURRENCY (64)]
  */
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +109,62 @@ pump_run(zs_client *c, const char *session, const char *method, const ProtobufCM
 	pthread_mutex_destroy(&p.lock);
 	pthread_cond_destroy(&p.cond);
 	return failed > 0 ? -1 : count * 1000.0 / (double) (ms > 0 ? ms : 1);
+}
+
+/* ---- CPU: this process, the node and its PostgreSQL ---- */
+
+/* utime + stime (+ cutime + cstime when children) of pid, in clock ticks; 0 if gone. */
+static long long
+cpu_of(long pid, bool children)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	long long v[4] = { 0, 0, 0, 0 };
+	/* after ") ": state is field 3; utime, stime, cutime, cstime are fields 14-17 */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld %lld %lld",
+	    &v[0], &v[1], &v[2], &v[3]) != 4)
+		return 0;
+	return v[0] + v[1] + (children ? v[2] + v[3] : 0);
+}
+
+/* CPU seconds so far of this process, the node and its PostgreSQL (the postmaster with its
+ * ended backends, and every live process working in PGDATA). */
+static double
+cpu_now(const zst_node *n)
+{
+	char pgdata[PATH_MAX], path[PATH_MAX + 32], cwd[PATH_MAX];
+	snprintf(pgdata, sizeof pgdata, "%s/pg", n->data_dir);
+	snprintf(path, sizeof path, "%s/postmaster.pid", pgdata);
+	char *text = zst_read_file(path);
+	long master = text != NULL ? strtol(text, NULL, 10) : 0;
+	free(text);
+	long long ticks = cpu_of((long) getpid(), false) + cpu_of((long) n->pid, false) +
+	    (master > 0 ? cpu_of(master, true) : 0);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == master)
+			continue;
+		char link[64];
+		snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
+		ssize_t len = readlink(link, cwd, sizeof cwd - 1);
+		if (len <= 0)
+			continue;
+		cwd[len] = '\0';
+		if (strcmp(cwd, pgdata) == 0)
+			ticks += cpu_of(pid, false);
+	}
+	if (d != NULL)
+		closedir(d);
+	return (double) ticks / (double) sysconf(_SC_CLK_TCK);
 }
 
 /* ---- the baseline: plain INSERTs through libpq ---- */
@@ -247,18 +307,31 @@ main(int argc, char **argv)
 		goto out;
 	printf("%ld calls each, %ld in flight, one range of 65,534 addresses (10.0.0.0/16)\n",
 	    count, conc);
+	double c0 = cpu_now(&n);
 	double base = baseline(&n, count, conc);
-	printf("  baseline: plain INSERT, one row a transaction, libpq: %10.0f /s\n", base);
+	double c1 = cpu_now(&n);
+	printf("  baseline: plain INSERT, one row a transaction, libpq: %10.0f /s  %6.1f us CPU a call\n",
+	    base, (c1 - c0) * 1e6 / (double) count);
 	Zs__Echo__V1__SayRequest say = ZS__ECHO__V1__SAY_REQUEST__INIT;
 	say.text = "hi";
+	c0 = cpu_now(&n);
 	double echo = pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base,
 	    &zs__echo__v1__say_reply__descriptor, count, conc);
-	printf("  Echo/Say through the node:                        %10.0f /s\n", echo);
+	c1 = cpu_now(&n);
+	printf("  Echo/Say through the node:                        %10.0f /s  %6.1f us CPU a call\n",
+	    echo, (c1 - c0) * 1e6 / (double) count);
 	Zs__Network__V1__AllocateIpRequest ar = ZS__NETWORK__V1__ALLOCATE_IP_REQUEST__INIT;
 	ar.l3_network_uuid = l3;
+	c0 = cpu_now(&n);
 	double alloc = pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
 	    &zs__network__v1__used_ip_info__descriptor, count, conc);
-	printf("  AllocateIp through the node:                      %10.0f /s\n", alloc);
+	c1 = cpu_now(&n);
+	printf("  AllocateIp through the node:                      %10.0f /s  %6.1f us CPU a call\n",
+	    alloc, (c1 - c0) * 1e6 / (double) count);
+	double l0[3];
+	if (getloadavg(l0, 3) == 3)
+		printf("  load average during the run: %.1f (2 cores here: more means others ran too)\n",
+		    l0[0]);
 	if (base > 0 && alloc > 0 && echo > 0)
 		printf("  AllocateIp / baseline INSERT: %.2f   AllocateIp / Echo: %.2f   target 10,000/s: %s\n",
 		    alloc / base, alloc / echo, alloc >= 10000 ? "MET" : "MISSED");
@@ -266,6 +339,16 @@ main(int argc, char **argv)
 out:
 	zs_client_close(c);
 	zst_node_stop(&n);
+	char *log = zst_read_file(n.err_path);
+	const char *line = log != NULL ? strstr(log, "IP allocations in") : NULL;
+	if (line != NULL) {
+		const char *from = line, *to = strchr(line, '\n');
+		for (int sp = 0; from > log && from[-1] != '\n' && sp < 2; from--)
+			sp += from[-1] == ' ';
+		printf("  the node: %.*s (its log at stop)\n", (int) (to != NULL ? to - from :
+		    (long) strlen(from)), from);
+	}
+	free(log);
 	zst_node_cleanup(&n);
 	return rc;
 }

@@ -125,13 +125,14 @@ CREATE TRIGGER net_ip_ranges_release AFTER DELETE ON net_ip_ranges
     FOR EACH ROW EXECUTE FUNCTION net_ip_ranges_release();
 
 -- Allocates an address of L3 p_l3 for p_owner as p_uuid: p_wanted, or (NULL) a random
--- free one, as ZStack's default strategy. One call is one statement's work; network_ip.c
--- calls it for a batch of allocations in one statement (one transaction).
+-- free one, as ZStack's default strategy. network_ip.c calls it for each allocation of a
+-- batch, in one statement (one transaction).
 -- outcome: 'ok' (and the row), 'no_l3', 'no_range' (the L3 has none), 'outside' (no range
 -- holds p_wanted), 'used' (p_wanted is taken), 'exhausted' (every address is taken).
--- Random picks rarely collide while the ranges are not nearly full; after a few misses
--- it takes the free address nearest after a random point (gaps in the used ones), and
--- 'exhausted' only when there is none. A concurrent insert of the same address waits on
+-- Random picks rarely collide while the ranges are not nearly full; after 8 misses it
+-- takes a random free address (an L3 of at most 4,096 addresses: all are listed) or the
+-- free address nearest after a random point (gaps in the used ones), and 'exhausted'
+-- only when there is none. A concurrent insert of the same address waits on
 -- the unique index and then loses: never twice.
 CREATE FUNCTION net_ip_allocate(p_uuid text, p_l3 text, p_owner text, p_wanted bigint)
 RETURNS TABLE (outcome text, uuid text, l3_network_uuid text, ip_range_uuid text, ip text,
@@ -172,6 +173,17 @@ BEGIN
                 pick := pick - (rg.end_int - rg.start_int + 1);
             END LOOP;
             pick := rg.start_int + pick;
+        ELSIF total <= 4096 THEN
+            -- a nearly full small L3: a random one of its free addresses
+            SELECT s INTO pick FROM unnest(rgs) x, generate_series((x).start_int, (x).end_int) s
+                WHERE NOT EXISTS (SELECT 1 FROM net_used_ips u WHERE u.l3_network_uuid = p_l3
+                    AND u.ip_int = s)
+                ORDER BY random() LIMIT 1;
+            IF NOT FOUND THEN
+                RETURN QUERY SELECT 'exhausted'::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL::bigint;
+                RETURN;
+            END IF;
         ELSE
             -- free addresses are range starts not used and used addresses' successors
             -- not used; the first at or after a random point, else the first of all
@@ -217,92 +229,3 @@ BEGIN
     END LOOP;
 END $$;
 
--- Allocates for a batch (network_ip.c: one statement, one transaction): element i of the
--- arrays is one allocation, as net_ip_allocate's arguments. The allocations of any free
--- address are first tried together per L3 and owner: as many distinct random addresses as
--- there are allocations are inserted in one INSERT (conflicts dropped); in an L3 of at
--- most 65,536 addresses those left get random ones of its free addresses (one more
--- INSERT); each allocation still without one then runs net_ip_allocate alone (which also
--- says when none is left), as does each wanted address. Answers
--- one row per allocation, i its index (from 1).
-CREATE FUNCTION net_ip_allocate_batch(p_uuids text[], p_l3s text[], p_owners text[],
-    p_wanted bigint[])
-RETURNS TABLE (i bigint, outcome text, uuid text, l3_network_uuid text, ip_range_uuid text,
-    ip text, gateway text, netmask text, owner_uuid text, created_unix_ms bigint)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-    g record;
-    k bigint;
-    done bigint[] := '{}';
-    total bigint;
-    left_uuids text[];
-BEGIN
-    FOR g IN SELECT b.l3, b.o, array_agg(b.u) AS uuids FROM unnest(p_uuids, p_l3s, p_owners,
-            p_wanted) AS b(u, l3, o, w) WHERE b.w IS NULL GROUP BY b.l3, b.o LOOP
-        SELECT sum(r.end_int - r.start_int + 1) INTO total FROM net_ip_ranges r
-            WHERE r.l3_network_uuid = g.l3;
-        CONTINUE WHEN total IS NULL;
-        RETURN QUERY
-        WITH rg AS (
-            SELECT r.uuid, r.start_int, r.end_int, r.gateway, r.netmask,
-                (sum(r.end_int - r.start_int + 1) OVER (ORDER BY r.start_int)
-                    - (r.end_int - r.start_int + 1))::bigint AS cum
-            FROM net_ip_ranges r WHERE r.l3_network_uuid = g.l3),
-        offs AS (
-            SELECT DISTINCT floor(random() * total)::bigint AS o
-            FROM generate_series(1, cardinality(g.uuids))),
-        cand AS (
-            SELECT rg.uuid AS range_uuid, rg.start_int + (offs.o - rg.cum) AS ip_int,
-                row_number() OVER () AS n
-            FROM offs JOIN rg ON offs.o >= rg.cum AND offs.o < rg.cum + rg.end_int - rg.start_int + 1),
-        ins AS (
-            INSERT INTO net_used_ips AS u (uuid, l3_network_uuid, ip_range_uuid, ip, ip_int, owner_uuid)
-            SELECT g.uuids[cand.n], g.l3, cand.range_uuid, host('0.0.0.0'::inet + cand.ip_int),
-                cand.ip_int, g.o
-            FROM cand ORDER BY cand.ip_int   -- one order: two batches cannot deadlock here
-            ON CONFLICT ON CONSTRAINT net_used_ips_l3_ip_key DO NOTHING
-            RETURNING u.uuid, u.ip_range_uuid, u.ip, u.created_at)
-        SELECT a.n, 'ok'::text, ins.uuid, g.l3, ins.ip_range_uuid, ins.ip, rg.gateway, rg.netmask,
-            g.o, (extract(epoch FROM ins.created_at) * 1000)::bigint
-        FROM ins JOIN rg ON rg.uuid = ins.ip_range_uuid
-            JOIN unnest(p_uuids) WITH ORDINALITY AS a(u, n) ON a.u = ins.uuid;
-        -- a nearly full L3 (random picks missed): its free addresses, listed when it has
-        -- at most 65,536, in random order, for the allocations still without one
-        CONTINUE WHEN total > 65536;
-        left_uuids := array(SELECT x.u FROM unnest(g.uuids) AS x(u) WHERE NOT EXISTS (
-            SELECT 1 FROM net_used_ips y WHERE y.uuid = x.u));
-        CONTINUE WHEN cardinality(left_uuids) = 0;
-        RETURN QUERY
-        WITH rg AS (
-            SELECT r.uuid, r.start_int, r.end_int, r.gateway, r.netmask FROM net_ip_ranges r
-            WHERE r.l3_network_uuid = g.l3),
-        free AS (
-            SELECT rg.uuid AS range_uuid, s AS ip_int FROM rg, generate_series(rg.start_int,
-                rg.end_int) s
-            WHERE NOT EXISTS (SELECT 1 FROM net_used_ips x WHERE x.l3_network_uuid = g.l3
-                AND x.ip_int = s)
-            ORDER BY random() LIMIT cardinality(left_uuids)),
-        cand AS (
-            SELECT free.range_uuid, free.ip_int, row_number() OVER () AS n FROM free),
-        ins AS (
-            INSERT INTO net_used_ips AS u (uuid, l3_network_uuid, ip_range_uuid, ip, ip_int, owner_uuid)
-            SELECT left_uuids[cand.n], g.l3, cand.range_uuid, host('0.0.0.0'::inet + cand.ip_int),
-                cand.ip_int, g.o
-            FROM cand ORDER BY cand.ip_int
-            ON CONFLICT ON CONSTRAINT net_used_ips_l3_ip_key DO NOTHING
-            RETURNING u.uuid, u.ip_range_uuid, u.ip, u.created_at)
-        SELECT a.n, 'ok'::text, ins.uuid, g.l3, ins.ip_range_uuid, ins.ip, rg.gateway, rg.netmask,
-            g.o, (extract(epoch FROM ins.created_at) * 1000)::bigint
-        FROM ins JOIN rg ON rg.uuid = ins.ip_range_uuid
-            JOIN unnest(p_uuids) WITH ORDINALITY AS a(u, n) ON a.u = ins.uuid;
-    END LOOP;
-    -- which came out of the INSERTs: the rest go one by one
-    SELECT coalesce(array_agg(a.n), '{}') INTO done FROM unnest(p_uuids) WITH ORDINALITY AS a(u, n)
-        WHERE EXISTS (SELECT 1 FROM net_used_ips x WHERE x.uuid = a.u);
-    FOR k IN 1 .. cardinality(p_uuids) LOOP
-        CONTINUE WHEN k = ANY (done);
-        RETURN QUERY SELECT k::bigint, a.* FROM net_ip_allocate(p_uuids[k], p_l3s[k], p_owners[k],
-            p_wanted[k]) a;
-    END LOOP;
-END $$;
