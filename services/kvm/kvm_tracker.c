@@ -266,7 +266,7 @@ kvm_one_ping(kvm_one *one)
 	/* the uuid is ours (hex and dashes): no JSON object to build for a ping */
 	snprintf(body, sizeof body, "{\"hostUuid\":\"%s\"}", one->uuid);
 	zs_http_req req = { .host = one->uuid, .url = url, .body = body,
-	    .timeout_ms = one->ks->ping_timeout_ms, .async = true };
+	    .timeout_ms = one->ks->ping_timeout_ms, .async = one->ks->ping_async };
 	int rv = kvm_url(one->ks, one->ip, "/host/ping", url, sizeof url) != 0 ?
 	    ZS_RESOURCE_EXHAUSTED : zs_http_post(zs_node_http(one->ks->node), &req, kvm_one_ping_done,
 	    one, &st);
