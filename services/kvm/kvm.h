@@ -33,6 +33,7 @@ typedef struct kvm_state {
 	char root[128];                    /* KvmAgent.agentUrlRootPath, "" or "/x" */
 	int64_t ping_interval_ms, ping_timeout_ms, connect_timeout_ms;
 	long max_failure;
+	bool ping_async;                   /* host.ping.async */
 	kvm_tracker *tracker;
 } kvm_state;
 

@@ -62,6 +62,12 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	ks->ping_interval_ms = interval;
 	ks->ping_timeout_ms = timeout;
 	ks->connect_timeout_ms = connect;
+	long async = 1;
+	if (kvm_prop_long(node, "host.ping.async", 1, 0, 1, &async, err, errlen) != 0) {
+		free(ks);
+		return -1;
+	}
+	ks->ping_async = async != 0;
 	const char *scheme = zs_node_property(node, "KvmAgent.agentUrlScheme");
 	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
 	scheme = scheme != NULL && *scheme ? scheme : "http";

@@ -3,8 +3,9 @@
  * every host.ping.interval; a round (on a worker) reads the KVM hosts that are not in
  * maintenance and posts /host/ping (asynchronous, host.ping.timeout) to each Connected
  * one and a reconnect to each Disconnected one, all on the node's HTTP facility: no
- * thread per host, and the facility's per-host cap bounds each host's load. The next
- * round is timed when every answer of this one is in, so rounds never overlap.
+ * thread per host, and the facility's per-host cap bounds each host's load. At most
+ * KVM_PING_INFLIGHT of a round are in flight; the rest wait in the round's queue. The
+ * next round is timed when every answer of this one is in, so rounds never overlap.
  *
  * A ping's outcome (on a worker):
  *   answered with our hostUuid and the version seen before: fine (failures reset)
@@ -31,18 +32,27 @@
 #include "zs/work.h"
 
 #define KVM_STOP_WAIT_MS 30000
+/* Pings (and reconnects) of a round in flight at once; the others wait in the round's
+ * queue and start as these end, so that a ping's timeout runs from when it is sent: a
+ * round of 10,000 posted at once timed out its last pings while they still queued. */
+#define KVM_PING_INFLIGHT 256
+
+typedef struct kvm_one kvm_one;
 
 struct kvm_tracker {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int outstanding;                  /* the round, its pings and reconnects in flight */
+	int outstanding;                  /* the round, its pings and reconnects, queued or not */
 	bool stopping;
 	zs_timer *timer;                  /* the next round's, or NULL */
+	kvm_one **queue;                  /* the round's not started yet: [q_next, q_len) */
+	size_t q_len, q_next;
 };
 
 /* One ping or reconnect of one host. */
-typedef struct kvm_one {
+struct kvm_one {
 	kvm_state *ks;
+	bool connected;                   /* ping it; else reconnect it */
 	char uuid[64];
 	char ip[64];
 	char version[64];                 /* the agent's version seen before ("" none) */
@@ -52,9 +62,10 @@ typedef struct kvm_one {
 	char why[512];
 	char got_uuid[64];
 	char got_version[64];
-} kvm_one;
+};
 
 static void kvm_tracker_tick(void *arg);
+static void kvm_one_start(kvm_one *one);
 
 static void
 kvm_tracker_hold(kvm_tracker *t)
@@ -64,12 +75,25 @@ kvm_tracker_hold(kvm_tracker *t)
 	pthread_mutex_unlock(&t->mu);
 }
 
-/* One thing of the round is done; the last one times the next round. */
+/* One thing of the round is done: the next queued one of the round starts (or, when
+ * stopping, the queued ones are dropped); the last one times the next round. */
 static void
 kvm_tracker_release(kvm_state *ks)
 {
 	kvm_tracker *t = ks->tracker;
+	kvm_one *next = NULL;
 	pthread_mutex_lock(&t->mu);
+	if (t->q_next < t->q_len && t->stopping) {
+		for (; t->q_next < t->q_len; t->q_next++, t->outstanding--)
+			free(t->queue[t->q_next]);
+	} else if (t->q_next < t->q_len) {
+		next = t->queue[t->q_next++];
+	}
+	if (t->queue != NULL && t->q_next == t->q_len) {
+		free(t->queue);
+		t->queue = NULL;
+		t->q_len = t->q_next = 0;
+	}
 	if (--t->outstanding == 0) {
 		if (!t->stopping && t->timer == NULL)
 			t->timer = zs_timer_start(zs_node_timers(ks->node), ks->ping_interval_ms,
@@ -77,6 +101,8 @@ kvm_tracker_release(kvm_state *ks)
 		pthread_cond_broadcast(&t->cv);
 	}
 	pthread_mutex_unlock(&t->mu);
+	if (next != NULL)
+		kvm_one_start(next);
 }
 
 /* Runs fn(one) on a worker, or releases one's hold when the pool refuses. */
@@ -240,7 +266,7 @@ kvm_one_ping(kvm_one *one)
 	/* the uuid is ours (hex and dashes): no JSON object to build for a ping */
 	snprintf(body, sizeof body, "{\"hostUuid\":\"%s\"}", one->uuid);
 	zs_http_req req = { .host = one->uuid, .url = url, .body = body,
-	    .timeout_ms = one->ks->ping_timeout_ms, .async = true };
+	    .timeout_ms = one->ks->ping_timeout_ms, .async = one->ks->ping_async };
 	int rv = kvm_url(one->ks, one->ip, "/host/ping", url, sizeof url) != 0 ?
 	    ZS_RESOURCE_EXHAUSTED : zs_http_post(zs_node_http(one->ks->node), &req, kvm_one_ping_done,
 	    one, &st);
@@ -320,23 +346,49 @@ kvm_tracker_round(void *arg)
 		zs_db_release(db, c);
 	}
 	zs_status_free(st);   /* the database is away: the next round tries again */
-	for (int i = 0; r != NULL && i < PQntuples(r); i++) {
+	size_t n = r != NULL ? (size_t) PQntuples(r) : 0, made = 0;
+	kvm_one **ones = n > 0 ? calloc(n, sizeof *ones) : NULL;
+	for (size_t i = 0; ones != NULL && i < n; i++) {
 		kvm_one *one = calloc(1, sizeof *one);
 		if (one == NULL)
 			break;
 		one->ks = ks;
-		snprintf(one->uuid, sizeof one->uuid, "%s", PQgetvalue(r, i, 0));
-		snprintf(one->ip, sizeof one->ip, "%s", PQgetvalue(r, i, 1));
-		snprintf(one->version, sizeof one->version, "%s", PQgetvalue(r, i, 3));
-		one->failures = strtol(PQgetvalue(r, i, 4), NULL, 10);
-		kvm_tracker_hold(ks->tracker);
-		if (strcmp(PQgetvalue(r, i, 2), "Connected") == 0)
-			kvm_one_ping(one);
-		else
-			kvm_one_submit(one, kvm_one_reconnect);
+		snprintf(one->uuid, sizeof one->uuid, "%s", PQgetvalue(r, (int) i, 0));
+		snprintf(one->ip, sizeof one->ip, "%s", PQgetvalue(r, (int) i, 1));
+		one->connected = strcmp(PQgetvalue(r, (int) i, 2), "Connected") == 0;
+		snprintf(one->version, sizeof one->version, "%s", PQgetvalue(r, (int) i, 3));
+		one->failures = strtol(PQgetvalue(r, (int) i, 4), NULL, 10);
+		ones[made++] = one;
 	}
 	PQclear(r);
+	/* the first ones start here, the rest as those end (kvm_tracker_release) */
+	kvm_one *batch[KVM_PING_INFLIGHT];
+	size_t first = made < KVM_PING_INFLIGHT ? made : KVM_PING_INFLIGHT;
+	for (size_t i = 0; i < first; i++)
+		batch[i] = ones[i];
+	kvm_tracker *t = ks->tracker;
+	pthread_mutex_lock(&t->mu);
+	t->outstanding += (int) made;
+	if (made > first) {
+		t->queue = ones;
+		t->q_len = made;
+		t->q_next = first;
+		ones = NULL;
+	}
+	pthread_mutex_unlock(&t->mu);
+	free(ones);
+	for (size_t i = 0; i < first; i++)
+		kvm_one_start(batch[i]);
 	kvm_tracker_release(ks);   /* the round's own hold */
+}
+
+static void
+kvm_one_start(kvm_one *one)
+{
+	if (one->connected)
+		kvm_one_ping(one);
+	else
+		kvm_one_submit(one, kvm_one_reconnect);
 }
 
 /* On the timer thread: starts a round. */
@@ -403,6 +455,7 @@ kvm_tracker_stop(kvm_state *ks)
 	}
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);
+	free(t->queue);
 	free(t);
 	ks->tracker = NULL;
 }

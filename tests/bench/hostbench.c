@@ -10,7 +10,7 @@
  * 10% of one core pinging 10,000 hosts every 10 s.
  *
  *   zs-hostbench ZSNODE PLUGINS_DIR ZS_KVMSIM [--hosts N] [--inflight N] [--window S]
- *                [--interval MS]
+ *                [--interval MS] [--async 1|0]
  *
  * Open files: a simulator listens on one socket per host and holds the node's connection
  * to each, two descriptors a host; the node keeps one a host. All raise their soft limit
@@ -37,7 +37,7 @@
 #include "zs/kvm/v1/kvm.pb-c.h"
 
 typedef struct hb_opts {
-	long hosts, inflight, window_s, interval_ms;
+	long hosts, inflight, window_s, interval_ms, async;
 } hb_opts;
 
 /* The adders' shared state. */
@@ -300,19 +300,21 @@ hb_adder(void *arg)
 static int
 hb_args(int argc, char **argv, hb_opts *o)
 {
-	*o = (hb_opts) { 10000, 64, 60, 10000 };
+	*o = (hb_opts) { 10000, 64, 60, 10000, 1 };
 	for (int i = 4; i < argc; i++) {
 		long *at = strcmp(argv[i], "--hosts") == 0 ? &o->hosts :
 		    strcmp(argv[i], "--inflight") == 0 ? &o->inflight :
 		    strcmp(argv[i], "--window") == 0 ? &o->window_s :
-		    strcmp(argv[i], "--interval") == 0 ? &o->interval_ms : NULL;
+		    strcmp(argv[i], "--interval") == 0 ? &o->interval_ms :
+		    strcmp(argv[i], "--async") == 0 ? &o->async : NULL;
 		if (at == NULL || i + 1 >= argc)
 			return -1;
 		*at = atol(argv[++i]);
 	}
 	/* bounded: at most 60,000 hosts (127.1.0.1 on), 512 in flight, 10 minutes */
 	if (o->hosts < 1 || o->hosts > 60000 || o->inflight < 1 || o->inflight > 512 ||
-	    o->window_s < 1 || o->window_s > 600 || o->interval_ms < 100 || o->interval_ms > 600000)
+	    o->window_s < 1 || o->window_s > 600 || o->interval_ms < 100 || o->interval_ms > 600000 ||
+	    o->async < 0 || o->async > 1)
 		return -1;
 	return 0;
 }
@@ -344,7 +346,7 @@ main(int argc, char **argv)
 	hb_opts o;
 	if (argc < 4 || hb_args(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: zs-hostbench ZSNODE PLUGINS_DIR ZS_KVMSIM [--hosts 10000] "
-		    "[--inflight 64] [--window 60] [--interval 10000]\n");
+		    "[--inflight 64] [--window 60] [--interval 10000] [--async 1]\n");
 		return 2;
 	}
 	if (zst_init(argc, argv, "hostbench", 900) != 0)
@@ -361,10 +363,11 @@ main(int argc, char **argv)
 	printf("simulators: %d, %ld hosts on 127.1.0.1 on (at most %ld each), port %d, in %lld ms\n",
 	    n_sims, o.hosts, per_sim, port, (long long) (zst_now_ms() - t0));
 
-	char agent[64], interval[64];
+	char agent[64], interval[64], async[64];
 	snprintf(agent, sizeof agent, "KvmAgent.port=%d", port);
 	snprintf(interval, sizeof interval, "host.ping.interval=%ld", o.interval_ms);
-	const char *sets[] = { agent, interval, "host.connect.timeout=120000", NULL };
+	snprintf(async, sizeof async, "host.ping.async=%ld", o.async);
+	const char *sets[] = { agent, interval, async, "host.connect.timeout=120000", NULL };
 	/* started by hand: on a busy machine a node may take more than the tests' 10 s */
 	static inv t;
 	char why[256] = "";
@@ -432,7 +435,9 @@ main(int argc, char **argv)
 	long long conns = hb_sim_stat(port, "connections") - k0;
 	double rss = hb_rss_mb(node);
 	double per = pings > 0 ? (double) pings : 1;
-	printf("pinging %ld hosts every %ld ms, over %.1f s:\n", ok, o.interval_ms, win);
+	printf("pinging %ld hosts every %ld ms (%s), over %.1f s:\n", ok, o.interval_ms,
+	    o.async ? "asynchronous pings, answered by callback" : "pings answered in the response",
+	    win);
 	printf("  pings answered by the simulator: %lld (%.0f/s), new connections: %lld\n", pings,
 	    (double) pings / win, conns);
 	printf("  node CPU:        %6.2f%% of a core, %6.1f us a ping\n", 100 * ncpu / win,

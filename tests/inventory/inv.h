@@ -22,6 +22,7 @@
 #include "zst_node.h"
 
 #define INV_TIMEOUT_MS 10000
+#define INV_READY_MS 60000     /* a node's start, its PostgreSQL's initdb included */
 #define INV_UUID 64            /* room for a uuid */
 #define INV_SESSION 128        /* room for a session token */
 
@@ -49,6 +50,8 @@ typedef struct inv {
 /* Starts a node with the built plugins and extra --set values (NULL-terminated, may be
  * NULL), opens a client; false (after saying why) on failure. */
 bool inv_start(inv *t, const char *const *sets);
+/* The same with the plugins of plugins_dir (NULL: the build's). */
+bool inv_start_in(inv *t, const char *plugins_dir, const char *const *sets);
 /* Closes the client and stops the node, checking a clean exit (no sanitizer report). */
 void inv_stop(inv *t);
 

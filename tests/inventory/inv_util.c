@@ -28,6 +28,12 @@ inv_set_agent(const char *set)
 bool
 inv_start(inv *t, const char *const *sets)
 {
+	return inv_start_in(t, NULL, sets);
+}
+
+bool
+inv_start_in(inv *t, const char *plugins_dir, const char *const *sets)
+{
 	memset(t, 0, sizeof *t);
 	const char *all[32];
 	size_t n = 0;
@@ -36,8 +42,25 @@ inv_start(inv *t, const char *const *sets)
 	if (inv_agent_set != NULL)
 		all[n++] = inv_agent_set;
 	all[n] = NULL;
-	if (zst_node_start(&t->node, NULL, all) != 0)
+	/* as zst_node_start, but a node may take up to INV_READY_MS: its embedded
+	 * PostgreSQL's initdb alone took 10 s on two CPUs shared with other builds */
+	if (zst_node_spawn(&t->node, plugins_dir, all) != 0)
 		return false;
+	int64_t t0 = zst_now_ms();
+	char why[256] = "";
+	int code = -1;
+	if (zst_node_wait_ready(&t->node, INV_READY_MS) != 0)
+		printf("FAIL zsnode was not SERVING within %d ms\n", INV_READY_MS);
+	else if ((code = zst_login(t->node.rpc_url, "admin", ZST_ADMIN_PASSWORD, t->node.session,
+	    sizeof t->node.session, why, sizeof why)) != 0)
+		printf("FAIL zsnode does not log admin in (code %d: %s)\n", code, why);
+	if (code != 0) {
+		zst_node_dump_stderr(&t->node);
+		zst_node_cleanup(&t->node);
+		return false;
+	}
+	zst_note("zsnode %d serving on %s after %lld ms, admin logged in", (int) t->node.pid,
+	    t->node.rpc_url, (long long) (zst_now_ms() - t0));
 	if (zs_client_open(&t->client, t->node.rpc_url) != 0) {
 		zst_note("cannot open a client to %s", t->node.rpc_url);
 		zst_node_cleanup(&t->node);

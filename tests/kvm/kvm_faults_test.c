@@ -145,11 +145,8 @@ no_factory(void)
 	char dir[256];
 	plugins_without_kvm(dir);
 	inv t;
-	memset(&t, 0, sizeof t);
-	if (!ZST_CHECK(zst_node_start(&t.node, dir, NULL) == 0, "a node without the kvm plugin starts"))
+	if (!ZST_CHECK(inv_start_in(&t, dir, NULL), "a node without the kvm plugin starts"))
 		return;
-	ZST_REQUIRE(zs_client_open(&t.client, t.node.rpc_url) == 0, "a client");
-	t.admin = t.node.session;
 	char zone[INV_UUID], cluster[INV_UUID], none[INV_UUID];
 	ZST_CHECK(inv_zone_create(&t, t.admin, "z", zone) == 0 &&
 	    inv_cluster_create(&t, t.admin, zone, "c", "KVM", cluster) == 0, "a KVM cluster (%s)", t.msg);
