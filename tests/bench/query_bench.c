@@ -46,13 +46,14 @@
 #define QB_WHERE \
 	" WHERE TRUE AND (t.state = $1::text) AND (t.status = $2::text) AND (EXISTS (SELECT 1 " \
 	"FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid AND r.name = $3::text))"
-#define QB_ORDER " ORDER BY t.created_at ASC, t.uuid ASC LIMIT $4::bigint OFFSET $5::bigint"
-static const char qb_sql[] = "SELECT " QB_COLUMNS " FROM host_hosts t" QB_WHERE QB_ORDER;
+#define QB_ORDER " ORDER BY t.created_at ASC, t.uuid ASC"
+#define QB_PAGE "(SELECT t.* FROM host_hosts t" QB_WHERE QB_ORDER \
+	" LIMIT $4::bigint OFFSET $5::bigint) t"
+static const char qb_sql[] = "SELECT " QB_COLUMNS " FROM " QB_PAGE QB_ORDER;
 static const char qb_sql_count[] =
 	"SELECT c.zs_total, p.* FROM (SELECT count(*) AS zs_total FROM host_hosts t" QB_WHERE
 	") c LEFT JOIN LATERAL (SELECT TRUE AS zs_row, t.created_at AS zs_k1, t.uuid AS zs_k2, "
-	QB_COLUMNS " FROM host_hosts t" QB_WHERE QB_ORDER ") p ON TRUE ORDER BY p.zs_k1 ASC, "
-	"p.zs_k2 ASC";
+	QB_COLUMNS " FROM " QB_PAGE ") p ON TRUE ORDER BY p.zs_k1 ASC, p.zs_k2 ASC";
 
 /* The hosts: registry rows and host rows; cluster bc-K gets hosts i with i % 100 == K.
  * State and status vary with i (not with the cluster), so every cluster has all kinds. */

@@ -94,7 +94,8 @@ typedef struct zs_query_field {
 /* A resource as queries see it. */
 typedef struct zs_query_table {
 	const char *what;            /* "host": in messages */
-	const char *from;            /* "host_hosts t": the table, aliased t */
+	const char *from;            /* "host_hosts t": one table, aliased t (the page reads
+	                              * it as t.*, so columns are t's) */
 	const char *owner;           /* "t.owner_uuid"; NULL: only admins may query */
 	const char *order;           /* the default sort key: "t.created_at" */
 	const char *tiebreak;        /* after the sort key, for stable pages: "t.uuid" */

@@ -384,8 +384,23 @@ build_where(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest
 	}
 }
 
-/* SELECT cols FROM t WHERE w ORDER BY key dir, tiebreak dir LIMIT $a OFFSET $b; with
- * marks, the sort keys come along (zs_k1, zs_k2) for the outer order of the count form. */
+/* " ORDER BY key dir, tiebreak dir" */
+static void
+build_order_by(qb *b, const zs_query_table *t, const char *key, const char *dir)
+{
+	qb_put(b, " ORDER BY ");
+	qb_put(b, key);
+	qb_put(b, dir);
+	qb_put(b, ", ");
+	qb_put(b, t->tiebreak);
+	qb_put(b, dir);
+}
+
+/* SELECT cols FROM (SELECT t.* FROM t WHERE w ORDER BY key dir, tiebreak dir LIMIT $a
+ * OFFSET $b) t ORDER BY key dir, tiebreak dir: the rows are found and cut to the page
+ * first, and only the page's rows are turned into the answer's columns (a time column's
+ * milliseconds cost a numeric computation each). With marks, the sort keys come along
+ * (zs_k1, zs_k2) for the outer order of the count form. */
 static void
 build_page(qb *b, const zs_query_table *t, const bool *picked, const char *w, const char *key,
     const char *dir, const char *limit, const char *start, bool marks)
@@ -399,19 +414,17 @@ build_page(qb *b, const zs_query_table *t, const bool *picked, const char *w, co
 		qb_put(b, " AS zs_k2, ");
 	}
 	build_select(b, t, picked);
-	qb_put(b, " FROM ");
+	qb_put(b, " FROM (SELECT t.* FROM ");
 	qb_put(b, t->from);
 	qb_put(b, w);
-	qb_put(b, " ORDER BY ");
-	qb_put(b, key);
-	qb_put(b, dir);
-	qb_put(b, ", ");
-	qb_put(b, t->tiebreak);
-	qb_put(b, dir);
+	build_order_by(b, t, key, dir);
 	qb_put(b, " LIMIT ");
 	qb_param(b, limit, "::bigint");
 	qb_put(b, " OFFSET ");
 	qb_param(b, start, "::bigint");
+	qb_put(b, ") t");
+	if (!marks)
+		build_order_by(b, t, key, dir);
 }
 
 /* The statement, once the request's parts are checked. */
