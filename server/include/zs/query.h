@@ -8,11 +8,11 @@
  * checked against its field's type, the account's visibility in the same statement.
  *
  *	static const zs_query_field host_fields[] = {
- *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
- *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL },
- *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+ *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+ *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL, NULL },
+ *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
  *		{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL,
- *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid" },
+ *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid", "r.owner_uuid" },
  *	};
  *	static const zs_query_table host_query = { "host", "host_hosts t", "t.owner_uuid",
  *	    "t.created_at", "t.uuid", host_fields, 4 };
@@ -35,7 +35,7 @@
  *    "is not null" (value unused);
  *  - a dot path's condition holds when some related row matches it (EXISTS ... AND cond);
  *    "is null" on a dot path holds when there is no related row, "is not null" when
- *    there is one;
+ *    there is one; with exists_owner, a normal account's related rows are its own only;
  *  - limit: ZS_QUERY_LIMIT_DEFAULT when unset; above limit_max it is INVALID_ARGUMENT
  *    (never silently cut); start skips rows; count answers only the count (and wins
  *    over reply_with_count);
@@ -89,6 +89,9 @@ typedef struct zs_query_field {
 	 * the condition is ANDed into: "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid".
 	 * NULL for an own field, which must be a field of the resource's Info. */
 	const char *exists;
+	/* A dot path's related owner column ("r.owner_uuid"): a normal account's condition
+	 * then sees only related rows it owns. NULL: every related row counts. */
+	const char *exists_owner;
 } zs_query_field;
 
 /* A resource as queries see it. */

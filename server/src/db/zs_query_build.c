@@ -247,6 +247,20 @@ build_type_name(zs_query_type type)
 	return "?";
 }
 
+/* A dot path's subquery; for a normal account, only over related rows it owns. */
+static void
+build_exists(qb *b, const zs_query_field *f)
+{
+	qb_put(b, f->exists);
+	if (b->account_ref > 0 && f->exists_owner != NULL) {
+		char ref[32];
+		snprintf(ref, sizeof ref, " = $%d::text", b->account_ref);
+		qb_put(b, " AND ");
+		qb_put(b, f->exists_owner);
+		qb_put(b, ref);
+	}
+}
+
 /* " AND (condition)"; a dot path's inside its EXISTS. */
 static void
 build_cond(qb *b, const zs_query_table *t, size_t i, const Zs__Resource__V1__QueryCondition *c)
@@ -275,14 +289,14 @@ build_cond(qb *b, const zs_query_table *t, size_t i, const Zs__Resource__V1__Que
 	if (f->exists != NULL && (op == QOP_IS_NULL || op == QOP_NOT_NULL)) {
 		/* a related field is null when there is no related row at all */
 		qb_put(b, op == QOP_IS_NULL ? " AND NOT EXISTS (" : " AND EXISTS (");
-		qb_put(b, f->exists);
+		build_exists(b, f);
 		qb_put(b, ")");
 		return;
 	}
 	qb_put(b, " AND (");
 	if (f->exists != NULL) {
 		qb_put(b, "EXISTS (");
-		qb_put(b, f->exists);
+		build_exists(b, f);
 		qb_put(b, " AND ");
 	}
 	build_test(b, f, op, value, i);
@@ -373,6 +387,7 @@ build_where(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest
 		qb_put(b, t->owner);
 		qb_put(b, " = ");
 		qb_param(b, account != NULL ? account : "", "::text");
+		b->account_ref = b->n;
 	}
 	if (q->n_conditions > ZS_QUERY_CONDITIONS_MAX)
 		qb_fail(b, ZS_INVALID_ARGUMENT, "a query takes at most %d conditions, not %zu",

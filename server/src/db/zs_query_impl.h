@@ -25,6 +25,7 @@ typedef struct qb {
 	int n, cap_params;
 	char *store;              /* copies of "in" lists, split in place */
 	size_t store_used, store_cap;
+	int account_ref;          /* the account's $n, 0 for an admin */
 	int code;                 /* 0 until something fails */
 	zs_status *err;           /* the first failure */
 } qb;
