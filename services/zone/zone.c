@@ -25,13 +25,14 @@ static const zs_query_field zone_query_fields[] = {
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
 	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
 	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define ZONE_OWNER "r.owner_uuid"   /* a normal account's related rows: its own */
 #define ZONE_CLUSTERS "SELECT 1 FROM cluster_clusters r WHERE r.zone_uuid = t.uuid"
-	{ "clusters.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_CLUSTERS, "r.owner_uuid" },
-	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_CLUSTERS, "r.owner_uuid" },
+	{ "clusters.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_CLUSTERS, ZONE_OWNER },
+	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_CLUSTERS, ZONE_OWNER },
 #define ZONE_HOSTS "SELECT 1 FROM host_hosts r WHERE r.zone_uuid = t.uuid"
-	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_HOSTS, "r.owner_uuid" },
-	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, "r.owner_uuid" },
-	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, "r.owner_uuid" },
+	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_HOSTS, ZONE_OWNER },
+	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, ZONE_OWNER },
+	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, ZONE_OWNER },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };

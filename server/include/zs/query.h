@@ -12,7 +12,8 @@
  *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL, NULL },
  *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
  *		{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL,
- *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid", "r.owner_uuid" },
+ *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid",
+ *		  "r.owner_uuid" },
  *	};
  *	static const zs_query_table host_query = { "host", "host_hosts t", "t.owner_uuid",
  *	    "t.created_at", "t.uuid", host_fields, 4 };
@@ -72,7 +73,7 @@
 /* A field's type: what its values must look like. */
 typedef enum zs_query_type {
 	ZS_QUERY_TEXT,      /* any text */
-	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... compare whole uuids; "like" takes a pattern) */
+	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... whole uuids; "like" takes a pattern) */
 	ZS_QUERY_INT,       /* a decimal integer (int64) */
 	ZS_QUERY_BOOL,      /* "true" or "false" */
 	ZS_QUERY_TIME_MS,   /* a timestamptz column, answered and compared in ms since the epoch */
@@ -148,10 +149,10 @@ ZS_API void zs_query_result_free(zs_query_result *r);
 ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the
- * call's account (limit_max 0: the node's property query.limit.max), run on a connection of db, each row
- * filled into a message of type info (zs_query_fill), and answered as a message of
- * out_desc: its repeated field of type info gets the rows, its uint64 "total" the count
- * when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
+ * call's account (limit_max 0: the node's property query.limit.max), run on a
+ * connection of db, each row filled into a message of type info (zs_query_fill), and
+ * answered as a message of out_desc: its repeated field of type info gets the rows, its
+ * uint64 "total" the count when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
  * wrong, or the database's code). On a worker thread. */
 ZS_API void zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_max,
     const ProtobufCMessage *in, const ProtobufCMessageDescriptor *info,
