@@ -44,25 +44,26 @@ static const char *const cluster_host_statuses[] = {
 };
 
 static const zs_query_field cluster_query_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
-	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
-	{ "hypervisor_type", "t.hypervisor_type", ZS_QUERY_ENUM, cluster_hypervisors, NULL },
-	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "hypervisor_type", "t.hypervisor_type", ZS_QUERY_ENUM, cluster_hypervisors, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define CLUSTER_OWNER "r.owner_uuid"   /* a normal account's related rows: its own */
 #define CLUSTER_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
-	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_ZONE },
-	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_ZONE },
+	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_ZONE, CLUSTER_OWNER },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_ZONE, CLUSTER_OWNER },
 #define CLUSTER_HOSTS "SELECT 1 FROM host_hosts r WHERE r.cluster_uuid = t.uuid"
-	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_HOSTS },
-	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS },
-	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS },
-	{ "hosts.state", "r.state", ZS_QUERY_ENUM, cluster_host_states, CLUSTER_HOSTS },
-	{ "hosts.status", "r.status", ZS_QUERY_ENUM, cluster_host_statuses, CLUSTER_HOSTS },
+	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_HOSTS, CLUSTER_OWNER },
+	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS, CLUSTER_OWNER },
+	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, CLUSTER_HOSTS, CLUSTER_OWNER },
+	{ "hosts.state", "r.state", ZS_QUERY_ENUM, cluster_host_states, CLUSTER_HOSTS, CLUSTER_OWNER },
+	{ "hosts.status", "r.status", ZS_QUERY_ENUM, cluster_host_statuses, CLUSTER_HOSTS, CLUSTER_OWNER },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };
 
 static const zs_query_table cluster_query = {

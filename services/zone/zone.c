@@ -19,21 +19,22 @@ static const zs_rkit_conflict zone_conflicts[] = {
 
 /* QueryZone: its own fields, and its clusters', hosts' and tags' by dot path. */
 static const zs_query_field zone_query_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
-	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
-	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define ZONE_OWNER "r.owner_uuid"   /* a normal account's related rows: its own */
 #define ZONE_CLUSTERS "SELECT 1 FROM cluster_clusters r WHERE r.zone_uuid = t.uuid"
-	{ "clusters.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_CLUSTERS },
-	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_CLUSTERS },
+	{ "clusters.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_CLUSTERS, ZONE_OWNER },
+	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_CLUSTERS, ZONE_OWNER },
 #define ZONE_HOSTS "SELECT 1 FROM host_hosts r WHERE r.zone_uuid = t.uuid"
-	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_HOSTS },
-	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_HOSTS },
-	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, ZONE_HOSTS },
+	{ "hosts.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_HOSTS, ZONE_OWNER },
+	{ "hosts.name", "r.name", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, ZONE_OWNER },
+	{ "hosts.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, ZONE_HOSTS, ZONE_OWNER },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };
 
 static const zs_query_table zone_query = {

@@ -25,16 +25,16 @@
 static const char *const fq_colours[] = { "Red", "Green", NULL };
 
 static const zs_query_field fq_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
-	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL },
-	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL },
-	{ "colour", "t.colour", ZS_QUERY_ENUM, fq_colours, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL, NULL },
+	{ "colour", "t.colour", ZS_QUERY_ENUM, fq_colours, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
 	{ "parent.name", "r.name", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM things r WHERE r.uuid = t.parent" },
+	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner_uuid" },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };
 static const zs_query_table fq_table = { "thing", "things t", "t.owner_uuid", "t.created_at",
 	"t.uuid", fq_fields, sizeof fq_fields / sizeof fq_fields[0] };

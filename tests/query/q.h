@@ -40,6 +40,12 @@ typedef struct q_world {
 	char uz[INV_UUID], uc[INV_UUID], uh[INV_UUID];
 } q_world;
 
+/* How long a start may take: a first start runs initdb, slow on a busy machine. */
+#define Q_READY_MS 60000
+
+/* inv_start, waiting up to Q_READY_MS for the node. */
+bool q_start(inv *t, const char *const *sets);
+
 /* Builds it; false when something could not be made. */
 bool q_world_make(inv *t, q_world *w);
 

@@ -134,6 +134,24 @@ q_test_accounts(inv *t, q_world *w)
 	    strcmp(c->inventories[0]->uuid, w->uc) == 0, "its QueryCluster with count: its own, total 1 "
 	    "(%s)", t->msg);
 	zs_reply_free(c);
+	/* an admin's cluster in the second account's zone: the account's dot paths skip it */
+	char admin_c[INV_UUID];
+	ZST_CHECK(inv_cluster_create(t, t->admin, w->uz, "admin-c", NULL, admin_c) == 0,
+	    "the admin makes a cluster in the second account's zone (%s)", t->msg);
+	qc ac[] = { { "clusters.name", "=", "admin-c" } };
+	z = q_zones(t, w->user, ac, 1, &cnt);
+	ZST_CHECK(z != NULL && z->total == 0, "its QueryZone clusters.name = admin-c (not its "
+	    "own cluster): count 0 (%s)", t->msg);
+	zs_reply_free(z);
+	z = q_zones(t, t->admin, ac, 1, NULL);
+	ZST_CHECK(z != NULL && z->n_inventories == 1 && strcmp(z->inventories[0]->uuid, w->uz) == 0,
+	    "the admin's finds that zone (%s)", t->msg);
+	zs_reply_free(z);
+	qc uc[] = { { "clusters.name", "=", "u-cluster" } };
+	z = q_zones(t, w->user, uc, 1, &cnt);
+	ZST_CHECK(z != NULL && z->total == 1, "its QueryZone clusters.name = u-cluster: 1 (%s)",
+	    t->msg);
+	zs_reply_free(z);
 	qc mine[] = { { "owner_uuid", "=", w->user_uuid } };
 	r = q_hosts(t, t->admin, mine, 1, NULL);
 	ZST_CHECK(r != NULL && r->n_inventories == 1 && strcmp(r->inventories[0]->uuid, w->uh) == 0,

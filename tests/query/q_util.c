@@ -9,6 +9,29 @@
 #include "q.h"
 
 bool
+q_start(inv *t, const char *const *sets)
+{
+	memset(t, 0, sizeof *t);
+	char why[256] = "";
+	if (zst_node_spawn(&t->node, NULL, sets) != 0 ||
+	    zst_node_wait_ready(&t->node, Q_READY_MS) != 0 ||
+	    zst_login(t->node.rpc_url, "admin", ZST_ADMIN_PASSWORD, t->node.session,
+	    sizeof t->node.session, why, sizeof why) != 0) {
+		zst_note("zsnode did not start (%s)", why);
+		zst_node_dump_stderr(&t->node);
+		zst_node_cleanup(&t->node);
+		return false;
+	}
+	if (zs_client_open(&t->client, t->node.rpc_url) != 0) {
+		zst_note("cannot open a client to %s", t->node.rpc_url);
+		zst_node_cleanup(&t->node);
+		return false;
+	}
+	t->admin = t->node.session;
+	return true;
+}
+
+bool
 q_world_make(inv *t, q_world *w)
 {
 	memset(w, 0, sizeof *w);

@@ -14,14 +14,14 @@
 static const char *const colours[] = { "Red", "Green", NULL };
 
 static const zs_query_field fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
-	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL },
-	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL },
-	{ "colour", "t.colour", ZS_QUERY_ENUM, colours, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL, NULL },
+	{ "colour", "t.colour", ZS_QUERY_ENUM, colours, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
 	{ "parent_things.name", "r.name", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM things r WHERE r.uuid = t.parent" },
+	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner" },
 };
 static const zs_query_table table = { "thing", "things t", "t.owner", "t.created_at", "t.uuid",
 	fields, sizeof fields / sizeof fields[0] };
@@ -160,6 +160,18 @@ test_statement(void)
 	    strstr(s.sql, "OR '1'") == NULL && strcmp(s.params[2], "1000") == 0,
 	    "a normal account: owner = $1, the value as $2, default limit 1000 (%s)", rv ? msg : s.sql);
 	zs_query_stmt_free(&s);
+
+	bq_add(&q, "parent_things.name", "is null", "");
+	rv = bq_build(&q, false, 0, &s, msg, sizeof msg);
+	ZST_CHECK(rv == 0 && strstr(s.sql, "NOT EXISTS (SELECT 1 FROM things r WHERE r.uuid = "
+	    "t.parent AND r.owner = $1::text)") != NULL, "a normal account's dot path sees its own "
+	    "related rows only (%s)", rv ? msg : s.sql);
+	zs_query_stmt_free(&s);
+	rv = bq_build(&q, true, 0, &s, msg, sizeof msg);
+	ZST_CHECK(rv == 0 && strstr(s.sql, "r.owner") == NULL, "an admin's sees all (%s)",
+	    rv ? msg : s.sql);
+	zs_query_stmt_free(&s);
+	q.req.n_conditions = 1;
 
 	q.req.count = true;
 	rv = bq_build(&q, false, 0, &s, msg, sizeof msg);

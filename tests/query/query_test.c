@@ -37,7 +37,7 @@ main(int argc, char **argv)
 	static q_world w;
 	/* a cap below the default 10000: the property is what limits */
 	static const char *const sets[] = { "query.limit.max=5000", NULL };
-	if (ZST_CHECK(inv_start(&t, sets), "zsnode starts with the zone, cluster and host plugins")) {
+	if (ZST_CHECK(q_start(&t, sets), "zsnode starts with the zone, cluster and host plugins")) {
 		if (q_world_make(&t, &w)) {
 			q_test_ops(&t, &w);
 			q_test_dot_paths(&t, &w);

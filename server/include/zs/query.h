@@ -8,11 +8,12 @@
  * checked against its field's type, the account's visibility in the same statement.
  *
  *	static const zs_query_field host_fields[] = {
- *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
- *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL },
- *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
+ *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+ *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL, NULL },
+ *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
  *		{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL,
- *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid" },
+ *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid",
+ *		  "r.owner_uuid" },
  *	};
  *	static const zs_query_table host_query = { "host", "host_hosts t", "t.owner_uuid",
  *	    "t.created_at", "t.uuid", host_fields, 4 };
@@ -35,7 +36,7 @@
  *    "is not null" (value unused);
  *  - a dot path's condition holds when some related row matches it (EXISTS ... AND cond);
  *    "is null" on a dot path holds when there is no related row, "is not null" when
- *    there is one;
+ *    there is one; with exists_owner, a normal account's related rows are its own only;
  *  - limit: ZS_QUERY_LIMIT_DEFAULT when unset; above limit_max it is INVALID_ARGUMENT
  *    (never silently cut); start skips rows; count answers only the count (and wins
  *    over reply_with_count);
@@ -72,7 +73,7 @@
 /* A field's type: what its values must look like. */
 typedef enum zs_query_type {
 	ZS_QUERY_TEXT,      /* any text */
-	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... compare whole uuids; "like" takes a pattern) */
+	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... whole uuids; "like" takes a pattern) */
 	ZS_QUERY_INT,       /* a decimal integer (int64) */
 	ZS_QUERY_BOOL,      /* "true" or "false" */
 	ZS_QUERY_TIME_MS,   /* a timestamptz column, answered and compared in ms since the epoch */
@@ -89,12 +90,16 @@ typedef struct zs_query_field {
 	 * the condition is ANDed into: "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid".
 	 * NULL for an own field, which must be a field of the resource's Info. */
 	const char *exists;
+	/* A dot path's related owner column ("r.owner_uuid"): a normal account's condition
+	 * then sees only related rows it owns. NULL: every related row counts. */
+	const char *exists_owner;
 } zs_query_field;
 
 /* A resource as queries see it. */
 typedef struct zs_query_table {
 	const char *what;            /* "host": in messages */
-	const char *from;            /* "host_hosts t": the table, aliased t */
+	const char *from;            /* "host_hosts t": one table, aliased t (the page reads
+	                              * it as t.*, so columns are t's) */
 	const char *owner;           /* "t.owner_uuid"; NULL: only admins may query */
 	const char *order;           /* the default sort key: "t.created_at" */
 	const char *tiebreak;        /* after the sort key, for stable pages: "t.uuid" */
@@ -144,10 +149,10 @@ ZS_API void zs_query_result_free(zs_query_result *r);
 ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the
- * call's account (limit_max 0: the node's property query.limit.max), run on a connection of db, each row
- * filled into a message of type info (zs_query_fill), and answered as a message of
- * out_desc: its repeated field of type info gets the rows, its uint64 "total" the count
- * when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
+ * call's account (limit_max 0: the node's property query.limit.max), run on a
+ * connection of db, each row filled into a message of type info (zs_query_fill), and
+ * answered as a message of out_desc: its repeated field of type info gets the rows, its
+ * uint64 "total" the count when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
  * wrong, or the database's code). On a worker thread. */
 ZS_API void zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_max,
     const ProtobufCMessage *in, const ProtobufCMessageDescriptor *info,

@@ -9,15 +9,15 @@
 static const char *const job_query_states[] = { "RUNNING", "SUCCEEDED", "FAILED", NULL };
 
 static const zs_query_field job_query_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "method", "t.method", ZS_QUERY_TEXT, NULL, NULL },
-	{ "state", "t.state", ZS_QUERY_ENUM, job_query_states, NULL },
-	{ "progress", "t.progress", ZS_QUERY_INT, NULL, NULL },
-	{ "message", "t.message", ZS_QUERY_TEXT, NULL, NULL },
-	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "result_type", "t.result_type", ZS_QUERY_TEXT, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "method", "t.method", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "state", "t.state", ZS_QUERY_ENUM, job_query_states, NULL, NULL },
+	{ "progress", "t.progress", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "message", "t.message", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "result_type", "t.result_type", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
 };
 
 static const zs_query_table job_query_table = {

@@ -12,16 +12,16 @@ static const char *const tag_query_kinds[] = { "system", "user", NULL };
 #define TAG_QUERY_RESOURCE "SELECT 1 FROM zs_resources r WHERE r.uuid = t.resource_uuid"
 
 static const zs_query_field tag_query_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "resource_uuid", "t.resource_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "resource_type", "t.resource_type", ZS_QUERY_TEXT, NULL, NULL },
-	{ "kind", "t.kind", ZS_QUERY_ENUM, tag_query_kinds, NULL },
-	{ "tag", "t.tag", ZS_QUERY_TEXT, NULL, NULL },
-	{ "pattern", "t.pattern", ZS_QUERY_TEXT, NULL, NULL },
-	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
-	{ "resource.name", "r.name", ZS_QUERY_TEXT, NULL, TAG_QUERY_RESOURCE },
-	{ "resource.parent_uuid", "r.parent_uuid", ZS_QUERY_UUID, NULL, TAG_QUERY_RESOURCE },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "resource_uuid", "t.resource_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "resource_type", "t.resource_type", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "kind", "t.kind", ZS_QUERY_ENUM, tag_query_kinds, NULL, NULL },
+	{ "tag", "t.tag", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "pattern", "t.pattern", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "resource.name", "r.name", ZS_QUERY_TEXT, NULL, TAG_QUERY_RESOURCE, NULL },
+	{ "resource.parent_uuid", "r.parent_uuid", ZS_QUERY_UUID, NULL, TAG_QUERY_RESOURCE, NULL },
 };
 
 static const zs_query_table tag_query_table = {
