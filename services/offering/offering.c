@@ -53,18 +53,18 @@ static const zs_rkit_conflict offering_conflicts[] = {
 
 /* QueryInstanceOffering: its own fields and its tags'. */
 static const zs_query_field offering_query_fields[] = {
-	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL },
-	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL },
-	{ "cpu_num", "t.cpu_num", ZS_QUERY_INT, NULL, NULL },
-	{ "memory_size", "t.memory_size", ZS_QUERY_INT, NULL, NULL },
-	{ "allocator_strategy", "t.allocator_strategy", ZS_QUERY_TEXT, NULL, NULL },
-	{ "type", "t.type", ZS_QUERY_TEXT, NULL, NULL },
-	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL },
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "cpu_num", "t.cpu_num", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "memory_size", "t.memory_size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "allocator_strategy", "t.allocator_strategy", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "type", "t.type", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
-	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid" },
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };
 
 static const zs_query_table offering_query = {
