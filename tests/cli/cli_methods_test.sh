@@ -71,10 +71,29 @@ ctl ListHosts --field uuid
 ok_if "ListHosts --field uuid prints nothing (no rows)" "rc=$RC $(short "$OUT")" eval '((RC == 0)) && [[ -z $OUT ]]'
 ctl CreateCluster zoneUuid="$Z1" name=c1 hypervisorType=KVM --field uuid
 C1=$OUT
-ctl AddHost cluster_uuid="$C1" name=h1 managementIp=127.0.1.20 --field uuid
-H1=$OUT
-ok_if "keys as proto names (cluster_uuid) or lowerCamel (managementIp): AddHost works" \
-	"rc=$RC $(short "$OUT $ERR")" eval '((RC == 0)) && [[ $H1 =~ $UUID_RE ]]'
+ok_if "CreateCluster with lowerCamel keys (zoneUuid, hypervisorType)" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ $C1 =~ $UUID_RE ]]'
+ctl CreateInstanceOffering name=small cpu_num=2 memorySize=2147483648 --field uuid
+O1=$OUT
+ok_if "keys as proto names (cpu_num) or lowerCamel (memorySize): CreateInstanceOffering works" \
+	"rc=$RC $(short "$OUT $ERR")" eval '((RC == 0)) && [[ $O1 =~ $UUID_RE ]]'
+ctl GetInstanceOffering uuid="$O1" --field memory_size
+ok_if "the number keys became numbers: memory_size is 2147483648" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ $OUT == 2147483648 ]]'
+
+# ---- queries in ZStack's CLI form ----------------------------------------------------
+ctl QueryZone 'name~=z%' sort=-name fields=uuid,name --field name
+ok_if "QueryZone name~=z% sort=-name: the zones, last name first" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ $(head -n 1 <<<"$OUT") > $(tail -n 1 <<<"$OUT") && $(wc -l <<<"$OUT") -eq 2 ]]'
+ctl QueryCluster zone.name?=nothing,other
+ok_if "QueryCluster zone.name?=nothing,other (in, by dot path): none, []" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ $OUT == "[]" ]]'
+ctl QueryCluster clusters.name=c1
+ok_if "QueryCluster on a field it has not: exit non-zero, listing the valid ones" "rc=$RC $(short "$ERR")" \
+	eval '((RC != 0)) && has "$ERR" hypervisor_type'
+ctl QueryInstanceOffering cpuNum\>=2 count=true --json
+ok_if "QueryInstanceOffering cpuNum>=2 count=true: total 1" "rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && has "$OUT" "\"total\":\"1\""'
 
 # ---- the request, without sending it ------------------------------------------------
 ctl --dry-run --json CreateZone name=dry description="two words"

@@ -51,7 +51,7 @@ net_test_l2(net_env *e)
 	code = net_l2_create(e, t->admin, e->zone, "again", "eth0", -1, NULL);
 	ZST_CHECK(code == INV_ALREADY_EXISTS && strcmp(t->error_code, "NETWORK.1002") == 0,
 	    "a second L2 on eth0 without VLAN in the zone: ALREADY_EXISTS, NETWORK.1002 (%s)", t->msg);
-	code = net_l2_create(e, t->admin, "no-such-zone", "x", "eth2", -1, NULL);
+	code = net_l2_create(e, t->admin, "00000000-0000-4000-8000-00000000dead", "x", "eth2", -1, NULL);
 	ZST_CHECK(code == INV_NOT_FOUND, "an unknown zone: NOT_FOUND (%s)", t->msg);
 
 	/* attach: both hosts get br_eth0 */

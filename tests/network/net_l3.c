@@ -113,7 +113,7 @@ net_test_l3(net_env *e)
 	code = net_l3_create(e, t->admin, l2, "bad", bad_dns, 1, NULL);
 	ZST_CHECK(code == INV_INVALID_ARGUMENT && strstr(t->msg, "dns") != NULL,
 	    "a DNS that is no address: INVALID_ARGUMENT (%s)", t->msg);
-	code = net_l3_create(e, t->admin, "no-such-l2", "x", NULL, 0, NULL);
+	code = net_l3_create(e, t->admin, "00000000-0000-4000-8000-00000000beef", "x", NULL, 0, NULL);
 	ZST_CHECK(code == INV_NOT_FOUND, "an unknown L2: NOT_FOUND (%s)", t->msg);
 
 	/* ranges */
