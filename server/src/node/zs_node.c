@@ -604,9 +604,11 @@ zs_node_stop(zs_node *node)
 		zs_rpc_close(node->rpc);
 	}
 	zs_config_stop(node->config);   /* other nodes' config changes: no watcher runs from here */
+	/* commands to agents still waiting fail UNAVAILABLE, while the services that sent
+	 * them are still there to hear it (their completions touch the services' state) */
+	zs_http_stop(node->http);
 	if (node->plugins != NULL)
 		zs_plugins_stop(node->plugins);
-	zs_http_stop(node->http);       /* commands to agents still waiting fail UNAVAILABLE */
 	zs_heartbeat_stop(node->heartbeat);   /* its jobs have ended: its row goes */
 	node->heartbeat = NULL;
 	if (node->platform_started)
