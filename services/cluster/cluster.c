@@ -68,7 +68,7 @@ static const zs_query_field cluster_query_fields[] = {
 
 static const zs_query_table cluster_query = {
 	"cluster", CLUSTER_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid",
-	cluster_query_fields, sizeof cluster_query_fields / sizeof cluster_query_fields[0],
+	cluster_query_fields, sizeof cluster_query_fields / sizeof cluster_query_fields[0], NULL,
 };
 
 static const zs_rkit_def cluster_def = {

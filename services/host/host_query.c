@@ -40,5 +40,5 @@ static const zs_query_field host_query_fields[] = {
 
 const zs_query_table host_query = {
 	"host", "host_hosts t", "t.owner_uuid", "t.created_at", "t.uuid", host_query_fields,
-	sizeof host_query_fields / sizeof host_query_fields[0],
+	sizeof host_query_fields / sizeof host_query_fields[0], NULL,
 };

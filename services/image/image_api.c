@@ -6,7 +6,8 @@
  * GetImageCandidates tells the VM creation flow where the image is Ready: its copies on
  * backup storages that are Connected and Enabled (and attached to the zone asked for),
  * as the backup storage service says over the bus. Every account may read: it sees the
- * images it owns and the public Ready ones (another's are NOT_FOUND, as if they were not).
+ * images it owns and the public Ready ones (another's are NOT_FOUND, as if they were not);
+ * QueryImage (the kit's, from the query table below) matches the same ones.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,8 @@ image_check_request(zs_call *call, const ProtobufCMessage *req, void *arg)
 	/* every account may read (it sees its own and the public images); admins do the rest */
 	bool read = image_is(req, &zs__image__v1__get_image_request__descriptor) ||
 	    image_is(req, &zs__image__v1__list_images_request__descriptor) ||
-	    image_is(req, &zs__image__v1__get_image_candidates_request__descriptor);
+	    image_is(req, &zs__image__v1__get_image_candidates_request__descriptor) ||
+	    image_is(req, &zs__resource__v1__query_request__descriptor);
 	if (!read && !zs_call_admin(call)) {
 		zs_call_fail(call, ZS_PERMISSION_DENIED, "IMAGE.1001", "%s is for admins only",
 		    zs_call_method(call));
@@ -112,8 +114,9 @@ image_check_request(zs_call *call, const ProtobufCMessage *req, void *arg)
 	}
 	if (image_is(req, &zs__image__v1__add_image_request__descriptor))
 		return image_check_add(call, (const Zs__Image__V1__AddImageRequest *) req);
-	if (image_is(req, &zs__image__v1__list_images_request__descriptor))
-		return 0;
+	if (image_is(req, &zs__image__v1__list_images_request__descriptor) ||
+	    image_is(req, &zs__resource__v1__query_request__descriptor))
+		return 0;   /* QueryImage's request is checked by the query engine */
 	if (image_is(req, &zs__image__v1__get_image_candidates_request__descriptor)) {
 		const Zs__Image__V1__GetImageCandidatesRequest *g = (const void *) req;
 		int rv = zs_check_uuid(call, "image_uuid", g->image_uuid);
@@ -347,6 +350,53 @@ image_candidates(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure cl
 
 /* ---- the service ---- */
 
+/* QueryImage: its own fields, its copies on backup storages and its tags by dot path. As
+ * in Get and List, a normal account matches the images it owns and the public Ready
+ * ones (the table's shared rows). Answers the own fields: backup_storage_refs is
+ * GetImage's. */
+static const char *const image_q_formats[] = { "qcow2", "raw", "iso", NULL };
+static const char *const image_q_media[] = { "RootVolumeTemplate", "DataVolumeTemplate", "ISO",
+	NULL };
+static const char *const image_q_platforms[] = { "Linux", "Windows", "Other", NULL };
+static const char *const image_q_statuses[] = { "Downloading", "Ready", "Deleted", NULL };
+static const char *const image_q_ref_statuses[] = { "Downloading", "Ready", NULL };
+
+static const zs_query_field image_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "url", "t.url", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "format", "t.format", ZS_QUERY_ENUM, image_q_formats, NULL, NULL },
+	{ "media_type", "t.media_type", ZS_QUERY_ENUM, image_q_media, NULL, NULL },
+	{ "platform", "t.platform", ZS_QUERY_ENUM, image_q_platforms, NULL, NULL },
+	{ "status", "t.status", ZS_QUERY_ENUM, image_q_statuses, NULL, NULL },
+	{ "size", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "actual_size", "t.actual_size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "is_public", "t.is_public", ZS_QUERY_BOOL, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define IMAGE_Q_REFS "SELECT 1 FROM image_backup_storage_refs r WHERE r.image_uuid = t.uuid"
+	{ "backup_storage_refs.backup_storage_uuid", "r.backup_storage_uuid", ZS_QUERY_UUID, NULL,
+	  IMAGE_Q_REFS, NULL },
+	{ "backup_storage_refs.status", "r.status", ZS_QUERY_ENUM, image_q_ref_statuses,
+	  IMAGE_Q_REFS, NULL },
+	{ "backup_storage_refs.install_path", "r.install_path", ZS_QUERY_TEXT, NULL, IMAGE_Q_REFS,
+	  NULL },
+#define IMAGE_Q_BS "SELECT 1 FROM image_backup_storage_refs a JOIN backupstorage_backup_storages " \
+	"r ON r.uuid = a.backup_storage_uuid WHERE a.image_uuid = t.uuid"
+	{ "backup_storage.uuid", "r.uuid", ZS_QUERY_UUID, NULL, IMAGE_Q_BS, NULL },
+	{ "backup_storage.name", "r.name", ZS_QUERY_TEXT, NULL, IMAGE_Q_BS, NULL },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
+};
+
+static const zs_query_table image_query = {
+	"image", IMAGE_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid", image_query_fields,
+	sizeof image_query_fields / sizeof image_query_fields[0],
+	"t.is_public AND t.status = 'Ready'",
+};
+
 static const zs_rkit_op image_ops[] = {
 	{ ZS_RKIT_CUSTOM, image_add },
 	{ ZS_RKIT_CUSTOM, image_get },
@@ -356,13 +406,14 @@ static const zs_rkit_op image_ops[] = {
 	{ ZS_RKIT_CUSTOM, image_expunge },
 	{ ZS_RKIT_CUSTOM, image_recover },
 	{ ZS_RKIT_CUSTOM, image_candidates },
+	{ ZS_RKIT_QUERY, NULL },
 };
 
 static const zs_rkit_def image_def = {
 	.type = IMAGE_TYPE, .what = "image", .name_max = IMAGE_NAME_MAX,
 	.description_max = IMAGE_TEXT_MAX,
 	.sql_get = ZS_RKIT_SQL_GET(IMAGE_TABLE, IMAGE_COLUMNS),
-	.info = &zs__image__v1__image_info__descriptor,
+	.info = &zs__image__v1__image_info__descriptor, .query = &image_query,
 	.ops = image_ops, .n_ops = sizeof image_ops / sizeof image_ops[0],
 };
 

@@ -1,8 +1,8 @@
 /*
  * network_l2.c: L2 networks (zs.network.v1.L2Network), ZStack's L2NoVlanNetwork and
  * L2VlanNetwork: a physical interface of the hosts, with or without a VLAN, in a zone.
- * The resource kit runs Create (both kinds), Get, List, Update and Delete from the table
- * below; attaching to clusters is network_attach.c. One L2 per interface and VLAN in a
+ * The resource kit runs Create (both kinds), Get, List, Update, Delete and Query from the
+ * tables below; attaching to clusters is network_attach.c. One L2 per interface and VLAN in a
  * zone. Deleting an L2 deletes its L3 networks, their ranges and used addresses.
  */
 #include <stdio.h>
@@ -92,6 +92,41 @@ static const zs_rkit_op l2_ops[] = {
 	{ ZS_RKIT_CREATE, NULL }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL }, { ZS_RKIT_CREATE, NULL },
 	{ ZS_RKIT_CUSTOM, net_attach }, { ZS_RKIT_CUSTOM, net_detach },
+	{ ZS_RKIT_QUERY, NULL },
+};
+
+/* QueryL2Network: its own fields, its zone, clusters, L3 networks and tags by dot path.
+ * Admins only, as the other methods (no owner column; network.check refuses first). */
+static const char *const l2_q_types[] = { "L2NoVlanNetwork", "L2VlanNetwork", NULL };
+
+static const zs_query_field l2_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "type", "t.type", ZS_QUERY_ENUM, l2_q_types, NULL, NULL },
+	{ "physical_interface", "t.physical_interface", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "vlan", "t.vlan", ZS_QUERY_INT, NULL, NULL, NULL },   /* NULL without a VLAN */
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid", NULL },
+	{ "clusters.uuid", "r.cluster_uuid", ZS_QUERY_UUID, NULL,
+	  "SELECT 1 FROM net_l2_cluster_refs r WHERE r.l2_network_uuid = t.uuid", NULL },
+	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, "SELECT 1 FROM net_l2_cluster_refs a "
+	  "JOIN cluster_clusters r ON r.uuid = a.cluster_uuid WHERE a.l2_network_uuid = t.uuid", NULL },
+#define L2_Q_L3 "SELECT 1 FROM net_l3_networks r WHERE r.l2_network_uuid = t.uuid"
+	{ "l3_networks.uuid", "r.uuid", ZS_QUERY_UUID, NULL, L2_Q_L3, NULL },
+	{ "l3_networks.name", "r.name", ZS_QUERY_TEXT, NULL, L2_Q_L3, NULL },
+	{ "l3_networks.category", "r.category", ZS_QUERY_TEXT, NULL, L2_Q_L3, NULL },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
+};
+
+static const zs_query_table l2_query = {
+	"L2 network", L2_TABLE " t", NULL, "t.created_at", "t.uuid", l2_query_fields,
+	sizeof l2_query_fields / sizeof l2_query_fields[0], NULL,
 };
 
 const zs_rkit_def net_l2_def = {
@@ -104,7 +139,7 @@ const zs_rkit_def net_l2_def = {
 	.sql_update = ZS_RKIT_SQL_UPDATE(L2_TABLE, L2_COLUMNS),
 	.create_check = l2_create_check, .n_extra = 3, .get_more = l2_get_more,
 	.info = &zs__network__v1__l2_network_info__descriptor,
-	.deleted_event = &zs__network__v1__l2_network_deleted__descriptor,
+	.deleted_event = &zs__network__v1__l2_network_deleted__descriptor, .query = &l2_query,
 	.conflicts = l2_conflicts, .ops = l2_ops, .n_ops = sizeof l2_ops / sizeof l2_ops[0],
 };
 

@@ -69,7 +69,7 @@ static const zs_query_field offering_query_fields[] = {
 
 static const zs_query_table offering_query = {
 	"instance offering", OFFERING_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid",
-	offering_query_fields, sizeof offering_query_fields / sizeof offering_query_fields[0],
+	offering_query_fields, sizeof offering_query_fields / sizeof offering_query_fields[0], NULL,
 };
 
 static const zs_rkit_def offering_def = {

@@ -1,8 +1,9 @@
 /*
  * ps_api.c: the zs.primarystorage.v1.PrimaryStorage API: its table for the resource kit
  * (AddPrimaryStorage, Get, List, Update and Delete run by the kit; the others are this
- * plugin's handlers), the interceptor ps.check (admins only, and each request's fields)
- * and the answers (an Info with its hosts and clusters). Names are unique within a zone.
+ * plugin's handlers; QueryPrimaryStorage from its query table), the interceptor ps.check
+ * (admins only, and each request's fields) and the answers (an Info with its hosts and
+ * clusters). Names are unique within a zone.
  * Deleting a primary storage (or its zone) deletes its volumes' rows with it.
  */
 #include <stdio.h>
@@ -257,6 +258,52 @@ static const zs_rkit_conflict ps_conflicts[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
+/* QueryPrimaryStorage: its own fields over ps_view (status and capacities as Get answers
+ * them), its zone, clusters, hosts' shares, volumes and tags by dot path. Admins only
+ * (no owner column: ps.check refuses the others first). */
+static const char *const ps_q_types[] = { PS_LOCAL, PS_NFS, NULL };
+static const char *const ps_q_states[] = { "Enabled", "Disabled", NULL };
+static const char *const ps_q_statuses[] = { "Connected", "Disconnected", NULL };
+
+static const zs_query_field ps_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "type", "t.type", ZS_QUERY_ENUM, ps_q_types, NULL, NULL },
+	{ "url", "t.url", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "mount_path", "t.mount_path", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "state", "t.state", ZS_QUERY_ENUM, ps_q_states, NULL, NULL },
+	{ "status", "t.status", ZS_QUERY_ENUM, ps_q_statuses, NULL, NULL },
+	{ "total_capacity", "t.total_capacity", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "available_capacity", "t.available_capacity", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "available_physical_capacity", "t.available_physical_capacity", ZS_QUERY_INT, NULL, NULL,
+	  NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define PS_Q_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
+	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, PS_Q_ZONE, NULL },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, PS_Q_ZONE, NULL },
+	{ "clusters.uuid", "r.cluster_uuid", ZS_QUERY_UUID, NULL,
+	  "SELECT 1 FROM ps_clusters r WHERE r.ps_uuid = t.uuid", NULL },
+	{ "clusters.name", "r.name", ZS_QUERY_TEXT, NULL, "SELECT 1 FROM ps_clusters a JOIN "
+	  "cluster_clusters r ON r.uuid = a.cluster_uuid WHERE a.ps_uuid = t.uuid", NULL },
+#define PS_Q_HOSTS "SELECT 1 FROM ps_hosts r WHERE r.ps_uuid = t.uuid"
+	{ "hosts.uuid", "r.host_uuid", ZS_QUERY_UUID, NULL, PS_Q_HOSTS, NULL },
+	{ "hosts.management_ip", "r.host_ip", ZS_QUERY_TEXT, NULL, PS_Q_HOSTS, NULL },
+	{ "hosts.status", "r.status", ZS_QUERY_ENUM, ps_q_statuses, PS_Q_HOSTS, NULL },
+	{ "volumes.uuid", "r.uuid", ZS_QUERY_UUID, NULL,
+	  "SELECT 1 FROM volume_volumes r WHERE r.primary_storage_uuid = t.uuid", NULL },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
+};
+
+static const zs_query_table ps_query = {
+	"primary storage", "ps_view t", NULL, "t.created_at", "t.uuid", ps_query_fields,
+	sizeof ps_query_fields / sizeof ps_query_fields[0], NULL,
+};
+
 static const zs_rkit_op ps_ops[] = {
 	{ ZS_RKIT_CREATE, NULL }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL },
@@ -265,6 +312,7 @@ static const zs_rkit_op ps_ops[] = {
 	{ ZS_RKIT_CUSTOM, ps_reconnect },
 	{ ZS_RKIT_CUSTOM, ps_reserve }, { ZS_RKIT_CUSTOM, ps_return },
 	{ ZS_RKIT_CUSTOM, ps_create_bits }, { ZS_RKIT_CUSTOM, ps_delete_bits },
+	{ ZS_RKIT_QUERY, NULL },
 };
 
 const zs_rkit_def ps_def = {
@@ -282,6 +330,7 @@ const zs_rkit_def ps_def = {
 	.info = &zs__primarystorage__v1__primary_storage_info__descriptor,
 	.create_check = ps_create_check, .n_extra = 2, .get_more = ps_more,
 	.deleted_event = &zs__primarystorage__v1__primary_storage_deleted__descriptor,
+	.query = &ps_query,
 	.conflicts = ps_conflicts, .ops = ps_ops, .n_ops = sizeof ps_ops / sizeof ps_ops[0],
 };
 

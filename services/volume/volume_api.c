@@ -1,6 +1,6 @@
 /*
  * volume_api.c: the zs.volume.v1.Volume API: its table for the resource kit (GetVolume,
- * ListVolumes, UpdateVolume run by the kit; creating and deleting are workflows of
+ * ListVolumes, UpdateVolume, QueryVolume run by the kit; creating and deleting are workflows of
  * their own), the interceptor volume.check (admins only for now, and each request's
  * fields) and the answers.
  */
@@ -141,10 +141,56 @@ volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid
 
 /* ---- the table ---- */
 
+/* QueryVolume: its own fields, its primary storage, host, zone and tags by dot path.
+ * volume.check lets admins only in, as for the other methods. */
+static const char *const volume_q_types[] = { "Root", "Data", NULL };
+static const char *const volume_q_states[] = { "Enabled", "Disabled", NULL };
+static const char *const volume_q_statuses[] = { "Creating", "Ready", "Deleting", NULL };
+
+static const zs_query_field volume_query_fields[] = {
+	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "type", "t.type", ZS_QUERY_ENUM, volume_q_types, NULL, NULL },
+	{ "size", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
+	{ "format", "t.format", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "primary_storage_uuid", "t.primary_storage_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	/* "" when none: text, so that = "" can be asked */
+	{ "host_uuid", "t.host_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "zone_uuid", "t.zone_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "install_path", "t.install_path", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "state", "t.state", ZS_QUERY_ENUM, volume_q_states, NULL, NULL },
+	{ "status", "t.status", ZS_QUERY_ENUM, volume_q_statuses, NULL, NULL },
+	{ "image_uuid", "t.image_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "vm_uuid", "t.vm_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
+	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
+	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+#define VOLUME_Q_PS "SELECT 1 FROM ps_storages r WHERE r.uuid = t.primary_storage_uuid"
+	{ "primary_storage.uuid", "r.uuid", ZS_QUERY_UUID, NULL, VOLUME_Q_PS, NULL },
+	{ "primary_storage.name", "r.name", ZS_QUERY_TEXT, NULL, VOLUME_Q_PS, NULL },
+	{ "primary_storage.type", "r.type", ZS_QUERY_TEXT, NULL, VOLUME_Q_PS, NULL },
+#define VOLUME_Q_HOST "SELECT 1 FROM host_hosts r WHERE r.uuid = t.host_uuid"
+	{ "host.uuid", "r.uuid", ZS_QUERY_UUID, NULL, VOLUME_Q_HOST, NULL },
+	{ "host.name", "r.name", ZS_QUERY_TEXT, NULL, VOLUME_Q_HOST, NULL },
+	{ "host.management_ip", "r.management_ip", ZS_QUERY_TEXT, NULL, VOLUME_Q_HOST, NULL },
+#define VOLUME_Q_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
+	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, VOLUME_Q_ZONE, NULL },
+	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, VOLUME_Q_ZONE, NULL },
+	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
+	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
+};
+
+static const zs_query_table volume_query = {
+	"volume", "volume_volumes t", "t.owner_uuid", "t.created_at", "t.uuid",
+	volume_query_fields, sizeof volume_query_fields / sizeof volume_query_fields[0], NULL,
+};
+
 static const zs_rkit_op volume_ops[] = {
 	{ ZS_RKIT_CUSTOM, volume_create_data }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_CUSTOM, volume_delete },
 	{ ZS_RKIT_CUSTOM, volume_create_root }, { ZS_RKIT_CUSTOM, volume_change_state },
+	{ ZS_RKIT_QUERY, NULL },
 };
 
 const zs_rkit_def volume_def = {
@@ -155,7 +201,7 @@ const zs_rkit_def volume_def = {
 	.sql_get = ZS_RKIT_SQL_GET("volume_volumes", VOLUME_COLUMNS),
 	.sql_list = ZS_RKIT_SQL_LIST_IN("volume_volumes", "primary_storage_uuid", VOLUME_COLUMNS),
 	.sql_update = ZS_RKIT_SQL_UPDATE("volume_volumes", VOLUME_COLUMNS),
-	.info = &zs__volume__v1__volume_info__descriptor,
+	.info = &zs__volume__v1__volume_info__descriptor, .query = &volume_query,
 	.ops = volume_ops, .n_ops = sizeof volume_ops / sizeof volume_ops[0],
 };
 

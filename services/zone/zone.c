@@ -39,7 +39,7 @@ static const zs_query_field zone_query_fields[] = {
 
 static const zs_query_table zone_query = {
 	"zone", ZONE_TABLE " t", "t.owner_uuid", "t.created_at", "t.uuid", zone_query_fields,
-	sizeof zone_query_fields / sizeof zone_query_fields[0],
+	sizeof zone_query_fields / sizeof zone_query_fields[0], NULL,
 };
 
 static const zs_rkit_def zone_def = {

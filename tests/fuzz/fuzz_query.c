@@ -37,7 +37,7 @@ static const zs_query_field fq_fields[] = {
 	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };
 static const zs_query_table fq_table = { "thing", "things t", "t.owner_uuid", "t.created_at",
-	"t.uuid", fq_fields, sizeof fq_fields / sizeof fq_fields[0] };
+	"t.uuid", fq_fields, sizeof fq_fields / sizeof fq_fields[0], NULL };
 
 /* The number after c in line, or -1. */
 static long

@@ -8,8 +8,8 @@
  * and no file on the agent, and say why; of two concurrent images that fit only one at a
  * time exactly one is kept; Delete, Recover, Expunge (capacity given back); candidates for
  * VM creation; 40 images at once; the ping tracker (and an agent re-used elsewhere is
- * connected again); a second account is refused on every method and changes
- * nothing.
+ * connected again); QueryBackupStorage and QueryImage (image_query.c); a second account
+ * is refused on every method and changes nothing.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -148,6 +148,7 @@ test_second_account(inv *t, const char *bs, const char *image, const char *zone)
 	ZST_CHECK(refused == (int) (sizeof m / sizeof m[0]), "all %zu methods refuse another account "
 	    "(reads find nothing)", sizeof m / sizeof m[0]);
 	ZST_CHECK(it_count_images(t, user) == 0, "ListImages shows it no image (none is public)");
+	it_check_query_user(t, user, image, false);
 	Zs__Backupstorage__V1__BackupStorageInfo *b = NULL;
 	ZST_CHECK(it_count_bs(t, t->admin, NULL) == bs_before && it_count_images(t, t->admin) == img_before &&
 	    it_avail(t, bs) == avail && it_get_bs(t, t->admin, bs, &b) == 0 &&
@@ -172,6 +173,7 @@ test_second_account(inv *t, const char *bs, const char *image, const char *zone)
 	    &zs__image__v1__image_info__descriptor, &img) == 0 && strcmp(img->uuid, image) == 0,
 	    "the other account now lists and gets it (%s)", t->msg);
 	zs_reply_free(img);
+	it_check_query_user(t, user, image, true);
 	Zs__Image__V1__GetImageCandidatesRequest cq = ZS__IMAGE__V1__GET_IMAGE_CANDIDATES_REQUEST__INIT;
 	cq.image_uuid = (char *) image;
 	cq.zone_uuid = (char *) zone;
@@ -609,6 +611,7 @@ main(int argc, char **argv)
 	    "bs1 is still there, attached to z1 only (%s)", t.msg);
 	zs_reply_free(b);
 
+	it_check_query(&t, bs1, half, zone);
 	test_second_account(&t, bs1, half, zone);
 
 	/* ---- DeleteBackupStorage takes its copies with it ---- */

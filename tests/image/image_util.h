@@ -48,6 +48,11 @@ int it_get_image(inv *t, const char *uuid, Zs__Image__V1__ImageInfo **out);
 /* Calls IMG_M method with a request of just its uuid. */
 int it_image_uuid_call(inv *t, const char *s, const char *method, const char *uuid);
 
+/* image_query.c: QueryBackupStorage and QueryImage as the admin (bs holds image, bs is
+ * attached to zone z1), and as another account user (is_public: image is public now). */
+void it_check_query(inv *t, const char *bs, const char *image, const char *zone);
+void it_check_query_user(inv *t, const char *user, const char *image, bool is_public);
+
 /* backupstorage/ and image/ events. */
 void it_events_open(inv_events *e, const char *url);
 

@@ -3,7 +3,7 @@
  * short helpers for the network API on top of the inventory suite's (inv.h), the node's
  * own PostgreSQL for what no API shows (used addresses left after a cascade), and the
  * groups of checks (net_l2.c: L2 networks and bridges; net_l3.c: L3 networks, ranges,
- * allocation).
+ * allocation; net_query.c: the Query calls).
  */
 #ifndef NET_H
 #define NET_H
@@ -62,5 +62,7 @@ long net_pg_count(PGconn *pg, const char *sql, const char *param);
 /* ---- the groups ---- */
 void net_test_l2(net_env *e);
 void net_test_l3(net_env *e);
+/* net_query.c: the four Query calls, after the L2 and L3 checks. */
+void net_test_query(net_env *e);
 
 #endif

@@ -2,9 +2,9 @@
  * network_test.c: the network service end to end: a zsnode with the built plugins and a
  * zs-kvmsim whose hosts listen on 127.0.1.21..23 (loopback only; the L3 networks' ranges
  * are guest addresses, never dialled). A zone, a KVM cluster with two connected hosts;
- * then the L2 checks (net_l2.c), the L3, range and allocation checks (net_l3.c), a second
- * account refused on every method with nothing changed, and the zone's deletion taking
- * every network, range and used address with it.
+ * then the L2 checks (net_l2.c), the L3, range and allocation checks (net_l3.c), the Query
+ * calls (net_query.c), a second account refused on every method with nothing changed, and
+ * the zone's deletion taking every network, range and used address with it.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -100,6 +100,9 @@ main(int argc, char **argv)
 	t0 = zst_now_ms();
 	net_test_l3(e);
 	zst_note("L3, range and allocation checks: %lld ms", (long long) (zst_now_ms() - t0));
+	t0 = zst_now_ms();
+	net_test_query(e);
+	zst_note("query checks: %lld ms", (long long) (zst_now_ms() - t0));
 
 	PGconn *pg = net_pg(e);
 	if (pg != NULL) {

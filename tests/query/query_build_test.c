@@ -24,9 +24,9 @@ static const zs_query_field fields[] = {
 	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner" },
 };
 static const zs_query_table table = { "thing", "things t", "t.owner", "t.created_at", "t.uuid",
-	fields, sizeof fields / sizeof fields[0] };
+	fields, sizeof fields / sizeof fields[0], NULL };
 static const zs_query_table admin_table = { "secret", "secrets t", NULL, "t.created_at",
-	"t.uuid", fields, sizeof fields / sizeof fields[0] };
+	"t.uuid", fields, sizeof fields / sizeof fields[0], NULL };
 
 typedef struct bq {
 	Zs__Resource__V1__QueryRequest req;

@@ -35,8 +35,9 @@ main(int argc, char **argv)
 	inv_set_agent(agent);
 	static inv t;
 	static q_world w;
-	/* a cap below the default 10000: the property is what limits */
-	static const char *const sets[] = { "query.limit.max=5000", NULL };
+	/* a cap below the default 10000: the property is what limits; q_start passes only
+	 * these, so the agents' port goes here too */
+	const char *const sets[] = { "query.limit.max=5000", agent, NULL };
 	if (ZST_CHECK(q_start(&t, sets), "zsnode starts with the zone, cluster and host plugins")) {
 		if (q_world_make(&t, &w)) {
 			q_test_ops(&t, &w);

@@ -3,7 +3,8 @@
  * primary storage and volume services with a timeout of the test's choosing, and the
  * capacity arithmetic the checks compare. The checks are in storage_test.c (adding,
  * attaching, volumes, events, cascade), st_faults.c (agent faults, the sync tracker),
- * st_accounts.c (a second account) and st_load.c (concurrency).
+ * st_accounts.c (a second account), st_query.c (the Query calls) and st_load.c
+ * (concurrency).
  */
 #ifndef ST_H
 #define ST_H
@@ -81,6 +82,8 @@ int st_vol_create_as(inv *t, const char *uuid, int64_t size, const char *ps, con
 void st_check_faults(st_env *e);
 void st_check_sync(st_env *e);
 void st_check_accounts(st_env *e);
+/* st_query.c: QueryPrimaryStorage and QueryVolume, with a volume on each storage. */
+void st_check_query(st_env *e, const char *vol_local, const char *vol_nfs);
 
 /* st_load.c: 200 creates at once on an NFS storage that fits 150, then random creates
  * and deletes at once; capacity stays exact. */

@@ -5,7 +5,7 @@
  * capacity, root volumes from an image, every agent fault on create leaving nothing
  * behind and saying why, detach refused while volumes live, a second account refused on
  * every call, the sync tracker picking up a new host, concurrency (st_load.c), events,
- * and a zone's delete taking its storage and volumes.
+ * the Query calls (st_query.c), and a zone's delete taking its storage and volumes.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -329,6 +329,7 @@ check_cascade(st_env *e)
 	    "reconnected kept");
 	ZST_CHECK(replayed(t, "volume/created", a->uuid) && replayed(t, "volume/created", b->uuid),
 	    "volume/created kept");
+	st_check_query(e, a->uuid, b->uuid);
 	Zs__Zone__V1__DeleteZoneResponse *dz = NULL;
 	int code = inv_zone_delete(t, t->admin, e->zone, &dz);
 	int listed = 0;

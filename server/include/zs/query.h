@@ -44,8 +44,8 @@
  *  - sort_by: an own field (default: the table's order), then the table's tiebreak, so
  *    pages are stable; sort_direction "asc" (default) or "desc", any case;
  *  - fields: only these own fields are selected (each row's other fields stay empty);
- *  - a normal account matches only rows whose owner is its account, even in a count;
- *    an admin matches all.
+ *  - a normal account matches only rows whose owner is its account (or, with the
+ *    table's shared predicate, rows it holds for), even in a count; an admin matches all.
  * Everything wrong in a request is INVALID_ARGUMENT naming the field and the value; an
  * unknown name lists the valid ones.
  */
@@ -105,6 +105,9 @@ typedef struct zs_query_table {
 	const char *tiebreak;        /* after the sort key, for stable pages: "t.uuid" */
 	const zs_query_field *fields;
 	size_t n_fields;
+	/* Rows every account matches besides its own: a predicate on t ("t.is_public AND
+	 * t.status = 'Ready'"); NULL: none. Only with an owner. */
+	const char *shared;
 } zs_query_table;
 
 /* A built statement: sql with n_params parameters ($1..$n). */

@@ -96,11 +96,16 @@ build_where(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest
 {
 	qb_put(b, " WHERE TRUE");
 	if (!admin) {
-		qb_put(b, " AND ");
+		qb_put(b, t->shared != NULL ? " AND (" : " AND ");
 		qb_put(b, t->owner);
 		qb_put(b, " = ");
 		qb_param(b, account != NULL ? account : "", "::text");
 		b->account_ref = b->n;
+		if (t->shared != NULL) {
+			qb_put(b, " OR (");
+			qb_put(b, t->shared);
+			qb_put(b, "))");
+		}
 	}
 	if (q->n_conditions > ZS_QUERY_CONDITIONS_MAX)
 		qb_fail(b, ZS_INVALID_ARGUMENT, "a query takes at most %d conditions, not %zu",

@@ -15,7 +15,7 @@ static const zs_query_field identity_query_fields[] = {
 
 static const zs_query_table identity_query_table = {
 	"account", "zs_accounts t", NULL, "t.created_at", "t.uuid", identity_query_fields,
-	sizeof identity_query_fields / sizeof identity_query_fields[0],
+	sizeof identity_query_fields / sizeof identity_query_fields[0], NULL,
 };
 
 void

@@ -22,7 +22,7 @@ static const zs_query_field job_query_fields[] = {
 
 static const zs_query_table job_query_table = {
 	"job", "zs_jobs t", "t.owner_uuid", "t.created_at", "t.uuid", job_query_fields,
-	sizeof job_query_fields / sizeof job_query_fields[0],
+	sizeof job_query_fields / sizeof job_query_fields[0], NULL,
 };
 
 void

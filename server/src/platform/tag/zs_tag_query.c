@@ -28,7 +28,7 @@ static const zs_query_table tag_query_table = {
 	"tag", "zs_tags t",
 	"(SELECT o.owner_uuid FROM zs_resources o WHERE o.uuid = t.resource_uuid)",
 	"t.created_at", "t.uuid", tag_query_fields,
-	sizeof tag_query_fields / sizeof tag_query_fields[0],
+	sizeof tag_query_fields / sizeof tag_query_fields[0], NULL,
 };
 
 void
