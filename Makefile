@@ -52,9 +52,9 @@ run: build
 	./$(BUILD)/server/zsnode -c $(CONFIG) --set SftpBackupStorage.port=$(SIM_PORT)
 
 test: build build-asan build-fuzz
-	ctest --test-dir $(BUILD) --output-on-failure
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure
-	ctest --test-dir $(FUZZ_BUILD) --output-on-failure
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS)
 
 fuzz: build-fuzz
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_RSS_MB)
