@@ -39,26 +39,7 @@ it_start(inv *t, const char *const *sets)
 json_t *
 it_sim(const char *method, const char *path, const char *body)
 {
-	char url[256];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", it_sim_port, path);
-	CURL *c = curl_easy_init();
-	zst_sim_buf b = { 0 };
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, zst_sim_buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_perform(c);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	json_t *o = b.p != NULL ? json_loads(b.p, 0, NULL) : NULL;
-	free(b.p);
-	return o;
+	return zst_sim_http(it_sim_port, method, NULL, path, body);
 }
 
 void
