@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "inv.h"
+#include "kvmt.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
 
 #define IP "127.0.7.1"
@@ -64,33 +65,6 @@ sim_spawn(const char *bin, int port)
 	return got;
 }
 
-static int
-get_kvm(inv *t, const char *uuid, Zs__Kvm__V1__KvmHostInfo **out)
-{
-	Zs__Kvm__V1__GetKvmHostRequest req = ZS__KVM__V1__GET_KVM_HOST_REQUEST__INIT;
-	req.uuid = (char *) uuid;
-	return inv_call(t, t->admin, "zs.kvm.v1.Kvm/GetKvmHost", &req,
-	    &zs__kvm__v1__kvm_host_info__descriptor, out);
-}
-
-/* Waits up to ms for uuid's status to be want (why gets its reason). */
-static bool
-wait_status(inv *t, const char *uuid, const char *want, int ms, char *why, size_t len)
-{
-	int64_t until = zst_now_ms() + ms;
-	do {
-		Zs__Kvm__V1__KvmHostInfo *h = NULL;
-		bool ok = get_kvm(t, uuid, &h) == 0 && strcmp(h->status, want) == 0;
-		if (h != NULL && why != NULL)
-			snprintf(why, len, "%s", h->status_reason);
-		zs_reply_free(h);
-		if (ok)
-			return true;
-		zst_sleep_ms(50);
-	} while (zst_now_ms() < until);
-	return false;
-}
-
 /* How many commands on path the simulator got (its log). */
 static size_t
 sim_count(const char *path)
@@ -121,7 +95,7 @@ static void
 expect_as_before(inv *t, const char *uuid, const char *when)
 {
 	Zs__Kvm__V1__KvmHostInfo *h = NULL;
-	int code = get_kvm(t, uuid, &h);
+	int code = kvmt_get(t, uuid, &h);
 	ZST_CHECK(code == 0 && strcmp(h->status, "Connected") == 0 && h->total_cpu == 8 &&
 	    h->available_cpu == 8 && h->total_memory == 32 * GIB && h->reserved_memory == GIB &&
 	    h->available_memory == 31 * GIB && h->status_reason[0] == '\0',
@@ -172,31 +146,31 @@ main(int argc, char **argv)
 	sim_spawn(argv[3], sim_port);
 	ZST_CHECK(wait_command("/host/connect", 5000),
 	    "an agent restarted at once is sent /host/connect again (its ping lacked the host)");
-	ZST_CHECK(wait_status(&t, uuid, "Connected", 5000, NULL, 0) && wait_command("/host/ping", 5000),
+	ZST_CHECK(kvmt_wait_status(&t, uuid, "Connected", 5000, NULL, 0) && wait_command("/host/ping", 5000),
 	    "and r1 is Connected and pinged again");
 	expect_as_before(&t, uuid, "after a quick restart");
 
 	/* down for a while: Disconnected, then reconnected when it is back */
 	sim_kill();
 	char why[512] = "";
-	ZST_CHECK(wait_status(&t, uuid, "Disconnected", 5000, why, sizeof why) &&
+	ZST_CHECK(kvmt_wait_status(&t, uuid, "Disconnected", 5000, why, sizeof why) &&
 	    (strstr(why, "ping") != NULL || strstr(why, "/host/connect") != NULL) &&
 	    strstr(why, uuid) != NULL,
 	    "with its agent gone r1 becomes Disconnected, saying why (%s)", why);
 	ZST_CHECK(inv_events_has(&ev, "host/disconnected", uuid, INV_EVENT_WAIT_MS),
 	    "host/disconnected went out");
 	zst_sleep_ms(600);   /* a few rounds of failed reconnects */
-	ZST_CHECK(wait_status(&t, uuid, "Disconnected", 100, NULL, 0), "it stays Disconnected while "
+	ZST_CHECK(kvmt_wait_status(&t, uuid, "Disconnected", 100, NULL, 0), "it stays Disconnected while "
 	    "the agent is down");
 	sim_spawn(argv[3], sim_port);
-	ZST_CHECK(wait_status(&t, uuid, "Connected", 5000, NULL, 0) && wait_command("/host/connect", 1000),
+	ZST_CHECK(kvmt_wait_status(&t, uuid, "Connected", 5000, NULL, 0) && wait_command("/host/connect", 1000),
 	    "once a new agent answers, the tracker connects r1 again: Connected");
 	expect_as_before(&t, uuid, "after being down");
 
 	/* DeleteHost: no more pings, no capacity, no tags */
 	ZST_CHECK(inv_host_delete(&t, t.admin, uuid) == 0, "DeleteHost r1 (%s)", t.msg);
 	ZST_CHECK(inv_events_has(&ev, "host/deleted", uuid, INV_EVENT_WAIT_MS), "host/deleted went out");
-	ZST_CHECK(get_kvm(&t, uuid, NULL) == INV_NOT_FOUND, "GetKvmHost: NOT_FOUND (%s)", t.msg);
+	ZST_CHECK(kvmt_get(&t, uuid, NULL) == INV_NOT_FOUND, "GetKvmHost: NOT_FOUND (%s)", t.msg);
 	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == 0 &&
 	    inv_tag_query(&t, t.admin, "os::version::{v}") == 0, "its fact tags went");
 	zst_sleep_ms(300);   /* a ping already on its way may still arrive */

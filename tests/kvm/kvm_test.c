@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "inv.h"
+#include "kvmt.h"
 #include "zst_sim.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
 
@@ -71,33 +72,6 @@ add_kvm(inv *t, const char *s, const char *cluster, const char *name, const char
 	    &zs__kvm__v1__kvm_host_info__descriptor, out);
 }
 
-static int
-get_kvm(inv *t, const char *uuid, Zs__Kvm__V1__KvmHostInfo **out)
-{
-	Zs__Kvm__V1__GetKvmHostRequest req = ZS__KVM__V1__GET_KVM_HOST_REQUEST__INIT;
-	req.uuid = (char *) uuid;
-	return inv_call(t, t->admin, "zs.kvm.v1.Kvm/GetKvmHost", &req,
-	    &zs__kvm__v1__kvm_host_info__descriptor, out);
-}
-
-/* Waits up to ms for uuid's status to be want; true when it was. why gets the reason. */
-static bool
-wait_status(inv *t, const char *uuid, const char *want, int ms, char *why, size_t len)
-{
-	int64_t until = zst_now_ms() + ms;
-	do {
-		Zs__Kvm__V1__KvmHostInfo *h = NULL;
-		bool ok = get_kvm(t, uuid, &h) == 0 && strcmp(h->status, want) == 0;
-		if (h != NULL && why != NULL)
-			snprintf(why, len, "%s", h->status_reason);
-		zs_reply_free(h);
-		if (ok)
-			return true;
-		zst_sleep_ms(50);
-	} while (zst_now_ms() < until);
-	return false;
-}
-
 
 /* Waits up to 5 s for uuid's capacity to reserve `reserved` GiB and have `available` GiB. */
 static bool
@@ -106,7 +80,7 @@ wait_reserved(inv *t, const char *uuid, long long reserved, long long available)
 	int64_t until = zst_now_ms() + 5000;
 	do {
 		Zs__Kvm__V1__KvmHostInfo *h = NULL;
-		bool ok = get_kvm(t, uuid, &h) == 0 && h->reserved_memory == reserved * GIB &&
+		bool ok = kvmt_get(t, uuid, &h) == 0 && h->reserved_memory == reserved * GIB &&
 		    h->available_memory == available * GIB;
 		zs_reply_free(h);
 		if (ok)
@@ -156,14 +130,14 @@ test_plain_add(inv *t, const char *cluster)
 	snprintf(p1, sizeof p1, "%s", code == 0 ? info->uuid : "");
 	zs_reply_free(info);
 	Zs__Kvm__V1__KvmHostInfo *h = NULL;
-	code = get_kvm(t, p1, &h);
+	code = kvmt_get(t, p1, &h);
 	ZST_CHECK(code == 0 && strcmp(h->status, "Connected") == 0 && h->total_cpu == 8 &&
 	    h->total_memory == 32 * GIB && strcmp(h->username, "") == 0 && h->ssh_port == 22,
 	    "GetKvmHost: Connected with its capacity; no SSH user (AddHost has none), port 22 (%s)",
 	    t->msg);
 	zs_reply_free(h);
 	ZST_CHECK(inv_tag_count(t, t->admin, p1) == 5, "its facts are tags");
-	ZST_CHECK(inv_host_delete(t, t->admin, p1) == 0 && get_kvm(t, p1, NULL) == INV_NOT_FOUND,
+	ZST_CHECK(inv_host_delete(t, t->admin, p1) == 0 && kvmt_get(t, p1, NULL) == INV_NOT_FOUND,
 	    "DeleteHost p1 takes its KVM side too (%s)", t->msg);
 
 	Zs__Host__V1__AddHostRequest req = ZS__HOST__V1__ADD_HOST_REQUEST__INIT;
@@ -199,7 +173,7 @@ test_other_account(inv *t, const char *cluster, const char *k1)
 	if (!inv_account(t, "kvmuser", user, user_uuid))
 		return;
 	Zs__Kvm__V1__KvmHostInfo *before = NULL;
-	ZST_REQUIRE(get_kvm(t, k1, &before) == 0, "k1 as the admin sees it (%s)", t->msg);
+	ZST_REQUIRE(kvmt_get(t, k1, &before) == 0, "k1 as the admin sees it (%s)", t->msg);
 	int before_tags = inv_tag_count(t, t->admin, k1);
 	int code = add_kvm(t, user, cluster, "k3", "127.0.1.13", "pw", NULL);
 	ZST_CHECK(code == INV_PERMISSION_DENIED && strcmp(t->error_code, "KVM.1003") == 0,
@@ -233,7 +207,7 @@ test_other_account(inv *t, const char *cluster, const char *k1)
 	    t->msg);
 	ZST_CHECK(inv_host_count(t, user, NULL, NULL, NULL) == 0, "its ListHosts is empty");
 	Zs__Kvm__V1__KvmHostInfo *after = NULL;
-	code = get_kvm(t, k1, &after);
+	code = kvmt_get(t, k1, &after);
 	ZST_CHECK(code == 0 && strcmp(after->name, before->name) == 0 &&
 	    strcmp(after->state, before->state) == 0 && strcmp(after->status, "Connected") == 0 &&
 	    after->available_memory == before->available_memory &&
@@ -330,13 +304,13 @@ main(int argc, char **argv)
 	    "\"action\":\"fail\",\"error\":\"agent wedged\"},{\"host\":\"k1\",\"path\":\"/host/connect\","
 	    "\"action\":\"fail\",\"error\":\"still wedged\"}]}");
 	char why[512] = "";
-	ZST_CHECK(wait_status(&t, k1, "Disconnected", 10000, why, sizeof why) &&
+	ZST_CHECK(kvmt_wait_status(&t, k1, "Disconnected", 10000, why, sizeof why) &&
 	    strstr(why, "wedged") != NULL,
 	    "k1 failing its pings becomes Disconnected, saying why (%s)", why);
 	ZST_CHECK(inv_events_has(&ev, "host/disconnected", k1, INV_EVENT_WAIT_MS),
 	    "host/disconnected went out");
 	sim_do("DELETE", "/sim/faults", NULL);
-	ZST_CHECK(wait_status(&t, k1, "Connected", 10000, NULL, 0),
+	ZST_CHECK(kvmt_wait_status(&t, k1, "Connected", 10000, NULL, 0),
 	    "with the faults gone the tracker reconnects k1");
 
 	/* a changed agent (another hostUuid) is reconnected */
@@ -347,7 +321,7 @@ main(int argc, char **argv)
 	while (sim_count("k2", "/host/connect") < before + 2 && zst_now_ms() < until)
 		zst_sleep_ms(50);
 	ZST_CHECK(sim_count("k2", "/host/connect") >= before + 2 &&
-	    wait_status(&t, k2, "Connected", 10000, NULL, 0),
+	    kvmt_wait_status(&t, k2, "Connected", 10000, NULL, 0),
 	    "an agent answering pings with another hostUuid is connected again");
 
 	/* ReconnectHost and ChangeHostState */
@@ -363,12 +337,12 @@ main(int argc, char **argv)
 	code = inv_call(&t, t.admin, "zs.kvm.v1.Kvm/ReconnectHost", &rr,
 	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
 	ZST_CHECK(code != 0 && strcmp(t.error_code, "KVM.1002") == 0 &&
-	    wait_status(&t, k2, "Disconnected", 1000, why, sizeof why) &&
+	    kvmt_wait_status(&t, k2, "Disconnected", 1000, why, sizeof why) &&
 	    strstr(why, "/host/capacity") != NULL,
 	    "a failed ReconnectHost: KVM.1002, the host stays Disconnected saying why (%s; %s)",
 	    t.msg, why);
 	sim_do("DELETE", "/sim/faults", NULL);
-	ZST_CHECK(wait_status(&t, k2, "Connected", 10000, NULL, 0), "and the tracker reconnects it");
+	ZST_CHECK(kvmt_wait_status(&t, k2, "Connected", 10000, NULL, 0), "and the tracker reconnects it");
 
 	Zs__Kvm__V1__ChangeHostStateRequest cr = ZS__KVM__V1__CHANGE_HOST_STATE_REQUEST__INIT;
 	cr.uuid = k2;
@@ -389,7 +363,7 @@ main(int argc, char **argv)
 	    &zs__kvm__v1__kvm_host_info__descriptor, &h);
 	ZST_CHECK(code == 0 && strcmp(h->state, "Enabled") == 0, "enable: Enabled (%s)", t.msg);
 	zs_reply_free(h);
-	ZST_CHECK(wait_status(&t, k2, "Connected", 10000, NULL, 0), "and Connected");
+	ZST_CHECK(kvmt_wait_status(&t, k2, "Connected", 10000, NULL, 0), "and Connected");
 	cr.state_event = "reboot";
 	code = inv_call(&t, t.admin, "zs.kvm.v1.Kvm/ChangeHostState", &cr,
 	    &zs__kvm__v1__kvm_host_info__descriptor, NULL);
@@ -415,7 +389,7 @@ main(int argc, char **argv)
 		pinged = 0;
 		for (int i = 0; i < added; i++) {
 			h = NULL;
-			if (get_kvm(&t, many[i], &h) == 0 && strcmp(h->status, "Connected") == 0 &&
+			if (kvmt_get(&t, many[i], &h) == 0 && strcmp(h->status, "Connected") == 0 &&
 			    strcmp(h->agent_version, "zs-kvmsim-1") == 0)
 				pinged++;
 			zs_reply_free(h);
@@ -428,7 +402,7 @@ main(int argc, char **argv)
 
 	/* DeleteHost takes its tags and capacity with it */
 	ZST_CHECK(inv_host_delete(&t, t.admin, k1) == 0, "DeleteHost k1 (%s)", t.msg);
-	code = get_kvm(&t, k1, NULL);
+	code = kvmt_get(&t, k1, NULL);
 	ZST_CHECK(code == INV_NOT_FOUND, "GetKvmHost of it: NOT_FOUND (%s)", t.msg);
 	ZST_CHECK(inv_tag_query(&t, t.admin, "libvirt::version::{v}") == added + 1, "its tags went");
 
