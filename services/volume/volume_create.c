@@ -95,16 +95,22 @@ volume_reserve(zs_flow *flow, void *arg)
 	    &v->reserve, volume_reserved, v);
 }
 
+/* A rollback step's bus call answered: the flow goes on, or fails with why. */
+static void
+volume_undone(zs_flow *flow, int code, const zs_status *status)
+{
+	if (code != 0)
+		zs_flow_rollback_fail(flow, status != NULL ? zs_status_copy(status) : NULL);
+	else
+		zs_flow_rollback_done(flow);
+}
+
 static void
 volume_returned(int code, const zs_status *status,
     const Zs__Primarystorage__V1__ReturnCapacityResponse *reply, void *arg)
 {
 	(void) reply;
-	zs_flow *flow = arg;
-	if (code != 0)
-		zs_flow_rollback_fail(flow, status != NULL ? zs_status_copy(status) : NULL);
-	else
-		zs_flow_rollback_done(flow);
+	volume_undone(arg, code, status);
 }
 
 static void
@@ -216,11 +222,7 @@ volume_unmade(int code, const zs_status *status,
     const Zs__Primarystorage__V1__DeleteVolumeBitsResponse *reply, void *arg)
 {
 	(void) reply;
-	zs_flow *flow = arg;
-	if (code != 0)
-		zs_flow_rollback_fail(flow, status != NULL ? zs_status_copy(status) : NULL);
-	else
-		zs_flow_rollback_done(flow);
+	volume_undone(arg, code, status);
 }
 
 static void
