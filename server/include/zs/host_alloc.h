@@ -13,9 +13,10 @@
  *              order="40"/>
  *
  * the symbol a const zs_host_alloc_filter (or zs_host_alloc_sorter). Orders in use: 10
- * host.state, 20 host.hypervisor, 30 host.designated, 35 host.avoid, 40 network.l2,
- * 50 backupstorage.zone, 60 kvm.capacity, 70 primarystorage.space, 80 host.tags;
- * sorter kvm.leastVms 10.
+ * host.designated (first, so that a designated host that is unusable is named by the
+ * filter that left it out), 20 host.state, 25 host.hypervisor, 30 host.avoid,
+ * 40 network.l2, 50 backupstorage.zone, 60 kvm.capacity, 70 primarystorage.space,
+ * 80 host.tags; sorter kvm.leastVms 10.
  *
  * Cost: AllocateHost runs at the rate VMs are created. A filter runs at most one SQL
  * query for all the candidates together (zs_host_alloc_column gives their uuids,
