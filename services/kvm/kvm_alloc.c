@@ -63,10 +63,9 @@ kvm_capacity_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_a
 	}
 	const char *p[2] = { uuids, req->vm_uuid };
 	PGresult *r = zs_db_exec(c, "SELECT u.i, c.total_cpu, c.available_cpu, c.total_memory, "
-	    "c.available_memory, (SELECT count(*) FROM kvm_vm_reservations k WHERE k.host_uuid = "
-	    "c.uuid), EXISTS (SELECT 1 FROM kvm_vm_reservations k WHERE k.vm_uuid = $2 AND "
-	    "k.host_uuid = c.uuid) FROM unnest($1::text[]) WITH ORDINALITY AS u(uuid, i) "
-	    "JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, st);
+	    "c.available_memory, c.vms, EXISTS (SELECT 1 FROM kvm_vm_reservations k WHERE "
+	    "k.vm_uuid = $2 AND k.host_uuid = c.uuid) FROM unnest($1::text[]) WITH ORDINALITY AS "
+	    "u(uuid, i) JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, st);
 	free(uuids);
 	if (r == NULL)
 		return kvm_alloc_code(*st);
@@ -167,7 +166,7 @@ kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
 	    "host_uuid, cpu, memory) VALUES ($1, $2, $3::bigint, $4::bigint) ON CONFLICT (vm_uuid, "
 	    "host_uuid) DO NOTHING RETURNING 1), "
 	    "upd AS (UPDATE kvm_host_capacity SET available_cpu = available_cpu - $3::bigint, "
-	    "available_memory = available_memory - $4::bigint, updated_at = now() "
+	    "available_memory = available_memory - $4::bigint, vms = vms + 1, updated_at = now() "
 	    "WHERE uuid = $2 AND EXISTS (SELECT 1 FROM ins) AND available_memory >= $4::bigint AND "
 	    "total_cpu - available_cpu + $3::bigint <= total_cpu * $5::bigint AND EXISTS (SELECT 1 "
 	    "FROM host_hosts h WHERE h.uuid = $2 AND h.state = 'Enabled' AND "
@@ -201,7 +200,8 @@ kvm_alloc_release(void *data, const zs_call *call, zs_db_conn *c, const char *vm
 	PGresult *q = zs_db_exec(c, "WITH del AS (DELETE FROM kvm_vm_reservations WHERE vm_uuid = $1 "
 	    "AND ($2 = '' OR host_uuid = $2) RETURNING host_uuid, cpu, memory), "
 	    "upd AS (UPDATE kvm_host_capacity c SET available_cpu = c.available_cpu + d.cpu, "
-	    "available_memory = c.available_memory + d.memory, updated_at = now() FROM del d "
+	    "available_memory = c.available_memory + d.memory, vms = c.vms - 1, updated_at = now() "
+	    "FROM del d "
 	    "WHERE c.uuid = d.host_uuid RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM upd)", 2, p, st);
 	if (q == NULL)
