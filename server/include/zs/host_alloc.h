@@ -104,4 +104,14 @@ typedef enum zs_host_alloc_col {
  * when out of memory. Any thread. */
 ZS_API char *zs_host_alloc_column(const zs_host_candidate *cands, size_t n, zs_host_alloc_col col);
 
+/* A filter by cluster or zone in one call: runs sql on c with $1 the col values of the
+ * candidates (as zs_host_alloc_column gives them) and $2 list[0..n_list) as text[], and
+ * sets removed on the candidates whose col value is not in the first column of its
+ * answer (the clusters or zones that fit). 0, or a canonical code with *st. On the
+ * filter's thread. (For host uuids of many candidates, answer their ordinals instead:
+ * unnest($1::text[]) WITH ORDINALITY, ZS_HOST_ALLOC_UUID keeps their order.) */
+ZS_API int zs_host_alloc_keep(zs_db_conn *c, zs_host_candidate *cands, size_t n,
+    zs_host_alloc_col col, const char *sql, const char *const *list, size_t n_list,
+    zs_status **st);
+
 #endif
