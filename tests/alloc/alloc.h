@@ -58,5 +58,7 @@ void al_setup(al_env *e, int sim_port);
 /* alloc_load.c: n AllocateHost at once (distinct VMs) over the hosts, then every VM
  * returned at once, then again; capacity stays exact throughout. */
 void al_load(al_env *e, int n);
+/* n AllocateHost at once for one VM: all answer the same host, which holds it once. */
+void al_same_vm(al_env *e, int n);
 
 #endif

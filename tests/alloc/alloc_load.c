@@ -5,7 +5,8 @@
  * hold (to the byte), the successes are exactly the reservations (and exactly what the
  * hosts had room for, since a call fails only when every host is full), and every failure
  * is RESOURCE_EXHAUSTED (HOST.1004). Then every VM's capacity is returned at once: each
- * host is back at its start, exactly; returning again gives back nothing.
+ * host is back at its start, exactly; returning again gives back nothing. And many calls
+ * at once for one VM hold it once.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -112,6 +113,36 @@ al_all_back(inv *t, const al_env *e, const al_cap *start)
 			return false;
 	}
 	return true;
+}
+
+void
+al_same_vm(al_env *e, int n)
+{
+	inv *t = &e->t;
+	al_op *ops = calloc((size_t) n, sizeof *ops);
+	ZST_REQUIRE(ops != NULL, "memory for %d calls", n);
+	al_vm_uuid(ops[0].vm);
+	for (int i = 1; i < n; i++)
+		memcpy(ops[i].vm, ops[0].vm, sizeof ops[i].vm);
+	al_batch_run(t, ops, n, true);
+	int ok = 0, same = 0;
+	for (int i = 0; i < n; i++) {
+		ok += ops[i].code == 0;
+		same += ops[i].code == 0 && strcmp(ops[i].host, ops[0].host) == 0;
+	}
+	int64_t held = 0;
+	for (int i = 0; i < AL_HOSTS; i++) {
+		al_cap c;
+		ZST_REQUIRE(al_cap_get(t, e->h[i], &c), "capacity of host %d", i);
+		held += c.reservations;
+	}
+	ZST_CHECK(ok == n && same == n && held == 1, "%d AllocateHost at once for one VM: all OK "
+	    "(%d), all the same host (%d), held once (%lld reservations)", n, ok, same,
+	    (long long) held);
+	int returned = -1;
+	ZST_CHECK(al_return(t, t->admin, ops[0].vm, NULL, &returned) == 0 && returned == 1,
+	    "and it gives back one reservation (%s)", t->msg);
+	free(ops);
 }
 
 void

@@ -470,6 +470,7 @@ main(int argc, char **argv)
 	check_reconnect(&e);
 	check_accounts(&e);
 	check_bad_input(&e);
+	al_same_vm(&e, 50);
 	al_load(&e, 1000);
 
 	inv_stop(&e.t);
