@@ -142,6 +142,10 @@ check_filters(al_env *e)
 	    t->msg);
 	if (code == 0)
 		al_give_back(t, vm, 1);
+	r.host_uuid = e->h[0];   /* a host of c1 with cluster c2 */
+	ZST_CHECK(al_none_by(t, al_alloc(t, t->admin, &r, NULL, NULL), "host.designated"),
+	    "cluster c2 and a host of c1 designated: none, by host.designated (%s)", t->msg);
+	r.host_uuid = "";
 	r.cluster_uuid = "";
 	r.zone_uuid = e->zone;
 	code = al_alloc(t, t->admin, &r, NULL, NULL);
