@@ -8,7 +8,7 @@
  * least-VMs sorting spreading VMs; kvm.reservedMemory overridden by a host tag and
  * kvm.cpuOverProvisioningRatio changing what fits; a reconnect keeping reservations
  * counted; a second account refused with nothing changed; bad input; then 1,000
- * allocations at once (alloc_load.c).
+ * allocations at once (alloc_load.c); and a host's reservations going with it.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -450,6 +450,26 @@ check_bad_input(al_env *e)
 	ZST_CHECK(al_at_start(e), "nothing held after bad input");
 }
 
+/* A host's reservations go with it. */
+static void
+check_host_deleted(al_env *e)
+{
+	inv *t = &e->t;
+	char vm[INV_UUID];
+	al_vm_uuid(vm);
+	Zs__Host__V1__AllocateHostRequest r;
+	al_req(&r, vm, 1, GIB);
+	r.host_uuid = e->h[3];
+	ZST_REQUIRE(al_alloc(t, t->admin, &r, NULL, NULL) == 0, "1 GiB held on a4 (%s)", t->msg);
+	ZST_CHECK(inv_host_delete(t, t->admin, e->h[3]) == 0, "DeleteHost a4 while a VM holds "
+	    "capacity there (%s)", t->msg);
+	al_give_back(t, vm, 0);   /* its reservation went with the host */
+	r.host_uuid = "";
+	r.memory_size = 100 * GIB;
+	ZST_CHECK(al_none_by(t, al_alloc(t, t->admin, &r, NULL, NULL), "kvm.capacity") &&
+	    strstr(t->msg, "of 3 candidates") != NULL, "three hosts are left (%s)", t->msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -476,6 +496,7 @@ main(int argc, char **argv)
 	check_bad_input(&e);
 	al_same_vm(&e, 50);
 	al_load(&e, 1000);
+	check_host_deleted(&e);
 
 	inv_stop(&e.t);
 	ZST_CHECK(zst_sim_stop() == 0, "the simulator stops cleanly");
