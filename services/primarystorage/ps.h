@@ -116,6 +116,19 @@ typedef void (*ps_fanout_fn)(ps_host_result *hosts, size_t n, void *arg);
 void ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t n,
     const char *path, const json_t *cmd, bool capacity, ps_fanout_fn done, void *arg);
 
+/* ---- ps_attach.c: a host's share ---- */
+
+/* Writes one host's share of primary storage ps_uuid (of type) from the agent's answer
+ * h, in c's transaction: Connected with its capacity, or Disconnected with why (the
+ * reserved bytes of a known host are kept). */
+int ps_share_write(zs_db_conn *c, const char *ps_uuid, const char *type,
+    const ps_host_result *h, zs_status **st);
+/* Sends each host the command that gives it its share (LocalStorage /localstorage/init,
+ * NFS /nfsprimarystorage/mount), as ps_fanout does. */
+void ps_share_fanout(ps_state *ps, const zs_call *call, const char *uuid, const char *type,
+    const char *url, const char *mount_path, const ps_host_result *hosts, size_t n,
+    ps_fanout_fn done, void *arg);
+
 /* ---- ps_capacity.c ---- */
 
 void ps_reserve(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);

@@ -170,15 +170,15 @@ ps_att_wants(const ps_att *a, const char *cluster)
 	return false;
 }
 
-/* Writes one host's share (reserved is kept on a known host). */
-static int
-ps_att_host(zs_db_conn *c, const ps_att *a, const ps_host_result *h, zs_status **st)
+int
+ps_share_write(zs_db_conn *c, const char *ps_uuid, const char *type, const ps_host_result *h,
+    zs_status **st)
 {
 	char total[24], avail[24];
-	bool local = h->code == 0 && strcmp(a->type, PS_LOCAL) == 0;
+	bool local = h->code == 0 && strcmp(type, PS_LOCAL) == 0;
 	snprintf(total, sizeof total, "%lld", (long long) (local ? h->total : 0));
 	snprintf(avail, sizeof avail, "%lld", (long long) (local ? h->available : 0));
-	const char *p[8] = { a->uuid, h->uuid, h->cluster, h->ip,
+	const char *p[8] = { ps_uuid, h->uuid, h->cluster, h->ip,
 	    h->code == 0 ? "Connected" : "Disconnected", h->code == 0 ? "" : h->why, total, avail };
 	return ps_exec(c, "INSERT INTO ps_hosts (ps_uuid, host_uuid, cluster_uuid, host_ip, status, "
 	    "status_reason, total_capacity, available_physical) VALUES ($1, $2, $3, $4, $5, $6, $7, "
@@ -236,7 +236,7 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 			rv = ps_exec(c, "INSERT INTO ps_clusters (ps_uuid, cluster_uuid) VALUES ($1, $2)",
 			    2, p, NULL, &st);
 		for (size_t i = 0; rv == 0 && i < n; i++)
-			rv = ps_att_host(c, a, &hosts[i], &st);
+			rv = ps_share_write(c, a->uuid, a->type, &hosts[i], &st);
 		for (size_t i = 0; rv == 0 && i < n && strcmp(a->type, PS_NFS) == 0; i++) {
 			if (hosts[i].code != 0)
 				continue;
@@ -323,14 +323,23 @@ ps_att_hosts(int code, const zs_status *status, const Zs__Host__V1__ListHostsRes
 		snprintf(hosts[n].cluster, sizeof hosts[n].cluster, "%s", h->cluster_uuid);
 		n++;
 	}
-	bool local = strcmp(a->type, PS_LOCAL) == 0;
-	json_t *cmd = local ? json_pack("{s:s, s:s}", "path", a->url, "uuid", a->uuid) :
-	    json_pack("{s:s, s:s, s:s, s:s}", "url", a->url, "mountPath", a->mount_path, "options",
-	    "", "uuid", a->uuid);
-	ps_fanout(a->ps, a->call, hosts, n,
-	    local ? "/localstorage/init" : "/nfsprimarystorage/mount", cmd, true, ps_att_answered, a);
-	json_decref(cmd);
+	ps_share_fanout(a->ps, a->call, a->uuid, a->type, a->url, a->mount_path, hosts, n,
+	    ps_att_answered, a);
 	free(hosts);
+}
+
+void
+ps_share_fanout(ps_state *ps, const zs_call *call, const char *uuid, const char *type,
+    const char *url, const char *mount_path, const ps_host_result *hosts, size_t n,
+    ps_fanout_fn done, void *arg)
+{
+	bool local = strcmp(type, PS_LOCAL) == 0;
+	json_t *cmd = local ? json_pack("{s:s, s:s}", "path", url, "uuid", uuid) :
+	    json_pack("{s:s, s:s, s:s, s:s}", "url", url, "mountPath", mount_path, "options",
+	    "", "uuid", uuid);
+	ps_fanout(ps, call, hosts, n, local ? "/localstorage/init" : "/nfsprimarystorage/mount",
+	    cmd, true, done, arg);
+	json_decref(cmd);
 }
 
 /* Runs a (taken): loads it, lists the hosts, then the agents (ps_att_hosts). */
