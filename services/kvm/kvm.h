@@ -80,6 +80,11 @@ int kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st);
 int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
     const char *topic, bool only_on_change, zs_status **st);
 
+/* Tells the zs.HostStatusExtension implementations (zs/host_ext.h) that host uuid at ip
+ * went from old_status to new_status (committed). Never blocks. */
+void kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status);
+
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
  * and Connected, with host/connected, in one transaction. */
 int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,

@@ -12,6 +12,7 @@
 #include "kvm.h"
 #include "zs/config.h"
 #include "zs/event.h"
+#include "zs/host_ext.h"
 #include "zs/resource_kit.h"
 #include "zs/tag.h"
 
@@ -103,6 +104,17 @@ kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st)
 	return rv;
 }
 
+void
+kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status)
+{
+	char url[KVM_URL_MAX];
+	if (kvm_url(ks, ip, "", url, sizeof url) != 0)
+		url[0] = '\0';
+	zs_host_status_ctx ctx = { uuid, ip, url, old_status, new_status };
+	zs_host_status_run(ks->node, &ctx);
+}
+
 int
 kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
     const char *topic, bool only_on_change, zs_status **st)
@@ -112,12 +124,13 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 	if (rv != 0)
 		return rv;
 	const char *p[3] = { uuid, status, reason != NULL ? reason : "" };
+	PGresult *r = NULL;
+	bool changed = true;
 	rv = zs_db_begin(c, st);
 	if (rv == 0) {
 		/* the old status, locking the row */
-		PGresult *r = zs_db_exec(c, "SELECT status FROM host_hosts WHERE uuid = $1 FOR UPDATE",
-		    1, p, st);
-		bool changed = true;
+		r = zs_db_exec(c, "SELECT status, management_ip FROM host_hosts WHERE uuid = $1 "
+		    "FOR UPDATE", 1, p, st);
 		if (r == NULL) {
 			rv = (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
 		} else if (PQntuples(r) == 0) {
@@ -126,7 +139,6 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 		} else {
 			changed = strcmp(PQgetvalue(r, 0, 0), status) != 0;
 		}
-		PQclear(r);
 		if (rv == 0)
 			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = $2, updated_at = now() "
 			    "WHERE uuid = $1", 2, p, st);
@@ -138,6 +150,9 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 		rv = zs_db_end(c, rv, st);
 	}
 	zs_db_release(zs_node_db(ks->node), c);
+	if (rv == 0 && changed)
+		kvm_store_notify(ks, uuid, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0), status);
+	PQclear(r);
 	return rv;
 }
 
