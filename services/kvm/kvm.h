@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
@@ -28,9 +29,7 @@ typedef struct kvm_tracker kvm_tracker;
 /* The plugin's state (zs_service_set_data), read only once started, but tracker. */
 typedef struct kvm_state {
 	zs_node *node;
-	long port;                         /* KvmAgent.port */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath, "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 	int64_t ping_interval_ms, ping_timeout_ms, connect_timeout_ms;
 	long max_failure;
 	bool ping_async;                   /* host.ping.async */

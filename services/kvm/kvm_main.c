@@ -34,10 +34,7 @@ kvm_prop_long(zs_node *node, const char *name, long def, long min, long max, lon
 int
 kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len)
 {
-	bool v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s%s", ks->scheme, v6 ? "[" : "", ip,
-	    v6 ? "]" : "", ks->port, ks->root, path);
-	return n < 0 || (size_t) n >= len ? -1 : 0;
+	return zs_agent_url(&ks->agent, ip, path, buf, len);
 }
 
 ZS_EXPORT int
@@ -51,7 +48,7 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	}
 	ks->node = node;
 	long interval, timeout, connect;
-	if (kvm_prop_long(node, "KvmAgent.port", 7070, 1, 65535, &ks->port, err, errlen) != 0 ||
+	if (zs_agent_addr_read(node, &ks->agent, err, errlen) != 0 ||
 	    kvm_prop_long(node, "host.ping.interval", 60000, 10, 86400000, &interval, err, errlen) != 0 ||
 	    kvm_prop_long(node, "host.ping.timeout", 10000, 10, 600000, &timeout, err, errlen) != 0 ||
 	    kvm_prop_long(node, "host.ping.maxFailure", 3, 1, 1000, &ks->max_failure, err, errlen) != 0 ||
@@ -68,27 +65,6 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	ks->ping_async = async != 0;
-	const char *scheme = zs_node_property(node, "KvmAgent.agentUrlScheme");
-	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
-	scheme = scheme != NULL && *scheme ? scheme : "http";
-	root = root != NULL ? root : "";
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		snprintf(err, errlen, "KvmAgent.agentUrlScheme \"%s\" is neither http nor https", scheme);
-		free(ks);
-		return -1;
-	}
-	if ((root[0] != '\0' && root[0] != '/') || strlen(root) >= sizeof ks->root ||
-	    strpbrk(root, " ?#") != NULL) {
-		snprintf(err, errlen, "KvmAgent.agentUrlRootPath \"%s\" is not a path (\"/x\" or \"\")",
-		    root);
-		free(ks);
-		return -1;
-	}
-	snprintf(ks->scheme, sizeof ks->scheme, "%s", scheme);
-	snprintf(ks->root, sizeof ks->root, "%s", root);
-	size_t rl = strlen(ks->root);
-	if (rl > 0 && ks->root[rl - 1] == '/')
-		ks->root[rl - 1] = '\0';
 	if (kvm_tracker_start(ks) != 0) {
 		snprintf(err, errlen, "cannot start the ping tracker: out of memory");
 		free(ks);

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "ps_decode.h"
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/node.h"
@@ -52,9 +53,7 @@ typedef struct ps_state {
 	zs_node *node;
 	int64_t sync_interval_ms;          /* primaryStorage.sync.interval; 0: no tracker */
 	ps_sync *sync;
-	long port;                         /* KvmAgent.port (the kvm plugin's property) */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 } ps_state;
 
 /* ---- ps_main.c ---- */
