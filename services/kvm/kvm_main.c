@@ -11,26 +11,6 @@
 #include "zs/service.h"
 
 
-/* The property name as a number in [min, max] into *out; -1 with err otherwise. */
-static int
-kvm_prop_long(zs_node *node, const char *name, long def, long min, long max, long *out,
-    char *err, size_t errlen)
-{
-	const char *v = zs_node_property(node, name);
-	if (v == NULL || *v == '\0') {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		snprintf(err, errlen, "%s \"%s\" is not a number in [%ld, %ld]", name, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 int
 kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len)
 {
@@ -49,10 +29,10 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	ks->node = node;
 	long interval, timeout, connect;
 	if (zs_agent_addr_read(node, &ks->agent, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.interval", 60000, 10, 86400000, &interval, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.timeout", 10000, 10, 600000, &timeout, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.maxFailure", 3, 1, 1000, &ks->max_failure, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.connect.timeout", 30000, 10, 600000, &connect, err, errlen) != 0) {
+	    zs_node_property_long(node, "host.ping.interval", 60000, 10, 86400000, &interval, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.ping.timeout", 10000, 10, 600000, &timeout, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.ping.maxFailure", 3, 1, 1000, &ks->max_failure, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.connect.timeout", 30000, 10, 600000, &connect, err, errlen) != 0) {
 		free(ks);
 		return -1;
 	}
@@ -60,7 +40,7 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	ks->ping_timeout_ms = timeout;
 	ks->connect_timeout_ms = connect;
 	long async = 1;
-	if (kvm_prop_long(node, "host.ping.async", 1, 0, 1, &async, err, errlen) != 0) {
+	if (zs_node_property_long(node, "host.ping.async", 1, 0, 1, &async, err, errlen) != 0) {
 		free(ks);
 		return -1;
 	}
