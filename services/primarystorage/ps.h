@@ -70,9 +70,6 @@ void ps_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
 /* Writes topic about uuid with its PrimaryStorageInfo in c's transaction. */
 int ps_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
     zs_status **st);
-/* Runs sql; 0 or the code with *st (*rows, when not NULL, gets the result). */
-int ps_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st);
 /* Fails call with st (taken) after the database refused. */
 void ps_fail(zs_call *call, zs_status *st);
 

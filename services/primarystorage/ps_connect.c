@@ -126,7 +126,7 @@ ps_host_connected(zs_node *node, const zs_host_connect_ctx *ctx, zs_host_connect
 	}
 	zs_status *st = NULL;
 	const char *p[1] = { ctx->host_uuid };
-	int rv = ps_exec(c, "SELECT s.uuid, s.type, s.url, s.mount_path, h.parent_uuid "
+	int rv = zs_db_run(c, "SELECT s.uuid, s.type, s.url, s.mount_path, h.parent_uuid "
 	    "FROM zs_resources h JOIN ps_clusters k ON k.cluster_uuid = h.parent_uuid "
 	    "JOIN ps_storages s ON s.uuid = k.ps_uuid WHERE h.uuid = $1 ORDER BY k.created_at", 1,
 	    p, &k->stores, &st);
