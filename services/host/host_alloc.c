@@ -114,9 +114,10 @@ host_alloc_load(zs_call *call, zs_db_conn *c, zs_host_candidate **out, size_t *n
     zs_status **st)
 {
 	const char *p[1] = { zs_call_admin(call) ? "" : zs_call_account(call) };
-	PGresult *r = zs_db_exec(c, HOST_ALLOC_SQL, 1, p, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	PGresult *r = NULL;
+	int rv = zs_db_run(c, HOST_ALLOC_SQL, 1, p, &r, st);
+	if (rv != 0)
+		return rv;
 	size_t rows = (size_t) PQntuples(r);
 	*out = calloc(rows > 0 ? rows : 1, sizeof **out);
 	if (*out == NULL) {

@@ -39,13 +39,6 @@ kvm_alloc_ratio(zs_node *node, int64_t *ratio, zs_status **st)
 	return zs_config_int(zs_node_config(node), "kvm", "cpuOverProvisioningRatio", ratio, st);
 }
 
-/* The code of a failed statement (st set by zs_db_exec). */
-static int
-kvm_alloc_code(const zs_status *st)
-{
-	return st != NULL ? (int) st->code : ZS_INTERNAL;
-}
-
 /* ---- kvm.capacity ---- */
 
 static int
@@ -63,13 +56,14 @@ kvm_capacity_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_a
 		return ZS_RESOURCE_EXHAUSTED;
 	}
 	const char *p[2] = { uuids, req->vm_uuid };
-	PGresult *r = zs_db_exec(c, "SELECT u.i, c.total_cpu, c.available_cpu, c.total_memory, "
+	PGresult *r = NULL;
+	rv = zs_db_run(c, "SELECT u.i, c.total_cpu, c.available_cpu, c.total_memory, "
 	    "c.available_memory, c.vms, EXISTS (SELECT 1 FROM kvm_vm_reservations k WHERE "
 	    "k.vm_uuid = $2 AND k.host_uuid = c.uuid) FROM unnest($1::text[]) WITH ORDINALITY AS "
-	    "u(uuid, i) JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, st);
+	    "u(uuid, i) JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, &r, st);
 	free(uuids);
-	if (r == NULL)
-		return kvm_alloc_code(*st);
+	if (rv != 0)
+		return rv;
 	bool *known = calloc(n > 0 ? n : 1, sizeof *known);
 	if (known == NULL) {
 		PQclear(r);
@@ -132,11 +126,12 @@ kvm_alloc_held(zs_db_conn *c, const zs_hypervisor_reservation *r, zs_hypervisor_
     zs_status **st)
 {
 	const char *p[2] = { r->vm_uuid, r->host_uuid };
-	PGresult *q = zs_db_exec(c, "SELECT cpu, memory FROM kvm_vm_reservations WHERE vm_uuid = $1 "
-	    "AND host_uuid = $2", 2, p, st);
-	if (q == NULL)
-		return kvm_alloc_code(*st);
-	int rv = PQntuples(q) == 1 ? 0 : ZS_NOT_FOUND;
+	PGresult *q = NULL;
+	int rv = zs_db_run(c, "SELECT cpu, memory FROM kvm_vm_reservations WHERE vm_uuid = $1 "
+	    "AND host_uuid = $2", 2, p, &q, st);
+	if (rv != 0)
+		return rv;
+	rv = PQntuples(q) == 1 ? 0 : ZS_NOT_FOUND;
 	if (rv == 0) {
 		*held = *r;
 		held->cpu_num = strtoll(PQgetvalue(q, 0, 0), NULL, 10);
@@ -167,7 +162,8 @@ kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
 	 * for the same VM and host at once: the second's insert meets the first's row and the
 	 * whole statement fails (nothing of it stays); the row is then read as held. */
 	zs_status *err = NULL;
-	PGresult *q = zs_db_exec(c, "WITH upd AS (UPDATE kvm_host_capacity SET "
+	PGresult *q = NULL;
+	rv = zs_db_run(c, "WITH upd AS (UPDATE kvm_host_capacity SET "
 	    "available_cpu = available_cpu - $3::bigint, available_memory = available_memory - "
 	    "$4::bigint, vms = vms + 1, updated_at = now() WHERE uuid = $2 AND "
 	    "available_memory >= $4::bigint AND total_cpu - available_cpu + $3::bigint <= "
@@ -177,9 +173,9 @@ kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
 	    "ins AS (INSERT INTO kvm_vm_reservations (vm_uuid, host_uuid, cpu, memory) "
 	    "SELECT $1, uuid, $3::bigint, $4::bigint FROM upd RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM ins), k.cpu, k.memory FROM (SELECT 1) x "
-	    "LEFT JOIN kvm_vm_reservations k ON k.vm_uuid = $1 AND k.host_uuid = $2", 5, p, &err);
-	if (q == NULL) {
-		rv = kvm_alloc_code(err);
+	    "LEFT JOIN kvm_vm_reservations k ON k.vm_uuid = $1 AND k.host_uuid = $2", 5, p, &q,
+	    &err);
+	if (rv != 0) {
 		if (rv != ZS_ALREADY_EXISTS) {
 			*st = err;
 			return rv;
@@ -205,15 +201,16 @@ kvm_alloc_release(void *data, const zs_call *call, zs_db_conn *c, const char *vm
 	(void) data, (void) call;
 	*returned = 0;
 	const char *p[2] = { vm_uuid, host_uuid != NULL ? host_uuid : "" };
-	PGresult *q = zs_db_exec(c, "WITH del AS (DELETE FROM kvm_vm_reservations WHERE vm_uuid = $1 "
+	PGresult *q = NULL;
+	int rv = zs_db_run(c, "WITH del AS (DELETE FROM kvm_vm_reservations WHERE vm_uuid = $1 "
 	    "AND ($2 = '' OR host_uuid = $2) RETURNING host_uuid, cpu, memory), "
 	    "upd AS (UPDATE kvm_host_capacity c SET available_cpu = c.available_cpu + d.cpu, "
 	    "available_memory = c.available_memory + d.memory, vms = c.vms - 1, updated_at = now() "
 	    "FROM del d "
 	    "WHERE c.uuid = d.host_uuid RETURNING 1) "
-	    "SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM upd)", 2, p, st);
-	if (q == NULL)
-		return kvm_alloc_code(*st);
+	    "SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM upd)", 2, p, &q, st);
+	if (rv != 0)
+		return rv;
 	*returned = (int) strtol(PQgetvalue(q, 0, 0), NULL, 10);
 	PQclear(q);
 	return 0;

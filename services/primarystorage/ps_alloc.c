@@ -29,17 +29,18 @@ ps_space_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_alloc
 	char size[24];
 	snprintf(size, sizeof size, "%lld", (long long) req->disk_size);
 	/* a host's share is there while its cluster is attached: ps_clusters says it is */
-	PGresult *r = zs_db_exec(c, "SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS "
+	PGresult *r = NULL;
+	int rv = zs_db_run(c, "SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS "
 	    "u(host, i) WHERE EXISTS (SELECT 1 FROM ps_hosts h "
 	    "JOIN ps_storages s ON s.uuid = h.ps_uuid "
 	    "JOIN ps_clusters pc ON pc.ps_uuid = h.ps_uuid AND pc.cluster_uuid = h.cluster_uuid "
 	    "WHERE h.host_uuid = u.host AND s.state = 'Enabled' AND h.status = 'Connected' AND "
 	    "CASE WHEN s.type = 'LocalStorage' THEN h.total_capacity - h.reserved_capacity "
 	    "ELSE s.total_capacity - s.reserved_capacity END >= $2::bigint)", 2,
-	    (const char *const[]) { hosts, size }, st);
+	    (const char *const[]) { hosts, size }, &r, st);
 	free(hosts);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	if (rv != 0)
+		return rv;
 	for (size_t i = 0; i < n; i++)
 		v[i].removed = true;
 	for (int k = 0; k < PQntuples(r); k++) {

@@ -41,14 +41,15 @@ zs_host_alloc_keep(zs_db_conn *c, zs_host_candidate *cands, size_t n, zs_host_al
 {
 	char *values = zs_host_alloc_column(cands, n, col), *wanted = zs_db_text_array(list, n_list);
 	PGresult *fit = NULL;
+	int rv = ZS_RESOURCE_EXHAUSTED;
 	if (values != NULL && wanted != NULL)
-		fit = zs_db_exec(c, sql, 2, (const char *const[]) { values, wanted }, st);
+		rv = zs_db_run(c, sql, 2, (const char *const[]) { values, wanted }, &fit, st);
 	else
-		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		*st = zs_status_new(rv, NULL, "out of memory");
 	free(values);
 	free(wanted);
-	if (fit == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	if (rv != 0)
+		return rv;
 	int rows = PQntuples(fit);
 	for (size_t i = 0; i < n; i++) {
 		const char *s = host_alloc_value(&cands[i], col);
