@@ -22,20 +22,10 @@ static const zs_rkit_conflict host_conflicts[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-/* Host allocation comes with the allocator's own files; until then it is refused. */
-static void
-host_no_allocator(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
-{
-	(void) in;
-	(void) closure;
-	zs_call_fail(call, ZS_UNIMPLEMENTED, NULL, "%s: no host allocator in this build",
-	    zs_call_method(call));
-}
-
 static const zs_rkit_op host_ops[] = {
 	{ ZS_RKIT_CUSTOM, host_add_host }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_CUSTOM, host_delete_host },
-	{ ZS_RKIT_CUSTOM, host_no_allocator }, { ZS_RKIT_CUSTOM, host_no_allocator },
+	{ ZS_RKIT_CUSTOM, host_allocate_host }, { ZS_RKIT_CUSTOM, host_return_capacity },
 	{ ZS_RKIT_QUERY, NULL },
 };
 
