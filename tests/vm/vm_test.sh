@@ -134,13 +134,13 @@ fault_case start-agent-error start "libvirt: domain start refused" -- "${SMALL[@
 sim POST /sim/faults '{"path":"/vm/start","action":"http","status":500}' >/dev/null
 fault_case start-http-error start "500" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/vm/start","action":"hang"}' >/dev/null
-fault_case start-hang start "DEADLINE_EXCEEDED" --timeout 4000 -- "${SMALL[@]}"
+fault_case start-hang start "DEADLINE_EXCEEDED" --timeout 8000 -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createvolumefromcache","action":"fail","error":"disk full"}' >/dev/null
 fault_case root-volume-agent-error root-volume "disk full" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createempty","action":"http","status":503}' >/dev/null
 fault_case data-volume-http-error data-volumes "503" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createvolumefromcache","action":"hang"}' >/dev/null
-fault_case root-volume-hang root-volume "DEADLINE_EXCEEDED" --timeout 4000 -- "${SMALL[@]}"
+fault_case root-volume-hang root-volume "DEADLINE_EXCEEDED" --timeout 8000 -- "${SMALL[@]}"
 fault_case no-capacity allocate-host "RESOURCE_EXHAUSTED" -- cpuNum=1 memorySize=$((1024 * GIB))
 fault_case no-image image "NOT_FOUND" -- cpuNum=1 memorySize=$GIB imageUuid=0b7e4c1a-0000-4000-8000-000000000001
 # an L3 network with one address, taken: its NIC gets none (the first NIC's goes back)
