@@ -195,6 +195,20 @@ ok_if "the host got a grace then a cold /vm/stop" "" \
 	eval 'L=$(sim GET "/sim/log?path=/vm/stop"); has "$L" grace && has "$L" cold'
 ctl StartVmInstance uuid="$VM1" --field state
 ok_if "started again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
+# two stops at once: the state moves by a conditional update, so exactly one passes
+"$ZSCTL" --url "$RPC_URL" StopVmInstance uuid="$VM1" >"$TMP/stop1" 2>&1 &
+P1=$!
+"$ZSCTL" --url "$RPC_URL" StopVmInstance uuid="$VM1" >"$TMP/stop2" 2>&1 &
+P2=$!
+wait "$P1"
+R1=$?
+wait "$P2"
+R2=$?
+ok_if "two Stops at once: one stops it, the other is refused naming the state" \
+	"$R1 $R2 $(short "$(cat "$TMP/stop1" "$TMP/stop2")")" \
+	eval '(( (R1 == 0) + (R2 == 0) == 1 )) && cat "$TMP/stop1" "$TMP/stop2" | grep -q FAILED_PRECONDITION'
+ctl StartVmInstance uuid="$VM1" --field state
+ok_if "started again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
 
 # ---- a second account: NOT_FOUND for vm1, nothing changes ----
 echo "# a second account: NOT_FOUND for vm1, nothing changes (${SECONDS}s)"
