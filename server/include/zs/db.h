@@ -70,7 +70,7 @@ ZS_API void zs_db_rollback(zs_db_conn *c);
  * else rolls back. Returns rv or the commit's code. */
 ZS_API int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
 /* Runs sql for its rows: 0 with the result in *rows (caller PQclear()s it; NULL rows:
- * dropped), or a canonical code with *st. */
+ * dropped), or a canonical code with *st (st may be NULL: the status is dropped). */
 ZS_API int zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     PGresult **rows, zs_status **st);
 /* Runs a command (INSERT, UPDATE, DELETE): 0 with the number of rows it touched in

@@ -27,30 +27,17 @@ zs_db_end(zs_db_conn *c, int rv, zs_status **st)
 }
 
 int
-zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
-    PGresult **rows, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, nparams, params, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
-int
 zs_db_cmd(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     int *affected, zs_status **st)
 {
-	PGresult *r = zs_db_exec(c, sql, nparams, params, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (affected != NULL)
-		*affected = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
+	PGresult *r = NULL;
+	int rv = zs_db_run(c, sql, nparams, params, &r, st);
+	if (rv == 0) {
+		if (affected != NULL)
+			*affected = atoi(PQcmdTuples(r));
+		PQclear(r);
+	}
+	return rv;
 }
 
 int
@@ -71,5 +58,26 @@ zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *p
 		return code;
 	}
 	*row = r;
+	return 0;
+}
+
+int
+zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st)
+{
+	zs_status *why = NULL;
+	PGresult *r = zs_db_exec(c, sql, nparams, params, &why);
+	if (r == NULL) {
+		int code = why != NULL ? (int) why->code : ZS_INTERNAL;
+		if (st != NULL)
+			*st = why;
+		else
+			zs_status_free(why);
+		return code;
+	}
+	if (rows != NULL)
+		*rows = r;
+	else
+		PQclear(r);
 	return 0;
 }
