@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,8 @@ pump_done(int code, const zs_status *st, ProtobufCMessage *reply, void (*fn)(voi
 	bool more = p->sent < p->count;
 	if (more)
 		p->sent++;
-	pthread_cond_signal(&p->cond);
+	if (p->done == p->count)   /* the waiting main thread wakes only at the end */
+		pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (more)
 		pump_send(p);
@@ -94,9 +96,13 @@ pump_run(zs_client *c, const char *session, const char *method, const ProtobufCM
 	pthread_mutex_unlock(&p.lock);
 	for (long i = 0; i < first; i++)
 		pump_send(&p);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PHASE_MS / 1000;
 	pthread_mutex_lock(&p.lock);
 	while (p.done < count && zst_now_ms() - t0 < PHASE_MS)
-		pthread_cond_wait(&p.cond, &p.lock);
+		if (pthread_cond_timedwait(&p.cond, &p.lock, &until) != 0)
+			break;
 	long done = p.done, failed = p.failed;
 	pthread_mutex_unlock(&p.lock);
 	int64_t ms = zst_now_ms() - t0;
@@ -133,9 +139,13 @@ cpu_of(long pid, bool children)
 	return v[0] + v[1] + (children ? v[2] + v[3] : 0);
 }
 
-/* CPU seconds so far of this process, the node and its PostgreSQL (the postmaster with its
- * ended backends, and every live process working in PGDATA). */
-static double
+/* CPU seconds so far of this program (the client), the node and its PostgreSQL (the
+ * postmaster with its ended backends, and every live process working in PGDATA). */
+typedef struct cpu_split {
+	double client, node, pg;
+} cpu_split;
+
+static cpu_split
 cpu_now(const zst_node *n)
 {
 	char pgdata[PATH_MAX], path[PATH_MAX + 32], cwd[PATH_MAX];
@@ -144,8 +154,7 @@ cpu_now(const zst_node *n)
 	char *text = zst_read_file(path);
 	long master = text != NULL ? strtol(text, NULL, 10) : 0;
 	free(text);
-	long long ticks = cpu_of((long) getpid(), false) + cpu_of((long) n->pid, false) +
-	    (master > 0 ? cpu_of(master, true) : 0);
+	long long pg = master > 0 ? cpu_of(master, true) : 0;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
@@ -160,11 +169,23 @@ cpu_now(const zst_node *n)
 			continue;
 		cwd[len] = '\0';
 		if (strcmp(cwd, pgdata) == 0)
-			ticks += cpu_of(pid, false);
+			pg += cpu_of(pid, false);
 	}
 	if (d != NULL)
 		closedir(d);
-	return (double) ticks / (double) sysconf(_SC_CLK_TCK);
+	double tick = (double) sysconf(_SC_CLK_TCK);
+	return (cpu_split) { (double) cpu_of((long) getpid(), false) / tick,
+	    (double) cpu_of((long) n->pid, false) / tick, (double) pg / tick };
+}
+
+/* Prints a phase's rate and the CPU a call, whole and split. */
+static void
+cpu_print(const char *what, double rate, cpu_split a, cpu_split b, long count)
+{
+	double k = 1e6 / (double) count;
+	double c = (b.client - a.client) * k, nd = (b.node - a.node) * k, pg = (b.pg - a.pg) * k;
+	printf("  %-50s %8.0f /s  %6.1f us CPU a call (client %5.1f, node %5.1f, PostgreSQL %5.1f)\n",
+	    what, rate, c + nd + pg, c, nd, pg);
 }
 
 /* ---- the baseline: plain INSERTs through libpq ---- */
@@ -307,27 +328,24 @@ main(int argc, char **argv)
 		goto out;
 	printf("%ld calls each, %ld in flight, one range of 65,534 addresses (10.0.0.0/16)\n",
 	    count, conc);
-	double c0 = cpu_now(&n);
+	cpu_split c0 = cpu_now(&n);
 	double base = baseline(&n, count, conc);
-	double c1 = cpu_now(&n);
-	printf("  baseline: plain INSERT, one row a transaction, libpq: %10.0f /s  %6.1f us CPU a call\n",
-	    base, (c1 - c0) * 1e6 / (double) count);
+	cpu_split c1 = cpu_now(&n);
+	cpu_print("baseline: plain INSERT, one row a transaction:", base, c0, c1, count);
 	Zs__Echo__V1__SayRequest say = ZS__ECHO__V1__SAY_REQUEST__INIT;
 	say.text = "hi";
 	c0 = cpu_now(&n);
 	double echo = pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base,
 	    &zs__echo__v1__say_reply__descriptor, count, conc);
 	c1 = cpu_now(&n);
-	printf("  Echo/Say through the node:                        %10.0f /s  %6.1f us CPU a call\n",
-	    echo, (c1 - c0) * 1e6 / (double) count);
+	cpu_print("Echo/Say through the node:", echo, c0, c1, count);
 	Zs__Network__V1__AllocateIpRequest ar = ZS__NETWORK__V1__ALLOCATE_IP_REQUEST__INIT;
 	ar.l3_network_uuid = l3;
 	c0 = cpu_now(&n);
 	double alloc = pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
 	    &zs__network__v1__used_ip_info__descriptor, count, conc);
 	c1 = cpu_now(&n);
-	printf("  AllocateIp through the node:                      %10.0f /s  %6.1f us CPU a call\n",
-	    alloc, (c1 - c0) * 1e6 / (double) count);
+	cpu_print("AllocateIp through the node:", alloc, c0, c1, count);
 	double l0[3];
 	if (getloadavg(l0, 3) == 3)
 		printf("  load average during the run: %.1f (2 cores here: more means others ran too)\n",
