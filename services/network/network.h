@@ -25,9 +25,9 @@
 #define NET_DNS_MAX 8
 #define NET_IP_LANES 8      /* queues of AllocateIp calls (network_ip.c) */
 #define NET_IP_BATCH 256    /* allocations in one transaction at most */
-#define NET_IP_LEADERS 2    /* batches of one lane at once: one commits (waits for its
-                             * flush) while the next runs; 1 gave 0.61x the baseline at
-                             * 64 in flight, 2 gave 0.68-0.82x (README-ipalloc.md) */
+#define NET_IP_LEADERS 2    /* batches of one lane at once: one waits for its flush
+                             * while the next runs (at 64 calls in flight this halves the
+                             * batches: README-ipalloc.md) */
 
 struct net_ip_lane;
 
