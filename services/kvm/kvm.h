@@ -1,8 +1,8 @@
 /*
  * kvm.h: what the kvm plugin's files share: its state and agent URLs (kvm_main.c), the
  * API and its interceptor (kvm_api.c), connecting a host to its agent (kvm_connect.c),
- * the database side of a host's status (kvm_store.c) and the ping tracker
- * (kvm_tracker.c). Nothing here is seen outside the plugin.
+ * the database side of a host's status (kvm_store.c), the ping tracker (kvm_tracker.c)
+ * and the host allocator's filter, sorter and reservations (kvm_alloc.c). Nothing here is seen outside the plugin.
  */
 #ifndef KVM_H
 #define KVM_H
@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
@@ -28,9 +29,7 @@ typedef struct kvm_tracker kvm_tracker;
 /* The plugin's state (zs_service_set_data), read only once started, but tracker. */
 typedef struct kvm_state {
 	zs_node *node;
-	long port;                         /* KvmAgent.port */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath, "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 	int64_t ping_interval_ms, ping_timeout_ms, connect_timeout_ms;
 	long max_failure;
 	bool ping_async;                   /* host.ping.async */
@@ -80,8 +79,16 @@ int kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st);
 int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
     const char *topic, bool only_on_change, zs_status **st);
 
+/* Tells the zs.HostStatusExtension implementations (zs/host_ext.h) that host uuid at ip
+ * went from old_status to new_status (committed). Never blocks. */
+void kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status);
+
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
- * and Connected, with host/connected, in one transaction. */
+ * and Connected, with host/connected, in one transaction. The available figures are
+ * worked out from the totals, kvm.reservedMemory and the host's reservations, not from
+ * what the agent says is used (it knows only the VMs already started: a VM being made
+ * holds a reservation the agent has not seen). */
 int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
     const json_t *capacity, zs_status **st);
 
@@ -89,6 +96,16 @@ int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
  * the reserve of those where it changed (the available memory moves with it); *changed
  * gets how many. */
 int kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st);
+
+/* ---- kvm_alloc.c (worker threads) ---- */
+
+/* The factory's reserve and release (zs/hypervisor.h): a VM's CPUs and memory on a host. */
+struct zs_hypervisor_reservation;
+int kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
+    const struct zs_hypervisor_reservation *r, struct zs_hypervisor_reservation *held,
+    zs_status **st);
+int kvm_alloc_release(void *data, const zs_call *call, zs_db_conn *c, const char *vm_uuid,
+    const char *host_uuid, int *returned, zs_status **st);
 
 /* ---- kvm_tracker.c ---- */
 

@@ -1,6 +1,7 @@
 /*
  * kvm_store.c: the database side of a KVM host: its kvm_hosts row, its status in
- * host_hosts, its facts as system tags and its capacity row, each change in one
+ * host_hosts, its facts as system tags and its capacity row (what its VMs' reservations
+ * hold, kvm_alloc.c, counted in), each change in one
  * transaction with its host/... event (written into the outbox, so it goes out with the
  * commit and never without it). Worker threads only.
  */
@@ -12,6 +13,7 @@
 #include "kvm.h"
 #include "zs/config.h"
 #include "zs/event.h"
+#include "zs/host_ext.h"
 #include "zs/resource_kit.h"
 #include "zs/tag.h"
 
@@ -21,9 +23,13 @@
 	"coalesce(c.total_cpu, 0) AS total_cpu, coalesce(c.available_cpu, 0) AS available_cpu, " \
 	"coalesce(c.total_memory, 0) AS total_memory, " \
 	"coalesce(c.available_memory, 0) AS available_memory, " \
-	"coalesce(c.reserved_memory, 0) AS reserved_memory " \
+	"coalesce(c.reserved_memory, 0) AS reserved_memory, r.reservations, " \
+	"r.reserved_cpu, r.reserved_vm_memory " \
 	"FROM host_hosts h JOIN kvm_hosts k USING (uuid) " \
-	"LEFT JOIN kvm_host_capacity c USING (uuid) WHERE h.uuid = $1"
+	"LEFT JOIN kvm_host_capacity c USING (uuid), " \
+	"LATERAL (SELECT count(*) AS reservations, coalesce(sum(cpu), 0) AS reserved_cpu, " \
+	"coalesce(sum(memory), 0) AS reserved_vm_memory FROM kvm_vm_reservations " \
+	"WHERE host_uuid = h.uuid) r WHERE h.uuid = $1"
 
 /* One fact, the agent's name for it, and the system tag it becomes. */
 static const struct { const char *fact, *tag; } kvm_fact_tags[] = {
@@ -58,17 +64,6 @@ kvm_store_event(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *topi
 	return rv;
 }
 
-/* Runs sql with params in c; 0 or the code with *st. */
-static int
-kvm_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	PQclear(r);
-	return 0;
-}
-
 /* A pooled connection for a worker with no call. */
 static int
 kvm_store_acquire(kvm_state *ks, zs_db_conn **c, zs_status **st)
@@ -83,11 +78,11 @@ kvm_store_new(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *userna
 	char port[16];
 	snprintf(port, sizeof port, "%d", ssh_port);
 	const char *p[3] = { uuid, username, port };
-	int rv = kvm_store_exec(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
-	    "VALUES ($1, $2, $3)", 3, p, st);
+	int rv = zs_db_cmd(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
+	    "VALUES ($1, $2, $3)", 3, p, NULL, st);
 	if (rv == 0)
-		rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connecting', "
-		    "updated_at = now() WHERE uuid = $1", 1, p, st);
+		rv = zs_db_cmd(c, "UPDATE host_hosts SET status = 'Connecting', "
+		    "updated_at = now() WHERE uuid = $1", 1, p, NULL, st);
 	if (rv == 0)
 		rv = kvm_store_event(ks, c, uuid, "host/connecting", st);
 	return rv;
@@ -97,10 +92,21 @@ int
 kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st)
 {
 	const char *p[1] = { uuid };
-	int rv = kvm_store_exec(c, "DELETE FROM kvm_host_capacity WHERE uuid = $1", 1, p, st);
+	int rv = zs_db_cmd(c, "DELETE FROM kvm_host_capacity WHERE uuid = $1", 1, p, NULL, st);
 	if (rv == 0)
-		rv = kvm_store_exec(c, "DELETE FROM kvm_hosts WHERE uuid = $1", 1, p, st);
+		rv = zs_db_cmd(c, "DELETE FROM kvm_hosts WHERE uuid = $1", 1, p, NULL, st);
 	return rv;
+}
+
+void
+kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status)
+{
+	char url[KVM_URL_MAX];
+	if (kvm_url(ks, ip, "", url, sizeof url) != 0)
+		url[0] = '\0';
+	zs_host_status_ctx ctx = { uuid, ip, url, old_status, new_status };
+	zs_host_status_run(ks->node, &ctx);
 }
 
 int
@@ -112,12 +118,13 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 	if (rv != 0)
 		return rv;
 	const char *p[3] = { uuid, status, reason != NULL ? reason : "" };
+	PGresult *r = NULL;
+	bool changed = true;
 	rv = zs_db_begin(c, st);
 	if (rv == 0) {
 		/* the old status, locking the row */
-		PGresult *r = zs_db_exec(c, "SELECT status FROM host_hosts WHERE uuid = $1 FOR UPDATE",
-		    1, p, st);
-		bool changed = true;
+		r = zs_db_exec(c, "SELECT status, management_ip FROM host_hosts WHERE uuid = $1 "
+		    "FOR UPDATE", 1, p, st);
 		if (r == NULL) {
 			rv = (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
 		} else if (PQntuples(r) == 0) {
@@ -126,18 +133,20 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 		} else {
 			changed = strcmp(PQgetvalue(r, 0, 0), status) != 0;
 		}
-		PQclear(r);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, p, st);
+			rv = zs_db_cmd(c, "UPDATE host_hosts SET status = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, NULL, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE kvm_hosts SET status_reason = $2 WHERE uuid = $1",
-			    2, (const char *const[]) { uuid, p[2] }, st);
+			rv = zs_db_cmd(c, "UPDATE kvm_hosts SET status_reason = $2 WHERE uuid = $1",
+			    2, (const char *const[]) { uuid, p[2] }, NULL, st);
 		if (rv == 0 && (changed || !only_on_change))
 			rv = kvm_store_event(ks, c, uuid, topic, st);
 		rv = zs_db_end(c, rv, st);
 	}
 	zs_db_release(zs_node_db(ks->node), c);
+	if (rv == 0 && changed)
+		kvm_store_notify(ks, uuid, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0), status);
+	PQclear(r);
 	return rv;
 }
 
@@ -213,8 +222,14 @@ kvm_store_reserved(kvm_state *ks, zs_db_conn *c, const char *uuid, int64_t *byte
 	return 0;
 }
 
-/* The capacity row of uuid from the agent's answer, in c's transaction. The available
- * memory is total - used - reserved, below 0 when the host holds more than it has. */
+/* The capacity row of uuid from the agent's answer, in c's transaction: the totals from
+ * the agent; available_cpu = total - the vCPUs the host's reservations hold, and
+ * available_memory = total - kvm.reservedMemory - the memory they hold (below 0 when the
+ * host holds more than it has). The agent's used figures are not used: the reservations
+ * already count the VMs it runs, and those being made that it does not know yet. The
+ * upsert locks the row first, so that the sums (a later statement, a newer snapshot) see
+ * every reservation committed before it; one made or returned meanwhile waits for the
+ * lock and then moves the figures itself. */
 static int
 kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t *cap,
     zs_status **st)
@@ -225,24 +240,28 @@ kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t 
 	if (rv != 0)
 		return rv;
 	int64_t cpu = kvm_json_int(cap, "cpuNum"), mem = kvm_json_int(cap, "totalMemory");
-	int64_t ucpu = kvm_json_int(cap, "usedCpu"), umem = kvm_json_int(cap, "usedMemory");
 	if (cpu <= 0 || mem <= 0) {
 		*st = zs_status_new(ZS_INTERNAL, NULL, "host %s: the agent's capacity makes no sense "
 		    "(cpuNum %lld, totalMemory %lld)", uuid, (long long) cpu, (long long) mem);
 		return ZS_INTERNAL;
 	}
-	char v[5][24];
+	char v[3][24];
 	snprintf(v[0], sizeof v[0], "%lld", (long long) cpu);
-	snprintf(v[1], sizeof v[1], "%lld", (long long) (cpu - ucpu));
-	snprintf(v[2], sizeof v[2], "%lld", (long long) mem);
-	snprintf(v[3], sizeof v[3], "%lld", (long long) (mem - umem - res));
-	snprintf(v[4], sizeof v[4], "%lld", (long long) res);
-	const char *p[6] = { uuid, v[0], v[1], v[2], v[3], v[4] };
-	return kvm_store_exec(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
-	    "total_memory, available_memory, reserved_memory) VALUES ($1, $2, $3, $4, $5, $6) "
-	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, available_cpu = $3, "
-	    "total_memory = $4, available_memory = $5, reserved_memory = $6, updated_at = now()",
-	    6, p, st);
+	snprintf(v[1], sizeof v[1], "%lld", (long long) mem);
+	snprintf(v[2], sizeof v[2], "%lld", (long long) res);
+	const char *p[4] = { uuid, v[0], v[1], v[2] };
+	rv = zs_db_cmd(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
+	    "total_memory, available_memory, reserved_memory) VALUES ($1, $2, $2, $3, $3, $4) "
+	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, total_memory = $3, "
+	    "reserved_memory = $4, updated_at = now()", 4, p, NULL, st);
+	if (rv == 0)
+		rv = zs_db_cmd(c, "UPDATE kvm_host_capacity k SET "
+		    "available_cpu = k.total_cpu - coalesce(s.cpu, 0), "
+		    "available_memory = k.total_memory - k.reserved_memory - coalesce(s.memory, 0), "
+		    "vms = s.n FROM (SELECT sum(cpu) AS cpu, sum(memory) AS memory, count(*) AS n "
+		    "FROM kvm_vm_reservations "
+		    "WHERE host_uuid = $1) s WHERE k.uuid = $1", 1, p, NULL, st);
+	return rv;
 }
 
 int
@@ -274,9 +293,9 @@ kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st)
 		snprintf(bytes, sizeof bytes, "%lld", (long long) res);
 		/* what VMs took of the available memory stays taken: only the reserve moves */
 		const char *p[2] = { uuid, bytes };
-		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity SET available_memory = "
+		rv = zs_db_cmd(c, "UPDATE kvm_host_capacity SET available_memory = "
 		    "available_memory + reserved_memory - $2::bigint, reserved_memory = $2::bigint, "
-		    "updated_at = now() WHERE uuid = $1", 2, p, st);
+		    "updated_at = now() WHERE uuid = $1", 2, p, NULL, st);
 		if (rv == 0)
 			(*changed)++;
 	}
@@ -300,11 +319,11 @@ kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
 		if (rv == 0)
 			rv = kvm_store_capacity(ks, c, uuid, capacity, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connected', "
-			    "updated_at = now() WHERE uuid = $1", 1, p, st);
+			rv = zs_db_cmd(c, "UPDATE host_hosts SET status = 'Connected', "
+			    "updated_at = now() WHERE uuid = $1", 1, p, NULL, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE kvm_hosts SET status_reason = '', "
-			    "ping_failures = 0, agent_version = '' WHERE uuid = $1", 1, p, st);
+			rv = zs_db_cmd(c, "UPDATE kvm_hosts SET status_reason = '', "
+			    "ping_failures = 0, agent_version = '' WHERE uuid = $1", 1, p, NULL, st);
 		if (rv == 0)
 			rv = kvm_store_event(ks, c, uuid, "host/connected", st);
 		rv = zs_db_end(c, rv, st);

@@ -18,7 +18,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,165 +29,8 @@
 #include "zs/echo/v1/echo.pb-c.h"
 #include "zs/network/v1/network.pb-c.h"
 #include "zs/zone/v1/zone.pb-c.h"
+#include "bench_pump.h"
 #include "zst_node.h"
-
-#define PHASE_MS 120000
-/* The baseline's connections at most: the embedded PostgreSQL takes 100, the node some. */
-#define BASE_CONNS 64
-
-/* COUNT calls of one method with CONCURRENCY in flight. */
-typedef struct pump {
-	zs_client *client;
-	const char *method, *session;
-	const ProtobufCMessage *req;
-	const ProtobufCMessageDescriptor *reply;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	long count, sent, done, failed;
-	char first_error[256];
-} pump;
-
-static void pump_send(pump *p);
-
-static void
-pump_done(int code, const zs_status *st, ProtobufCMessage *reply, void (*fn)(void), void *arg)
-{
-	(void) fn;
-	pump *p = arg;
-	zs_reply_free(reply);
-	pthread_mutex_lock(&p->lock);
-	p->done++;
-	if (code != 0 && p->failed++ == 0)
-		snprintf(p->first_error, sizeof p->first_error, "%s: %s%s%s", zs_client_code_name(code),
-		    st != NULL && st->message != NULL ? st->message : "",
-		    st != NULL && st->cause != NULL ? ": " : "",
-		    st != NULL && st->cause != NULL && st->cause->message ? st->cause->message : "");
-	bool more = p->sent < p->count;
-	if (more)
-		p->sent++;
-	if (p->done == p->count)   /* the waiting main thread wakes only at the end */
-		pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (more)
-		pump_send(p);
-}
-
-static void
-pump_send(pump *p)
-{
-	zs_call_opts opts = { .timeout_ms = 60000, .session = p->session };
-	int rv = zs_client_call_async(p->client, p->method, p->req, p->reply, pump_done, NULL, p, &opts);
-	if (rv != 0)
-		pump_done(rv, NULL, NULL, NULL, p);
-}
-
-/* Runs the pump; calls per second, or -1 after saying why. */
-static double
-pump_run(zs_client *c, const char *session, const char *method, const ProtobufCMessage *req,
-    const ProtobufCMessageDescriptor *reply, long count, long conc)
-{
-	pump p = { .client = c, .method = method, .session = session, .req = req, .reply = reply,
-	    .count = count };
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.cond, NULL);
-	int64_t t0 = zst_now_ms();
-	long first = conc < count ? conc : count;
-	pthread_mutex_lock(&p.lock);
-	p.sent = first;
-	pthread_mutex_unlock(&p.lock);
-	for (long i = 0; i < first; i++)
-		pump_send(&p);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PHASE_MS / 1000;
-	pthread_mutex_lock(&p.lock);
-	while (p.done < count && zst_now_ms() - t0 < PHASE_MS)
-		if (pthread_cond_timedwait(&p.cond, &p.lock, &until) != 0)
-			break;
-	long done = p.done, failed = p.failed;
-	pthread_mutex_unlock(&p.lock);
-	int64_t ms = zst_now_ms() - t0;
-	if (done < count || failed > 0) {
-		printf("  %s: %ld of %ld done, %ld failed (%s)\n", method, done, count, failed,
-		    p.first_error);
-		if (done < count)
-			return -1;   /* calls still in flight use p: leave it */
-	}
-	pthread_mutex_destroy(&p.lock);
-	pthread_cond_destroy(&p.cond);
-	return failed > 0 ? -1 : count * 1000.0 / (double) (ms > 0 ? ms : 1);
-}
-
-/* ---- CPU: this process, the node and its PostgreSQL ---- */
-
-/* utime + stime (+ cutime + cstime when children) of pid, in clock ticks; 0 if gone. */
-static long long
-cpu_of(long pid, bool children)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "r");
-	size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f != NULL)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	long long v[4] = { 0, 0, 0, 0 };
-	/* after ") ": state is field 3; utime, stime, cutime, cstime are fields 14-17 */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld %lld %lld",
-	    &v[0], &v[1], &v[2], &v[3]) != 4)
-		return 0;
-	return v[0] + v[1] + (children ? v[2] + v[3] : 0);
-}
-
-/* CPU seconds so far of this program (the client), the node and its PostgreSQL (the
- * postmaster with its ended backends, and every live process working in PGDATA). */
-typedef struct cpu_split {
-	double client, node, pg;
-} cpu_split;
-
-static cpu_split
-cpu_now(const zst_node *n)
-{
-	char pgdata[PATH_MAX], path[PATH_MAX + 32], cwd[PATH_MAX];
-	snprintf(pgdata, sizeof pgdata, "%s/pg", n->data_dir);
-	snprintf(path, sizeof path, "%s/postmaster.pid", pgdata);
-	char *text = zst_read_file(path);
-	long master = text != NULL ? strtol(text, NULL, 10) : 0;
-	free(text);
-	long long pg = master > 0 ? cpu_of(master, true) : 0;
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == master)
-			continue;
-		char link[64];
-		snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
-		ssize_t len = readlink(link, cwd, sizeof cwd - 1);
-		if (len <= 0)
-			continue;
-		cwd[len] = '\0';
-		if (strcmp(cwd, pgdata) == 0)
-			pg += cpu_of(pid, false);
-	}
-	if (d != NULL)
-		closedir(d);
-	double tick = (double) sysconf(_SC_CLK_TCK);
-	return (cpu_split) { (double) cpu_of((long) getpid(), false) / tick,
-	    (double) cpu_of((long) n->pid, false) / tick, (double) pg / tick };
-}
-
-/* Prints a phase's rate and the CPU a call, whole and split. */
-static void
-cpu_print(const char *what, double rate, cpu_split a, cpu_split b, long count)
-{
-	double k = 1e6 / (double) count;
-	double c = (b.client - a.client) * k, nd = (b.node - a.node) * k, pg = (b.pg - a.pg) * k;
-	printf("  %-50s %8.0f /s  %6.1f us CPU a call (client %5.1f, node %5.1f, PostgreSQL %5.1f)\n",
-	    what, rate, c + nd + pg, c, nd, pg);
-}
 
 /* ---- the baseline: plain INSERTs through libpq ---- */
 
@@ -330,27 +172,28 @@ main(int argc, char **argv)
 		goto out;
 	printf("%ld calls each, %ld in flight, one range of 65,534 addresses (10.0.0.0/16)\n",
 	    count, conc);
-	cpu_split c0 = cpu_now(&n);
-	long base_conc = conc < BASE_CONNS ? conc : BASE_CONNS;
+	/* the embedded PostgreSQL takes 100 connections, the node holds some */
+	long base_conc = conc < 64 ? conc : 64;
+	bench_cpu c0 = bench_cpu_parts(&n);
 	double base = baseline(&n, count, base_conc);
-	cpu_split c1 = cpu_now(&n);
+	bench_cpu c1 = bench_cpu_parts(&n);
 	char what[64];
 	snprintf(what, sizeof what, "baseline: plain INSERT, one row a transaction (%ld):", base_conc);
-	cpu_print(what, base, c0, c1, count);
+	bench_cpu_print(what, base, c0, c1, count);
 	Zs__Echo__V1__SayRequest say = ZS__ECHO__V1__SAY_REQUEST__INIT;
 	say.text = "hi";
-	c0 = cpu_now(&n);
-	double echo = pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base,
+	c0 = bench_cpu_parts(&n);
+	double echo = bench_pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base, NULL, NULL,
 	    &zs__echo__v1__say_reply__descriptor, count, conc);
-	c1 = cpu_now(&n);
-	cpu_print("Echo/Say through the node:", echo, c0, c1, count);
+	c1 = bench_cpu_parts(&n);
+	bench_cpu_print("Echo/Say through the node:", echo, c0, c1, count);
 	Zs__Network__V1__AllocateIpRequest ar = ZS__NETWORK__V1__ALLOCATE_IP_REQUEST__INIT;
 	ar.l3_network_uuid = l3;
-	c0 = cpu_now(&n);
-	double alloc = pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
-	    &zs__network__v1__used_ip_info__descriptor, count, conc);
-	c1 = cpu_now(&n);
-	cpu_print("AllocateIp through the node:", alloc, c0, c1, count);
+	c0 = bench_cpu_parts(&n);
+	double alloc = bench_pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
+	    NULL, NULL, &zs__network__v1__used_ip_info__descriptor, count, conc);
+	c1 = bench_cpu_parts(&n);
+	bench_cpu_print("AllocateIp through the node:", alloc, c0, c1, count);
 	double l0[3];
 	if (getloadavg(l0, 3) == 3)
 		printf("  load average during the run: %.1f (2 cores here: more means others ran too)\n",

@@ -69,6 +69,14 @@ ZS_API void zs_db_rollback(zs_db_conn *c);
 /* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
  * else rolls back. Returns rv or the commit's code. */
 ZS_API int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
+/* Runs sql for its rows: 0 with the result in *rows (caller PQclear()s it; NULL rows:
+ * dropped), or a canonical code with *st. */
+ZS_API int zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st);
+/* Runs a command (INSERT, UPDATE, DELETE): 0 with the number of rows it touched in
+ * *affected (may be NULL), or a canonical code with *st. */
+ZS_API int zs_db_cmd(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    int *affected, zs_status **st);
 /* Runs sql, which must answer exactly one row, into *row (caller PQclears it); NOT_FOUND
  * "no WHAT with uuid UUID" when it answers none. 0 or a canonical code with *st. */
 ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
@@ -78,5 +86,10 @@ ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const cha
  * or the code the call was failed with (UNAVAILABLE, DEADLINE_EXCEEDED): the call is then
  * answered. Give the connection back with zs_db_release. */
 ZS_API int zs_db_acquire_for(zs_db *db, zs_call *call, zs_db_conn **out);
+
+/* items[0..n) as one PostgreSQL text[] literal ("{\"a\",\"b\"}", "{}" when n is 0), each
+ * element quoted, for one parameter of a query about all of them ("= ANY($1::text[])").
+ * Caller frees; NULL when out of memory. Any thread. */
+ZS_API char *zs_db_text_array(const char *const *items, size_t n);
 
 #endif
