@@ -26,8 +26,9 @@
 #define NET_DNS_MAX 8
 #define NET_IP_LANES 8      /* queues of AllocateIp calls (network_ip.c) */
 #define NET_IP_BATCH 256    /* allocations in one transaction at most */
-#define NET_IP_LEADERS 1    /* batches of one lane at once (2 cost more CPU a call, gave no
-                             * more calls/s and made a nearly full L3 slower) */
+#define NET_IP_LEADERS 2    /* batches of one lane at once: one waits for its flush
+                             * while the next runs (at 64 calls in flight this halves the
+                             * batches: README-ipalloc.md) */
 
 struct net_ip_lane;
 

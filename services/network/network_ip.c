@@ -2,23 +2,20 @@
  * network_ip.c: AllocateIp and ReleaseIp of zs.network.v1.L3Network, the NIC step's pair
  * (ReleaseIp is AllocateIp's rollback).
  *
- * An allocation is the migration's net_ip_allocate (a random free address, as ZStack's
- * default strategy, or the one asked for), which never gives one address twice: (L3,
- * address) is unique in net_used_ips and a lost race just picks again. (A set-wise
- * batch function, one INSERT of random addresses for all of a batch's allocations, was
- * measured against this: it cost 333 us of CPU a call against 229 and did 1,759 calls/s
- * against 2,800, so each allocation of a batch runs net_ip_allocate.)
- *
  * Allocations are group-committed: a commit costs a disk flush, which bounds one
- * transaction per call to a few thousand a second. Calls wait in one of NET_IP_LANES
- * queues (by L3); a caller that finds fewer than NET_IP_LEADERS leaders on its lane
- * leads it: it takes up to NET_IP_BATCH waiting calls, allocates for all of them in one
- * statement (one transaction, one flush), answers each, and goes on until the lane is
- * empty. One L3's allocations thus never race each other inside the node (batches of
- * several nodes may: they insert random addresses in ascending order, so they cannot
- * deadlock there, and a deadlock elsewhere is retried). Every call is answered only after
- * its address is committed; a batch that fails fails each of its calls with why (a
- * deadlock with another node's batch is retried). No event is written: addresses change
+ * transaction per call to a few thousand a second. AllocateIp runs on the receiving thread
+ * (executor="inline": it never blocks) and only queues the call in one of NET_IP_LANES
+ * lanes (by L3); when its lane has fewer than NET_IP_LEADERS leaders, a leader is started
+ * on the worker pool. A leader takes up to NET_IP_BATCH waiting calls, allocates for all
+ * of them in one statement (the migration's net_ip_allocate_batch: one INSERT of random
+ * addresses for the whole batch, one transaction, one flush), answers each, and goes on
+ * until the lane is empty. So a call costs no worker hand-off, and a batch one.
+ *
+ * No address is ever given twice: (L3, address) is unique in net_used_ips, and a pick that
+ * loses (to a used address or another pick) picks again. Batches insert in (L3, address)
+ * order, so two of them (several leaders, several nodes) cannot deadlock there; a deadlock
+ * elsewhere is retried. Every call is answered only after its address is committed; a
+ * batch that fails fails each of its calls with why. No event is written: addresses change
  * far too often, and the VM that holds one says so.
  */
 #include <pthread.h>
@@ -28,6 +25,7 @@
 
 #include "network.h"
 #include "zs/check.h"
+#include "zs/work.h"
 
 
 /* One AllocateIp waiting in its lane. */
@@ -43,6 +41,7 @@ typedef struct net_ip_req {
 } net_ip_req;
 
 struct net_ip_lane {
+	net_state *ns;
 	pthread_mutex_t lock;
 	net_ip_req *head, *tail;
 	int leaders;                 /* at most NET_IP_LEADERS run it */
@@ -54,8 +53,10 @@ net_ip_lanes_init(net_state *ns)
 	ns->lanes = calloc(NET_IP_LANES, sizeof *ns->lanes);
 	if (ns->lanes == NULL)
 		return -1;
-	for (size_t i = 0; i < NET_IP_LANES; i++)
+	for (size_t i = 0; i < NET_IP_LANES; i++) {
+		ns->lanes[i].ns = ns;
 		(void) pthread_mutex_init(&ns->lanes[i].lock, NULL);
+	}
 	return 0;
 }
 
@@ -126,6 +127,36 @@ ip_array_add(char *buf, size_t len, size_t *used, const char *s, bool first)
 	return true;
 }
 
+static int
+ip_req_cmp(const void *a, const void *b)
+{
+	return strcmp((*(net_ip_req *const *) a)->uuid, (*(net_ip_req *const *) b)->uuid);
+}
+
+/* Answers each call of batch (n of them) by its row of r, found by the allocation's uuid
+ * (column 1); a call answered has its call set to NULL. */
+static void
+ip_answer_all(net_ip_req *batch, size_t n, const PGresult *r)
+{
+	net_ip_req **by_uuid = malloc(n * sizeof *by_uuid);
+	if (by_uuid == NULL)
+		return;   /* each call then fails with INTERNAL */
+	size_t i = 0;
+	for (net_ip_req *q = batch; q != NULL && i < n; q = q->next)
+		by_uuid[i++] = q;
+	qsort(by_uuid, n, sizeof *by_uuid, ip_req_cmp);
+	net_ip_req key, *kp = &key;
+	for (int row = 0; row < PQntuples(r); row++) {
+		snprintf(key.uuid, sizeof key.uuid, "%s", PQgetvalue(r, row, 1));
+		net_ip_req **hit = bsearch(&kp, by_uuid, n, sizeof *by_uuid, ip_req_cmp);
+		if (hit == NULL || (*hit)->call == NULL)
+			continue;
+		ip_outcome(*hit, r, row);
+		(*hit)->call = NULL;
+	}
+	free(by_uuid);
+}
+
 /* Allocates for the n calls of batch in one statement and answers each. */
 static void
 ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
@@ -175,9 +206,8 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 		if (code != 0)
 			break;
 		const char *p[4] = { a[0], a[1], a[2], a[3] };
-		r = zs_db_exec(c, "SELECT a.* FROM unnest($1::text[], $2::text[], $3::text[], "
-		    "$4::bigint[]) WITH ORDINALITY AS b(u, l3, o, w, i), LATERAL net_ip_allocate(b.u, "
-		    "b.l3, b.o, b.w) a ORDER BY b.i", 4, p, &st);
+		r = zs_db_exec(c, "SELECT * FROM net_ip_allocate_batch($1::text[], $2::text[], "
+		    "$3::text[], $4::bigint[])", 4, p, &st);
 		zs_db_release(db, c);
 		code = r != NULL ? 0 : (int) st->code;
 		if (code != ZS_ABORTED)   /* a deadlock with another node's batch: again */
@@ -185,28 +215,29 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 	}
 	for (int k = 0; k < 4; k++)
 		free(a[k]);
-	if (code == 0 && (size_t) PQntuples(r) != n) {
-		code = ZS_INTERNAL;
-		st = zs_status_new(ZS_INTERNAL, NULL, "%d outcomes for %zu allocations", PQntuples(r), n);
-	}
-	i = 0;
-	for (net_ip_req *q = batch, *next; q != NULL; q = next, i++) {
+	if (code == 0)
+		ip_answer_all(batch, n, r);
+	for (net_ip_req *q = batch, *next; q != NULL; q = next) {
 		next = q->next;
-		if (code == 0)
-			ip_outcome(q, r, (int) i);
-		else
+		if (code != 0)
 			zs_call_fail_cause(q->call, code, NULL, st, "cannot allocate an IP in L3 network %s",
 			    q->l3);
+		else if (q->call != NULL)   /* the batch gave it no outcome */
+			zs_call_fail(q->call, ZS_INTERNAL, NULL, "allocating an IP in L3 network %s gave "
+			    "no outcome", q->l3);
 		free(q);
 	}
 	zs_status_free(st);
 	PQclear(r);
 }
 
-/* Leads lane l until it is empty: batches of up to NET_IP_BATCH waiting calls. */
+/* Leads lane l (arg) until it is empty: batches of up to NET_IP_BATCH waiting calls. Runs
+ * on a worker thread. */
 static void
-ip_lead(net_state *ns, struct net_ip_lane *l)
+ip_lead(void *arg)
 {
+	struct net_ip_lane *l = arg;
+	net_state *ns = l->ns;
 	for (;;) {
 		pthread_mutex_lock(&l->lock);
 		net_ip_req *batch = l->head, *last = NULL;
@@ -275,8 +306,9 @@ net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure clos
 	if (lead)
 		l->leaders++;
 	pthread_mutex_unlock(&l->lock);
-	if (lead)
-		ip_lead(ns, l);   /* else the lane's leader answers this call */
+	/* else the lane's leader answers this call; the pool stopping, this thread leads */
+	if (lead && zs_work_submit(zs_node_work(ns->node), ip_lead, l) != 0)
+		ip_lead(l);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_pump.h"
@@ -45,7 +46,8 @@ pump_done(int code, const zs_status *st, ProtobufCMessage *reply, void (*fn)(voi
 	bool more = i < p->count;
 	if (more)
 		p->sent++;
-	pthread_cond_signal(&p->cond);
+	if (p->done == p->count)   /* the waiting main thread wakes only at the end */
+		pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (more)
 		pump_send(p, i);
@@ -77,9 +79,13 @@ bench_pump_run(zs_client *c, const char *session, const char *method,
 	pthread_mutex_unlock(&p.lock);
 	for (long i = 0; i < first; i++)
 		pump_send(&p, i);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += BENCH_PHASE_MS / 1000;
 	pthread_mutex_lock(&p.lock);
 	while (p.done < count && zst_now_ms() - t0 < BENCH_PHASE_MS)
-		pthread_cond_wait(&p.cond, &p.lock);
+		if (pthread_cond_timedwait(&p.cond, &p.lock, &until) != 0)
+			break;
 	long done = p.done, failed = p.failed;
 	pthread_mutex_unlock(&p.lock);
 	int64_t ms = zst_now_ms() - t0;
@@ -116,8 +122,8 @@ cpu_of(long pid, bool children)
 	return v[0] + v[1] + (children ? v[2] + v[3] : 0);
 }
 
-double
-bench_cpu_now(const zst_node *n)
+bench_cpu
+bench_cpu_parts(const zst_node *n)
 {
 	char pgdata[PATH_MAX], path[PATH_MAX + 32], cwd[PATH_MAX];
 	snprintf(pgdata, sizeof pgdata, "%s/pg", n->data_dir);
@@ -125,8 +131,7 @@ bench_cpu_now(const zst_node *n)
 	char *text = zst_read_file(path);
 	long master = text != NULL ? strtol(text, NULL, 10) : 0;
 	free(text);
-	long long ticks = cpu_of((long) getpid(), false) + cpu_of((long) n->pid, false) +
-	    (master > 0 ? cpu_of(master, true) : 0);
+	long long ticks = master > 0 ? cpu_of(master, true) : 0;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	while (d != NULL && (e = readdir(d)) != NULL) {
@@ -145,5 +150,23 @@ bench_cpu_now(const zst_node *n)
 	}
 	if (d != NULL)
 		closedir(d);
-	return (double) ticks / (double) sysconf(_SC_CLK_TCK);
+	double tick = (double) sysconf(_SC_CLK_TCK);
+	return (bench_cpu) { (double) cpu_of((long) getpid(), false) / tick,
+	    (double) cpu_of((long) n->pid, false) / tick, (double) ticks / tick };
+}
+
+double
+bench_cpu_now(const zst_node *n)
+{
+	bench_cpu c = bench_cpu_parts(n);
+	return c.client + c.node + c.pg;
+}
+
+void
+bench_cpu_print(const char *what, double rate, bench_cpu a, bench_cpu b, long count)
+{
+	double k = 1e6 / (double) count;
+	double c = (b.client - a.client) * k, nd = (b.node - a.node) * k, pg = (b.pg - a.pg) * k;
+	printf("  %-50s %8.0f /s  %6.1f us CPU a call (client %5.1f, node %5.1f, PostgreSQL %5.1f)\n",
+	    what, rate, c + nd + pg, c, nd, pg);
 }

@@ -29,4 +29,13 @@ double bench_pump_run(zs_client *c, const char *session, const char *method,
  * its ended backends, and every live process working in its data folder). */
 double bench_cpu_now(const zst_node *n);
 
+/* The same, apart: this program (the client), the node, its PostgreSQL. */
+typedef struct bench_cpu {
+	double client, node, pg;
+} bench_cpu;
+bench_cpu bench_cpu_parts(const zst_node *n);
+
+/* Prints a phase's rate and the CPU a call between a and b, whole and apart. */
+void bench_cpu_print(const char *what, double rate, bench_cpu a, bench_cpu b, long count);
+
 #endif

@@ -196,6 +196,8 @@ static void check_full_apis(const zs_plugin_desc *d)
 	ZST_EXPECT_STR(d->apis[0].methods[1].name, "Ping");
 	ZST_EXPECT(d->apis[0].methods[1].n_interceptors == 0 && d->apis[0].methods[1].interceptors == NULL);
 	ZST_EXPECT(d->apis[0].methods[1].line == 10);
+	/* a method's own executor, or -1 for its api's */
+	ZST_EXPECT(d->apis[0].methods[0].executor == -1 && d->apis[0].methods[1].executor == 1);
 	ZST_EXPECT_STR(d->apis[1].service, "zs.test.v1.Admin");
 	ZST_EXPECT_STR(d->apis[1].symbol, "test_admin_service");
 	ZST_EXPECT(d->apis[1].line == 12 && d->apis[1].n_methods == 0 && d->apis[1].methods == NULL);

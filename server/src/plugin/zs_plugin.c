@@ -223,7 +223,8 @@ plugin_link_method(zs_plugins *ps, const zs_plugin_desc *d, const zs_plugin_api 
 		}
 	}
 	if (rv == 0 && (zs_router_set_chain(ps->env.router, full, chain, m->n_interceptors) != 0 ||
-	    (m->public_method && zs_router_set_public(ps->env.router, full) != 0))) {
+	    (m->public_method && zs_router_set_public(ps->env.router, full) != 0) ||
+	    (m->executor >= 0 && zs_router_set_inline(ps->env.router, full, m->executor == 1) != 0))) {
 		snprintf(err, errlen, "%s:%d: %s has no method %s", d->path, m->line, api->service, m->name);
 		rv = -1;
 	}

@@ -722,6 +722,9 @@ static void read_method(loader *ld, xmlNode *e, void *base, size_t i)
 	char *pub = attr(ld, e, "public");
 	m->public_method = pub != NULL && (strcmp(pub, "true") == 0 || strcmp(pub, "1") == 0);
 	free(pub);
+	char *executor = attr(ld, e, "executor");
+	m->executor = executor == NULL ? -1 : strcmp(executor, "inline") == 0;
+	free(executor);
 	if ((list = attr(ld, e, "interceptors")) != NULL) {
 		m->interceptors = split_words(ld, list, &m->n_interceptors);
 		free(list);

@@ -13,6 +13,7 @@
 /* <method name="Say" interceptors="audit validate"/> */
 typedef struct zs_plugin_method {
 	bool public_method;      /* public="true": no session needed */
+	int executor;            /* executor="inline" 1, "pool" 0, absent -1 (its api's) */
 	char *name;
 	char **interceptors;     /* zs.Interceptor extension names, in order */
 	size_t n_interceptors;

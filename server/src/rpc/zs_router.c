@@ -155,6 +155,16 @@ zs_router_set_chain(zs_router *r, const char *full_method,
 }
 
 int
+zs_router_set_inline(zs_router *r, const char *full_method, bool inline_handler)
+{
+	zs_route *rt = router_lookup(r, full_method);
+	if (rt == NULL)
+		return -1;
+	rt->inline_handler = inline_handler;
+	return 0;
+}
+
+int
 zs_router_set_public(zs_router *r, const char *full_method)
 {
 	zs_route *rt = router_lookup(r, full_method);

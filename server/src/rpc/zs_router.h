@@ -43,6 +43,9 @@ int zs_router_add_service(zs_router *r, ProtobufCService *svc, void *const *data
 /* Sets the interceptor chain of a method (copied). -1 when the method is unknown. */
 int zs_router_set_chain(zs_router *r, const char *full_method,
     const zs_interceptor *const *chain, size_t n);
+/* Runs a method's handler on the receiving thread (true) or the worker pool, whatever its
+ * service's default. -1 when the method is unknown. */
+int zs_router_set_inline(zs_router *r, const char *full_method, bool inline_handler);
 /* Marks a method callable without a session. -1 when the method is unknown. */
 int zs_router_set_public(zs_router *r, const char *full_method);
 /* Ends registration: lookups are lock-free from here on. */
