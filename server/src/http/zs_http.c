@@ -10,6 +10,10 @@
  * curl_multi_remove_handle (to close a connect-only connection), so one cache holding a
  * connection to each of 10,000 hosts made every command cost a walk of 10,000 connections.
  *
+ * Agents' answers come to the facility's own receiver (zs_http_srv.c) on the same epoll
+ * and thread, when the node gives it an address, or through zs_http_callback from the
+ * node's HTTP server.
+ *
  * Every command not done is
  * on the live list and in a min-heap of deadlines, all under one mutex; whoever removes a
  * command from them under that mutex (the thread on an answer or a deadline, the HTTP
@@ -39,6 +43,7 @@
 #include "zs/log.h"
 #include "zs_http_impl.h"
 #include "zs_http_map.h"
+#include "zs_http_srv.h"
 
 #define HTTP_MAX_REPLY (64u << 20)   /* larger answers are cut and fail */
 #define HTTP_POLL_MS 1000
@@ -48,7 +53,10 @@
 #define HTTP_EVENTS 128
 /* Multi handles at most; a few tens of hosts each at 10,000 hosts. */
 #define HTTP_SHARDS 128
-#define HTTP_WAKE_TAG UINT64_MAX   /* epoll data of the eventfd */
+/* epoll data: the eventfd's; a curl socket's is HTTP_CURL_TAG | shard << 32 | fd; any
+ * other is a pointer of the receiver's */
+#define HTTP_WAKE_TAG 1u
+#define HTTP_CURL_TAG (1ull << 63)
 
 const char *const zs_http_error_codes[][2] = {
 	{ "HTTP.1001", "the host's agent cannot be reached" },
@@ -126,6 +134,7 @@ struct zs_http {
 	uint32_t next_shard;             /* the next new host's */
 	long shard_max_conns;            /* CURLMOPT_MAXCONNECTS of each */
 	int ep, wake_fd;                 /* the thread's epoll and eventfd */
+	zs_http_srv *srv;                /* the receiver of answers, or NULL */
 	CURL **pool;                     /* idle easy handles (the thread's) */
 	size_t pool_len;
 	uint64_t task_key[2];            /* task uuids: a keyed mix of a counter */
@@ -564,7 +573,7 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	}
 	struct epoll_event ev = { .events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
 	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u),
-	    .data.u64 = (uint64_t) sh->id << 32 | (uint32_t) s };
+	    .data.u64 = HTTP_CURL_TAG | (uint64_t) sh->id << 32 | (uint32_t) s };
 	(void) socketp;
 	if (epoll_ctl(h->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
 		epoll_ctl(h->ep, EPOLL_CTL_ADD, s, &ev);
@@ -681,7 +690,16 @@ http_thread(void *arg)
 		h->sleeping = wait > 0;
 		pthread_mutex_unlock(&h->mu);
 		int n = epoll_wait(h->ep, evs, HTTP_EVENTS, (int) wait);
+		if (wait > 0) {
+			pthread_mutex_lock(&h->mu);
+			h->sleeping = false;   /* awake: posts need not wake it */
+			pthread_mutex_unlock(&h->mu);
+		}
 		for (int i = 0; i < n; i++) {
+			if (!(evs[i].data.u64 & HTTP_CURL_TAG) && evs[i].data.u64 != HTTP_WAKE_TAG) {
+				zs_http_srv_event(h->srv, evs[i].data.u64, evs[i].events);
+				continue;
+			}
 			if (evs[i].data.u64 == HTTP_WAKE_TAG) {
 				uint64_t v;
 				ssize_t r = read(h->wake_fd, &v, sizeof v);
@@ -692,7 +710,7 @@ http_thread(void *arg)
 			    ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
 			    ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
 			int running;
-			http_shard *sh = h->shards[evs[i].data.u64 >> 32];
+			http_shard *sh = h->shards[(evs[i].data.u64 & ~HTTP_CURL_TAG) >> 32];
 			curl_multi_socket_action(sh->multi, (curl_socket_t) (uint32_t) evs[i].data.u64, flags,
 			    &running);
 			http_read_done(h, sh);
@@ -703,6 +721,8 @@ http_thread(void *arg)
 }
 
 /* --- the API --- */
+
+static int http_srv_answer(void *arg, const zs_http_reqmsg *m, const char **reply);
 
 int
 zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
@@ -716,8 +736,28 @@ zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
 	h->ep = h->wake_fd = -1;
 	h->sync_level = env->sync_level ? env->sync_level : 10;
 	h->node_id = strdup(env->node_id ? env->node_id : "");
-	h->callback_url = strdup(env->callback_url ? env->callback_url : "");
 	h->pool = calloc(HTTP_MAX_TRANSFERS, sizeof *h->pool);
+	if ((h->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    epoll_ctl(h->ep, EPOLL_CTL_ADD, h->wake_fd,
+	        &(struct epoll_event) { .events = EPOLLIN, .data.u64 = HTTP_WAKE_TAG }) != 0) {
+		snprintf(err, errlen, "cannot make the HTTP client's epoll");
+		zs_http_free(h);
+		return -1;
+	}
+	if (env->listen_addr != NULL && zs_http_srv_new(&h->srv, h->ep, env->listen_addr,
+	    env->listen_port, http_srv_answer, h, err, errlen) != 0) {
+		zs_http_free(h);
+		return -1;
+	}
+	if (env->callback_url != NULL && *env->callback_url != '\0')
+		h->callback_url = strdup(env->callback_url);
+	else if (h->srv != NULL) {
+		if (asprintf(&h->callback_url, "http://%s:%d/asyncrest/callback", env->listen_addr,
+		    zs_http_srv_port(h->srv)) < 0)
+			h->callback_url = NULL;
+	} else
+		h->callback_url = strdup("");
 	if (h->node_id == NULL || h->callback_url == NULL || h->pool == NULL ||
 	    asprintf(&h->callback_line, "callbackurl: %s", h->callback_url) < 0 ||
 	    asprintf(&h->user_agent, "zsnode/%s (node %s)", ZS_VERSION, h->node_id) < 0)
@@ -731,11 +771,7 @@ zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
 	size_t conns = env->max_connections > 0 ? env->max_connections : 1024;
 	/* a share of the connections each, with room for uneven shares */
 	h->shard_max_conns = (long) (conns / HTTP_SHARDS + conns / (4 * HTTP_SHARDS) + 4);
-	if (!h->curl_inited ||
-	    (h->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    (h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-	    epoll_ctl(h->ep, EPOLL_CTL_ADD, h->wake_fd,
-	        &(struct epoll_event) { .events = EPOLLIN, .data.u64 = HTTP_WAKE_TAG }) != 0) {
+	if (!h->curl_inited) {
 		snprintf(err, errlen, "cannot set up libcurl");
 		zs_http_free(h);
 		return -1;
@@ -891,8 +927,9 @@ zs_http_post(zs_http *h, const zs_http_req *req, zs_http_done_fn done, void *arg
 	return 0;
 }
 
-int
-zs_http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len)
+/* An answer for task_uuid: the HTTP status to answer (see zs_http_callback). */
+static int
+http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len, bool on_thread)
 {
 	if (task_uuid == NULL || *task_uuid == '\0')
 		return 400;
@@ -924,8 +961,41 @@ zs_http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len
 	}
 	cmd_take(h, c);
 	pthread_mutex_unlock(&h->mu);
-	cmd_finish_body(c, 200, body, len, false);
+	cmd_finish_body(c, 200, body, len, on_thread);
 	return 200;
+}
+
+int
+zs_http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len)
+{
+	return http_callback(h, task_uuid, body, len, false);
+}
+
+/* The receiver's handler, on the thread: the task uuid of the header, then as above. */
+static int
+http_srv_answer(void *arg, const zs_http_reqmsg *m, const char **reply)
+{
+	zs_http *h = arg;
+	char task[128];
+	int status = 400;
+	if (m->task != NULL && m->task_len < sizeof task) {
+		memcpy(task, m->task, m->task_len);
+		task[m->task_len] = '\0';
+		status = http_callback(h, task, m->body, m->body_len, true);
+	} else if (m->task != NULL) {
+		status = 404;   /* no task uuid of ours is that long */
+	}
+	*reply = status == 200 ? "{\"success\":true}\n" : status == 404 ?
+	    "{\"success\":false,\"error\":\"no command waits for this task uuid\"}\n" :
+	    status == 400 ? "{\"success\":false,\"error\":\"the taskuuid header is missing\"}\n" :
+	    "{\"success\":false,\"error\":\"unavailable\"}\n";
+	return status;
+}
+
+const char *
+zs_http_callback_url(const zs_http *h)
+{
+	return h->callback_url;
 }
 
 void
@@ -968,6 +1038,8 @@ zs_http_stop(zs_http *h)
 		pthread_join(h->thread, NULL);
 		h->thread_started = false;
 	}
+	zs_http_srv_free(h->srv);   /* the thread is gone: its receiver too */
+	h->srv = NULL;
 	/* the thread is gone: every command left is failed here, easy handles included */
 	for (;;) {
 		pthread_mutex_lock(&h->mu);
