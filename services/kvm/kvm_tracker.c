@@ -42,7 +42,9 @@
 #define KVM_PING_INFLIGHT 256
 /* The round's pings start over this share of the interval, a batch every tick. */
 #define KVM_SPREAD_PCT 80
-#define KVM_TICK_MS 20
+/* A tick's batch goes out together: the node's HTTP thread and the agents take many
+ * requests a wakeup, where one ping a millisecond woke each side for each ping. */
+#define KVM_TICK_MS 250
 
 typedef struct kvm_one kvm_one;
 

@@ -5,10 +5,13 @@
  * eventfd wakes it when a command arrives. Easy handles are kept in a pool and reused, and
  * a command is one allocation (its url and body inside; its header lines point into it).
  *
- * The hosts are dealt round-robin to up to HTTP_SHARDS multi handles (shards), each with
- * its own connection cache: libcurl 7.x walks the whole cache of a multi on every
- * curl_multi_remove_handle (to close a connect-only connection), so one cache holding a
- * connection to each of 10,000 hosts made every command cost a walk of 10,000 connections.
+ * The hosts are dealt to HTTP_SHARDS multi handles (shards), each with its own connection
+ * cache: libcurl 7.x walks the whole cache of a multi on every curl_multi_remove_handle
+ * (to close a connect-only connection), so one cache holding a connection to each of
+ * 10,000 hosts made every command cost a walk of 10,000 connections. A host whose key
+ * starts with two hex digits (a uuid) goes by them, so hosts taken in uuid order (the ping
+ * tracker's) come shard by shard; libcurl also polls every idle connection of a cache
+ * once a second while it is used, which then happens about once a round, not each second.
  *
  * Agents' answers come to the facility's own receiver (zs_http_srv.c) on the same epoll
  * and thread, when the node gives it an address, or through zs_http_callback from the
@@ -722,6 +725,24 @@ http_thread(void *arg)
 
 /* --- the API --- */
 
+static int
+http_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The shard of a new host: by the first two hex digits of its key (uuids: in key order),
+ * else the next in turn. Under h->mu. */
+static uint32_t
+http_shard_of(zs_http *h, const char *key)
+{
+	int a = http_hex(key[0]), b = a >= 0 ? http_hex(key[1]) : -1;
+	if (a >= 0 && b >= 0)
+		return (uint32_t) ((a * 16 + b) * HTTP_SHARDS / 256);
+	return h->next_shard++ % HTTP_SHARDS;
+}
+
 static int http_srv_answer(void *arg, const zs_http_reqmsg *m, const char **reply);
 
 int
@@ -880,7 +901,7 @@ zs_http_post(zs_http *h, const zs_http_req *req, zs_http_done_fn done, void *arg
 	if (!h->stopping && host == NULL) {
 		host = calloc(1, sizeof *host);
 		if (host != NULL)
-			host->shard = h->next_shard++ % HTTP_SHARDS;
+			host->shard = http_shard_of(h, req->host);
 		if (host != NULL && (host->key = strdup(req->host)) != NULL &&
 		    zs_http_map_put(&h->hosts, req->host, host) == 0) {
 			/* kept */
