@@ -42,9 +42,10 @@
 #define KVM_PING_INFLIGHT 256
 /* The round's pings start over this share of the interval, a batch every tick. */
 #define KVM_SPREAD_PCT 80
-/* A tick's batch goes out together: the node's HTTP thread and the agents take many
- * requests a wakeup, where one ping a millisecond woke each side for each ping. */
-#define KVM_TICK_MS 250
+/* A tick's batch goes out together (KVM_PING_INFLIGHT at once, the rest as those end):
+ * the node's HTTP thread and the agents take many requests a wakeup, where one ping a
+ * millisecond woke each side for each ping. */
+#define KVM_TICK_MS 1000
 
 typedef struct kvm_one kvm_one;
 
@@ -113,6 +114,11 @@ kvm_tracker_due(kvm_state *ks, kvm_one **batch)
 		if (t->q_next < t->q_len && t->tick == NULL)
 			t->tick = zs_timer_start(zs_node_timers(ks->node), KVM_TICK_MS,
 			    kvm_tracker_pump_tick, ks);
+		/* no tick (no memory) and nothing in flight to end: the rest goes now */
+		while (t->tick == NULL && t->q_next < t->q_len && t->inflight < KVM_PING_INFLIGHT) {
+			batch[n++] = t->queue[t->q_next++];
+			t->inflight++;
+		}
 	}
 	if (t->queue != NULL && t->q_next == t->q_len) {
 		free(t->queue);

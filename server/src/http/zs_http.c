@@ -135,6 +135,7 @@ struct zs_http {
 	bool sleeping;                   /* the thread waits in epoll: a post writes wake_fd */
 	http_shard *shards[HTTP_SHARDS]; /* made by the thread when a host of theirs needs one */
 	uint32_t next_shard;             /* the next new host's */
+	int64_t curl_min;                /* no shard's timer is due before this */
 	long shard_max_conns;            /* CURLMOPT_MAXCONNECTS of each */
 	int ep, wake_fd;                 /* the thread's epoll and eventfd */
 	zs_http_srv *srv;                /* the receiver of answers, or NULL */
@@ -577,9 +578,15 @@ http_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	struct epoll_event ev = { .events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
 	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u),
 	    .data.u64 = HTTP_CURL_TAG | (uint64_t) sh->id << 32 | (uint32_t) s };
-	(void) socketp;
-	if (epoll_ctl(h->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-		epoll_ctl(h->ep, EPOLL_CTL_ADD, s, &ev);
+	/* socketp is set (curl_multi_assign) while s is in the epoll: one call a change */
+	if (socketp != NULL) {
+		if (epoll_ctl(h->ep, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+			epoll_ctl(h->ep, EPOLL_CTL_ADD, s, &ev);
+	} else {
+		if (epoll_ctl(h->ep, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+			epoll_ctl(h->ep, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(sh->multi, s, sh);
+	}
 	return 0;
 }
 
@@ -590,6 +597,8 @@ http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	(void) multi;
 	http_shard *sh = userp;
 	sh->curl_due = timeout_ms < 0 ? INT64_MAX : zs_add_sat(zs_clock_ms(), timeout_ms);
+	if (sh->curl_due < sh->h->curl_min)
+		sh->h->curl_min = sh->curl_due;
 	return 0;
 }
 
@@ -615,6 +624,8 @@ http_curl_timeout(zs_http *h)
 {
 	int running;
 	int64_t now = zs_clock_ms(), next = INT64_MAX;
+	if (h->curl_min > now)
+		return h->curl_min;   /* none due: no walk over the shards */
 	for (uint32_t i = 0; i < HTTP_SHARDS; i++) {
 		http_shard *sh = h->shards[i];
 		if (sh == NULL)
@@ -627,6 +638,8 @@ http_curl_timeout(zs_http *h)
 		if (sh->curl_due < next)
 			next = sh->curl_due;
 	}
+	/* timers set while walking lowered curl_min; the walk saw them too */
+	h->curl_min = next;
 	return next;
 }
 
@@ -755,6 +768,7 @@ zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&h->mu, NULL);
 	h->ep = h->wake_fd = -1;
+	h->curl_min = INT64_MAX;
 	h->sync_level = env->sync_level ? env->sync_level : 10;
 	h->node_id = strdup(env->node_id ? env->node_id : "");
 	h->pool = calloc(HTTP_MAX_TRANSFERS, sizeof *h->pool);
