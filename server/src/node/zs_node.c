@@ -511,6 +511,8 @@ node_http_new(zs_node *node, char *err, size_t errlen)
 		.listen_port = port };
 	int rv = zs_http_new(&node->http, &env, err, errlen);
 	free(cb_default);
+	if (rv == 0 && *zs_http_callback_url(node->http) != '\0')
+		zs_log(ZS_LOG_INFO, "node", "agents' answers to %s", zs_http_callback_url(node->http));
 	return rv;
 }
 
