@@ -84,8 +84,11 @@ main(int argc, char **argv)
 
 	/* a bad address is refused at start, saying why */
 	const char *bad[] = { "http.callback_listen=127.0.0.1:http", NULL };
-	ZST_CHECK(zst_node_start(&n, NULL, bad) != 0, "zsnode refuses http.callback_listen "
-	    "with a port that is no number");
+	ZST_REQUIRE(zst_node_spawn(&n, NULL, bad) == 0, "zsnode is spawned with a bad port");
+	ZST_EXPECT_INT(zst_node_wait_exit(&n, 60000), 1);
+	ZST_CHECK(zst_node_stderr_has(&n, "property http.callback_listen (127.0.0.1:http): the "
+	    "port must be a number"), "zsnode refuses http.callback_listen with a port that is no "
+	    "number, saying why");
 	zst_node_cleanup(&n);
 	return zst_summary();
 }
