@@ -3,9 +3,12 @@
  * every host.ping.interval; a round (on a worker) reads the KVM hosts that are not in
  * maintenance and posts /host/ping (asynchronous, host.ping.timeout) to each Connected
  * one and a reconnect to each Disconnected one, all on the node's HTTP facility: no
- * thread per host, and the facility's per-host cap bounds each host's load. At most
- * KVM_PING_INFLIGHT of a round are in flight; the rest wait in the round's queue. The
- * next round is timed when every answer of this one is in, so rounds never overlap.
+ * thread per host, and the facility's per-host cap bounds each host's load. The round's
+ * pings start evenly over the first KVM_SPREAD_PCT% of the interval (a tick every
+ * KVM_TICK_MS starts those due), not in one burst, and at most KVM_PING_INFLIGHT are in
+ * flight; the rest wait in the round's queue. A round starts host.ping.interval after the
+ * previous one started, or when every answer of that one is in if that is later, so
+ * rounds never overlap and each host is pinged about every interval.
  *
  * A ping's outcome (on a worker):
  *   answered with our hostUuid and the version seen before: fine (failures reset)
@@ -26,6 +29,7 @@
 #include <time.h>
 
 #include "kvm.h"
+#include "zs/clock.h"
 #include "zs/config.h"
 #include "zs/http.h"
 #include "zs/timer.h"
@@ -36,6 +40,12 @@
  * queue and start as these end, so that a ping's timeout runs from when it is sent: a
  * round of 10,000 posted at once timed out its last pings while they still queued. */
 #define KVM_PING_INFLIGHT 256
+/* The round's pings start over this share of the interval, a batch every tick. */
+#define KVM_SPREAD_PCT 80
+/* A tick's batch goes out together (KVM_PING_INFLIGHT at once, the rest as those end):
+ * the node's HTTP thread and the agents take many requests a wakeup, where one ping a
+ * millisecond woke each side for each ping. */
+#define KVM_TICK_MS 1000
 
 typedef struct kvm_one kvm_one;
 
@@ -45,14 +55,19 @@ struct kvm_tracker {
 	int outstanding;                  /* the round, its pings and reconnects, queued or not */
 	bool stopping;
 	zs_timer *timer;                  /* the next round's, or NULL */
+	zs_timer *tick;                   /* the next batch of the round's queue, or NULL */
 	kvm_one **queue;                  /* the round's not started yet: [q_next, q_len) */
 	size_t q_len, q_next;
+	size_t inflight;                  /* of the round's queue: started, not ended */
+	int64_t round_ms;                 /* when the round started (zs_clock_ms) */
+	int64_t spread_ms;                /* its queue starts over this long */
 };
 
 /* One ping or reconnect of one host. */
 struct kvm_one {
 	kvm_state *ks;
 	bool connected;                   /* ping it; else reconnect it */
+	bool queued;                      /* started from the round's queue */
 	char uuid[64];
 	char ip[64];
 	char version[64];                 /* the agent's version seen before ("" none) */
@@ -75,34 +90,104 @@ kvm_tracker_hold(kvm_tracker *t)
 	pthread_mutex_unlock(&t->mu);
 }
 
-/* One thing of the round is done: the next queued one of the round starts (or, when
- * stopping, the queued ones are dropped); the last one times the next round. */
-static void
-kvm_tracker_release(kvm_state *ks)
+static void kvm_tracker_pump_tick(void *arg);
+
+/* Under t->mu: takes into batch (room for KVM_PING_INFLIGHT) the queued ones due by now
+ * and within the in-flight cap, drops the queue when stopping, and times the next tick
+ * while some wait; how many it took. */
+static size_t
+kvm_tracker_due(kvm_state *ks, kvm_one **batch)
 {
 	kvm_tracker *t = ks->tracker;
-	kvm_one *next = NULL;
-	pthread_mutex_lock(&t->mu);
+	size_t n = 0;
 	if (t->q_next < t->q_len && t->stopping) {
 		for (; t->q_next < t->q_len; t->q_next++, t->outstanding--)
 			free(t->queue[t->q_next]);
 	} else if (t->q_next < t->q_len) {
-		next = t->queue[t->q_next++];
+		int64_t el = zs_sub_sat(zs_clock_ms(), t->round_ms);
+		size_t due = el >= t->spread_ms ? t->q_len :
+		    (size_t) ((double) t->q_len * (double) el / (double) t->spread_ms) + 1;
+		while (t->q_next < due && t->q_next < t->q_len && t->inflight < KVM_PING_INFLIGHT) {
+			batch[n++] = t->queue[t->q_next++];
+			t->inflight++;
+		}
+		if (t->q_next < t->q_len && t->tick == NULL)
+			t->tick = zs_timer_start(zs_node_timers(ks->node), KVM_TICK_MS,
+			    kvm_tracker_pump_tick, ks);
+		/* no tick (no memory) and nothing in flight to end: the rest goes now */
+		while (t->tick == NULL && t->q_next < t->q_len && t->inflight < KVM_PING_INFLIGHT) {
+			batch[n++] = t->queue[t->q_next++];
+			t->inflight++;
+		}
 	}
 	if (t->queue != NULL && t->q_next == t->q_len) {
 		free(t->queue);
 		t->queue = NULL;
 		t->q_len = t->q_next = 0;
 	}
+	return n;
+}
+
+static void
+kvm_tracker_start_all(kvm_one **batch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kvm_one_start(batch[i]);
+}
+
+/* On the timer thread: the next batch of the round's queue. */
+static void
+kvm_tracker_pump_tick(void *arg)
+{
+	kvm_state *ks = arg;
+	kvm_tracker *t = ks->tracker;
+	kvm_one *batch[KVM_PING_INFLIGHT];
+	pthread_mutex_lock(&t->mu);
+	t->tick = NULL;
+	size_t n = kvm_tracker_due(ks, batch);
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	kvm_tracker_start_all(batch, n);
+}
+
+/* One thing of the round is done: queued ones now due start (or, when stopping, the
+ * queued ones are dropped); the last one times the next round, host.ping.interval after
+ * this one started. queued: it came from the round's queue. */
+static void
+kvm_tracker_end(kvm_state *ks, bool queued)
+{
+	kvm_tracker *t = ks->tracker;
+	kvm_one *batch[KVM_PING_INFLIGHT];
+	pthread_mutex_lock(&t->mu);
+	if (queued)
+		t->inflight--;
+	size_t n = kvm_tracker_due(ks, batch);
 	if (--t->outstanding == 0) {
-		if (!t->stopping && t->timer == NULL)
-			t->timer = zs_timer_start(zs_node_timers(ks->node), ks->ping_interval_ms,
+		if (!t->stopping && t->timer == NULL) {
+			int64_t wait = zs_sub_sat(zs_add_sat(t->round_ms, ks->ping_interval_ms), zs_clock_ms());
+			t->timer = zs_timer_start(zs_node_timers(ks->node), wait > 0 ? wait : 0,
 			    kvm_tracker_tick, ks);
+		}
 		pthread_cond_broadcast(&t->cv);
 	}
 	pthread_mutex_unlock(&t->mu);
-	if (next != NULL)
-		kvm_one_start(next);
+	kvm_tracker_start_all(batch, n);
+}
+
+static void
+kvm_tracker_release(kvm_state *ks)
+{
+	kvm_tracker_end(ks, false);
+}
+
+/* one is done: freed, and its part of the round ends. */
+static void
+kvm_one_end(kvm_one *one)
+{
+	kvm_state *ks = one->ks;
+	bool queued = one->queued;
+	free(one);
+	kvm_tracker_end(ks, queued);
 }
 
 /* Runs fn(one) on a worker, or releases one's hold when the pool refuses. */
@@ -110,9 +195,7 @@ static void
 kvm_one_submit(kvm_one *one, void (*fn)(void *))
 {
 	if (zs_work_submit(zs_node_work(one->ks->node), fn, one) != 0) {
-		kvm_state *ks = one->ks;
-		free(one);
-		kvm_tracker_release(ks);
+		kvm_one_end(one);
 	}
 }
 
@@ -134,8 +217,7 @@ kvm_one_connected(int code, zs_status *st, void *arg)
 		zs_status_free(st2);
 	}
 	zs_status_free(st);
-	free(one);
-	kvm_tracker_release(ks);
+	kvm_one_end(one);
 }
 
 /* On a worker: Connecting, then connect. */
@@ -193,9 +275,7 @@ kvm_one_pinged(void *arg)
 		if (one->failures > 0 || one->version[0] == '\0')
 			kvm_one_update(one, "UPDATE kvm_hosts SET ping_failures = 0, agent_version = $2 "
 			    "WHERE uuid = $1", one->got_version);
-		kvm_state *ks = one->ks;
-		free(one);
-		kvm_tracker_release(ks);
+		kvm_one_end(one);
 		return;
 	}
 	if (one->code == 0) {
@@ -207,9 +287,7 @@ kvm_one_pinged(void *arg)
 	snprintf(n, sizeof n, "%ld", one->failures + 1);
 	kvm_one_update(one, "UPDATE kvm_hosts SET ping_failures = $2::integer WHERE uuid = $1", n);
 	if (one->failures + 1 < one->ks->max_failure) {
-		kvm_state *ks = one->ks;
-		free(one);
-		kvm_tracker_release(ks);
+		kvm_one_end(one);
 		return;
 	}
 	char why[700];
@@ -250,9 +328,7 @@ kvm_one_ping_done(const zs_http_res *res, void *arg)
 		snprintf(one->got_version, sizeof one->got_version, "%s", v != NULL ? v : "");
 	}
 	if (kvm_one_fine(one)) {
-		kvm_state *ks = one->ks;
-		free(one);
-		kvm_tracker_release(ks);
+		kvm_one_end(one);
 		return;
 	}
 	kvm_one_submit(one, kvm_one_pinged);
@@ -361,24 +437,25 @@ kvm_tracker_round(void *arg)
 		ones[made++] = one;
 	}
 	PQclear(r);
-	/* the first ones start here, the rest as those end (kvm_tracker_release) */
+	/* the round's queue: those due start here, the rest on ticks and as others end */
+	for (size_t i = 0; i < made; i++)
+		ones[i]->queued = true;
 	kvm_one *batch[KVM_PING_INFLIGHT];
-	size_t first = made < KVM_PING_INFLIGHT ? made : KVM_PING_INFLIGHT;
-	for (size_t i = 0; i < first; i++)
-		batch[i] = ones[i];
 	kvm_tracker *t = ks->tracker;
 	pthread_mutex_lock(&t->mu);
 	t->outstanding += (int) made;
-	if (made > first) {
+	size_t started = 0;
+	if (made > 0) {
 		t->queue = ones;
 		t->q_len = made;
-		t->q_next = first;
+		t->q_next = 0;
+		t->spread_ms = ks->ping_interval_ms * KVM_SPREAD_PCT / 100;
 		ones = NULL;
+		started = kvm_tracker_due(ks, batch);
 	}
 	pthread_mutex_unlock(&t->mu);
 	free(ones);
-	for (size_t i = 0; i < first; i++)
-		kvm_one_start(batch[i]);
+	kvm_tracker_start_all(batch, started);
 	kvm_tracker_release(ks);   /* the round's own hold */
 }
 
@@ -399,6 +476,7 @@ kvm_tracker_tick(void *arg)
 	kvm_tracker *t = ks->tracker;
 	pthread_mutex_lock(&t->mu);
 	t->timer = NULL;
+	t->round_ms = zs_clock_ms();
 	bool go = !t->stopping;
 	if (go)
 		t->outstanding++;
@@ -417,6 +495,7 @@ kvm_tracker_start(kvm_state *ks)
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
 	ks->tracker = t;
+	t->round_ms = zs_clock_ms();
 	t->timer = zs_timer_start(zs_node_timers(ks->node), ks->ping_interval_ms, kvm_tracker_tick,
 	    ks);
 	if (t->timer == NULL) {
@@ -440,13 +519,19 @@ kvm_tracker_stop(kvm_state *ks)
 	t->stopping = true;
 	if (t->timer != NULL && zs_timer_cancel(zs_node_timers(ks->node), t->timer))
 		t->timer = NULL;
+	if (t->tick != NULL && zs_timer_cancel(zs_node_timers(ks->node), t->tick))
+		t->tick = NULL;
+	kvm_one *none[KVM_PING_INFLIGHT];
+	(void) kvm_tracker_due(ks, none);   /* stopping: drops the queue, starts nothing */
+	if (t->outstanding == 0)
+		pthread_cond_broadcast(&t->cv);
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += KVM_STOP_WAIT_MS / 1000;
-	while ((t->timer != NULL || t->outstanding > 0) &&
+	while ((t->timer != NULL || t->tick != NULL || t->outstanding > 0) &&
 	    pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT)
 		;
-	bool idle = t->timer == NULL && t->outstanding == 0;
+	bool idle = t->timer == NULL && t->tick == NULL && t->outstanding == 0;
 	pthread_mutex_unlock(&t->mu);
 	if (!idle) {
 		/* something still runs and will touch t: leave it rather than free it under it */

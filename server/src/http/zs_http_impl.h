@@ -16,9 +16,14 @@ typedef struct zs_http_env {
 	const char *callback_url;    /* "http://127.0.0.1:5580/asyncrest/callback"; NULL or "": async off */
 	size_t sync_level;           /* commands in flight per host (0: 10) */
 	size_t max_connections;      /* idle connections kept for reuse (0: 1024) */
+	/* The facility's own receiver of answers (zs_http_srv.h), on its thread: NULL: none
+	 * (answers come through zs_http_callback); else its IPv4 address and port (0: any),
+	 * and callback_url, when NULL or "", becomes http://ADDR:PORT/asyncrest/callback. */
+	const char *listen_addr;
+	int listen_port;
 } zs_http_env;
 
-/* Starts the facility's thread. 0 or -1 with err. */
+/* Starts the facility's thread (and its receiver of answers). 0 or -1 with err. */
 int zs_http_new(zs_http **out, const zs_http_env *env, char *err, size_t errlen);
 /* Fails every command not done yet with UNAVAILABLE (HTTP.1006) and stops the thread;
  * zs_http_post answers UNAVAILABLE from then on. Idempotent. */
@@ -31,6 +36,9 @@ void zs_http_free(zs_http *h);
  * for a task uuid nobody waits for (unknown, done, or past its deadline), 400 without a
  * task uuid. Any thread (the HTTP server's). */
 int zs_http_callback(zs_http *h, const char *task_uuid, const char *body, size_t len);
+
+/* Where agents are told to POST their answers ("" when asynchronous commands are off). */
+const char *zs_http_callback_url(const zs_http *h);
 
 /* The error codes of zs/http.h, for the node to declare ({code, description}, NULL-ended). */
 extern const char *const zs_http_error_codes[][2];

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include "zs/clock.h"
@@ -38,7 +39,8 @@ static const struct {
 	{ "events.url", "tcp://127.0.0.1:5571", "event pub socket (protobuf frames)" },
 	{ "events.json_url", "tcp://127.0.0.1:5572", "event pub socket (JSON frames); empty: off" },
 	{ "http.url", "http://127.0.0.1:5580", "/metrics, /healthz and agents' callbacks (/asyncrest/callback); empty: off" },
-	{ "http.callback_url", "", "where agents POST asynchronous answers; empty: HTTP_URL/asyncrest/callback" },
+	{ "http.callback_url", "", "where agents POST asynchronous answers; empty: the callback listener's, else HTTP_URL/asyncrest/callback" },
+	{ "http.callback_listen", "auto", "IPv4 address[:port] where the HTTP client's own thread takes agents' answers (POST /asyncrest/callback); auto: http.url's address, any port; empty: off (answers go to http.url)" },
 	{ "kvm.host.syncLevel", "10", "commands in flight per host agent; more wait in a queue" },
 	{ "http.max_connections", "16384", "idle connections to host agents kept for reuse (at most the open-files limit less 1024)" },
 	{ "rpc.max_frame", "4M", "largest request frame accepted" },
@@ -445,6 +447,51 @@ node_db_start(zs_node *node, char *err, size_t errlen)
 	return rv == 0 ? node_migrate(node, err, errlen) : -1;
 }
 
+/* Where the HTTP client takes agents' answers itself (property http.callback_listen):
+ * addr "" (off), or an IPv4 address and *port (0: any). "auto" is http.url's host (off
+ * when http.url is). 0, or -1 with err. */
+static int
+node_callback_listen(const char *http, const char *listen, char *addr, size_t addrlen, int *port,
+    char *err, size_t errlen)
+{
+	char buf[128];
+	*addr = '\0';
+	*port = 0;
+	if (*listen == '\0' || (strcmp(listen, "auto") == 0 && *http == '\0'))
+		return 0;
+	if (strcmp(listen, "auto") == 0) {
+		/* http://HOST[:PORT][/...] */
+		const char *h = strstr(http, "://");
+		h = h != NULL ? h + 3 : http;
+		size_t n = strcspn(h, ":/");
+		snprintf(buf, sizeof buf, "%.*s", (int) n, h);
+		if (strcmp(buf, "localhost") == 0 || strcmp(buf, "0.0.0.0") == 0 || *buf == '\0')
+			snprintf(buf, sizeof buf, "127.0.0.1");
+	} else {
+		snprintf(buf, sizeof buf, "%s", listen);
+		char *colon = strchr(buf, ':');
+		if (colon != NULL) {
+			char *end;
+			long p = strtol(colon + 1, &end, 10);
+			if (*end != '\0' || p < 0 || p > 65535 || end == colon + 1) {
+				snprintf(err, errlen, "property http.callback_listen (%s): the port must be "
+				    "a number from 0 to 65535", listen);
+				return -1;
+			}
+			*port = (int) p;
+			*colon = '\0';
+		}
+	}
+	struct in_addr a;
+	if (inet_pton(AF_INET, buf, &a) != 1) {
+		snprintf(err, errlen, "property http.callback_listen (%s): %s is not an IPv4 address "
+		    "(auto takes http.url's)", listen, buf);
+		return -1;
+	}
+	inet_ntop(AF_INET, &a, addr, (socklen_t) addrlen);   /* at most 16 bytes */
+	return 0;
+}
+
 /* The HTTP client to host agents, its error codes, and where agents call back. */
 static int
 node_http_new(zs_node *node, char *err, size_t errlen)
@@ -452,7 +499,9 @@ node_http_new(zs_node *node, char *err, size_t errlen)
 	int64_t level, conns;
 	const char *http = zs_props_get(node->props, "http.url");
 	const char *cb = zs_props_get(node->props, "http.callback_url");
-	char *cb_default = NULL;
+	const char *listen = zs_props_get(node->props, "http.callback_listen");
+	char *cb_default = NULL, addr[INET_ADDRSTRLEN] = "";
+	int port = 0;
 	if (node_limit(node, "kvm.host.syncLevel", 'i', &level, err, errlen) != 0 ||
 	    node_limit(node, "http.max_connections", 'i', &conns, err, errlen) != 0)
 		return -1;
@@ -468,7 +517,9 @@ node_http_new(zs_node *node, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot declare error code %s", zs_http_error_codes[i][0]);
 			return -1;
 		}
-	if (*cb == '\0' && *http != '\0') {
+	if (node_callback_listen(http, listen, addr, sizeof addr, &port, err, errlen) != 0)
+		return -1;
+	if (*cb == '\0' && *http != '\0' && *addr == '\0') {
 		size_t n = strlen(http);
 		if (asprintf(&cb_default, "%.*s/asyncrest/callback", (int) (n > 0 && http[n - 1] == '/' ? n - 1 : n),
 		    http) < 0)
@@ -476,9 +527,12 @@ node_http_new(zs_node *node, char *err, size_t errlen)
 		cb = cb_default != NULL ? cb_default : "";
 	}
 	zs_http_env env = { .node_id = node->id, .callback_url = cb, .sync_level = (size_t) level,
-		.max_connections = (size_t) conns };
+		.max_connections = (size_t) conns, .listen_addr = *addr != '\0' ? addr : NULL,
+		.listen_port = port };
 	int rv = zs_http_new(&node->http, &env, err, errlen);
 	free(cb_default);
+	if (rv == 0 && *zs_http_callback_url(node->http) != '\0')
+		zs_log(ZS_LOG_INFO, "node", "agents' answers to %s", zs_http_callback_url(node->http));
 	return rv;
 }
 
