@@ -66,9 +66,6 @@ void bs_infos_free(bs_infos *b);
 /* Writes topic about uuid with its BackupStorageInfo, in c's transaction. */
 int bs_store_event(bs_state *bs, zs_db_conn *c, const char *uuid, const char *topic,
     zs_status **st);
-/* Runs sql; 0 or the code with *st; *rows (may be NULL) gets how many it touched. */
-int bs_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, int *rows,
-    zs_status **st);
 /* A pooled connection for work with no call (connect.timeout to wait for one). */
 int bs_store_acquire(bs_state *bs, zs_db_conn **c, zs_status **st);
 /* Sets status (and why, "" none), with topic's event (NULL: none; none either when the

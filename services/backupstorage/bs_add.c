@@ -114,7 +114,7 @@ bs_add_backup_storage(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosu
 			rv = zs_resource_create(c, call, a->uuid, BS_TYPE, in->name, NULL, &st);
 		if (rv == 0) {
 			const char *p9[9] = { p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], port };
-			rv = bs_store_exec(c, "INSERT INTO " BS_TABLE " (uuid, owner_uuid, name, description, "
+			rv = zs_db_cmd(c, "INSERT INTO " BS_TABLE " (uuid, owner_uuid, name, description, "
 			    "type, hostname, url, username, ssh_port) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 			    "$9)", 9, p9, NULL, &st);
 		}

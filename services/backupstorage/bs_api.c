@@ -212,7 +212,7 @@ bs_update(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	if (rv == 0) {
 		rv = zs_resource_check(c, call, in->uuid, BS_TYPE, NULL, 0, &st);
 		if (rv == 0)
-			rv = bs_store_exec(c, "UPDATE " BS_TABLE " SET name = COALESCE($2, name), "
+			rv = zs_db_cmd(c, "UPDATE " BS_TABLE " SET name = COALESCE($2, name), "
 			    "description = COALESCE($3, description), updated_at = now() WHERE uuid = $1",
 			    3, p, NULL, &st);
 		if (rv == 0 && name != NULL)
@@ -250,11 +250,11 @@ bs_zone(zs_call *call, const char *bs_uuid, const char *zone_uuid, bool attach,
 			if (rv == 0)   /* a zone being deleted waits, or this waits for it */
 				rv = zs_resource_lock(c, zone_uuid, "zone", &st);
 			if (rv == 0)
-				rv = bs_store_exec(c, "INSERT INTO backupstorage_zone_refs "
+				rv = zs_db_cmd(c, "INSERT INTO backupstorage_zone_refs "
 				    "(backup_storage_uuid, zone_uuid) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 				    2, p, &n, &st);
 		} else if (rv == 0) {
-			rv = bs_store_exec(c, "DELETE FROM backupstorage_zone_refs WHERE "
+			rv = zs_db_cmd(c, "DELETE FROM backupstorage_zone_refs WHERE "
 			    "backup_storage_uuid = $1 AND zone_uuid = $2", 2, p, &n, &st);
 			if (rv == 0 && n == 0) {
 				rv = ZS_FAILED_PRECONDITION;
@@ -377,7 +377,7 @@ bs_change_state(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure clo
 		int n = 0;
 		rv = zs_resource_check(c, call, in->uuid, BS_TYPE, NULL, 0, &st);
 		if (rv == 0)
-			rv = bs_store_exec(c, "UPDATE " BS_TABLE " SET state = $2, updated_at = now() "
+			rv = zs_db_cmd(c, "UPDATE " BS_TABLE " SET state = $2, updated_at = now() "
 			    "WHERE uuid = $1 AND state <> $2", 2, p, &n, &st);
 		if (rv == 0 && n > 0)
 			rv = bs_store_event(bs, c, in->uuid, "backupstorage/stateChanged", &st);

@@ -11,26 +11,6 @@
 #include "zs/service.h"
 
 
-/* The property name as a number in [min, max] into *out; -1 with err otherwise. */
-static int
-bs_prop_long(zs_node *node, const char *name, long def, long min, long max, long *out,
-    char *err, size_t errlen)
-{
-	const char *v = zs_node_property(node, name);
-	if (v == NULL || *v == '\0') {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		snprintf(err, errlen, "%s \"%s\" is not a number in [%ld, %ld]", name, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 int
 bs_url(const bs_state *bs, const char *hostname, const char *path, char *buf, size_t len)
 {
@@ -65,12 +45,12 @@ backupstorage_start(zs_service *svc, char *err, size_t errlen)
 	}
 	bs->node = node;
 	long interval, timeout, connect;
-	if (bs_prop_long(node, "SftpBackupStorage.port", 7171, 1, 65535, &bs->port, err, errlen) != 0 ||
-	    bs_prop_long(node, "backupstorage.ping.interval", 60000, 10, 86400000, &interval, err,
+	if (zs_node_property_long(node, "SftpBackupStorage.port", 7171, 1, 65535, &bs->port, err, errlen) != 0 ||
+	    zs_node_property_long(node, "backupstorage.ping.interval", 60000, 10, 86400000, &interval, err,
 	    errlen) != 0 ||
-	    bs_prop_long(node, "backupstorage.ping.timeout", 10000, 10, 600000, &timeout, err,
+	    zs_node_property_long(node, "backupstorage.ping.timeout", 10000, 10, 600000, &timeout, err,
 	    errlen) != 0 ||
-	    bs_prop_long(node, "backupstorage.connect.timeout", 30000, 10, 600000, &connect, err,
+	    zs_node_property_long(node, "backupstorage.connect.timeout", 30000, 10, 600000, &connect, err,
 	    errlen) != 0) {
 		free(bs);
 		return -1;

@@ -98,19 +98,6 @@ bs_store_event(bs_state *bs, zs_db_conn *c, const char *uuid, const char *topic,
 }
 
 int
-bs_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, int *rows,
-    zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
-}
-
-int
 bs_store_acquire(bs_state *bs, zs_db_conn **c, zs_status **st)
 {
 	return zs_db_acquire(zs_node_db(bs->node), bs->connect_timeout_ms, c, st);
@@ -140,7 +127,7 @@ bs_store_status(bs_state *bs, const char *uuid, const char *status, const char *
 		}
 		PQclear(r);
 		if (rv == 0)
-			rv = bs_store_exec(c, "UPDATE " BS_TABLE " SET status = $2, status_reason = $3, "
+			rv = zs_db_cmd(c, "UPDATE " BS_TABLE " SET status = $2, status_reason = $3, "
 			    "updated_at = now() WHERE uuid = $1", 3, p, NULL, st);
 		if (rv == 0 && (changed || !only_on_change))
 			rv = bs_store_event(bs, c, uuid, topic, st);
@@ -166,7 +153,7 @@ bs_store_connected(bs_state *bs, const char *uuid, int64_t total, int64_t availa
 	rv = zs_db_begin(c, st);
 	if (rv == 0) {
 		int n = 0;
-		rv = bs_store_exec(c, "UPDATE " BS_TABLE " SET status = 'Connected', status_reason = '', "
+		rv = zs_db_cmd(c, "UPDATE " BS_TABLE " SET status = 'Connected', status_reason = '', "
 		    "total_capacity = $2, available_capacity = $3, updated_at = now() WHERE uuid = $1",
 		    3, p, &n, st);
 		if (rv == 0 && n == 0) {

@@ -45,9 +45,6 @@ void image_infos_free(image_infos *b);
 /* Writes topic about uuid with its ImageInfo, in c's transaction. */
 int image_store_event(zs_node *node, zs_db_conn *c, const char *uuid, const char *topic,
     zs_status **st);
-/* Runs sql; 0 or the code with *st; *rows (may be NULL) gets how many rows it touched. */
-int image_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, int *rows,
-    zs_status **st);
 /* Loads uuid as the call sees it into b (caller frees); 0 or the code the call failed with. */
 int image_api_load(zs_call *call, const char *uuid, image_infos *b);
 /* Answers call with uuid's ImageInfo as it is now. */

@@ -122,7 +122,7 @@ image_finish(void *arg)
 			image_copy *cp = &j->copies[i];
 			if (cp->code != 0) {
 				const char *p[2] = { j->uuid, cp->bs };
-				rv = image_store_exec(c, "DELETE FROM " IMAGE_REFS " WHERE image_uuid = $1 AND "
+				rv = zs_db_cmd(c, "DELETE FROM " IMAGE_REFS " WHERE image_uuid = $1 AND "
 				    "backup_storage_uuid = $2", 2, p, NULL, &st);
 				continue;
 			}
@@ -131,7 +131,7 @@ image_finish(void *arg)
 			snprintf(a, sizeof a, "%lld", (long long) cp->actual_size);
 			const char *p[5] = { j->uuid, cp->bs, cp->install_path, s, a };
 			int n = 0;
-			rv = image_store_exec(c, "UPDATE " IMAGE_REFS " SET status = 'Ready', install_path = $3, "
+			rv = zs_db_cmd(c, "UPDATE " IMAGE_REFS " SET status = 'Ready', install_path = $3, "
 			    "size = $4, actual_size = $5 WHERE image_uuid = $1 AND backup_storage_uuid = $2",
 			    5, p, &n, &st);
 			if (rv == 0 && n == 0) {   /* the backup storage was deleted meanwhile */
@@ -151,7 +151,7 @@ image_finish(void *arg)
 			snprintf(s, sizeof s, "%lld", (long long) size);
 			snprintf(a, sizeof a, "%lld", (long long) actual);
 			const char *p[3] = { j->uuid, s, a };
-			rv = image_store_exec(c, "UPDATE " IMAGE_TABLE " SET status = 'Ready', size = $2, "
+			rv = zs_db_cmd(c, "UPDATE " IMAGE_TABLE " SET status = 'Ready', size = $2, "
 			    "actual_size = $3, updated_at = now() WHERE uuid = $1", 3, p, NULL, &st);
 			if (rv == 0)
 				rv = image_store_event(j->node, c, j->uuid, "image/ready", &st);
@@ -262,12 +262,12 @@ image_start(image_job *j)
 		    j->format, j->media, j->platform, j->is_public ? "t" : "f" };
 		rv = zs_resource_create(c, j->call, j->uuid, IMAGE_TYPE, j->name, NULL, &st);
 		if (rv == 0)
-			rv = image_store_exec(c, "INSERT INTO " IMAGE_TABLE " (uuid, owner_uuid, name, "
+			rv = zs_db_cmd(c, "INSERT INTO " IMAGE_TABLE " (uuid, owner_uuid, name, "
 			    "description, url, format, media_type, platform, is_public) VALUES ($1, $2, $3, "
 			    "$4, $5, $6, $7, $8, $9)", 9, p, NULL, &st);
 		for (size_t i = 0; rv == 0 && i < j->n; i++) {
 			const char *q[2] = { j->uuid, j->copies[i].bs };
-			rv = image_store_exec(c, "INSERT INTO " IMAGE_REFS " (image_uuid, backup_storage_uuid) "
+			rv = zs_db_cmd(c, "INSERT INTO " IMAGE_REFS " (image_uuid, backup_storage_uuid) "
 			    "VALUES ($1, $2)", 2, q, NULL, &st);
 		}
 		if (rv == 0)

@@ -206,7 +206,7 @@ image_change(zs_call *call, ProtobufCClosure closure, const char *uuid, const ch
 		}
 		PQclear(r);
 		if (rv == 0)
-			rv = image_store_exec(c, sql, n, p, NULL, &st);
+			rv = zs_db_cmd(c, sql, n, p, NULL, &st);
 		if (rv == 0 && rename != NULL)
 			rv = zs_resource_rename(c, uuid, rename, &st);
 		if (rv == 0)

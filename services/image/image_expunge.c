@@ -77,7 +77,7 @@ image_exp_finish(void *arg)
 				continue;
 			}
 			const char *p[2] = { e->uuid, e->dels[i].req.backup_storage_uuid };
-			rv = image_store_exec(c, "DELETE FROM " IMAGE_REFS " WHERE image_uuid = $1 AND "
+			rv = zs_db_cmd(c, "DELETE FROM " IMAGE_REFS " WHERE image_uuid = $1 AND "
 			    "backup_storage_uuid = $2", 2, p, NULL, &st);
 		}
 		if (rv == 0 && failed == 0) {

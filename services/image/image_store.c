@@ -103,19 +103,6 @@ image_store_event(zs_node *node, zs_db_conn *c, const char *uuid, const char *to
 }
 
 int
-image_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, int *rows,
-    zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
-}
-
-int
 image_api_load(zs_call *call, const char *uuid, image_infos *b)
 {
 	zs_db *db = zs_node_db(zs_call_node(call));

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
@@ -28,9 +29,7 @@ typedef struct kvm_tracker kvm_tracker;
 /* The plugin's state (zs_service_set_data), read only once started, but tracker. */
 typedef struct kvm_state {
 	zs_node *node;
-	long port;                         /* KvmAgent.port */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath, "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 	int64_t ping_interval_ms, ping_timeout_ms, connect_timeout_ms;
 	long max_failure;
 	bool ping_async;                   /* host.ping.async */
@@ -79,6 +78,11 @@ int kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st);
  * (NULL: none; also none when the status did not change and only_on_change is set). */
 int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
     const char *topic, bool only_on_change, zs_status **st);
+
+/* Tells the zs.HostStatusExtension implementations (zs/host_ext.h) that host uuid at ip
+ * went from old_status to new_status (committed). Never blocks. */
+void kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status);
 
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
  * and Connected, with host/connected, in one transaction. The available figures are

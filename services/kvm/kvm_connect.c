@@ -54,6 +54,8 @@ kvm_conn_store_work(void *arg)
 {
 	kvm_conn *k = arg;
 	k->code = kvm_store_connected(k->ks, k->uuid, k->facts, k->capacity, &k->st);
+	if (k->code == 0)   /* every (re)connect: the VMs there are looked at again */
+		kvm_store_notify(k->ks, k->uuid, k->ip, "Connecting", "Connected");
 	kvm_conn_finish_work(k);
 }
 

@@ -11,33 +11,10 @@
 #include "zs/service.h"
 
 
-/* The property name as a number in [min, max] into *out; -1 with err otherwise. */
-static int
-kvm_prop_long(zs_node *node, const char *name, long def, long min, long max, long *out,
-    char *err, size_t errlen)
-{
-	const char *v = zs_node_property(node, name);
-	if (v == NULL || *v == '\0') {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (*end != '\0' || n < min || n > max) {
-		snprintf(err, errlen, "%s \"%s\" is not a number in [%ld, %ld]", name, v, min, max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
 int
 kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len)
 {
-	bool v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s%s", ks->scheme, v6 ? "[" : "", ip,
-	    v6 ? "]" : "", ks->port, ks->root, path);
-	return n < 0 || (size_t) n >= len ? -1 : 0;
+	return zs_agent_url(&ks->agent, ip, path, buf, len);
 }
 
 ZS_EXPORT int
@@ -51,11 +28,11 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	}
 	ks->node = node;
 	long interval, timeout, connect;
-	if (kvm_prop_long(node, "KvmAgent.port", 7070, 1, 65535, &ks->port, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.interval", 60000, 10, 86400000, &interval, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.timeout", 10000, 10, 600000, &timeout, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.ping.maxFailure", 3, 1, 1000, &ks->max_failure, err, errlen) != 0 ||
-	    kvm_prop_long(node, "host.connect.timeout", 30000, 10, 600000, &connect, err, errlen) != 0) {
+	if (zs_agent_addr_read(node, &ks->agent, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.ping.interval", 60000, 10, 86400000, &interval, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.ping.timeout", 10000, 10, 600000, &timeout, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.ping.maxFailure", 3, 1, 1000, &ks->max_failure, err, errlen) != 0 ||
+	    zs_node_property_long(node, "host.connect.timeout", 30000, 10, 600000, &connect, err, errlen) != 0) {
 		free(ks);
 		return -1;
 	}
@@ -63,32 +40,11 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 	ks->ping_timeout_ms = timeout;
 	ks->connect_timeout_ms = connect;
 	long async = 1;
-	if (kvm_prop_long(node, "host.ping.async", 1, 0, 1, &async, err, errlen) != 0) {
+	if (zs_node_property_long(node, "host.ping.async", 1, 0, 1, &async, err, errlen) != 0) {
 		free(ks);
 		return -1;
 	}
 	ks->ping_async = async != 0;
-	const char *scheme = zs_node_property(node, "KvmAgent.agentUrlScheme");
-	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
-	scheme = scheme != NULL && *scheme ? scheme : "http";
-	root = root != NULL ? root : "";
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		snprintf(err, errlen, "KvmAgent.agentUrlScheme \"%s\" is neither http nor https", scheme);
-		free(ks);
-		return -1;
-	}
-	if ((root[0] != '\0' && root[0] != '/') || strlen(root) >= sizeof ks->root ||
-	    strpbrk(root, " ?#") != NULL) {
-		snprintf(err, errlen, "KvmAgent.agentUrlRootPath \"%s\" is not a path (\"/x\" or \"\")",
-		    root);
-		free(ks);
-		return -1;
-	}
-	snprintf(ks->scheme, sizeof ks->scheme, "%s", scheme);
-	snprintf(ks->root, sizeof ks->root, "%s", root);
-	size_t rl = strlen(ks->root);
-	if (rl > 0 && ks->root[rl - 1] == '/')
-		ks->root[rl - 1] = '\0';
 	if (kvm_tracker_start(ks) != 0) {
 		snprintf(err, errlen, "cannot start the ping tracker: out of memory");
 		free(ks);

@@ -13,6 +13,7 @@
 #include "kvm.h"
 #include "zs/config.h"
 #include "zs/event.h"
+#include "zs/host_ext.h"
 #include "zs/resource_kit.h"
 #include "zs/tag.h"
 
@@ -63,17 +64,6 @@ kvm_store_event(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *topi
 	return rv;
 }
 
-/* Runs sql with params in c; 0 or the code with *st. */
-static int
-kvm_store_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	PQclear(r);
-	return 0;
-}
-
 /* A pooled connection for a worker with no call. */
 static int
 kvm_store_acquire(kvm_state *ks, zs_db_conn **c, zs_status **st)
@@ -88,11 +78,11 @@ kvm_store_new(kvm_state *ks, zs_db_conn *c, const char *uuid, const char *userna
 	char port[16];
 	snprintf(port, sizeof port, "%d", ssh_port);
 	const char *p[3] = { uuid, username, port };
-	int rv = kvm_store_exec(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
-	    "VALUES ($1, $2, $3)", 3, p, st);
+	int rv = zs_db_cmd(c, "INSERT INTO kvm_hosts (uuid, username, ssh_port) "
+	    "VALUES ($1, $2, $3)", 3, p, NULL, st);
 	if (rv == 0)
-		rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connecting', "
-		    "updated_at = now() WHERE uuid = $1", 1, p, st);
+		rv = zs_db_cmd(c, "UPDATE host_hosts SET status = 'Connecting', "
+		    "updated_at = now() WHERE uuid = $1", 1, p, NULL, st);
 	if (rv == 0)
 		rv = kvm_store_event(ks, c, uuid, "host/connecting", st);
 	return rv;
@@ -102,10 +92,21 @@ int
 kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st)
 {
 	const char *p[1] = { uuid };
-	int rv = kvm_store_exec(c, "DELETE FROM kvm_host_capacity WHERE uuid = $1", 1, p, st);
+	int rv = zs_db_cmd(c, "DELETE FROM kvm_host_capacity WHERE uuid = $1", 1, p, NULL, st);
 	if (rv == 0)
-		rv = kvm_store_exec(c, "DELETE FROM kvm_hosts WHERE uuid = $1", 1, p, st);
+		rv = zs_db_cmd(c, "DELETE FROM kvm_hosts WHERE uuid = $1", 1, p, NULL, st);
 	return rv;
+}
+
+void
+kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
+    const char *new_status)
+{
+	char url[KVM_URL_MAX];
+	if (kvm_url(ks, ip, "", url, sizeof url) != 0)
+		url[0] = '\0';
+	zs_host_status_ctx ctx = { uuid, ip, url, old_status, new_status };
+	zs_host_status_run(ks->node, &ctx);
 }
 
 int
@@ -117,12 +118,13 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 	if (rv != 0)
 		return rv;
 	const char *p[3] = { uuid, status, reason != NULL ? reason : "" };
+	PGresult *r = NULL;
+	bool changed = true;
 	rv = zs_db_begin(c, st);
 	if (rv == 0) {
 		/* the old status, locking the row */
-		PGresult *r = zs_db_exec(c, "SELECT status FROM host_hosts WHERE uuid = $1 FOR UPDATE",
-		    1, p, st);
-		bool changed = true;
+		r = zs_db_exec(c, "SELECT status, management_ip FROM host_hosts WHERE uuid = $1 "
+		    "FOR UPDATE", 1, p, st);
 		if (r == NULL) {
 			rv = (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
 		} else if (PQntuples(r) == 0) {
@@ -131,18 +133,20 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 		} else {
 			changed = strcmp(PQgetvalue(r, 0, 0), status) != 0;
 		}
-		PQclear(r);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, p, st);
+			rv = zs_db_cmd(c, "UPDATE host_hosts SET status = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, NULL, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE kvm_hosts SET status_reason = $2 WHERE uuid = $1",
-			    2, (const char *const[]) { uuid, p[2] }, st);
+			rv = zs_db_cmd(c, "UPDATE kvm_hosts SET status_reason = $2 WHERE uuid = $1",
+			    2, (const char *const[]) { uuid, p[2] }, NULL, st);
 		if (rv == 0 && (changed || !only_on_change))
 			rv = kvm_store_event(ks, c, uuid, topic, st);
 		rv = zs_db_end(c, rv, st);
 	}
 	zs_db_release(zs_node_db(ks->node), c);
+	if (rv == 0 && changed)
+		kvm_store_notify(ks, uuid, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 0), status);
+	PQclear(r);
 	return rv;
 }
 
@@ -246,16 +250,16 @@ kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t 
 	snprintf(v[1], sizeof v[1], "%lld", (long long) mem);
 	snprintf(v[2], sizeof v[2], "%lld", (long long) res);
 	const char *p[4] = { uuid, v[0], v[1], v[2] };
-	rv = kvm_store_exec(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
+	rv = zs_db_cmd(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
 	    "total_memory, available_memory, reserved_memory) VALUES ($1, $2, $2, $3, $3, $4) "
 	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, total_memory = $3, "
-	    "reserved_memory = $4, updated_at = now()", 4, p, st);
+	    "reserved_memory = $4, updated_at = now()", 4, p, NULL, st);
 	if (rv == 0)
-		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity k SET "
+		rv = zs_db_cmd(c, "UPDATE kvm_host_capacity k SET "
 		    "available_cpu = k.total_cpu - coalesce(s.cpu, 0), "
 		    "available_memory = k.total_memory - k.reserved_memory - coalesce(s.memory, 0) "
 		    "FROM (SELECT sum(cpu) AS cpu, sum(memory) AS memory FROM kvm_vm_reservations "
-		    "WHERE host_uuid = $1) s WHERE k.uuid = $1", 1, p, st);
+		    "WHERE host_uuid = $1) s WHERE k.uuid = $1", 1, p, NULL, st);
 	return rv;
 }
 
@@ -288,9 +292,9 @@ kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st)
 		snprintf(bytes, sizeof bytes, "%lld", (long long) res);
 		/* what VMs took of the available memory stays taken: only the reserve moves */
 		const char *p[2] = { uuid, bytes };
-		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity SET available_memory = "
+		rv = zs_db_cmd(c, "UPDATE kvm_host_capacity SET available_memory = "
 		    "available_memory + reserved_memory - $2::bigint, reserved_memory = $2::bigint, "
-		    "updated_at = now() WHERE uuid = $1", 2, p, st);
+		    "updated_at = now() WHERE uuid = $1", 2, p, NULL, st);
 		if (rv == 0)
 			(*changed)++;
 	}
@@ -314,11 +318,11 @@ kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
 		if (rv == 0)
 			rv = kvm_store_capacity(ks, c, uuid, capacity, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET status = 'Connected', "
-			    "updated_at = now() WHERE uuid = $1", 1, p, st);
+			rv = zs_db_cmd(c, "UPDATE host_hosts SET status = 'Connected', "
+			    "updated_at = now() WHERE uuid = $1", 1, p, NULL, st);
 		if (rv == 0)
-			rv = kvm_store_exec(c, "UPDATE kvm_hosts SET status_reason = '', "
-			    "ping_failures = 0, agent_version = '' WHERE uuid = $1", 1, p, st);
+			rv = zs_db_cmd(c, "UPDATE kvm_hosts SET status_reason = '', "
+			    "ping_failures = 0, agent_version = '' WHERE uuid = $1", 1, p, NULL, st);
 		if (rv == 0)
 			rv = kvm_store_event(ks, c, uuid, "host/connected", st);
 		rv = zs_db_end(c, rv, st);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "network_ipv4.h"
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/network/v1/network.pb-c.h"
 #include "zs/node.h"
@@ -33,9 +34,7 @@ struct net_ip_lane;
 /* The service's state (zs_service_set_data); read only once started. */
 typedef struct net_state {
 	zs_node *node;
-	long port;              /* KvmAgent.port: where the agents listen */
-	char scheme[16];        /* KvmAgent.agentUrlScheme */
-	char root[128];         /* KvmAgent.agentUrlRootPath */
+	zs_agent_addr agent;    /* where the agents listen (KvmAgent.*) */
 	struct net_ip_lane *lanes;  /* NET_IP_LANES of them (network_ip.c) */
 	_Atomic unsigned long ip_batches, ip_allocs;  /* for the log at stop */
 } net_state;

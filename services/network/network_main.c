@@ -1,8 +1,7 @@
 /*
- * network_main.c: the network service's lifecycle and interceptor. At start it reads the
- * agents' address properties (KvmAgent.port, KvmAgent.agentUrlScheme,
- * KvmAgent.agentUrlRootPath: the kvm plugin declares them; they are the node's, so the
- * bridges go to the same agents the kvm plugin talks to). The interceptor network.check
+ * network_main.c: the network service's lifecycle and interceptor. At start it reads where
+ * the agents listen (zs/agent.h: the node's properties, so the bridges go to the same
+ * agents the kvm plugin talks to). The interceptor network.check
  * lets admins only call any of its methods, as services/kvm does.
  */
 #include <stdio.h>
@@ -16,10 +15,7 @@
 int
 net_agent_url(const net_state *ns, const char *ip, char *buf, size_t len)
 {
-	bool v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s", ns->scheme, v6 ? "[" : "", ip, v6 ? "]" : "",
-	    ns->port, ns->root);
-	return n < 0 || (size_t) n >= len ? -1 : 0;
+	return zs_agent_url(&ns->agent, ip, "", buf, len);
 }
 
 void
@@ -44,21 +40,10 @@ network_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	ns->node = node;
-	const char *port = zs_node_property(node, "KvmAgent.port");
-	const char *scheme = zs_node_property(node, "KvmAgent.agentUrlScheme");
-	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
-	char *end = NULL;
-	ns->port = port != NULL && *port ? strtol(port, &end, 10) : 7070;
-	if ((end != NULL && *end != '\0') || ns->port < 1 || ns->port > 65535) {
-		snprintf(err, errlen, "KvmAgent.port \"%s\" is not a port", port);
+	if (zs_agent_addr_read(node, &ns->agent, err, errlen) != 0) {
 		free(ns);
 		return -1;
 	}
-	snprintf(ns->scheme, sizeof ns->scheme, "%s", scheme != NULL && *scheme ? scheme : "http");
-	snprintf(ns->root, sizeof ns->root, "%s", root != NULL ? root : "");
-	size_t rl = strlen(ns->root);
-	if (rl > 0 && ns->root[rl - 1] == '/')
-		ns->root[rl - 1] = '\0';
 	if (net_ip_lanes_init(ns) != 0) {
 		snprintf(err, errlen, "out of memory");
 		free(ns);

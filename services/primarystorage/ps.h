@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "ps_decode.h"
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/node.h"
@@ -52,9 +53,7 @@ typedef struct ps_state {
 	zs_node *node;
 	int64_t sync_interval_ms;          /* primaryStorage.sync.interval; 0: no tracker */
 	ps_sync *sync;
-	long port;                         /* KvmAgent.port (the kvm plugin's property) */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 } ps_state;
 
 /* ---- ps_main.c ---- */
@@ -70,9 +69,6 @@ extern const zs_rkit_def ps_def;
 void ps_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
 /* Writes topic about uuid with its PrimaryStorageInfo in c's transaction. */
 int ps_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
-    zs_status **st);
-/* Runs sql; 0 or the code with *st (*rows, when not NULL, gets the result). */
-int ps_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
     zs_status **st);
 /* Fails call with st (taken) after the database refused. */
 void ps_fail(zs_call *call, zs_status *st);
@@ -115,6 +111,19 @@ typedef void (*ps_fanout_fn)(ps_host_result *hosts, size_t n, void *arg);
  * PS_AGENT_TIMEOUT_MS then) bounds each command. hosts is copied. Never blocks. */
 void ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t n,
     const char *path, const json_t *cmd, bool capacity, ps_fanout_fn done, void *arg);
+
+/* ---- ps_attach.c: a host's share ---- */
+
+/* Writes one host's share of primary storage ps_uuid (of type) from the agent's answer
+ * h, in c's transaction: Connected with its capacity, or Disconnected with why (the
+ * reserved bytes of a known host are kept). */
+int ps_share_write(zs_db_conn *c, const char *ps_uuid, const char *type,
+    const ps_host_result *h, zs_status **st);
+/* Sends each host the command that gives it its share (LocalStorage /localstorage/init,
+ * NFS /nfsprimarystorage/mount), as ps_fanout does. */
+void ps_share_fanout(ps_state *ps, const zs_call *call, const char *uuid, const char *type,
+    const char *url, const char *mount_path, const ps_host_result *hosts, size_t n,
+    ps_fanout_fn done, void *arg);
 
 /* ---- ps_capacity.c ---- */
 

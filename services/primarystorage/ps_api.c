@@ -106,20 +106,6 @@ ZS_EXPORT const zs_interceptor ps_check = { ps_check_request, NULL };
 
 /* ---- the database ---- */
 
-int
-ps_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
 void
 ps_fail(zs_call *call, zs_status *st)
 {
@@ -139,10 +125,10 @@ ps_more(zs_call *call, zs_db_conn *c, ProtobufCMessage *m, void **owned, zs_stat
 	Zs__Primarystorage__V1__PrimaryStorageInfo *info = (void *) m;
 	const char *p[1] = { info->uuid };
 	PGresult *cl = NULL, *ho = NULL;
-	int rv = ps_exec(c, "SELECT cluster_uuid FROM ps_clusters WHERE ps_uuid = $1 "
+	int rv = zs_db_run(c, "SELECT cluster_uuid FROM ps_clusters WHERE ps_uuid = $1 "
 	    "ORDER BY created_at, cluster_uuid", 1, p, &cl, st);
 	if (rv == 0)
-		rv = ps_exec(c, "SELECT host_uuid, host_ip, status, status_reason, total_capacity, "
+		rv = zs_db_run(c, "SELECT host_uuid, host_ip, status, status_reason, total_capacity, "
 		    "total_capacity - reserved_capacity AS available_capacity, available_physical AS "
 		    "available_physical_capacity FROM ps_hosts WHERE ps_uuid = $1 ORDER BY host_ip, host_uuid", 1, p, &ho, st);
 	if (rv != 0) {

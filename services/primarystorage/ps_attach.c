@@ -99,7 +99,7 @@ ps_att_load(ps_att *a)
 	if (rv == 0 && a->attach) {
 		rv = zs_resource_check(c, a->call, a->cluster, "Cluster", NULL, 0, &st);
 		if (rv == 0)
-			rv = ps_exec(c, "SELECT parent_uuid FROM zs_resources WHERE uuid = $1", 1, p + 1,
+			rv = zs_db_run(c, "SELECT parent_uuid FROM zs_resources WHERE uuid = $1", 1, p + 1,
 			    &cl, &st);
 		if (rv == 0 && (PQntuples(cl) != 1 || strcmp(PQgetvalue(cl, 0, 0),
 		    PQgetvalue(row, 0, 3)) != 0)) {
@@ -111,7 +111,7 @@ ps_att_load(ps_att *a)
 		PQclear(cl);
 		cl = NULL;
 		if (rv == 0)
-			rv = ps_exec(c, "SELECT 1 FROM ps_clusters WHERE ps_uuid = $1 AND cluster_uuid = $2",
+			rv = zs_db_run(c, "SELECT 1 FROM ps_clusters WHERE ps_uuid = $1 AND cluster_uuid = $2",
 			    2, p, &cl, &st);
 		if (rv == 0 && PQntuples(cl) > 0) {
 			st = zs_status_new(ZS_ALREADY_EXISTS, "PRIMARYSTORAGE.1009",
@@ -122,7 +122,7 @@ ps_att_load(ps_att *a)
 		cl = NULL;
 		/* two storages of one url on one cluster would be the same folder or share */
 		if (rv == 0)
-			rv = ps_exec(c, "SELECT s.uuid, s.url FROM ps_clusters k JOIN ps_storages s ON "
+			rv = zs_db_run(c, "SELECT s.uuid, s.url FROM ps_clusters k JOIN ps_storages s ON "
 			    "s.uuid = k.ps_uuid WHERE k.cluster_uuid = $2 AND s.uuid <> $1 AND s.url = "
 			    "(SELECT url FROM ps_storages WHERE uuid = $1)", 2, p, &cl, &st);
 		if (rv == 0 && PQntuples(cl) > 0) {
@@ -132,7 +132,7 @@ ps_att_load(ps_att *a)
 			rv = ZS_ALREADY_EXISTS;
 		}
 	} else if (rv == 0) {
-		rv = ps_exec(c, "SELECT cluster_uuid FROM ps_clusters WHERE ps_uuid = $1", 1, p, &cl,
+		rv = zs_db_run(c, "SELECT cluster_uuid FROM ps_clusters WHERE ps_uuid = $1", 1, p, &cl,
 		    &st);
 		size_t n = rv == 0 ? (size_t) PQntuples(cl) : 0;
 		if (rv == 0 && (a->clusters = calloc(n + 1, sizeof *a->clusters)) == NULL) {
@@ -170,17 +170,17 @@ ps_att_wants(const ps_att *a, const char *cluster)
 	return false;
 }
 
-/* Writes one host's share (reserved is kept on a known host). */
-static int
-ps_att_host(zs_db_conn *c, const ps_att *a, const ps_host_result *h, zs_status **st)
+int
+ps_share_write(zs_db_conn *c, const char *ps_uuid, const char *type, const ps_host_result *h,
+    zs_status **st)
 {
 	char total[24], avail[24];
-	bool local = h->code == 0 && strcmp(a->type, PS_LOCAL) == 0;
+	bool local = h->code == 0 && strcmp(type, PS_LOCAL) == 0;
 	snprintf(total, sizeof total, "%lld", (long long) (local ? h->total : 0));
 	snprintf(avail, sizeof avail, "%lld", (long long) (local ? h->available : 0));
-	const char *p[8] = { a->uuid, h->uuid, h->cluster, h->ip,
+	const char *p[8] = { ps_uuid, h->uuid, h->cluster, h->ip,
 	    h->code == 0 ? "Connected" : "Disconnected", h->code == 0 ? "" : h->why, total, avail };
-	return ps_exec(c, "INSERT INTO ps_hosts (ps_uuid, host_uuid, cluster_uuid, host_ip, status, "
+	return zs_db_run(c, "INSERT INTO ps_hosts (ps_uuid, host_uuid, cluster_uuid, host_ip, status, "
 	    "status_reason, total_capacity, available_physical) VALUES ($1, $2, $3, $4, $5, $6, $7, "
 	    "$8) ON CONFLICT (ps_uuid, host_uuid) DO UPDATE SET cluster_uuid = $3, host_ip = $4, "
 	    "status = $5, status_reason = $6, total_capacity = CASE WHEN $5 = 'Connected' THEN $7 "
@@ -225,18 +225,18 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 	if (rv == 0) {
 		rv = zs_resource_lock(c, a->uuid, "primary storage", &st);
 		if (rv == 0 && a->call == NULL)   /* the tracker tells only of a change */
-			rv = ps_exec(c, PS_SQL_SHARES, 1, p, &before, &st);
+			rv = zs_db_run(c, PS_SQL_SHARES, 1, p, &before, &st);
 		for (size_t i = 0; rv == 0 && i < a->ndown; i++) {
 			const char *q[3] = { a->uuid, a->down[i].uuid, a->down[i].why };
-			rv = ps_exec(c, "UPDATE ps_hosts SET status = 'Disconnected', status_reason = $3, "
+			rv = zs_db_run(c, "UPDATE ps_hosts SET status = 'Disconnected', status_reason = $3, "
 			    "updated_at = now() WHERE ps_uuid = $1 AND host_uuid = $2 AND "
 			    "(status <> 'Disconnected' OR status_reason <> $3)", 3, q, NULL, &st);
 		}
 		if (rv == 0 && a->attach)
-			rv = ps_exec(c, "INSERT INTO ps_clusters (ps_uuid, cluster_uuid) VALUES ($1, $2)",
+			rv = zs_db_run(c, "INSERT INTO ps_clusters (ps_uuid, cluster_uuid) VALUES ($1, $2)",
 			    2, p, NULL, &st);
 		for (size_t i = 0; rv == 0 && i < n; i++)
-			rv = ps_att_host(c, a, &hosts[i], &st);
+			rv = ps_share_write(c, a->uuid, a->type, &hosts[i], &st);
 		for (size_t i = 0; rv == 0 && i < n && strcmp(a->type, PS_NFS) == 0; i++) {
 			if (hosts[i].code != 0)
 				continue;
@@ -244,7 +244,7 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 			snprintf(total, sizeof total, "%lld", (long long) hosts[i].total);
 			snprintf(avail, sizeof avail, "%lld", (long long) hosts[i].available);
 			const char *q[3] = { a->uuid, total, avail };
-			rv = ps_exec(c, "UPDATE ps_storages SET total_capacity = $2, available_physical = $3, "
+			rv = zs_db_run(c, "UPDATE ps_storages SET total_capacity = $2, available_physical = $3, "
 			    "updated_at = now() WHERE uuid = $1", 3, q, NULL, &st);
 			break;   /* one host's answer is the share's */
 		}
@@ -252,21 +252,21 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 		 * locked first, so the count (a new statement: a new snapshot) sees every
 		 * reservation that committed, and those still to come wait for it */
 		if (rv == 0 && !a->attach)
-			rv = ps_exec(c, "SELECT 1 FROM ps_hosts WHERE ps_uuid = $1 FOR UPDATE", 1, p, NULL,
+			rv = zs_db_run(c, "SELECT 1 FROM ps_hosts WHERE ps_uuid = $1 FOR UPDATE", 1, p, NULL,
 			    &st);
 		if (rv == 0 && !a->attach)
-			rv = ps_exec(c, "SELECT 1 FROM ps_storages WHERE uuid = $1 FOR UPDATE", 1, p, NULL,
+			rv = zs_db_run(c, "SELECT 1 FROM ps_storages WHERE uuid = $1 FOR UPDATE", 1, p, NULL,
 			    &st);
 		if (rv == 0 && !a->attach)
-			rv = ps_exec(c, "UPDATE ps_hosts h SET reserved_capacity = coalesce((SELECT "
+			rv = zs_db_run(c, "UPDATE ps_hosts h SET reserved_capacity = coalesce((SELECT "
 			    "sum(r.size) FROM ps_reservations r WHERE r.ps_uuid = h.ps_uuid AND "
 			    "r.host_uuid = h.host_uuid), 0) WHERE h.ps_uuid = $1", 1, p, NULL, &st);
 		if (rv == 0 && !a->attach)
-			rv = ps_exec(c, "UPDATE ps_storages s SET reserved_capacity = coalesce((SELECT "
+			rv = zs_db_run(c, "UPDATE ps_storages s SET reserved_capacity = coalesce((SELECT "
 			    "sum(r.size) FROM ps_reservations r WHERE r.ps_uuid = s.uuid AND "
 			    "r.host_uuid = ''), 0) WHERE s.uuid = $1", 1, p, NULL, &st);
 		if (rv == 0 && a->call == NULL)
-			rv = ps_exec(c, PS_SQL_SHARES, 1, p, &after, &st);
+			rv = zs_db_run(c, PS_SQL_SHARES, 1, p, &after, &st);
 		bool changed = a->call != NULL || (rv == 0 &&
 		    strcmp(PQgetvalue(before, 0, 0), PQgetvalue(after, 0, 0)) != 0);
 		if (rv == 0 && changed)
@@ -323,14 +323,23 @@ ps_att_hosts(int code, const zs_status *status, const Zs__Host__V1__ListHostsRes
 		snprintf(hosts[n].cluster, sizeof hosts[n].cluster, "%s", h->cluster_uuid);
 		n++;
 	}
-	bool local = strcmp(a->type, PS_LOCAL) == 0;
-	json_t *cmd = local ? json_pack("{s:s, s:s}", "path", a->url, "uuid", a->uuid) :
-	    json_pack("{s:s, s:s, s:s, s:s}", "url", a->url, "mountPath", a->mount_path, "options",
-	    "", "uuid", a->uuid);
-	ps_fanout(a->ps, a->call, hosts, n,
-	    local ? "/localstorage/init" : "/nfsprimarystorage/mount", cmd, true, ps_att_answered, a);
-	json_decref(cmd);
+	ps_share_fanout(a->ps, a->call, a->uuid, a->type, a->url, a->mount_path, hosts, n,
+	    ps_att_answered, a);
 	free(hosts);
+}
+
+void
+ps_share_fanout(ps_state *ps, const zs_call *call, const char *uuid, const char *type,
+    const char *url, const char *mount_path, const ps_host_result *hosts, size_t n,
+    ps_fanout_fn done, void *arg)
+{
+	bool local = strcmp(type, PS_LOCAL) == 0;
+	json_t *cmd = local ? json_pack("{s:s, s:s}", "path", url, "uuid", uuid) :
+	    json_pack("{s:s, s:s, s:s, s:s}", "url", url, "mountPath", mount_path, "options",
+	    "", "uuid", uuid);
+	ps_fanout(ps, call, hosts, n, local ? "/localstorage/init" : "/nfsprimarystorage/mount",
+	    cmd, true, done, arg);
+	json_decref(cmd);
 }
 
 /* Runs a (taken): loads it, lists the hosts, then the agents (ps_att_hosts). */

@@ -125,7 +125,7 @@ ps_bits_where(ps_bits *b, const char *ps, const char *host, char *type, size_t t
 			    "volume %s is reserved on host %s, not %s", b->volume, PQgetvalue(s, 0, 2), p[2]);
 			rv = ZS_FAILED_PRECONDITION;
 		} else {
-			rv = ps_exec(c, "SELECT host_uuid, host_ip FROM ps_hosts WHERE ps_uuid = $1 AND "
+			rv = zs_db_run(c, "SELECT host_uuid, host_ip FROM ps_hosts WHERE ps_uuid = $1 AND "
 			    "($3 = '' OR host_uuid = $3) AND status = 'Connected' AND $2 <> '' "
 			    "ORDER BY random() LIMIT 1", 3, p, &h, &st);
 			if (rv == 0 && PQntuples(h) == 0) {

@@ -19,7 +19,7 @@ static int
 ps_res_find(zs_db_conn *c, const char *volume, PGresult **row, zs_status **st)
 {
 	const char *p[1] = { volume };
-	return ps_exec(c, "SELECT r.ps_uuid, s.type, r.host_uuid, r.size, s.zone_uuid FROM ps_reservations r "
+	return zs_db_run(c, "SELECT r.ps_uuid, s.type, r.host_uuid, r.size, s.zone_uuid FROM ps_reservations r "
 	    "JOIN ps_storages s ON s.uuid = r.ps_uuid WHERE r.volume_uuid = $1", 1, p, row, st);
 }
 
@@ -47,10 +47,10 @@ ps_res_try(zs_db_conn *c, const char *volume, const char *ps, const char *host,
 	int rv = zs_db_begin(c, st);
 	if (rv != 0)
 		return rv;
-	rv = ps_exec(c, "INSERT INTO ps_reservations (volume_uuid, ps_uuid, host_uuid, size) "
+	rv = zs_db_run(c, "INSERT INTO ps_reservations (volume_uuid, ps_uuid, host_uuid, size) "
 	    "VALUES ($1, $2, $3, $4)", 4, p, NULL, st);
 	if (rv == 0)
-		rv = ps_exec(c, host[0] != '\0' ?
+		rv = zs_db_run(c, host[0] != '\0' ?
 		    "UPDATE ps_hosts SET reserved_capacity = reserved_capacity + $4::bigint "
 		    "WHERE ps_uuid = $2 AND host_uuid = $3 AND status = 'Connected' AND "
 		    "reserved_capacity + $4::bigint <= total_capacity AND EXISTS (SELECT 1 FROM "
@@ -77,7 +77,7 @@ ps_res_why(zs_db_conn *c, const char *ps, const char *host, int64_t size)
 	const char *p[2] = { ps, host };
 	PGresult *r = NULL;
 	zs_status *st = NULL;
-	if (ps_exec(c, "SELECT s.state, s.status, s.available_capacity, coalesce((SELECT "
+	if (zs_db_run(c, "SELECT s.state, s.status, s.available_capacity, coalesce((SELECT "
 	    "h.status || ' ' || (h.total_capacity - h.reserved_capacity) FROM ps_hosts h WHERE "
 	    "h.ps_uuid = s.uuid AND h.host_uuid = $2), ''), s.type FROM ps_view s WHERE s.uuid = $1", 2, p,
 	    &r, &st) != 0 || PQntuples(r) == 0) {
@@ -123,7 +123,7 @@ ps_res_on(zs_db_conn *c, const Zs__Primarystorage__V1__ReserveCapacityRequest *i
 		return ps_res_try(c, in->volume_uuid, ps, in->host_uuid, size, st);
 	PGresult *hosts = NULL;
 	const char *p[2] = { ps, size };
-	int rv = ps_exec(c, "SELECT host_uuid FROM ps_hosts WHERE ps_uuid = $1 AND status = "
+	int rv = zs_db_run(c, "SELECT host_uuid FROM ps_hosts WHERE ps_uuid = $1 AND status = "
 	    "'Connected' AND total_capacity - reserved_capacity >= $2::bigint ORDER BY "
 	    "total_capacity - reserved_capacity DESC, host_uuid", 2, p, &hosts, st);
 	if (rv == 0)
@@ -172,7 +172,7 @@ ps_reserve(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	row = NULL;
 	if (rv == 0) {
 		const char *p[4] = { ps, in->zone_uuid, in->type, size };
-		rv = ps_exec(c, "SELECT uuid, type FROM ps_view WHERE ($1 = '' OR uuid = $1) AND "
+		rv = zs_db_run(c, "SELECT uuid, type FROM ps_view WHERE ($1 = '' OR uuid = $1) AND "
 		    "($2 = '' OR zone_uuid = $2) AND ($3 = '' OR type = $3) AND ($1 <> '' OR "
 		    "(state = 'Enabled' AND status = 'Connected' AND available_capacity >= $4::bigint)) "
 		    "ORDER BY available_capacity DESC, uuid", 4, p, &cands, &st);
@@ -221,12 +221,12 @@ ps_return(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	int64_t returned = 0;
 	int rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		rv = ps_exec(c, "DELETE FROM ps_reservations WHERE volume_uuid = $1 "
+		rv = zs_db_run(c, "DELETE FROM ps_reservations WHERE volume_uuid = $1 "
 		    "RETURNING ps_uuid, host_uuid, size", 1, p, &r, &st);
 		if (rv == 0 && PQntuples(r) > 0) {
 			const char *q[3] = { PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2) };
 			returned = atoll(q[2]);
-			rv = ps_exec(c, q[1][0] != '\0' ?
+			rv = zs_db_run(c, q[1][0] != '\0' ?
 			    "UPDATE ps_hosts SET reserved_capacity = reserved_capacity - $3::bigint "
 			    "WHERE ps_uuid = $1 AND host_uuid = $2" :
 			    "UPDATE ps_storages SET reserved_capacity = reserved_capacity - $3::bigint "

@@ -54,7 +54,7 @@ static int
 ps_det_mounts(zs_db_conn *c, const char *const *p, ps_det *d, zs_status **st)
 {
 	PGresult *r = NULL;
-	int rv = ps_exec(c, "SELECT h.host_uuid, h.host_ip, h.cluster_uuid, s.url, s.mount_path "
+	int rv = zs_db_run(c, "SELECT h.host_uuid, h.host_ip, h.cluster_uuid, s.url, s.mount_path "
 	    "FROM ps_hosts h JOIN ps_storages s ON s.uuid = h.ps_uuid WHERE h.ps_uuid = $1 AND "
 	    "h.cluster_uuid = $2 AND h.status = 'Connected'", 2, p, &r, st);
 	size_t n = rv == 0 ? (size_t) PQntuples(r) : 0;
@@ -78,7 +78,7 @@ static int
 ps_detach_tx(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_status **st)
 {
 	PGresult *r = NULL;
-	int rv = ps_exec(c, "SELECT s.type, (SELECT count(*) FROM ps_clusters k WHERE "
+	int rv = zs_db_run(c, "SELECT s.type, (SELECT count(*) FROM ps_clusters k WHERE "
 	    "k.ps_uuid = s.uuid) AS clusters, EXISTS (SELECT 1 FROM ps_clusters k WHERE "
 	    "k.ps_uuid = s.uuid AND k.cluster_uuid = $2) AS attached, (SELECT count(*) FROM "
 	    "ps_reservations v WHERE v.ps_uuid = s.uuid AND (s.type = 'NFS' OR v.host_uuid IN "
@@ -103,10 +103,10 @@ ps_detach_tx(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_s
 	}
 	rv = nfs ? ps_det_mounts(c, p, ctx, st) : 0;
 	if (rv == 0)
-		rv = ps_exec(c, "DELETE FROM ps_hosts WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
+		rv = zs_db_run(c, "DELETE FROM ps_hosts WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
 		    NULL, st);
 	if (rv == 0)
-		rv = ps_exec(c, "DELETE FROM ps_clusters WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
+		rv = zs_db_run(c, "DELETE FROM ps_clusters WHERE ps_uuid = $1 AND cluster_uuid = $2", 2, p,
 		    NULL, st);
 	if (rv == 0)
 		rv = ps_publish(c, zs_call_node(call), "primarystorage/detached", p[0], st);
@@ -163,7 +163,7 @@ ps_state_tx(zs_db_conn *c, zs_call *call, const char *const *p, void *ctx, zs_st
 {
 	(void) ctx;
 	PGresult *r = NULL;
-	int rv = ps_exec(c, "UPDATE ps_storages SET state = $2, updated_at = now() WHERE uuid = $1 "
+	int rv = zs_db_run(c, "UPDATE ps_storages SET state = $2, updated_at = now() WHERE uuid = $1 "
 	    "AND state <> $2 RETURNING uuid", 2, p, &r, st);
 	bool changed = rv == 0 && PQntuples(r) > 0;
 	PQclear(r);

@@ -1,9 +1,7 @@
 /*
  * ps_main.c: the primary storage service's lifecycle (its properties, the sync tracker)
  * and the URLs of the hosts' agents.
- * The agents are the KVM agents of the hosts, so the kvm plugin's KvmAgent.port,
- * KvmAgent.agentUrlScheme and KvmAgent.agentUrlRootPath say where they are (7070, http
- * and none when it is not loaded; the kvm plugin checks them at its start).
+ * The agents are the KVM agents of the hosts: zs/agent.h says where they are.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +14,7 @@
 int
 ps_url(const ps_state *ps, const char *ip, const char *path, char *buf, size_t len)
 {
-	bool v6 = strchr(ip, ':') != NULL;
-	int n = snprintf(buf, len, "%s://%s%s%s:%ld%s%s", ps->scheme, v6 ? "[" : "", ip,
-	    v6 ? "]" : "", ps->port, ps->root, path);
-	return n < 0 || (size_t) n >= len ? -1 : 0;
+	return zs_agent_url(&ps->agent, ip, path, buf, len);
 }
 
 ZS_EXPORT int
@@ -32,23 +27,12 @@ ps_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	ps->node = node;
-	const char *port = zs_node_property(node, "KvmAgent.port");
-	const char *scheme = zs_node_property(node, "KvmAgent.agentUrlScheme");
-	char *end = NULL;
-	ps->port = port != NULL && *port ? strtol(port, &end, 10) : 7070;
-	if ((end != NULL && *end != '\0') || ps->port < 1 || ps->port > 65535) {
-		snprintf(err, errlen, "KvmAgent.port \"%s\" is not a port", port);
+	if (zs_agent_addr_read(node, &ps->agent, err, errlen) != 0) {
 		free(ps);
 		return -1;
 	}
-	snprintf(ps->scheme, sizeof ps->scheme, "%s", scheme != NULL && *scheme ? scheme : "http");
-	const char *root = zs_node_property(node, "KvmAgent.agentUrlRootPath");
-	snprintf(ps->root, sizeof ps->root, "%s", root != NULL && root[0] == '/' ? root : "");
-	size_t rl = strlen(ps->root);
-	if (rl > 0 && ps->root[rl - 1] == '/')
-		ps->root[rl - 1] = '\0';
+	char *end = NULL;
 	const char *iv = zs_node_property(node, "primaryStorage.sync.interval");
-	end = NULL;
 	long long ms = iv != NULL && *iv ? strtoll(iv, &end, 10) : 60000;
 	if ((end != NULL && *end != '\0') || ms < 0 || ms > 86400000) {
 		snprintf(err, errlen, "primaryStorage.sync.interval \"%s\" is not a number of ms in "

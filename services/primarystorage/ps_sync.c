@@ -87,7 +87,7 @@ ps_sync_round(void *arg)
 	zs_status *st = NULL;
 	PGresult *r = NULL;
 	if (zs_db_acquire(db, ps->sync_interval_ms, &c, &st) == 0) {
-		(void) ps_exec(c, "SELECT s.uuid FROM ps_storages s WHERE EXISTS (SELECT 1 FROM "
+		(void) zs_db_run(c, "SELECT s.uuid FROM ps_storages s WHERE EXISTS (SELECT 1 FROM "
 		    "ps_clusters k WHERE k.ps_uuid = s.uuid) ORDER BY s.created_at, s.uuid", 0, NULL,
 		    &r, &st);
 		zs_db_release(db, c);

@@ -30,9 +30,6 @@ void volume_answer(zs_call *call, zs_db_conn *c, ProtobufCClosure closure, const
 /* Writes topic about uuid with its VolumeInfo, in c's transaction. */
 int volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
     zs_status **st);
-/* Runs sql; 0 or the code with *st (*rows, when not NULL, gets the result). */
-int volume_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st);
 void volume_fail(zs_call *call, zs_status *st);
 
 /* ---- volume_create.c ---- */

@@ -84,20 +84,6 @@ ZS_EXPORT const zs_interceptor volume_check = { volume_check_request, NULL };
 
 /* ---- answers ---- */
 
-int
-volume_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
 void
 volume_fail(zs_call *call, zs_status *st)
 {

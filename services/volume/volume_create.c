@@ -152,7 +152,7 @@ volume_insert(zs_flow *flow, void *arg)
 	if (rv == 0) {
 		rv = zs_resource_create(c, v->call, v->uuid, VOLUME_TYPE, v->name, v->ps, &st);
 		if (rv == 0)
-			rv = volume_exec(c, "INSERT INTO volume_volumes (uuid, primary_storage_uuid, "
+			rv = zs_db_run(c, "INSERT INTO volume_volumes (uuid, primary_storage_uuid, "
 			    "owner_uuid, name, description, type, size, host_uuid, zone_uuid, image_uuid, "
 			    "vm_uuid, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
 			    "'Creating')", 11, p, NULL, &st);
@@ -256,7 +256,7 @@ volume_ready(zs_flow *flow, void *arg)
 	}
 	rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		rv = volume_exec(c, "UPDATE volume_volumes SET status = 'Ready', install_path = $2, "
+		rv = zs_db_run(c, "UPDATE volume_volumes SET status = 'Ready', install_path = $2, "
 		    "host_uuid = $3, updated_at = now() WHERE uuid = $1", 3, p, NULL, &st);
 		if (rv == 0)
 			rv = volume_publish(c, v->call, "volume/created", v->uuid, &st);

@@ -63,7 +63,7 @@ volume_del_status(zs_call *call, const char *uuid, const char *from, const char 
 		return rv;
 	PGresult *r = NULL;
 	const char *p[3] = { uuid, from, to };
-	rv = volume_exec(c, "UPDATE volume_volumes SET status = $3, updated_at = now() "
+	rv = zs_db_run(c, "UPDATE volume_volumes SET status = $3, updated_at = now() "
 	    "WHERE uuid = $1 AND status = $2 RETURNING uuid", 3, p, &r, st);
 	zs_db_release(db, c);
 	if (rv == 0 && PQntuples(r) == 0) {
@@ -189,7 +189,7 @@ volume_change_state(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure
 	if (rv == 0)
 		rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		rv = volume_exec(c, "UPDATE volume_volumes SET state = $2, updated_at = now() "
+		rv = zs_db_run(c, "UPDATE volume_volumes SET state = $2, updated_at = now() "
 		    "WHERE uuid = $1 AND state <> $2 RETURNING uuid", 2, p, &r, &st);
 		if (rv == 0 && PQntuples(r) > 0)
 			rv = volume_publish(c, call, "volume/stateChanged", in->uuid, &st);

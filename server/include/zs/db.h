@@ -69,6 +69,14 @@ ZS_API void zs_db_rollback(zs_db_conn *c);
 /* Ends c's transaction: commits when rv is 0 (a failed commit gives its code and *st),
  * else rolls back. Returns rv or the commit's code. */
 ZS_API int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
+/* Runs sql for its rows: 0 with the result in *rows (caller PQclear()s it; NULL rows:
+ * dropped), or a canonical code with *st. */
+ZS_API int zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st);
+/* Runs a command (INSERT, UPDATE, DELETE): 0 with the number of rows it touched in
+ * *affected (may be NULL), or a canonical code with *st. */
+ZS_API int zs_db_cmd(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    int *affected, zs_status **st);
 /* Runs sql, which must answer exactly one row, into *row (caller PQclears it); NOT_FOUND
  * "no WHAT with uuid UUID" when it answers none. 0 or a canonical code with *st. */
 ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,

@@ -46,4 +46,32 @@ typedef struct zs_host_connect_ext {
 ZS_API void zs_host_connect_run(zs_node *node, const zs_host_connect_ctx *ctx,
     zs_host_connect_done_fn done, void *arg);
 
+/*
+ * The extension point "zs.HostStatusExtension": services told each time a host's status
+ * changes (ZStack's HostStatusChangeNotifyPoint), after the change committed: the VM
+ * service marks the VMs of a Disconnected host Unknown and, when the host is Connected
+ * again, asks its agent which VMs run there (/vm/vmsync). The hypervisor plugin calls
+ * zs_host_status_run; a notice is not a vote: it cannot stop the change.
+ */
+#define ZS_EXT_HOST_STATUS "zs.HostStatusExtension"
+
+/* A host whose status changed; strings valid during the call only. */
+typedef struct zs_host_status_ctx {
+	const char *host_uuid;
+	const char *management_ip;
+	const char *agent_url;      /* "http://127.0.1.1:7070": agent paths go after it */
+	const char *old_status;     /* "Connecting", "Connected", "Disconnected" */
+	const char *new_status;
+} zs_host_status_ctx;
+
+typedef struct zs_host_status_ext {
+	/* On a worker thread (it may block on the database, briefly: start agent commands
+	 * asynchronously). */
+	void (*host_status_changed)(zs_node *node, const zs_host_status_ctx *ctx);
+} zs_host_status_ext;
+
+/* Tells every implementation of zs.HostStatusExtension, in order, on one worker thread.
+ * ctx is copied. Never blocks; any thread. */
+ZS_API void zs_host_status_run(zs_node *node, const zs_host_status_ctx *ctx);
+
 #endif

@@ -11,6 +11,7 @@
 #define ZS_NODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "zs/api.h"
 #include "zs/status.h"
@@ -38,6 +39,10 @@ ZS_API bool zs_node_db_up(const zs_node *node);
 ZS_API bool zs_node_has_service(const zs_node *node, const char *service);
 /* Effective value of a global property, or NULL when unset and without default. */
 ZS_API const char *zs_node_property(const zs_node *node, const char *name);
+/* A property as a whole number in [min, max] into *out (def when unset or empty): 0, or
+ * -1 with err naming the property and its wrong value. For a service's start. */
+ZS_API int zs_node_property_long(const zs_node *node, const char *name, long def, long min,
+    long max, long *out, char *err, size_t errlen);
 
 /* The parts: the in-process bus (zs/bus.h), the database pool (zs/db.h), global configs
  * (zs/config.h), error codes (zs/errors.h), the event publisher (zs/event.h), extension

@@ -1,5 +1,8 @@
 /* zs_db_call.c: what services repeat around the pool: a handler's connection within its
- * deadline, ending a transaction, a statement that must find exactly one row. */
+ * deadline, ending a transaction, a statement for its rows or its count, one that must
+ * find exactly one row. */
+#include <stdlib.h>
+
 #include "zs/call.h"
 #include "zs/db.h"
 
@@ -21,6 +24,33 @@ zs_db_end(zs_db_conn *c, int rv, zs_status **st)
 		return rv;
 	}
 	return zs_db_commit(c, st);
+}
+
+int
+zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st)
+{
+	PGresult *r = zs_db_exec(c, sql, nparams, params, st);
+	if (r == NULL)
+		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	if (rows != NULL)
+		*rows = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+int
+zs_db_cmd(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    int *affected, zs_status **st)
+{
+	PGresult *r = zs_db_exec(c, sql, nparams, params, st);
+	if (r == NULL)
+		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
+	if (affected != NULL)
+		*affected = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
 }
 
 int

@@ -1,7 +1,8 @@
 /*
- * zs_host_ext.c: zs_host_connect_run (zs/host_ext.h): the implementations of
- * zs.HostConnectExtension run one after the other, each on a worker thread, until one
- * fails or all are done.
+ * zs_host_ext.c: zs_host_connect_run and zs_host_status_run (zs/host_ext.h): the
+ * implementations of zs.HostConnectExtension run one after the other, each on a worker
+ * thread, until one fails or all are done; those of zs.HostStatusExtension are told of a
+ * status change one after the other on one worker thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +97,45 @@ zs_host_connect_run(zs_node *node, const zs_host_connect_ctx *ctx,
 		free(r);
 		done(ZS_UNAVAILABLE, zs_status_new(ZS_UNAVAILABLE, NULL, "the node is stopping"), arg);
 	}
+}
+
+/* One status notice on its way; the strings copied. */
+typedef struct host_status_run {
+	zs_node *node;
+	char host_uuid[64], ip[64], url[512], old_status[32], new_status[32];
+} host_status_run;
+
+/* On a worker: tells every implementation. */
+static void
+host_status_tell(void *arg)
+{
+	host_status_run *r = arg;
+	size_t n = 0;
+	const zs_ext *const *exts = zs_ext_list(zs_node_extensions(r->node), ZS_EXT_HOST_STATUS, &n);
+	zs_host_status_ctx ctx = { r->host_uuid, r->ip, r->url, r->old_status, r->new_status };
+	for (size_t i = 0; i < n; i++) {
+		const zs_host_status_ext *impl = exts[i]->impl;
+		impl->host_status_changed(r->node, &ctx);
+	}
+	free(r);
+}
+
+void
+zs_host_status_run(zs_node *node, const zs_host_status_ctx *ctx)
+{
+	size_t n = 0;
+	zs_ext_list(zs_node_extensions(node), ZS_EXT_HOST_STATUS, &n);
+	if (n == 0)
+		return;
+	host_status_run *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return;   /* a notice lost to memory: the next change or sync catches up */
+	r->node = node;
+	snprintf(r->host_uuid, sizeof r->host_uuid, "%s", ctx->host_uuid ? ctx->host_uuid : "");
+	snprintf(r->ip, sizeof r->ip, "%s", ctx->management_ip ? ctx->management_ip : "");
+	snprintf(r->url, sizeof r->url, "%s", ctx->agent_url ? ctx->agent_url : "");
+	snprintf(r->old_status, sizeof r->old_status, "%s", ctx->old_status ? ctx->old_status : "");
+	snprintf(r->new_status, sizeof r->new_status, "%s", ctx->new_status ? ctx->new_status : "");
+	if (zs_work_submit(zs_node_work(node), host_status_tell, r) != 0)
+		free(r);   /* stopping */
 }

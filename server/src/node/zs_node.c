@@ -90,6 +90,26 @@ zs_node_property(const zs_node *node, const char *name)
 	return zs_props_get(node->props, name);
 }
 
+int
+zs_node_property_long(const zs_node *node, const char *name, long def, long min, long max,
+    long *out, char *err, size_t errlen)
+{
+	const char *v = zs_node_property(node, name);
+	if (v == NULL || *v == '\0') {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (*end != '\0' || errno != 0 || n < min || n > max) {
+		snprintf(err, errlen, "%s \"%s\" is not a number in [%ld, %ld]", name, v, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
 zs_bus *
 zs_node_bus(zs_node *node)
 {
