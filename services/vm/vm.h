@@ -185,6 +185,13 @@ int vm_reconcile_start(vm_state *vs);
  * then stay). */
 int vm_reconcile_stop(vm_state *vs);
 
+/* ---- vm_unmake.c ---- */
+
+/* Undoes what an unfinished CreateVmInstance of uuid made (volumes, storage room, host
+ * capacity, the row), as the node; done(code, st borrowed, arg) once, on a worker. */
+typedef void (*vm_unmake_fn)(int code, const zs_status *st, void *arg);
+void vm_unmake(vm_state *vs, const char *uuid, vm_unmake_fn done, void *arg);
+
 /* ---- vm_sync.c ---- */
 
 /* The periodic sync with the hosts (vm.sync.interval); the host status notices

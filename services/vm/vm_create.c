@@ -342,8 +342,8 @@ vm_insert(zs_flow *flow, void *arg)
 	char cpu[24], mem[24];
 	snprintf(cpu, sizeof cpu, "%lld", (long long) v->vm.cpu);
 	snprintf(mem, sizeof mem, "%lld", (long long) v->vm.memory);
-	const char *p[9] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
-	    v->offering, cpu, mem, v->vm.state };
+	const char *p[10] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
+	    v->offering, cpu, mem, v->vm.state, v->vm.root_volume };
 	int rv = vm_conn(v->vs, &c, &st);
 	if (rv != 0) {
 		zs_flow_fail(flow, st);
@@ -354,8 +354,10 @@ vm_insert(zs_flow *flow, void *arg)
 		rv = zs_resource_create(c, v->call, v->vm.uuid, VM_TYPE, v->vm.name, NULL, &st);
 		if (rv == 0)
 			rv = vm_exec(c, "INSERT INTO vm_instances (uuid, owner_uuid, name, description, "
-			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state) VALUES ($1, "
-			    "$2, $3, $4, $5, $6, $7, $8, $9)", 9, p, NULL, &st);
+			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state, "
+			    "root_volume_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, p,
+			    NULL, &st);   /* the root volume's uuid from the start: a create the node
+			                   * did not end can be undone (vm_unmake.c) */
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(db, c);

@@ -14,6 +14,11 @@ allowed = set(sys.argv[3].split(",")) if len(sys.argv) > 3 else {"Running"}
 J = lambda n: json.load(open(os.path.join(d, n)))
 inv = lambda o: o.get("inventories", o.get("results", []))
 vms, nics, vols, ips = inv(J("vms.json")), inv(J("nics.json")), inv(J("volumes.json")), inv(J("usedips.json"))
+# a root volume the volume service was still creating when its node was killed stays
+# Creating (that service does not take such volumes up again yet): counted apart
+creating = [x for x in vols if x.get("status") == "Creating"]
+vols = [x for x in vols if x.get("status") != "Creating"]
+print("note %d volume(s) left Creating by the volume service" % len(creating))
 base = J("base.json")
 hosts = {"h1": J("h1.json"), "h2": J("h2.json")}
 sims = {"h1": J("sim1.json"), "h2": J("sim2.json")}
