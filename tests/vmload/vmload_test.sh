@@ -8,7 +8,8 @@
 # exactly its VMs' complement, NICs, addresses, volumes, the storage's room and the
 # hosts' VMs exactly the successes' (vmload_check.py); after the restart no VM is left
 # Starting and the same accounting holds.
-# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md vmload_fire
+# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md vmload_fire; VMLOAD_N (1000)
+# the calls of a wave.
 ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6 FIRE=$7
 CHECK=$(dirname "$0")/vmload_check.py
 N=${VMLOAD_N:-1000}
