@@ -17,7 +17,7 @@ FUZZ_DEBS = clang libclang-rt-14-dev
 
 DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
-       libxxhash-dev openssl procps curl $(FUZZ_DEBS)
+       libxxhash-dev openssl procps curl python3 $(FUZZ_DEBS)
 
 .PHONY: all deps build build-asan build-fuzz run test test-asan fuzz bench install clean
 

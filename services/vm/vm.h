@@ -32,6 +32,7 @@
 #define VM_DB_WAIT_MS 10000             /* a connection for steps that must run (rollbacks) */
 #define VM_AGENT_TIMEOUT_MS 30000       /* a command sent as the node (undo, reconcile) */
 #define VM_STOP_TIMEOUT_MS 60000        /* a graceful stop's wait before it is forced */
+#define VM_SYNC_INTERVAL_MS 60000       /* vm.sync.interval: the periodic sync with the hosts */
 
 #define VM_COLUMNS \
 	"uuid, name, description, zone_uuid, cluster_uuid, host_uuid, last_host_uuid, " \
@@ -50,6 +51,7 @@ typedef struct vm_state {
 	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
 	int64_t stop_timeout_ms;           /* vm.stop.timeout */
 	struct vm_reconcile *reconcile;    /* the reconcile at start (vm_reconcile.c) */
+	struct vm_sync *sync;              /* the sync with the hosts (vm_sync.c) */
 } vm_state;
 
 /* ---- vm_main.c ---- */
@@ -177,5 +179,21 @@ int vm_reconcile_start(vm_state *vs);
 /* Waits (30 s at most) for a reconcile in progress: 0, or -1 when it still runs (vs must
  * then stay). */
 int vm_reconcile_stop(vm_state *vs);
+
+/* ---- vm_unmake.c ---- */
+
+/* Undoes what an unfinished CreateVmInstance of uuid made (volumes, storage room, host
+ * capacity, the row), as the node; done(code, st borrowed, arg) once, on a worker. */
+typedef void (*vm_unmake_fn)(int code, const zs_status *st, void *arg);
+void vm_unmake(vm_state *vs, const char *uuid, vm_unmake_fn done, void *arg);
+
+/* ---- vm_sync.c ---- */
+
+/* The periodic sync with the hosts (vm.sync.interval); the host status notices
+ * (zs.HostStatusExtension) work once it runs. 0, or -1 with err. */
+int vm_sync_start(vm_state *vs, char *err, size_t errlen);
+/* Waits (30 s at most) for the syncs in flight: 0, or -1 when some still run (vs must
+ * then stay). */
+int vm_sync_stop(vm_state *vs);
 
 #endif

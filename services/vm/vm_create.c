@@ -46,6 +46,7 @@
 #include "zs/primarystorage/v1/primarystorage.zsb.h"
 #include "zs/service.h"
 #include "zs/volume/v1/volume.zsb.h"
+#include "zs/work.h"
 
 /* One create on its way (the flow's arg). */
 typedef struct vm_new {
@@ -72,6 +73,13 @@ typedef struct vm_new {
 	size_t data_done;                    /* data volumes asked for so far */
 	zs_flow *flow;
 	unsigned step;
+	int ans_code;                        /* a bus answer kept for the worker (vm_new_hop) */
+	zs_status *ans_st;
+	struct vm_hop {                      /* each step's functions, run on a worker */
+		struct vm_new *v;
+		zs_flow_fn run, undo;
+	} hops[16];
+	size_t n_hops;
 
 	Zs__Offering__V1__GetInstanceOfferingRequest off_req;
 	Zs__Image__V1__GetImageCandidatesRequest img_req;
@@ -129,6 +137,89 @@ vm_new_fail(vm_new *v, int code, const zs_status *st, const char *what)
 	if (why != NULL && st != NULL)
 		zs_status_set_cause(why, zs_status_copy(st));
 	zs_flow_fail(v->flow, why);
+}
+
+/*
+ * Bus answers and steps go on on a worker of their own. A service may answer a bus call
+ * while it still holds its database connection (the host allocator, the volume service
+ * do), so a step that waited for another connection in that answer, or a next step or
+ * rollback started from it, held one connection and waited for a second: with many
+ * creates at once every connection of the pool was held by one waiting for another.
+ */
+static void
+vm_new_hop(vm_new *v, int code, const zs_status *st, void (*fn)(void *))
+{
+	v->ans_code = code;
+	v->ans_st = code != 0 && st != NULL ? zs_status_copy(st) : NULL;
+	if (zs_work_submit(zs_node_work(v->vs->node), fn, v) != 0)
+		fn(v);   /* the pool is stopping: here rather than never */
+}
+
+/* In a hop: true (the flow failed naming what) when the answer kept was a failure. */
+static bool
+vm_new_hop_failed(vm_new *v, const char *what)
+{
+	if (v->ans_code == 0)
+		return false;
+	zs_status *st = v->ans_st;   /* v may be freed by the rollback */
+	v->ans_st = NULL;
+	vm_new_fail(v, v->ans_code, st, what);
+	zs_status_free(st);
+	return true;
+}
+
+typedef struct vm_hop_job {
+	zs_flow *flow;
+	zs_flow_fn fn;
+	vm_new *v;
+} vm_hop_job;
+
+static void
+vm_hop_work(void *arg)
+{
+	vm_hop_job j = *(vm_hop_job *) arg;
+	free(arg);
+	j.fn(j.flow, j.v);
+}
+
+static void
+vm_hop_go(zs_flow *flow, const struct vm_hop *h, zs_flow_fn fn)
+{
+	vm_hop_job *j = malloc(sizeof *j);
+	if (j != NULL) {
+		*j = (vm_hop_job) { flow, fn, h->v };
+		if (zs_work_submit(zs_node_work(h->v->vs->node), vm_hop_work, j) == 0)
+			return;
+		free(j);
+	}
+	fn(flow, h->v);
+}
+
+static void
+vm_hop_run(zs_flow *flow, void *arg)
+{
+	const struct vm_hop *h = arg;
+	vm_hop_go(flow, h, h->run);
+}
+
+static void
+vm_hop_undo(zs_flow *flow, void *arg)
+{
+	const struct vm_hop *h = arg;
+	vm_hop_go(flow, h, h->undo);
+}
+
+/* zs_flow_chain_add with run and undo on a worker each. */
+static int
+vm_new_add(vm_new *v, zs_flow_chain *chain, const char *name, zs_flow_fn run, zs_flow_fn undo,
+    unsigned flags)
+{
+	if (v->n_hops >= sizeof v->hops / sizeof v->hops[0])
+		return -1;
+	struct vm_hop *h = &v->hops[v->n_hops++];
+	*h = (struct vm_hop) { v, run, undo };
+	return zs_flow_chain_add(chain, name, vm_hop_run, undo != NULL ? vm_hop_undo : NULL, h,
+	    flags);
 }
 
 /* A rollback step's bus call answered: the flow goes on, or fails with why. */
@@ -251,8 +342,8 @@ vm_insert(zs_flow *flow, void *arg)
 	char cpu[24], mem[24];
 	snprintf(cpu, sizeof cpu, "%lld", (long long) v->vm.cpu);
 	snprintf(mem, sizeof mem, "%lld", (long long) v->vm.memory);
-	const char *p[9] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
-	    v->offering, cpu, mem, v->vm.state };
+	const char *p[10] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
+	    v->offering, cpu, mem, v->vm.state, v->vm.root_volume };
 	int rv = vm_conn(v->vs, &c, &st);
 	if (rv != 0) {
 		zs_flow_fail(flow, st);
@@ -263,8 +354,10 @@ vm_insert(zs_flow *flow, void *arg)
 		rv = zs_resource_create(c, v->call, v->vm.uuid, VM_TYPE, v->vm.name, NULL, &st);
 		if (rv == 0)
 			rv = zs_db_run(c, "INSERT INTO vm_instances (uuid, owner_uuid, name, description, "
-			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state) VALUES ($1, "
-			    "$2, $3, $4, $5, $6, $7, $8, $9)", 9, p, NULL, &st);
+			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state, "
+			    "root_volume_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, p,
+			    NULL, &st);   /* the root volume's uuid from the start: a create the node
+			                   * did not end can be undone (vm_unmake.c) */
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(db, c);
@@ -293,20 +386,13 @@ vm_uninsert(zs_flow *flow, void *arg)
 
 /* ---- allocate-host ---- */
 
+/* On a worker (vm_new_hop): AllocateHost's answer written on the row. */
 static void
-vm_host_got(int code, const zs_status *st, const Zs__Host__V1__AllocateHostResponse *r, void *arg)
+vm_host_got_work(void *arg)
 {
 	vm_new *v = arg;
-	if (code != 0) {
-		vm_new_fail(v, code, st, "AllocateHost");
+	if (vm_new_hop_failed(v, "AllocateHost"))
 		return;
-	}
-	snprintf(v->vm.host, sizeof v->vm.host, "%s", r->host_uuid);
-	snprintf(v->vm.cluster, sizeof v->vm.cluster, "%s", r->cluster_uuid);
-	snprintf(v->vm.zone, sizeof v->vm.zone, "%s", r->zone_uuid);
-	snprintf(v->host_ip, sizeof v->host_ip, "%s", r->management_ip);
-	if (r->hypervisor_type[0] != '\0')
-		snprintf(v->vm.hypervisor, sizeof v->vm.hypervisor, "%s", r->hypervisor_type);
 	zs_status *ust = NULL;
 	const char *p[4] = { v->vm.host, v->vm.cluster, v->vm.zone, v->vm.hypervisor };
 	int rv = vm_new_update(v, "UPDATE vm_instances SET host_uuid = $2, cluster_uuid = $3, "
@@ -315,6 +401,21 @@ vm_host_got(int code, const zs_status *st, const Zs__Host__V1__AllocateHostRespo
 		zs_flow_fail(v->flow, ust);
 	else
 		zs_flow_next(v->flow);
+}
+
+static void
+vm_host_got(int code, const zs_status *st, const Zs__Host__V1__AllocateHostResponse *r, void *arg)
+{
+	vm_new *v = arg;
+	if (code == 0) {
+		snprintf(v->vm.host, sizeof v->vm.host, "%s", r->host_uuid);
+		snprintf(v->vm.cluster, sizeof v->vm.cluster, "%s", r->cluster_uuid);
+		snprintf(v->vm.zone, sizeof v->vm.zone, "%s", r->zone_uuid);
+		snprintf(v->host_ip, sizeof v->host_ip, "%s", r->management_ip);
+		if (r->hypervisor_type[0] != '\0')
+			snprintf(v->vm.hypervisor, sizeof v->vm.hypervisor, "%s", r->hypervisor_type);
+	}
+	vm_new_hop(v, code, st, vm_host_got_work);
 }
 
 static void
@@ -410,14 +511,11 @@ vm_unreserve(zs_flow *flow, void *arg)
 /* ---- root-volume ---- */
 
 static void
-vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
+vm_root_made_work(void *arg)
 {
 	vm_new *v = arg;
-	if (code != 0) {
-		vm_new_fail(v, code, st, "CreateRootVolume");
+	if (vm_new_hop_failed(v, "CreateRootVolume"))
 		return;
-	}
-	snprintf(v->root_path, sizeof v->root_path, "%s", r->install_path);
 	zs_status *ust = NULL;
 	const char *p[1] = { v->vm.root_volume };
 	if (vm_new_update(v, "UPDATE vm_instances SET root_volume_uuid = $2 WHERE uuid = $1", 1, p,
@@ -425,6 +523,15 @@ vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r,
 		zs_flow_fail(v->flow, ust);
 	else
 		zs_flow_next(v->flow);
+}
+
+static void
+vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
+{
+	vm_new *v = arg;
+	if (code == 0)
+		snprintf(v->root_path, sizeof v->root_path, "%s", r->install_path);
+	vm_new_hop(v, code, st, vm_root_made_work);
 }
 
 static void
@@ -467,14 +574,11 @@ vm_unroot(zs_flow *flow, void *arg)
 static void vm_data_one(vm_new *v);
 
 static void
-vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
+vm_data_made_work(void *arg)
 {
-	(void) r;
 	vm_new *v = arg;
-	if (code != 0) {
-		vm_new_fail(v, code, st, "CreateDataVolume");
+	if (vm_new_hop_failed(v, "CreateDataVolume"))
 		return;
-	}
 	char dev[16];
 	snprintf(dev, sizeof dev, "%zu", v->data_done);
 	const char *p[2] = { v->vm.data[v->data_done - 1], dev };
@@ -485,6 +589,13 @@ vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r,
 		return;
 	}
 	vm_data_one(v);
+}
+
+static void
+vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
+{
+	(void) r;
+	vm_new_hop(arg, code, st, vm_data_made_work);
 }
 
 static void
@@ -655,21 +766,25 @@ vm_unstart(zs_flow *flow, void *arg)
 }
 
 static void
-vm_release_returned(int code, const zs_status *st,
-    const Zs__Host__V1__ReturnHostCapacityResponse *r, void *arg)
+vm_release_returned_work(void *arg)
 {
-	(void) r;
 	vm_new *v = arg;
-	if (code != 0) {
-		vm_new_fail(v, code, st, "ReturnHostCapacity");
+	if (vm_new_hop_failed(v, "ReturnHostCapacity"))
 		return;
-	}
 	zs_status *ust = NULL;
 	if (vm_new_update(v, "UPDATE vm_instances SET last_host_uuid = host_uuid, host_uuid = '' "
 	    "WHERE uuid = $1", 0, NULL, &ust) != 0)
 		zs_flow_fail(v->flow, ust);
 	else
 		zs_flow_next(v->flow);
+}
+
+static void
+vm_release_returned(int code, const zs_status *st,
+    const Zs__Host__V1__ReturnHostCapacityResponse *r, void *arg)
+{
+	(void) r;
+	vm_new_hop(arg, code, st, vm_release_returned_work);
 }
 
 static void
@@ -818,22 +933,22 @@ vm_create(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	}
 	zs_flow_chain *chain = zs_flow_chain_new("create-vm");
 	if (chain == NULL ||
-	    zs_flow_chain_add(chain, "offering", vm_offering, NULL, v, 0) != 0 ||
-	    zs_flow_chain_add(chain, "image", vm_image, NULL, v, 0) != 0 ||
-	    zs_flow_chain_add(chain, "insert-vm", vm_insert, vm_uninsert, v, 0) != 0 ||
-	    zs_flow_chain_add(chain, "allocate-host", vm_allocate, vm_unallocate, v,
+	    vm_new_add(v, chain, "offering", vm_offering, NULL, 0) != 0 ||
+	    vm_new_add(v, chain, "image", vm_image, NULL, 0) != 0 ||
+	    vm_new_add(v, chain, "insert-vm", vm_insert, vm_uninsert, 0) != 0 ||
+	    vm_new_add(v, chain, "allocate-host", vm_allocate, vm_unallocate,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "reserve-root", vm_reserve, vm_unreserve, v,
+	    vm_new_add(v, chain, "reserve-root", vm_reserve, vm_unreserve,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "root-volume", vm_root, vm_unroot, v,
+	    vm_new_add(v, chain, "root-volume", vm_root, vm_unroot,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "data-volumes", vm_data, vm_undata, v,
+	    vm_new_add(v, chain, "data-volumes", vm_data, vm_undata,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "nics", vm_nics, vm_unnics, v, ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "start", vm_start_on_host, vm_unstart, v,
+	    vm_new_add(v, chain, "nics", vm_nics, vm_unnics, ZS_FLOW_ROLLBACK_SELF) != 0 ||
+	    vm_new_add(v, chain, "start", vm_start_on_host, vm_unstart,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
-	    zs_flow_chain_add(chain, "release-host", vm_release_host, NULL, v, 0) != 0 ||
-	    zs_flow_chain_add(chain, "ready", vm_ready, NULL, v, 0) != 0) {
+	    vm_new_add(v, chain, "release-host", vm_release_host, NULL, 0) != 0 ||
+	    vm_new_add(v, chain, "ready", vm_ready, NULL, 0) != 0) {
 		zs_flow_chain_free(chain);
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
 		vm_new_free(v);

@@ -69,6 +69,12 @@ vm_start(zs_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the reconcile: out of memory");
 		return -1;
 	}
+	if (vm_sync_start(vs, err, errlen) != 0) {
+		zs_service_set_data(svc, NULL);
+		if (vm_reconcile_stop(vs) == 0)
+			free(vs);
+		return -1;
+	}
 	return 0;
 }
 
@@ -78,7 +84,8 @@ vm_stop(zs_service *svc)
 	vm_state *vs = zs_service_data(svc);
 	if (vs == NULL)
 		return;
-	bool done = vm_reconcile_stop(vs) == 0;
+	bool done = vm_sync_stop(vs) == 0;
+	done = vm_reconcile_stop(vs) == 0 && done;
 	zs_service_set_data(svc, NULL);
 	if (done)
 		free(vs);

@@ -97,10 +97,55 @@ vm_rec_returned(int code, const zs_status *st, const Zs__Host__V1__ReturnHostCap
 	vm_rec_set(r);
 }
 
-/* Stopped: the host's capacity goes back first. */
+/* A VM left Starting without a NIC: its create had not reached its addresses. */
+static bool
+vm_rec_unfinished(struct vm_reconcile *r)
+{
+	vm_rec_vm *v = &r->vms[r->i];
+	if (strcmp(v->state, "Starting") != 0)
+		return false;
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	PGresult *rows = NULL;
+	const char *p[1] = { v->uuid };
+	int rv = vm_conn(r->vs, &c, &st);
+	if (rv == 0) {
+		rv = zs_db_run(c, "SELECT 1 FROM vm_nics WHERE vm_instance_uuid = $1 LIMIT 1", 1, p,
+		    &rows, &st);
+		zs_db_release(zs_node_db(r->vs->node), c);
+	}
+	bool none = rv == 0 && PQntuples(rows) == 0;
+	PQclear(rows);
+	zs_status_free(st);
+	return none;
+}
+
+static void
+vm_rec_unmade(int code, const zs_status *st, void *arg)
+{
+	struct vm_reconcile *r = arg;
+	char why[256] = "";
+	vm_why(st, why, sizeof why);
+	zs_log(code == 0 ? ZS_LOG_INFO : ZS_LOG_WARN, "vm", "VM %s was Starting at start, its "
+	    "create unfinished: %s%s", r->vms[r->i].uuid, code == 0 ? "undone" :
+	    "cannot undo it: ", why);
+	if (code != 0) {   /* not undone: Stopped at least, as any VM its host does not run */
+		vm_rec_set(r);
+		return;
+	}
+	r->i++;
+	if (zs_work_submit(zs_node_work(r->vs->node), vm_rec_next, r) != 0)
+		vm_rec_end(r);
+}
+
+/* Stopped: the host's capacity goes back first; an unfinished create is undone. */
 static void
 vm_rec_apply(struct vm_reconcile *r)
 {
+	if (strcmp(r->to, "Stopped") == 0 && vm_rec_unfinished(r)) {
+		vm_unmake(r->vs, r->vms[r->i].uuid, vm_rec_unmade, r);
+		return;
+	}
 	if (strcmp(r->to, "Stopped") != 0) {
 		vm_rec_set(r);
 		return;
@@ -164,7 +209,7 @@ vm_rec_next(void *arg)
 	if (v->host[0] == '\0') {
 		snprintf(r->to, sizeof r->to, "%s", strcmp(v->state, "Expunging") == 0 ||
 		    strcmp(v->state, "Destroying") == 0 ? "Destroyed" : "Stopped");
-		vm_rec_set(r);
+		vm_rec_apply(r);   /* a create may hold a host it had not written yet */
 		return;
 	}
 	vm_agent_host_ip(r->vs, v->host, vm_rec_host_ip, r);

@@ -216,6 +216,44 @@ ctl_stats(sim *s, sim_answer *ans)
 	    "duplicatesDropped", (json_int_t) s->dropped_duplicates));
 }
 
+/* POST /sim/hosts/NAME/vms/UUID {"state": "Running"|"Paused"|"Shutdown"|"Crashed"}: what a
+ * guest does behind the node's back (a shutdown from inside, a crash, virsh suspend);
+ * DELETE: the VM is gone from the host (virsh undefine). */
+static void
+ctl_vm(sim *s, const char *p, size_t pl, bool del, const json_t *cmd, sim_answer *ans)
+{
+	char name[256], uuid[128];
+	const char *v = memchr(p + 11, '/', pl - 11);
+	if (v == NULL || (size_t) (v - p) + 5 >= pl || strncmp(v, "/vms/", 5) != 0) {
+		ctl_error(ans, 404, "no such control path (/sim/hosts/NAME/vms/UUID)");
+		return;
+	}
+	snprintf(name, sizeof name, "%.*s", (int) (v - p - 11), p + 11);
+	snprintf(uuid, sizeof uuid, "%.*s", (int) (pl - (size_t) (v - p) - 5), v + 5);
+	sim_host *h = sim_host_find(s, name);
+	json_t *vm = h != NULL ? json_object_get(h->vms, uuid) : NULL;
+	if (vm == NULL) {
+		ctl_error(ans, 404, h == NULL ? "no such host" : "no such VM on this host");
+		return;
+	}
+	if (del) {
+		json_object_del(h->vms, uuid);
+		sim_answer_json(ans, 200, json_pack("{s:b}", "success", 1));
+		return;
+	}
+	const char *st = json_string_value(json_object_get(cmd, "state"));
+	const char *known[] = { "Running", "Paused", "Shutdown", "Crashed" };
+	bool ok = false;
+	for (size_t k = 0; st != NULL && k < 4; k++)
+		ok |= strcmp(st, known[k]) == 0;
+	if (!ok) {
+		ctl_error(ans, 400, "state is Running, Paused, Shutdown or Crashed");
+		return;
+	}
+	json_object_set_new(vm, "state", json_string(st));
+	sim_answer_json(ans, 200, json_pack("{s:b, s:O}", "success", 1, "vm", vm));
+}
+
 static void
 ctl_handle(sim *s, const sim_req *req, const json_t *cmd, sim_answer *ans)
 {
@@ -231,6 +269,8 @@ ctl_handle(sim *s, const sim_req *req, const json_t *cmd, sim_answer *ans)
 		for (size_t i = 0; i < s->nhosts; i++)
 			json_array_append_new(a, sim_host_json(s->hosts[i], false));
 		sim_answer_json(ans, 200, json_pack("{s:b, s:o}", "success", 1, "hosts", a));
+	} else if (strncmp(p, "/sim/hosts/", 11) == 0 && (post || del)) {
+		ctl_vm(s, p, pl, del, cmd, ans);
 	} else if (strncmp(p, "/sim/hosts/", 11) == 0 && get) {
 		char name[256];
 		snprintf(name, sizeof name, "%.*s", (int) (pl - 11), p + 11);
@@ -256,8 +296,8 @@ ctl_handle(sim *s, const sim_req *req, const json_t *cmd, sim_answer *ans)
 		s->quit = true;
 		sim_answer_json(ans, 200, json_pack("{s:b}", "success", 1));
 	} else {
-		ctl_error(ans, 404, "no such control path (see /sim/hosts, /sim/faults, /sim/reset, "
-		    "/sim/log, /sim/stats, /sim/quit)");
+		ctl_error(ans, 404, "no such control path (see /sim/hosts, /sim/hosts/NAME/vms/UUID, "
+		    "/sim/faults, /sim/reset, /sim/log, /sim/stats, /sim/quit)");
 	}
 #undef IS
 }
