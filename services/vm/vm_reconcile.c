@@ -125,7 +125,7 @@ vm_rec_unmade(int code, const zs_status *st, void *arg)
 {
 	struct vm_reconcile *r = arg;
 	char why[256] = "";
-	vm_why(st, why, sizeof why);
+	zs_status_text(st, why, sizeof why);
 	zs_log(code == 0 ? ZS_LOG_INFO : ZS_LOG_WARN, "vm", "VM %s was Starting at start, its "
 	    "create unfinished: %s%s", r->vms[r->i].uuid, code == 0 ? "undone" :
 	    "cannot undo it: ", why);

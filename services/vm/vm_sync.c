@@ -103,7 +103,7 @@ static void
 vm_sync_warn(const char *what, const char *id, const zs_status *st)
 {
 	char why[512];
-	vm_why(st, why, sizeof why);
+	zs_status_text(st, why, sizeof why);
 	zs_log(ZS_LOG_WARN, "vm", "%s %s: %s", what, id, why);
 }
 

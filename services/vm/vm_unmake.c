@@ -143,7 +143,7 @@ vm_unmake_deleted(int code, const zs_status *st, const Zs__Volume__V1__DeleteVol
 	if (code == ZS_FAILED_PRECONDITION) {
 		/* still Creating: the volume service's own create was cut by the same stop */
 		char why[256];
-		vm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: %s: left to the volume service", o->vm.uuid, why);
 		code = 0;
 	}
