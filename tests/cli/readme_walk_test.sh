@@ -24,7 +24,7 @@ login admin "$ADMIN_PW"
 ok_if "zsctl login admin" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 
 # the walk-through, exactly as the README has it but for the simulator's port
-awk '$0=="## A small cloud on the simulator"{f=1} f && /^## Layout/{exit} f' "$README" |
+awk '$0=="## A small cloud on the simulator"{f=1;next} f && /^## /{exit} f' "$README" |
 	awk '/^```sh/{c=1;next} /^```/{c=0} c' >"$TMP/walk.sh"
 ok_if "the README has the walk-through" "$(wc -l <"$TMP/walk.sh") lines" \
 	eval '(( $(wc -l <"$TMP/walk.sh") >= 15 )) && grep -q "^ZONE=" "$TMP/walk.sh"'

@@ -1,17 +1,18 @@
 #!/bin/bash
-# readme_vm_test.sh: README-vm.md's walk-through run as written, after README.md's "A small
+# readme_vm_test.sh: README.md's "VMs on the small cloud" run as written, after its "A small
 # cloud on the simulator", against a real zsnode and zs-kvmsim (the simulator on a free
 # port instead of 7070): every command succeeds (the failing create of the fault section
 # fails as it says), and what it shows holds: web1 Running then expunged, web2 never kept,
 # the watcher saw the VM's events.
-# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md README-vm.md
-ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6 README_VM=$7
+# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md
+ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6
 # shellcheck source=vm_lib.sh
 . "$(dirname "$0")/vm_lib.sh"
 
 start_cloud
-awk '/^```sh/{c=1;next} /^```/{c=0} c' "$README_VM" >"$TMP/vmwalk.sh"
-ok_if "README-vm.md has its walk-through" "$(wc -l <"$TMP/vmwalk.sh") lines" \
+awk '$0=="## VMs on the small cloud"{f=1;next} f && /^## /{exit} f' "$README" |
+	awk '/^```sh/{c=1;next} /^```/{c=0} c' >"$TMP/vmwalk.sh"
+ok_if "README.md has the VM walk-through" "$(wc -l <"$TMP/vmwalk.sh") lines" \
 	eval '(( $(wc -l <"$TMP/vmwalk.sh") >= 20 )) && grep -q CreateVmInstance "$TMP/vmwalk.sh"'
 sed -i "s/127\.0\.0\.1:7070/127.0.0.1:$SIM_PORT/g" "$TMP/vmwalk.sh"
 cat >"$TMP/run.sh" <<EOS
@@ -22,7 +23,7 @@ L3=$L3
 . "$TMP/vmwalk.sh"
 EOS
 run 150 bash "$TMP/run.sh"
-ok_if "every command of README-vm.md succeeds" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
+ok_if "every command of the VM walk-through succeeds" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 ok_if "web1 was Running on a host" "$(short "$OUT")" has "$OUT" Running
 ok_if "the failed create names its step and the agent's error" "$(short "$ERR")" \
 	eval 'has "$ERR" "step start" && has "$ERR" "libvirt: no space"'
