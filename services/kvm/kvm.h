@@ -1,6 +1,6 @@
 /*
  * kvm.h: what the kvm plugin's files share: its state and agent URLs (kvm_main.c), the
- * API and its interceptor (kvm_api.c), connecting a host to its agent (kvm_connect.c),
+ * API and its interceptor (kvm_api.c), maintenance (kvm_maintain.c), connecting a host to its agent (kvm_connect.c),
  * the database side of a host's status (kvm_store.c) and the ping tracker
  * (kvm_tracker.c). Nothing here is seen outside the plugin.
  */
@@ -42,6 +42,19 @@ typedef struct kvm_state {
 /* The URL of path ("/host/connect") on the agent at ip; 0, or -1 when it does not fit. */
 int kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len);
 
+/* ---- kvm_api.c ---- */
+
+/* Answers call with uuid's KvmHostInfo as it is now (a worker thread). */
+void kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
+
+/* ---- kvm_maintain.c ---- */
+
+/* ChangeHostState maintain of host uuid, whose state the caller read (Enabled or
+ * Disabled): PreMaintenance, the zs.HostMaintenanceExtension implementations, then
+ * Maintenance; on failure the host goes back to state and the call fails with KVM.1005.
+ * Answers call, later. A worker thread. */
+void kvm_maintain(zs_call *call, ProtobufCClosure closure, const char *uuid, const char *state);
+
 /* ---- kvm_connect.c ---- */
 
 /* Called once, on a worker thread, with 0 (the host is Connected, in the database, with its
@@ -79,6 +92,13 @@ int kvm_store_remove(zs_db_conn *c, const char *uuid, zs_status **st);
  * (NULL: none; also none when the status did not change and only_on_change is set). */
 int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char *reason,
     const char *topic, bool only_on_change, zs_status **st);
+
+/* Moves the host's state to `to` (with host/stateChanged when it changes), in one
+ * transaction that locks the host's row. from (NULL: any) is the state the caller saw:
+ * when the host is in another one now, nothing changes and the answer is
+ * FAILED_PRECONDITION (KVM.1004). was (may be NULL) gets the state it had. */
+int kvm_store_state(kvm_state *ks, const char *uuid, const char *from, const char *to,
+    char *was, size_t was_len, zs_status **st);
 
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
  * and Connected, with host/connected, in one transaction. */
