@@ -2,7 +2,8 @@
  * host.h: what the host service's files share: its state (host_main.c), argument checks
  * (host_check.c), its resource table for the kit (host_api.c), the AddHost workflow
  * (host_add.c), the hypervisor factories and DeleteHost (host_hypervisor.c), the
- * reserved memory in force (host_memory.c) and QueryHost's fields (host_query.c).
+ * reserved memory in force (host_memory.c), QueryHost's fields (host_query.c) and the
+ * host allocator (host_alloc.c, its filters in host_filter.c).
  * Nothing here is seen outside the plugin.
  */
 #ifndef HOST_H
@@ -28,6 +29,10 @@
 #define HOST_STEP_MAX 32               /* longest AddHost step name, with its NUL */
 #define HOST_UNDO_WAIT_MS 10000        /* for a connection after the call's deadline passed */
 #define HOST_PARAMS_MAX 16             /* AddHostRequest.parameters */
+#define HOST_ALLOC_LIST_MAX 64         /* entries of each list of AllocateHostRequest */
+#define HOST_ALLOC_TAG_MAX 1024        /* bytes of one of its system_tags */
+#define HOST_ALLOC_CPU_MAX 4096        /* its cpu_num */
+#define HOST_ALLOC_BYTES_MAX (1LL << 50)   /* its memory_size and disk_size: 1 PiB */
 
 /* The service's state (zs_service_set_data), read only once started. */
 typedef struct host_state {
@@ -39,6 +44,8 @@ typedef struct host_state {
 /* True when value is a unicast IPv4 or IPv6 address, whose canonical text goes to canon
  * (len >= HOST_IP_MAX); otherwise fails the call (INVALID_ARGUMENT naming field). */
 bool host_check_ip(zs_call *call, const char *field, const char *value, char *canon, size_t len);
+/* AllocateHost's fields: 0, or INVALID_ARGUMENT with the call failed naming the field. */
+int host_check_allocate(zs_call *call, const Zs__Host__V1__AllocateHostRequest *in);
 
 /* ---- host_api.c ---- */
 
@@ -90,6 +97,12 @@ int host_hv_find(zs_node *node, const char *type, const char *cluster_uuid, host
 /* The DeleteHost handler: the factory removes what it keeps, the host goes with
  * host/deleted, in one transaction. */
 void host_delete_host(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+
+/* ---- host_alloc.c ---- */
+
+/* The AllocateHost and ReturnHostCapacity handlers. */
+void host_allocate_host(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void host_return_capacity(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* ---- host_add.c ---- */
 

@@ -24,7 +24,9 @@ static const zs_rkit_conflict host_conflicts[] = {
 
 static const zs_rkit_op host_ops[] = {
 	{ ZS_RKIT_CUSTOM, host_add_host }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
-	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_CUSTOM, host_delete_host }, { ZS_RKIT_QUERY, NULL },
+	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_CUSTOM, host_delete_host },
+	{ ZS_RKIT_CUSTOM, host_allocate_host }, { ZS_RKIT_CUSTOM, host_return_capacity },
+	{ ZS_RKIT_QUERY, NULL },
 };
 
 const zs_rkit_def host_def = {

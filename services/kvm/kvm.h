@@ -1,8 +1,9 @@
 /*
  * kvm.h: what the kvm plugin's files share: its state and agent URLs (kvm_main.c), the
- * API and its interceptor (kvm_api.c), maintenance (kvm_maintain.c), connecting a host to its agent (kvm_connect.c),
- * the database side of a host's status (kvm_store.c) and the ping tracker
- * (kvm_tracker.c). Nothing here is seen outside the plugin.
+ * API and its interceptor (kvm_api.c), maintenance (kvm_maintain.c), connecting a host to
+ * its agent (kvm_connect.c), the database side of a host's status (kvm_store.c), the ping
+ * tracker (kvm_tracker.c) and the host allocator's filter, sorter and reservations
+ * (kvm_alloc.c). Nothing here is seen outside the plugin.
  */
 #ifndef KVM_H
 #define KVM_H
@@ -101,7 +102,10 @@ int kvm_store_state(kvm_state *ks, const char *uuid, const char *from, const cha
     char *was, size_t was_len, zs_status **st);
 
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
- * and Connected, with host/connected, in one transaction. */
+ * and Connected, with host/connected, in one transaction. The available figures are
+ * worked out from the totals, kvm.reservedMemory and the host's reservations, not from
+ * what the agent says is used (it knows only the VMs already started: a VM being made
+ * holds a reservation the agent has not seen). */
 int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
     const json_t *capacity, zs_status **st);
 
@@ -109,6 +113,16 @@ int kvm_store_connected(kvm_state *ks, const char *uuid, const json_t *facts,
  * the reserve of those where it changed (the available memory moves with it); *changed
  * gets how many. */
 int kvm_store_reserve_all(kvm_state *ks, size_t *changed, zs_status **st);
+
+/* ---- kvm_alloc.c (worker threads) ---- */
+
+/* The factory's reserve and release (zs/hypervisor.h): a VM's CPUs and memory on a host. */
+struct zs_hypervisor_reservation;
+int kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
+    const struct zs_hypervisor_reservation *r, struct zs_hypervisor_reservation *held,
+    zs_status **st);
+int kvm_alloc_release(void *data, const zs_call *call, zs_db_conn *c, const char *vm_uuid,
+    const char *host_uuid, int *returned, zs_status **st);
 
 /* ---- kvm_tracker.c ---- */
 

@@ -4,8 +4,9 @@
  * runs through it: validate checks the parameters ("username", "sshPort"), create
  * records the kvm_hosts row as Connecting in AddHost's transaction, connect connects the
  * host to its agent (kvm_connect.c) and remove drops the host's kvm rows in DeleteHost's
- * transaction (its fact tags go with its resource; the ping tracker reads its hosts from
- * the database each round, so a deleted host is pinged no more).
+ * transaction (its fact tags and reservations go with its resource; the ping tracker
+ * reads its hosts from the database each round, so a deleted host is pinged no more).
+ * reserve and release hold and give back a VM's CPUs and memory (kvm_alloc.c).
  *
  * Credentials: nothing is deployed over SSH (the agent must already run), so a plain
  * AddHost with no parameters connects the host as AddKvmHost does; it records no SSH user
@@ -145,4 +146,6 @@ ZS_EXPORT const zs_hypervisor_factory kvm_factory = {
 	.create = kvm_factory_create,
 	.connect = kvm_factory_connect,
 	.remove = kvm_factory_remove,
+	.reserve = kvm_alloc_reserve,
+	.release = kvm_alloc_release,
 };

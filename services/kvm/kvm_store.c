@@ -1,6 +1,7 @@
 /*
  * kvm_store.c: the database side of a KVM host: its kvm_hosts row, its status in
- * host_hosts, its facts as system tags and its capacity row, each change in one
+ * host_hosts, its facts as system tags and its capacity row (what its VMs' reservations
+ * hold, kvm_alloc.c, counted in), each change in one
  * transaction with its host/... event (written into the outbox, so it goes out with the
  * commit and never without it). Worker threads only.
  */
@@ -21,9 +22,13 @@
 	"coalesce(c.total_cpu, 0) AS total_cpu, coalesce(c.available_cpu, 0) AS available_cpu, " \
 	"coalesce(c.total_memory, 0) AS total_memory, " \
 	"coalesce(c.available_memory, 0) AS available_memory, " \
-	"coalesce(c.reserved_memory, 0) AS reserved_memory " \
+	"coalesce(c.reserved_memory, 0) AS reserved_memory, r.reservations, " \
+	"r.reserved_cpu, r.reserved_vm_memory " \
 	"FROM host_hosts h JOIN kvm_hosts k USING (uuid) " \
-	"LEFT JOIN kvm_host_capacity c USING (uuid) WHERE h.uuid = $1"
+	"LEFT JOIN kvm_host_capacity c USING (uuid), " \
+	"LATERAL (SELECT count(*) AS reservations, coalesce(sum(cpu), 0) AS reserved_cpu, " \
+	"coalesce(sum(memory), 0) AS reserved_vm_memory FROM kvm_vm_reservations " \
+	"WHERE host_uuid = h.uuid) r WHERE h.uuid = $1"
 
 /* One fact, the agent's name for it, and the system tag it becomes. */
 static const struct { const char *fact, *tag; } kvm_fact_tags[] = {
@@ -256,8 +261,14 @@ kvm_store_reserved(kvm_state *ks, zs_db_conn *c, const char *uuid, int64_t *byte
 	return 0;
 }
 
-/* The capacity row of uuid from the agent's answer, in c's transaction. The available
- * memory is total - used - reserved, below 0 when the host holds more than it has. */
+/* The capacity row of uuid from the agent's answer, in c's transaction: the totals from
+ * the agent; available_cpu = total - the vCPUs the host's reservations hold, and
+ * available_memory = total - kvm.reservedMemory - the memory they hold (below 0 when the
+ * host holds more than it has). The agent's used figures are not used: the reservations
+ * already count the VMs it runs, and those being made that it does not know yet. The
+ * upsert locks the row first, so that the sums (a later statement, a newer snapshot) see
+ * every reservation committed before it; one made or returned meanwhile waits for the
+ * lock and then moves the figures itself. */
 static int
 kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t *cap,
     zs_status **st)
@@ -268,24 +279,27 @@ kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t 
 	if (rv != 0)
 		return rv;
 	int64_t cpu = kvm_json_int(cap, "cpuNum"), mem = kvm_json_int(cap, "totalMemory");
-	int64_t ucpu = kvm_json_int(cap, "usedCpu"), umem = kvm_json_int(cap, "usedMemory");
 	if (cpu <= 0 || mem <= 0) {
 		*st = zs_status_new(ZS_INTERNAL, NULL, "host %s: the agent's capacity makes no sense "
 		    "(cpuNum %lld, totalMemory %lld)", uuid, (long long) cpu, (long long) mem);
 		return ZS_INTERNAL;
 	}
-	char v[5][24];
+	char v[3][24];
 	snprintf(v[0], sizeof v[0], "%lld", (long long) cpu);
-	snprintf(v[1], sizeof v[1], "%lld", (long long) (cpu - ucpu));
-	snprintf(v[2], sizeof v[2], "%lld", (long long) mem);
-	snprintf(v[3], sizeof v[3], "%lld", (long long) (mem - umem - res));
-	snprintf(v[4], sizeof v[4], "%lld", (long long) res);
-	const char *p[6] = { uuid, v[0], v[1], v[2], v[3], v[4] };
-	return kvm_store_exec(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
-	    "total_memory, available_memory, reserved_memory) VALUES ($1, $2, $3, $4, $5, $6) "
-	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, available_cpu = $3, "
-	    "total_memory = $4, available_memory = $5, reserved_memory = $6, updated_at = now()",
-	    6, p, st);
+	snprintf(v[1], sizeof v[1], "%lld", (long long) mem);
+	snprintf(v[2], sizeof v[2], "%lld", (long long) res);
+	const char *p[4] = { uuid, v[0], v[1], v[2] };
+	rv = kvm_store_exec(c, "INSERT INTO kvm_host_capacity (uuid, total_cpu, available_cpu, "
+	    "total_memory, available_memory, reserved_memory) VALUES ($1, $2, $2, $3, $3, $4) "
+	    "ON CONFLICT (uuid) DO UPDATE SET total_cpu = $2, total_memory = $3, "
+	    "reserved_memory = $4, updated_at = now()", 4, p, st);
+	if (rv == 0)
+		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity k SET "
+		    "available_cpu = k.total_cpu - coalesce(s.cpu, 0), "
+		    "available_memory = k.total_memory - k.reserved_memory - coalesce(s.memory, 0) "
+		    "FROM (SELECT sum(cpu) AS cpu, sum(memory) AS memory FROM kvm_vm_reservations "
+		    "WHERE host_uuid = $1) s WHERE k.uuid = $1", 1, p, st);
+	return rv;
 }
 
 int

@@ -7,6 +7,8 @@
 #ifndef ZS_BUS_H
 #define ZS_BUS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 #include "zs/api.h"
 #include "zs/call.h"
@@ -30,5 +32,18 @@ typedef void (*zs_bus_cb)(int code, const zs_status *status, const ProtobufCMess
 ZS_API int zs_bus_call(zs_bus *bus, const zs_call *parent, const char *method,
     const ProtobufCMessage *request, const ProtobufCMessageDescriptor *reply_desc,
     zs_bus_cb cb, void (*fn)(void), void *arg);
+
+/*
+ * A stand-in parent for bus calls (and zs_http_req.call) that a service makes on behalf of
+ * the call it serves: parent's session and account, a deadline no later than deadline_ms
+ * (0: parent's own), and with as_node the node's rights (admin) instead of the account's:
+ * a VM workflow a normal account started makes its volumes (owned by that account) through
+ * admin-only services, and ends its steps early enough to undo them and answer before the
+ * caller gives up. It is never answered and runs nothing; it must not outlive parent.
+ * Free it with zs_bus_parent_free once the calls made with it have answered. NULL on no
+ * memory. Any thread.
+ */
+ZS_API zs_call *zs_bus_parent_new(const zs_call *parent, int64_t deadline_ms, bool as_node);
+ZS_API void zs_bus_parent_free(zs_call *stand_in);
 
 #endif

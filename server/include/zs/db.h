@@ -79,4 +79,9 @@ ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const cha
  * answered. Give the connection back with zs_db_release. */
 ZS_API int zs_db_acquire_for(zs_db *db, zs_call *call, zs_db_conn **out);
 
+/* items[0..n) as one PostgreSQL text[] literal ("{\"a\",\"b\"}", "{}" when n is 0), each
+ * element quoted, for one parameter of a query about all of them ("= ANY($1::text[])").
+ * Caller frees; NULL when out of memory. Any thread. */
+ZS_API char *zs_db_text_array(const char *const *items, size_t n);
+
 #endif

@@ -14,6 +14,7 @@
 #ifndef ZS_TAG_H
 #define ZS_TAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "zs/api.h"
 #include "zs/db.h"
@@ -38,5 +39,11 @@ ZS_API int zs_tag_token(zs_db_conn *c, const char *resource_uuid, const char *pa
  * pattern of the resource's type matches), or the database's. */
 ZS_API int zs_tag_add_system(zs_db_conn *c, zs_tags *tags, const char *resource_uuid, const char *tag,
     const char *owner_uuid, zs_status **st);
+
+/* Which of resources[0..n) carry every one of tags[0..n_tags) as a system tag (exact
+ * text): has[i] set accordingly (all true when n_tags is 0). One query for all of them
+ * (the host allocator's host.tags filter). 0, or the database's code with *st. */
+ZS_API int zs_tag_have_all(zs_db_conn *c, const char *const *resources, size_t n,
+    const char *const *tags, size_t n_tags, bool *has, zs_status **st);
 
 #endif

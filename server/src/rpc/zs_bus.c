@@ -83,3 +83,26 @@ zs_bus_call(zs_bus *bus, const zs_call *parent, const char *method,
 	zs_call_run(call);
 	return 0;
 }
+
+zs_call *
+zs_bus_parent_new(const zs_call *parent, int64_t deadline_ms, bool as_node)
+{
+	zs_call *p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return NULL;
+	p->rpc = parent->rpc;
+	p->session = parent->session;
+	memcpy(p->account, parent->account, sizeof p->account);
+	p->admin = as_node ? true : parent->admin;
+	p->deadline_ms = deadline_ms > 0 && deadline_ms < parent->deadline_ms ? deadline_ms :
+	    parent->deadline_ms;
+	p->start_ns = zs_clock_ns();
+	p->refs = 1;
+	return p;
+}
+
+void
+zs_bus_parent_free(zs_call *stand_in)
+{
+	free(stand_in);
+}
