@@ -78,14 +78,16 @@ vm_mig_state(zs_flow *flow, void *arg)
 	vm_mig *m = arg;
 	zs_db_conn *c = NULL;
 	zs_status *st = NULL;
+	char uuid[ZS_UUID_LEN];
+	snprintf(uuid, sizeof uuid, "%s", m->vm.uuid);   /* the load clears m->vm first */
 	int rv = vm_conn(m->vs, &c, &st);
 	if (rv == 0) {
 		rv = zs_db_begin(c, &st);
 		if (rv == 0) {
-			rv = vm_store_transit(c, m->check, m->vs, m->vm.uuid, vm_mig_from, "Migrating",
+			rv = vm_store_transit(c, m->check, m->vs, uuid, vm_mig_from, "Migrating",
 			    "Migrate", NULL, NULL, 0, NULL, NULL, &st);
 			if (rv == 0)
-				rv = vm_store_load(c, m->vm.uuid, &m->vm, &st);
+				rv = vm_store_load(c, uuid, &m->vm, &st);
 			rv = zs_db_end(c, rv, &st);
 		}
 		zs_db_release(zs_node_db(m->vs->node), c);
