@@ -2,23 +2,14 @@
 # cli_lib.sh), a cloud on them where VMs can move (one cluster of three KVM hosts h1..h3,
 # NFS primary storage shared by them, a backup storage with an image, an L2 network
 # bridged on every host with two L3 networks, an offering), calls in ZStack's command
-# form, and what a check compares: each host's free CPUs and memory and the VMs each
-# simulated host runs. Sourced after ZSNODE PLUGINS ZSCTL ZSWATCH KVMSIM.
-# shellcheck source=../cli/cli_lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../cli/cli_lib.sh"
+# form (tests/vm's vm_lib.sh: sim, ctl, field, count, vm_events), and what a check
+# compares: each host's free CPUs and memory, the VMs each simulated host runs, VM rows,
+# NICs and addresses. Sourced after ZSNODE PLUGINS ZSCTL ZSWATCH KVMSIM.
+# shellcheck source=../vm/vm_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/vm_lib.sh"
 
-read -r SIM_PORT <<<"$(free_ports 1)"
-sim() { curl -s -m 10 -X "$1" "127.0.0.1:$SIM_PORT$2" ${3:+-d "$3"}; }
-ctl() { run 60 "$ZSCTL" --url "$RPC_URL" "$@"; }
 # as the second account
 ctl2() { XDG_CONFIG_HOME=$TMP/config2 run 60 "$ZSCTL" --url "$RPC_URL" "$@"; }
-# field NAME CMD...: one value of a call's answer ("" when it failed)
-field() {
-	local f=$1
-	shift
-	ctl "$@" --field "$f"
-	[[ $RC -eq 0 ]] && printf '%s' "$OUT"
-}
 
 # second_account: the account "other" made and logged in, for ctl2
 second_account() {
@@ -28,14 +19,8 @@ second_account() {
 	ok_if "a second account, logged in" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 }
 
-# count QUERY [conditions]: how many match (0 when none)
-count() {
-	local n
-	n=$(field total "$@" count=true)
-	printf '%s' "${n:-0}"
-}
-
-# start_cloud [--set ...]: the simulator, a node, admin logged in, and the cloud; exits
+NODE_LIFETIME=400   # the node outlives the whole suite, also on a busy machine
+# start_cloud [--set ...]: (not the README's cloud of vm_lib.sh) the simulator, a node, admin logged in, and the cloud; exits
 # the test when any of it fails.
 start_cloud() {
 	"$KVMSIM" --port "$SIM_PORT" --hosts 3 >"$TMP/sim.log" 2>&1 &
@@ -92,12 +77,7 @@ new_vm() {
 }
 
 # VMs a simulated host runs (h1, h2, h3): their uuids, sorted, one a line
-sim_vms() {
-	sim GET "/sim/hosts/$1" | python3 -c '
-import json, sys
-h = json.load(sys.stdin)
-for u in sorted((h.get("vmList") or {}).keys()): print(u)'
-}
+sim_vm_uuids() { sim_vms "$1" | cut -d: -f1; }
 
 # free CPUs/memory of a host: "cpu/memory"
 host_free() {
@@ -105,11 +85,11 @@ host_free() {
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s/%s" % (d.get("availableCpu", 0), d.get("availableMemory", 0)))' <<<"$OUT" 2>/dev/null
 }
 
-# accounting: one line of what a failed operation must leave as it was
-accounting() {
+# maint_state: one line of what a failed operation must leave as it was
+maint_state() {
 	local a=""
 	a+="h1 $(host_free "$H1") h2 $(host_free "$H2") h3 $(host_free "$H3"); "
-	a+="sim $(sim_vms h1 | tr '\n' ,) | $(sim_vms h2 | tr '\n' ,) | $(sim_vms h3 | tr '\n' ,); "
+	a+="sim $(sim_vm_uuids h1 | tr '\n' ,) | $(sim_vm_uuids h2 | tr '\n' ,) | $(sim_vm_uuids h3 | tr '\n' ,); "
 	ctl QueryVmInstance fields=uuid,state,host_uuid,last_host_uuid,cpu_num,memory_size --json
 	a+="vms $(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted((v.get("uuid"), v.get("state"), v.get("hostUuid",""), v.get("lastHostUuid",""), v.get("cpuNum"), v.get("memorySize")) for v in d.get("inventories", [])))' <<<"$OUT" 2>/dev/null); "
 	a+="nics $(count QueryVmNic); ips $(count QueryUsedIp)"
@@ -126,15 +106,3 @@ wait_state() {
 	return 1
 }
 
-# vm_events: the vm/ events kept so far, "topic uuid" a line (replayed by zswatch)
-vm_events() {
-	run 20 "$ZSWATCH" --url "tcp://127.0.0.1:$JSON_PORT" --rpc-url "$RPC_URL" --since 0 \
-		--timeout 1500 --json "${1:-vm/}"
-	python3 -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if not line.startswith("{"): continue
-    e = json.loads(line)
-    print(e.get("topic", ""), e.get("resourceUuid", e.get("resource_uuid", "")))' <<<"$OUT"
-}

@@ -25,14 +25,14 @@ new_vm parked "$H1"
 PARKED=$VM
 ctl StopVmInstance uuid="$PARKED"
 ok_if "six VMs Running on h1, a seventh Stopped there" "$(short "$ERR")" \
-	eval '(( ${#ON_H1[@]} == 6 )) && [[ $(sim_vms h1 | wc -l) == 6 && $(field state GetVmInstance uuid=$PARKED) == Stopped ]]'
+	eval '(( ${#ON_H1[@]} == 6 )) && [[ $(sim_vm_uuids h1 | wc -l) == 6 && $(field state GetVmInstance uuid=$PARKED) == Stopped ]]'
 
 # a second account may not touch the host
-BEFORE=$(accounting)
+BEFORE=$(maint_state)
 ctl2 ChangeHostState uuid="$H1" stateEvent=maintain
 ok_if "another account's ChangeHostState is refused (admins only)" "rc=$RC $(short "$ERR")" \
 	eval '[[ $RC -ne 0 ]] && has "$ERR" "KVM.1003"'
-ok_if "and changes nothing" "" eval '[[ "$BEFORE" == "$(accounting)" && $(field state GetKvmHost uuid=$H1) == Enabled ]]'
+ok_if "and changes nothing" "" eval '[[ "$BEFORE" == "$(maint_state)" && $(field state GetKvmHost uuid=$H1) == Enabled ]]'
 
 # every migration held open 700 ms: how many at once?
 sim DELETE /sim/inflight >/dev/null
@@ -58,8 +58,8 @@ MAX=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"]["/vm/migr
 TOTAL=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"]["/vm/migrate"]["total"])' <<<"$FL" 2>/dev/null)
 ok_if "never more than 2 migrations at once (kvm.vm.migrationQuantity), and 2 were" "$(short "$FL")" \
 	eval '[[ $MAX == 2 && $TOTAL == 6 ]]'
-ok_if "no VM on h1, in the simulator or in the database" "$(sim_vms h1 | tr '\n' ' ')" \
-	eval '[[ -z $(sim_vms h1) && $(count QueryVmInstance host_uuid=$H1) == 0 ]]'
+ok_if "no VM on h1, in the simulator or in the database" "$(sim_vm_uuids h1 | tr '\n' ' ')" \
+	eval '[[ -z $(sim_vm_uuids h1) && $(count QueryVmInstance host_uuid=$H1) == 0 ]]'
 moved=0
 for v in "${ON_H1[@]}"; do
 	h=$(field host_uuid GetVmInstance uuid="$v")
@@ -69,9 +69,10 @@ ok_if "the six run on h2 and h3" "$moved of 6" test "$moved" -eq 6
 ok_if "the Stopped VM stays Stopped, h1 its last host" "" \
 	eval '[[ $(field state GetVmInstance uuid=$PARKED) == Stopped && $(field last_host_uuid GetVmInstance uuid=$PARKED) == "$H1" ]]'
 ok_if "h1 holds no capacity for VMs" "$(host_free "$H1")" eval '[[ $(host_free "$H1") == 8/33285996544 ]]'
-EV=$(vm_events host/)
-ok_if "host/stateChanged went out for PreMaintenance and Maintenance" "$(short "$EV")" \
-	eval '(( $(grep -c "^host/stateChanged $H1" <<<"$EV") >= 2 ))'
+run 20 "$ZSWATCH" --url "tcp://127.0.0.1:$JSON_PORT" --rpc-url "$RPC_URL" --since 0 --timeout 1500 \
+	--json host/stateChanged
+EV=$(grep -c "$H1" <<<"$OUT")
+ok_if "host/stateChanged went out for PreMaintenance and Maintenance" "$EV events" eval '((EV >= 2))'
 sim DELETE /sim/faults >/dev/null
 
 # leaving maintenance reconnects
@@ -92,7 +93,7 @@ ok_if "a failed migration under StopVmOnMigrationFailure: the host still goes Ma
 	"rc=$RC $(short "$ERR")" eval '[[ $RC -eq 0 && $(field state GetKvmHost uuid=$H1) == Maintenance ]]'
 s0=$(field state GetVmInstance uuid="${ON_H1[0]}") s1=$(field state GetVmInstance uuid="${ON_H1[1]}")
 ok_if "one of its VMs migrated, the other is Stopped" "$s0 $s1" \
-	eval '[[ "$s0 $s1" == "Running Stopped" || "$s0 $s1" == "Stopped Running" ]] && [[ -z $(sim_vms h1) ]]'
+	eval '[[ "$s0 $s1" == "Running Stopped" || "$s0 $s1" == "Stopped Running" ]] && [[ -z $(sim_vm_uuids h1) ]]'
 ok_if "h1 holds no capacity for VMs" "$(host_free "$H1")" eval '[[ $(host_free "$H1") == 8/33285996544 ]]'
 sim DELETE /sim/faults >/dev/null
 ctl ChangeHostState uuid="$H1" stateEvent=enable
@@ -106,14 +107,14 @@ for v in "${ON_H1[@]}"; do
 	[[ $(field state GetVmInstance uuid="$v") == Running ]] && { KEEP=$v; break; }
 done
 ctl MigrateVm vmInstanceUuid="$KEEP" hostUuid="$H1"
-BEFORE=$(accounting)
+BEFORE=$(maint_state)
 sim POST /sim/faults '{"path":"/vm/migrate","action":"fail","error":"no route to the destination"}' >/dev/null
 run 60 "$ZSCTL" --url "$RPC_URL" --wait ChangeHostState uuid="$H1" stateEvent=maintain
 ok_if "a failed migration under JustMigrate fails the maintenance (KVM.1005, the cause named)" \
 	"rc=$RC $(short "$ERR")" eval '[[ $RC -ne 0 ]] && has "$ERR" "KVM.1005" && has "$ERR" "no route to the destination"'
 ok_if "the host is Enabled again" "" eval '[[ $(field state GetKvmHost uuid=$H1) == Enabled ]]'
-ok_if "its VM Running on it, everything as before" "before: $BEFORE after: $(accounting)" \
-	eval '[[ $(field host_uuid GetVmInstance uuid=$KEEP) == "$H1" && "$BEFORE" == "$(accounting)" ]]'
+ok_if "its VM Running on it, everything as before" "before: $BEFORE after: $(maint_state)" \
+	eval '[[ $(field host_uuid GetVmInstance uuid=$KEEP) == "$H1" && "$BEFORE" == "$(maint_state)" ]]'
 sim DELETE /sim/faults >/dev/null
 ctl config update host.maintenance.policy bogus
 ok_if "a policy that is none of the two: INVALID_ARGUMENT" "rc=$RC $(short "$ERR")" has "$ERR" "INVALID_ARGUMENT"

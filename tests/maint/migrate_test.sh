@@ -21,8 +21,8 @@ ctl MigrateVm vmInstanceUuid="$WEB1" hostUuid="$H2"
 ok_if "MigrateVm to h2" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 ctl GetVmInstance uuid="$WEB1" --json
 ok_if "the VM is Running on h2, last on h1" "$(short "$OUT")" eval 'has "$OUT" "\"hostUuid\":\"$H2\"" && has "$OUT" "\"lastHostUuid\":\"$H1\"" && has "$OUT" "\"state\":\"Running\""'
-ok_if "the simulator moved it: on h2, not on h1" "$(sim_vms h1 | tr '\n' ' ') / $(sim_vms h2 | tr '\n' ' ')" \
-	eval '! sim_vms h1 | grep -q "$WEB1" && sim_vms h2 | grep -q "$WEB1"'
+ok_if "the simulator moved it: on h2, not on h1" "$(sim_vm_uuids h1 | tr '\n' ' ') / $(sim_vm_uuids h2 | tr '\n' ' ')" \
+	eval '! sim_vm_uuids h1 | grep -q "$WEB1" && sim_vm_uuids h2 | grep -q "$WEB1"'
 IFS=/ read -r c1a m1a <<<"$h1_before"
 IFS=/ read -r c2a m2a <<<"$h2_before"
 IFS=/ read -r c1b m1b <<<"$(host_free "$H1")"
@@ -45,13 +45,13 @@ ctl MigrateVm vmInstanceUuid="$WEB1" hostUuid="$H2"
 ok_if "and back to h2" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 
 # an agent that fails the migration: everything as before
-BEFORE=$(accounting)
+BEFORE=$(maint_state)
 sim POST /sim/faults '{"path":"/vm/migrate","action":"fail","error":"libvirt: migration aborted","times":1}' >/dev/null
 ctl MigrateVm vmInstanceUuid="$WEB1" hostUuid="$H3"
 ok_if "a failing /vm/migrate: the call fails with VM.1009 and the agent's error" "rc=$RC $(short "$ERR")" \
 	eval '[[ $RC -ne 0 ]] && has "$ERR" "VM.1009" && has "$ERR" "migration aborted"'
 ok_if "the VM is Running on h2 again" "" wait_state "$WEB1" Running 10
-AFTER=$(accounting)
+AFTER=$(maint_state)
 ok_if "and everything is as before (capacity, simulator, rows, addresses)" "before: $BEFORE after: $AFTER" test "$BEFORE" = "$AFTER"
 
 # an agent that never answers, under a short deadline
@@ -61,7 +61,7 @@ ok_if "a hung /vm/migrate: DEADLINE_EXCEEDED at the deadline" "rc=$RC ${MS}ms $(
 	eval '[[ $RC -ne 0 ]] && has "$ERR" "DEADLINE_EXCEEDED" && ((MS < 5000))'
 ok_if "the VM is Running on h2 again" "" wait_state "$WEB1" Running 10
 sleep 0.5
-AFTER=$(accounting)
+AFTER=$(maint_state)
 ok_if "and everything is as before" "before: $BEFORE after: $AFTER" test "$BEFORE" = "$AFTER"
 
 # wrong states
@@ -76,17 +76,17 @@ LOCAL=$(field uuid AddPrimaryStorage zoneUuid="$ZONE" name=local type=LocalStora
 ctl AttachPrimaryStorageToCluster primaryStorageUuid="$LOCAL" clusterUuid="$CLUSTER"
 LVM=$(field uuid CreateVmInstance name=onlocal instanceOfferingUuid="$OFFERING" imageUuid="$IMAGE" \
 	l3NetworkUuids="$L3" primaryStorageUuid="$LOCAL" hostUuid="$H1")
-BEFORE=$(accounting)
+BEFORE=$(maint_state)
 ctl MigrateVm vmInstanceUuid="$LVM" hostUuid="$H2"
 ok_if "a VM on local storage: FAILED_PRECONDITION VM.1010 saying LocalStorage" "rc=$RC $(short "$ERR")" \
 	eval '[[ -n $LVM ]] && has "$ERR" "VM.1010" && has "$ERR" "LocalStorage"'
-ok_if "and nothing changed" "before: $BEFORE after: $(accounting)" eval '[[ "$BEFORE" == "$(accounting)" ]]'
+ok_if "and nothing changed" "before: $BEFORE after: $(maint_state)" eval '[[ "$BEFORE" == "$(maint_state)" ]]'
 
 # a second account: NOT_FOUND, nothing changed
 second_account
 ctl2 MigrateVm vmInstanceUuid="$WEB1" hostUuid="$H3"
 ok_if "another account's MigrateVm: NOT_FOUND" "rc=$RC $(short "$ERR")" has "$ERR" "NOT_FOUND"
-ok_if "and nothing changed" "" eval '[[ "$BEFORE" == "$(accounting)" ]]'
+ok_if "and nothing changed" "" eval '[[ "$BEFORE" == "$(maint_state)" ]]'
 
 stop_node
 ok_if "zsnode exits 0 on SIGTERM" "rc=$RC" test "$RC" -eq 0
