@@ -330,62 +330,32 @@ static void vm_dev_detach_unrecord(zs_flow *f, void *a) { vm_dev_vol_record(a, t
 
 /* ---- the VM's row of a data volume ---- */
 
+/* The VM's row of the volume in (add) or out; as a run or, rollback, as an undo. */
 static void
-vm_dev_vol_row_add(zs_flow *flow, void *arg)
+vm_dev_vol_row(zs_flow *flow, vm_dev *d, bool add, bool rollback)
 {
-	vm_dev *d = arg;
 	char dev[16];
 	snprintf(dev, sizeof dev, "%d", d->dev_id);
 	const char *p[3] = { d->vm.uuid, d->vol, dev };
 	zs_status *st = NULL;
-	if (vm_dev_sql(d, "INSERT INTO vm_data_volumes (vm_instance_uuid, volume_uuid, device_id) "
-	    "VALUES ($1, $2, $3::integer)", 3, p, &st) != 0)
+	int rv = add ? vm_dev_sql(d, "INSERT INTO vm_data_volumes (vm_instance_uuid, volume_uuid, "
+	    "device_id) VALUES ($1, $2, $3::integer)", 3, p, &st) :
+	    vm_dev_sql(d, "DELETE FROM vm_data_volumes WHERE vm_instance_uuid = $1 AND "
+	    "volume_uuid = $2", 2, p, &st);
+	if (rollback && rv != 0)
+		zs_flow_rollback_fail(flow, st);
+	else if (rollback)
+		zs_flow_rollback_done(flow);
+	else if (rv != 0)
 		zs_flow_fail(flow, st);
 	else
 		zs_flow_next(flow);
 }
 
-static void
-vm_dev_vol_row_del(zs_flow *flow, void *arg)
-{
-	vm_dev *d = arg;
-	const char *p[2] = { d->vm.uuid, d->vol };
-	zs_status *st = NULL;
-	if (vm_dev_sql(d, "DELETE FROM vm_data_volumes WHERE vm_instance_uuid = $1 AND "
-	    "volume_uuid = $2", 2, p, &st) != 0)
-		zs_flow_fail(flow, st);
-	else
-		zs_flow_next(flow);
-}
-
-/* The undo of one is the run of the other, ended as a rollback. */
-static void
-vm_dev_vol_row_undo_add(zs_flow *flow, void *arg)
-{
-	vm_dev *d = arg;
-	const char *p[2] = { d->vm.uuid, d->vol };
-	zs_status *st = NULL;
-	if (vm_dev_sql(d, "DELETE FROM vm_data_volumes WHERE vm_instance_uuid = $1 AND "
-	    "volume_uuid = $2", 2, p, &st) != 0)
-		zs_flow_rollback_fail(flow, st);
-	else
-		zs_flow_rollback_done(flow);
-}
-
-static void
-vm_dev_vol_row_undo_del(zs_flow *flow, void *arg)
-{
-	vm_dev *d = arg;
-	char dev[16];
-	snprintf(dev, sizeof dev, "%d", d->dev_id);
-	const char *p[3] = { d->vm.uuid, d->vol, dev };
-	zs_status *st = NULL;
-	if (vm_dev_sql(d, "INSERT INTO vm_data_volumes (vm_instance_uuid, volume_uuid, device_id) "
-	    "VALUES ($1, $2, $3::integer)", 3, p, &st) != 0)
-		zs_flow_rollback_fail(flow, st);
-	else
-		zs_flow_rollback_done(flow);
-}
+static void vm_dev_vol_row_add(zs_flow *f, void *a) { vm_dev_vol_row(f, a, true, false); }
+static void vm_dev_vol_row_undo_add(zs_flow *f, void *a) { vm_dev_vol_row(f, a, false, true); }
+static void vm_dev_vol_row_del(zs_flow *f, void *a) { vm_dev_vol_row(f, a, false, false); }
+static void vm_dev_vol_row_undo_del(zs_flow *f, void *a) { vm_dev_vol_row(f, a, true, true); }
 
 /* ---- AttachDataVolumeToVm: the checks ---- */
 
