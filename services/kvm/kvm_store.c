@@ -179,8 +179,8 @@ kvm_store_state(kvm_state *ks, const char *uuid, const char *from, const char *t
 		}
 		PQclear(r);
 		if (rv == 0 && changed)
-			rv = kvm_store_exec(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, p, st);
+			rv = zs_db_run(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, NULL, st);
 		if (rv == 0 && changed)
 			rv = kvm_store_event(ks, c, uuid, "host/stateChanged", st);
 		rv = zs_db_end(c, rv, st);

@@ -96,7 +96,7 @@ vm_dev_sql(vm_dev *d, const char *sql, int n, const char *const *p, zs_status **
 	zs_db_conn *c = NULL;
 	int rv = vm_conn(d->vs, &c, st);
 	if (rv == 0) {
-		rv = vm_exec(c, sql, n, p, NULL, st);
+		rv = zs_db_run(c, sql, n, p, NULL, st);
 		zs_db_release(zs_node_db(d->vs->node), c);
 	}
 	return rv;
@@ -159,7 +159,7 @@ vm_dev_end(zs_flow_chain *chain, const zs_status *status, void *arg)
 	}
 	if (rv != 0) {
 		char w[512];
-		vm_why(st, w, sizeof w);
+		zs_status_text(st, w, sizeof w);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: %s done, but %s could not be published: %s",
 		    d->vm.uuid, d->what, d->topic, w);
 		zs_status_free(st);
@@ -456,7 +456,7 @@ vm_attach_volume(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure cl
 		PGresult *r = NULL;
 		const char *p[1] = { d->vm.uuid };
 		if (vm_conn(d->vs, &c, &st) == 0) {
-			if (vm_exec(c, "SELECT COALESCE(MAX(device_id), 0) + 1 FROM vm_data_volumes WHERE "
+			if (zs_db_run(c, "SELECT COALESCE(MAX(device_id), 0) + 1 FROM vm_data_volumes WHERE "
 			    "vm_instance_uuid = $1", 1, p, &r, &st) == 0)
 				d->dev_id = atoi(PQgetvalue(r, 0, 0));
 			PQclear(r);
@@ -496,7 +496,7 @@ vm_detach_volume(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure cl
 	const char *p[1] = { d->vol };
 	int rv = vm_conn(d->vs, &c, &st);
 	if (rv == 0) {
-		rv = vm_exec(c, "SELECT vm_instance_uuid, device_id FROM vm_data_volumes WHERE "
+		rv = zs_db_run(c, "SELECT vm_instance_uuid, device_id FROM vm_data_volumes WHERE "
 		    "volume_uuid = $1", 1, p, &r, &st);
 		zs_db_release(zs_node_db(d->vs->node), c);
 	}
@@ -627,7 +627,7 @@ vm_dev_nic_row(zs_flow *flow, vm_dev *d, bool add, bool rollback)
 			}
 		} else {
 			const char *p[1] = { d->nic.uuid };
-			rv = vm_exec(c, "DELETE FROM vm_nics WHERE uuid = $1", 1, p, NULL, &st);
+			rv = zs_db_run(c, "DELETE FROM vm_nics WHERE uuid = $1", 1, p, NULL, &st);
 		}
 		zs_db_release(zs_node_db(d->vs->node), c);
 	}
@@ -703,7 +703,7 @@ vm_dev_nic_given_back(int code, const zs_status *st, void *arg)
 	if (code != 0) {
 		/* the NIC is gone from the VM and its host: the address stays taken, and says so */
 		char w[512];
-		vm_why(st, w, sizeof w);
+		zs_status_text(st, w, sizeof w);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: NIC %s detached, but its address %s on L3 network %s "
 		    "could not be given back: %s", d->vm.uuid, d->nic.uuid, d->nic.ip, d->nic.l3, w);
 	}
@@ -733,7 +733,7 @@ vm_detach_l3(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closur
 	const char *p[1] = { in->vm_nic_uuid };
 	int rv = vm_conn(d->vs, &c, &st);
 	if (rv == 0) {
-		rv = vm_exec(c, "SELECT vm_instance_uuid FROM vm_nics WHERE uuid = $1", 1, p, &r, &st);
+		rv = zs_db_run(c, "SELECT vm_instance_uuid FROM vm_nics WHERE uuid = $1", 1, p, &r, &st);
 		zs_db_release(zs_node_db(d->vs->node), c);
 	}
 	char vm[ZS_UUID_LEN] = "";

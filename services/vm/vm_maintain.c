@@ -67,7 +67,7 @@ vm_maint_end(vm_maint *m)
 		PGresult *r = NULL;
 		const char *p[1] = { m->host };
 		if ((code = vm_conn(m->vs, &c, &st)) == 0) {
-			code = vm_exec(c, "SELECT count(*) FROM vm_instances WHERE host_uuid = $1", 1, p,
+			code = zs_db_run(c, "SELECT count(*) FROM vm_instances WHERE host_uuid = $1", 1, p,
 			    &r, &st);
 			zs_db_release(zs_node_db(m->vs->node), c);
 		}
@@ -223,7 +223,7 @@ vm_host_maintain(zs_node *node, const zs_host_maintenance_ctx *ctx,
 	const char *p[1] = { ctx->host_uuid };
 	int rv = vm_conn(vs, &c, &st);
 	if (rv == 0) {
-		rv = vm_exec(c, "SELECT uuid, state FROM vm_instances WHERE host_uuid = $1 "
+		rv = zs_db_run(c, "SELECT uuid, state FROM vm_instances WHERE host_uuid = $1 "
 		    "ORDER BY created_at, uuid", 1, p, &r, &st);
 		zs_db_release(zs_node_db(node), c);
 	}

@@ -304,7 +304,7 @@ vm_mig_src_returned(int code, const zs_status *st,
 	vm_mig *m = arg;
 	if (code != 0 && code != ZS_NOT_FOUND) {
 		char w[512];
-		vm_why(st, w, sizeof w);
+		zs_status_text(st, w, sizeof w);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s migrated to host %s, but its capacity on host %s "
 		    "could not be given back: %s", m->vm.uuid, m->dst, m->vm.host, w);
 	}
@@ -339,7 +339,7 @@ vm_mig_end(zs_flow_chain *chain, const zs_status *status, void *arg)
 	    "Migrate", NULL, "host_uuid = $2, last_host_uuid = $3", 2, p, "vm/migrated", &st);
 	if (rv != 0) {
 		char w[512];
-		vm_why(st, w, sizeof w);
+		zs_status_text(st, w, sizeof w);
 		zs_log(ZS_LOG_ERROR, "vm", "VM %s runs on host %s now, but that could not be recorded "
 		    "(it stays Migrating): %s", m->vm.uuid, m->dst, w);
 		zs_status *why = zs_status_new(rv, "VM.1009", "VM %s was migrated to host %s, but that "

@@ -29,7 +29,7 @@ volume_set_vm(zs_call *call, ProtobufCClosure closure, const char *uuid, const c
 	if (rv == 0)
 		rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		rv = volume_exec(c, "SELECT type, status, state, vm_uuid FROM volume_volumes "
+		rv = zs_db_run(c, "SELECT type, status, state, vm_uuid FROM volume_volumes "
 		    "WHERE uuid = $1 FOR UPDATE", 1, p, &r, &st);
 		if (rv == 0 && PQntuples(r) == 0) {
 			rv = ZS_NOT_FOUND;
@@ -64,7 +64,7 @@ volume_set_vm(zs_call *call, ProtobufCClosure closure, const char *uuid, const c
 		PQclear(r);
 		if (rv == 0 && change) {
 			p[1] = attach ? vm : "";
-			rv = volume_exec(c, "UPDATE volume_volumes SET vm_uuid = $2, updated_at = now() "
+			rv = zs_db_run(c, "UPDATE volume_volumes SET vm_uuid = $2, updated_at = now() "
 			    "WHERE uuid = $1", 2, p, NULL, &st);
 			if (rv == 0)
 				rv = volume_publish(c, call, attach ? "volume/attached" : "volume/detached",
