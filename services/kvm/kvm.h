@@ -8,6 +8,7 @@
 #ifndef KVM_H
 #define KVM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,8 @@ typedef struct kvm_state {
 	long max_failure;
 	bool ping_async;                   /* host.ping.async */
 	kvm_tracker *tracker;
+	pthread_mutex_t maint_lock;        /* guards maint */
+	struct kvm_maint *maint;           /* the maintenances this node runs (kvm_maintain.c) */
 } kvm_state;
 
 /* ---- kvm_main.c ---- */
@@ -55,6 +58,10 @@ void kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
  * Maintenance; on failure the host goes back to state and the call fails with KVM.1005.
  * Answers call, later. A worker thread. */
 void kvm_maintain(zs_call *call, ProtobufCClosure closure, const char *uuid, const char *state);
+/* True while this node runs the maintenance of host uuid. A host in PreMaintenance that
+ * none runs was left so by a node that stopped in the middle: its state may change
+ * again (the calls for a host are run by the node that owns it). Any thread. */
+bool kvm_maintaining(kvm_state *ks, const char *uuid);
 
 /* ---- kvm_connect.c ---- */
 

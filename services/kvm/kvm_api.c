@@ -304,7 +304,7 @@ kvm_change_state(zs_call *call, const Zs__Kvm__V1__ChangeHostStateRequest *in,
 	char ip[64], state[32];
 	if (kvm_api_load(call, in->uuid, ip, sizeof ip, state, sizeof state) != 0)
 		return;
-	if (strcmp(state, "PreMaintenance") == 0) {
+	if (strcmp(state, "PreMaintenance") == 0 && kvm_maintaining(ks, in->uuid)) {
 		zs_call_fail(call, ZS_FAILED_PRECONDITION, "KVM.1004",
 		    "host %s is in PreMaintenance: a maintenance is under way, wait for its end",
 		    in->uuid);

@@ -49,6 +49,7 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&ks->maint_lock, NULL);   /* plain memory: nothing to destroy */
 	ks->node = node;
 	long interval, timeout, connect;
 	if (kvm_prop_long(node, "KvmAgent.port", 7070, 1, 65535, &ks->port, err, errlen) != 0 ||

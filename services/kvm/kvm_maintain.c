@@ -7,7 +7,9 @@
  * host's Running VMs away, kvm.vm.migrationQuantity at a time, under the policy
  * host.maintenance.policy). When all succeed the host goes Maintenance; when one fails it
  * goes back to the state it had and the call fails with KVM.1005, the failure as its
- * cause. Every state change publishes host/stateChanged.
+ * cause. Every state change publishes host/stateChanged. While it runs no other change of
+ * the host's state is taken; a host left in PreMaintenance by a node that stopped in the
+ * middle (none runs its maintenance) may be maintained, enabled or disabled again.
  *
  * How long it may take: the extensions work to the call's deadline. Emptying a host of
  * many VMs takes longer than a plain call's rpc.default_timeout (30 s), so run it as a
@@ -28,8 +30,9 @@
 #include "zs/resource_kit.h"
 #include "zs/work.h"
 
-/* One maintenance on its way; freed once the call is answered. */
+/* One maintenance on its way, in ks->maint; freed once the call is answered. */
 typedef struct kvm_maint {
+	struct kvm_maint *next;
 	zs_call *call;
 	ProtobufCClosure closure;
 	kvm_state *ks;
@@ -37,6 +40,30 @@ typedef struct kvm_maint {
 	zs_status *st;
 	char uuid[64], former[32], policy[64];
 } kvm_maint;
+
+bool
+kvm_maintaining(kvm_state *ks, const char *uuid)
+{
+	bool found = false;
+	pthread_mutex_lock(&ks->maint_lock);
+	for (kvm_maint *m = ks->maint; m != NULL && !found; m = m->next)
+		found = strcmp(m->uuid, uuid) == 0;
+	pthread_mutex_unlock(&ks->maint_lock);
+	return found;
+}
+
+static void
+kvm_maint_free(kvm_maint *m)
+{
+	pthread_mutex_lock(&m->ks->maint_lock);
+	for (kvm_maint **p = &m->ks->maint; *p != NULL; p = &(*p)->next)
+		if (*p == m) {
+			*p = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&m->ks->maint_lock);
+	free(m);
+}
 
 /* On a worker: Maintenance, or back to the former state, and the answer. */
 static void
@@ -49,7 +76,7 @@ kvm_maint_end(void *arg)
 		if (rv == 0) {
 			zs_job_progress(m->call, 100, "host %s is in Maintenance", m->uuid);
 			kvm_api_answer(m->call, m->closure, m->uuid);
-			free(m);
+			kvm_maint_free(m);
 			return;
 		}
 		m->code = rv;
@@ -72,7 +99,7 @@ kvm_maint_end(void *arg)
 	    "host %s could not enter maintenance; it is %s again", m->uuid,
 	    rv == 0 ? m->former : "PreMaintenance");
 	zs_status_free(m->st);
-	free(m);
+	kvm_maint_free(m);
 }
 
 /* The extensions are done (any thread): the end runs on a worker, as it blocks. */
@@ -108,13 +135,20 @@ kvm_maintain(zs_call *call, ProtobufCClosure closure, const char *uuid, const ch
 	m->closure = closure;
 	m->ks = ks;
 	snprintf(m->uuid, sizeof m->uuid, "%s", uuid);
-	/* from the state the caller saw: a change that came in between fails this one */
+	pthread_mutex_lock(&ks->maint_lock);
+	m->next = ks->maint;
+	ks->maint = m;
+	pthread_mutex_unlock(&ks->maint_lock);
+	/* from the state the caller saw: a change that came in between fails this one. A host
+	 * left PreMaintenance by a stopped node goes back to Enabled should this one fail. */
 	if (kvm_store_state(ks, uuid, state, "PreMaintenance", m->former, sizeof m->former,
 	    &st) != 0) {
-		free(m);
+		kvm_maint_free(m);
 		zs_rkit_fail(call, st);
 		return;
 	}
+	if (strcmp(m->former, "PreMaintenance") == 0)
+		snprintf(m->former, sizeof m->former, "Enabled");
 	zs_job_progress(call, 5, "host %s is PreMaintenance; emptying it (%s, %" PRId64
 	    " migrations at once)", uuid, m->policy, quantity);
 	zs_host_maintenance_ctx ctx = {

@@ -7,7 +7,8 @@
 # maintenance reconnects the host; a failing migration under StopVmOnMigrationFailure
 # stops that VM and the host still goes Maintenance; under JustMigrate the maintenance
 # fails (KVM.1005) and the host is Enabled again with its VM Running on it; a second
-# account changes nothing.
+# account changes nothing; a host left PreMaintenance by a node killed in the middle can
+# be enabled again after the restart.
 # Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim
 ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5
 SUITE=maint_maintain
@@ -118,6 +119,29 @@ ok_if "its VM Running on it, everything as before" "before: $BEFORE after: $(mai
 sim DELETE /sim/faults >/dev/null
 ctl config update host.maintenance.policy bogus
 ok_if "a policy that is none of the two: INVALID_ARGUMENT" "rc=$RC $(short "$ERR")" has "$ERR" "INVALID_ARGUMENT"
+
+# a maintenance cut by a node killed in its middle: the host can change state again
+ctl config reset host.maintenance.policy
+sim POST /sim/faults '{"path":"/vm/migrate","action":"hang"}' >/dev/null
+ctl --job ChangeHostState uuid="$H1" stateEvent=maintain
+for _ in $(seq 100); do
+	[[ $(field state GetKvmHost uuid="$H1") == PreMaintenance ]] && break
+	sleep 0.1
+done
+kill -KILL "$(pgrep -P "$NODE_PID")"   # zsnode itself, under timeout
+wait "$NODE_PID" 2>/dev/null
+sim DELETE /sim/faults >/dev/null
+if start_node --set "identity.admin_password=$ADMIN_PW" --set "KvmAgent.port=$SIM_PORT" \
+	--set "SftpBackupStorage.port=$SIM_PORT"; then
+	ok_if "after the restart the host is still PreMaintenance" "" \
+		eval '[[ $(field state GetKvmHost uuid=$H1) == PreMaintenance ]]'
+	ctl ChangeHostState uuid="$H1" stateEvent=enable
+	ok_if "... and no maintenance runs it: enable makes it Enabled" "rc=$RC $(short "$ERR")" \
+		eval '[[ $RC -eq 0 && $(field state GetKvmHost uuid=$H1) == Enabled ]]'
+	ok_if "... its VM Running on it again (the reconcile asked its host)" "" wait_state "$KEEP" Running 20
+else
+	fail "zsnode starts again after being killed" "$(tail -n 5 "$NODE_ERR" | tr '\n' ' ')"
+fi
 
 stop_node
 ok_if "zsnode exits 0 on SIGTERM" "rc=$RC" test "$RC" -eq 0
