@@ -134,6 +134,20 @@ vm_dev_on_host(const vm_dev *d)
 	return d->vm.host[0] != '\0' && strcmp(d->vm.state, "Stopped") != 0;
 }
 
+/* Ends a step's run (rollback false) or its undo, as rv says (st taken). */
+static void
+vm_dev_step_end(zs_flow *flow, bool rollback, int rv, zs_status *st)
+{
+	if (rollback && rv != 0)
+		zs_flow_rollback_fail(flow, st);
+	else if (rollback)
+		zs_flow_rollback_done(flow);
+	else if (rv != 0)
+		zs_flow_fail(flow, st);
+	else
+		zs_flow_next(flow);
+}
+
 /* ---- the end ---- */
 
 static void
@@ -342,14 +356,7 @@ vm_dev_vol_row(zs_flow *flow, vm_dev *d, bool add, bool rollback)
 	    "device_id) VALUES ($1, $2, $3::integer)", 3, p, &st) :
 	    vm_dev_sql(d, "DELETE FROM vm_data_volumes WHERE vm_instance_uuid = $1 AND "
 	    "volume_uuid = $2", 2, p, &st);
-	if (rollback && rv != 0)
-		zs_flow_rollback_fail(flow, st);
-	else if (rollback)
-		zs_flow_rollback_done(flow);
-	else if (rv != 0)
-		zs_flow_fail(flow, st);
-	else
-		zs_flow_next(flow);
+	vm_dev_step_end(flow, rollback, rv, st);
 }
 
 static void vm_dev_vol_row_add(zs_flow *f, void *a) { vm_dev_vol_row(f, a, true, false); }
@@ -631,14 +638,7 @@ vm_dev_nic_row(zs_flow *flow, vm_dev *d, bool add, bool rollback)
 		}
 		zs_db_release(zs_node_db(d->vs->node), c);
 	}
-	if (rollback && rv != 0)
-		zs_flow_rollback_fail(flow, st);
-	else if (rollback)
-		zs_flow_rollback_done(flow);
-	else if (rv != 0)
-		zs_flow_fail(flow, st);
-	else
-		zs_flow_next(flow);
+	vm_dev_step_end(flow, rollback, rv, st);
 }
 
 static void vm_dev_nic_add(zs_flow *f, void *a) { vm_dev_nic_row(f, a, true, false); }
