@@ -1,12 +1,14 @@
 /*
  * kvm.h: what the kvm plugin's files share: its state and agent URLs (kvm_main.c), the
- * API and its interceptor (kvm_api.c), connecting a host to its agent (kvm_connect.c),
- * the database side of a host's status (kvm_store.c), the ping tracker (kvm_tracker.c)
- * and the host allocator's filter, sorter and reservations (kvm_alloc.c). Nothing here is seen outside the plugin.
+ * API and its interceptor (kvm_api.c), maintenance (kvm_maintain.c), connecting a host to
+ * its agent (kvm_connect.c), the database side of a host's status (kvm_store.c), the ping
+ * tracker (kvm_tracker.c) and the host allocator's filter, sorter and reservations
+ * (kvm_alloc.c). Nothing here is seen outside the plugin.
  */
 #ifndef KVM_H
 #define KVM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,12 +36,31 @@ typedef struct kvm_state {
 	long max_failure;
 	bool ping_async;                   /* host.ping.async */
 	kvm_tracker *tracker;
+	pthread_mutex_t maint_lock;        /* guards maint */
+	struct kvm_maint *maint;           /* the maintenances this node runs (kvm_maintain.c) */
 } kvm_state;
 
 /* ---- kvm_main.c ---- */
 
 /* The URL of path ("/host/connect") on the agent at ip; 0, or -1 when it does not fit. */
 int kvm_url(const kvm_state *ks, const char *ip, const char *path, char *buf, size_t len);
+
+/* ---- kvm_api.c ---- */
+
+/* Answers call with uuid's KvmHostInfo as it is now (a worker thread). */
+void kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
+
+/* ---- kvm_maintain.c ---- */
+
+/* ChangeHostState maintain of host uuid, whose state the caller read (Enabled or
+ * Disabled): PreMaintenance, the zs.HostMaintenanceExtension implementations, then
+ * Maintenance; on failure the host goes back to state and the call fails with KVM.1005.
+ * Answers call, later. A worker thread. */
+void kvm_maintain(zs_call *call, ProtobufCClosure closure, const char *uuid, const char *state);
+/* True while this node runs the maintenance of host uuid. A host in PreMaintenance that
+ * none runs was left so by a node that stopped in the middle: its state may change
+ * again (the calls for a host are run by the node that owns it). Any thread. */
+bool kvm_maintaining(kvm_state *ks, const char *uuid);
 
 /* ---- kvm_connect.c ---- */
 
@@ -83,6 +104,12 @@ int kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const 
  * went from old_status to new_status (committed). Never blocks. */
 void kvm_store_notify(kvm_state *ks, const char *uuid, const char *ip, const char *old_status,
     const char *new_status);
+/* Moves the host's state to `to` (with host/stateChanged when it changes), in one
+ * transaction that locks the host's row. from (NULL: any) is the state the caller saw:
+ * when the host is in another one now, nothing changes and the answer is
+ * FAILED_PRECONDITION (KVM.1004). was (may be NULL) gets the state it had. */
+int kvm_store_state(kvm_state *ks, const char *uuid, const char *from, const char *to,
+    char *was, size_t was_len, zs_status **st);
 
 /* The host answered connect, facts (a JSON object) and capacity: tags, the capacity row
  * and Connected, with host/connected, in one transaction. The available figures are

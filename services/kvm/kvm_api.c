@@ -10,7 +10,8 @@
  * row, no tags, no capacity).
  * ReconnectHost connects an existing host again; when that fails the host stays,
  * Disconnected with why (status_reason), and the call fails with KVM.1002.
- * ChangeHostState moves the host's state; leaving Maintenance reconnects it.
+ * ChangeHostState moves the host's state; maintain empties the host first
+ * (kvm_maintain.c); leaving Maintenance reconnects it.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -104,8 +105,7 @@ ZS_EXPORT const zs_interceptor kvm_check = { kvm_check_request, NULL };
 
 /* ---- answers ---- */
 
-/* Answers call with uuid's KvmHostInfo as it is now. */
-static void
+void
 kvm_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
 {
 	zs_db *db = zs_node_db(zs_call_node(call));
@@ -293,6 +293,9 @@ kvm_reconnect_host(zs_call *call, const Zs__Kvm__V1__ReconnectHostRequest *in,
 
 /* ---- ChangeHostState ---- */
 
+/* enable and disable move the state at once (leaving Maintenance reconnects the host);
+ * maintain empties the host first (kvm_maintain.c). While a maintenance runs
+ * (PreMaintenance) the host's state does not change otherwise. */
 static void
 kvm_change_state(zs_call *call, const Zs__Kvm__V1__ChangeHostStateRequest *in,
     ProtobufCClosure closure)
@@ -301,43 +304,27 @@ kvm_change_state(zs_call *call, const Zs__Kvm__V1__ChangeHostStateRequest *in,
 	char ip[64], state[32];
 	if (kvm_api_load(call, in->uuid, ip, sizeof ip, state, sizeof state) != 0)
 		return;
-	const char *ev = in->state_event;
-	const char *to = strcmp(ev, "enable") == 0 ? "Enabled" :
-	    strcmp(ev, "disable") == 0 ? "Disabled" : "Maintenance";
-	bool leaving = strcmp(state, "Maintenance") == 0 && strcmp(to, "Maintenance") != 0;
-	zs_db *db = zs_node_db(zs_call_node(call));
-	zs_db_conn *c = NULL;
-	if (zs_db_acquire_for(db, call, &c) != 0)
+	if (strcmp(state, "PreMaintenance") == 0 && kvm_maintaining(ks, in->uuid)) {
+		zs_call_fail(call, ZS_FAILED_PRECONDITION, "KVM.1004",
+		    "host %s is in PreMaintenance: a maintenance is under way, wait for its end",
+		    in->uuid);
 		return;
-	zs_status *st = NULL;
-	const char *p[2] = { in->uuid, "PreMaintenance" };
-	int rv = zs_db_begin(c, &st);
-	if (rv == 0) {
-		rv = zs_resource_lock(c, in->uuid, "host", &st);
-		if (rv == 0 && strcmp(to, "Maintenance") == 0 && strcmp(state, "Maintenance") != 0) {
-			/* PreMaintenance would migrate the VMs away; there are none yet */
-			PGresult *r = zs_db_exec(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, p, &st);
-			rv = r != NULL ? kvm_store_event(ks, c, in->uuid, "host/stateChanged", &st) :
-			    (st != NULL ? (int) st->code : ZS_INTERNAL);
-			PQclear(r);
-		}
-		if (rv == 0 && strcmp(state, to) != 0) {
-			p[1] = to;
-			PGresult *r = zs_db_exec(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
-			    "WHERE uuid = $1", 2, p, &st);
-			rv = r != NULL ? kvm_store_event(ks, c, in->uuid, "host/stateChanged", &st) :
-			    (st != NULL ? (int) st->code : ZS_INTERNAL);
-			PQclear(r);
-		}
-		rv = zs_db_end(c, rv, &st);
 	}
-	zs_db_release(db, c);
-	if (rv != 0) {
+	const char *ev = in->state_event;
+	if (strcmp(ev, "maintain") == 0) {
+		if (strcmp(state, "Maintenance") == 0)
+			kvm_api_answer(call, closure, in->uuid);   /* already there */
+		else
+			kvm_maintain(call, closure, in->uuid, state);
+		return;
+	}
+	const char *to = strcmp(ev, "enable") == 0 ? "Enabled" : "Disabled";
+	zs_status *st = NULL;
+	if (kvm_store_state(ks, in->uuid, state, to, NULL, 0, &st) != 0) {
 		zs_rkit_fail(call, st);
 		return;
 	}
-	if (leaving)
+	if (strcmp(state, "Maintenance") == 0)
 		kvm_reconnect(ks, in->uuid, ip);   /* in the background; the tracker retries */
 	kvm_api_answer(call, closure, in->uuid);
 }

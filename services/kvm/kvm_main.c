@@ -26,6 +26,7 @@ kvm_start(zs_service *svc, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&ks->maint_lock, NULL);   /* plain memory: nothing to destroy */
 	ks->node = node;
 	long interval, timeout, connect;
 	if (zs_agent_addr_read(node, &ks->agent, err, errlen) != 0 ||

@@ -150,6 +150,49 @@ kvm_store_status(kvm_state *ks, const char *uuid, const char *status, const char
 	return rv;
 }
 
+int
+kvm_store_state(kvm_state *ks, const char *uuid, const char *from, const char *to,
+    char *was, size_t was_len, zs_status **st)
+{
+	zs_db_conn *c = NULL;
+	int rv = kvm_store_acquire(ks, &c, st);
+	if (rv != 0)
+		return rv;
+	const char *p[2] = { uuid, to };
+	rv = zs_db_begin(c, st);
+	if (rv == 0) {
+		/* the state now, locking the row: two changes of one host run one after the other */
+		PGresult *r = zs_db_exec(c, "SELECT state FROM host_hosts WHERE uuid = $1 FOR UPDATE",
+		    1, p, st);
+		bool changed = false;
+		if (r == NULL) {
+			rv = (*st) != NULL ? (int) (*st)->code : ZS_INTERNAL;
+		} else if (PQntuples(r) == 0) {
+			rv = ZS_NOT_FOUND;
+			*st = zs_status_new(ZS_NOT_FOUND, NULL, "no KVM host with uuid %s", uuid);
+		} else {
+			const char *now = PQgetvalue(r, 0, 0);
+			if (was != NULL)
+				snprintf(was, was_len, "%s", now);
+			if (from != NULL && strcmp(now, from) != 0) {
+				rv = ZS_FAILED_PRECONDITION;
+				*st = zs_status_new(rv, "KVM.1004", "host %s is %s now, not %s: it was "
+				    "changed meanwhile", uuid, now, from);
+			}
+			changed = strcmp(now, to) != 0;
+		}
+		PQclear(r);
+		if (rv == 0 && changed)
+			rv = zs_db_run(c, "UPDATE host_hosts SET state = $2, updated_at = now() "
+			    "WHERE uuid = $1", 2, p, NULL, st);
+		if (rv == 0 && changed)
+			rv = kvm_store_event(ks, c, uuid, "host/stateChanged", st);
+		rv = zs_db_end(c, rv, st);
+	}
+	zs_db_release(zs_node_db(ks->node), c);
+	return rv;
+}
+
 /* "1G", "512M", "4096" -> bytes; -1 when not a size. */
 static int64_t
 kvm_size(const char *s)

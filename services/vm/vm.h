@@ -2,8 +2,9 @@
  * vm.h: what the VM service's files share: its state and agent URLs (vm_main.c), the
  * resource table, interceptor, answers and events (vm_api.c), the rows and their state
  * changes (vm_store.c), NICs (vm_nic.c), commands to the hosts' agents (vm_agent.c),
- * CreateVmInstance (vm_create.c), the lifecycle (vm_lifecycle.c) and the reconcile at
- * start (vm_reconcile.c). Nothing here is seen outside the plugin.
+ * CreateVmInstance (vm_create.c), the lifecycle (vm_lifecycle.c), the reconcile at
+ * start (vm_reconcile.c), MigrateVm (vm_migrate.c), the host maintenance's migrations
+ * (vm_maintain.c) and attaching devices (vm_device.c). Nothing here is seen outside the plugin.
  */
 #ifndef VM_H
 #define VM_H
@@ -170,6 +171,26 @@ void vm_resume_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure cl
 void vm_destroy_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void vm_recover_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void vm_expunge_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+
+/* ---- vm_migrate.c ---- */
+
+/* done runs once, on a worker: 0 with the host the VM runs on now, or the failure (st
+ * borrowed; the VM runs where it ran, its capacity as before). */
+typedef void (*vm_migrate_fn)(int code, const zs_status *st, const char *host, void *arg);
+/* Migrates Running VM uuid to host (NULL or "": any of its cluster but its own). parent
+ * bounds it (its deadline; it must outlive done); check (may be NULL) is the call whose
+ * account must see the VM. Any thread. */
+void vm_migrate_run(vm_state *vs, const zs_call *parent, const zs_call *check, const char *uuid,
+    const char *host, vm_migrate_fn done, void *arg);
+void vm_migrate_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+
+/* ---- vm_device.c ---- */
+
+void vm_attach_volume(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void vm_detach_volume(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void vm_attach_l3(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void vm_detach_l3(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void vm_change_offering(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* ---- vm_reconcile.c ---- */
 

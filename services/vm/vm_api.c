@@ -386,7 +386,10 @@ static const zs_rkit_op vm_ops[] = {
 	{ ZS_RKIT_CUSTOM, vm_start_vm }, { ZS_RKIT_CUSTOM, vm_stop_vm },
 	{ ZS_RKIT_CUSTOM, vm_reboot_vm }, { ZS_RKIT_CUSTOM, vm_pause_vm },
 	{ ZS_RKIT_CUSTOM, vm_resume_vm }, { ZS_RKIT_CUSTOM, vm_recover_vm },
-	{ ZS_RKIT_CUSTOM, vm_expunge_vm }, { ZS_RKIT_QUERY, NULL },
+	{ ZS_RKIT_CUSTOM, vm_expunge_vm }, { ZS_RKIT_CUSTOM, vm_migrate_vm },
+	{ ZS_RKIT_CUSTOM, vm_attach_volume }, { ZS_RKIT_CUSTOM, vm_detach_volume },
+	{ ZS_RKIT_CUSTOM, vm_attach_l3 }, { ZS_RKIT_CUSTOM, vm_detach_l3 },
+	{ ZS_RKIT_CUSTOM, vm_change_offering }, { ZS_RKIT_QUERY, NULL },
 	{ ZS_RKIT_CUSTOM, vm_query_nics },
 };
 

@@ -1,7 +1,7 @@
 /*
  * volume.h: what the volume service's files share: its resource table, interceptor and
- * answers (volume_api.c), the create workflow (volume_create.c) and DeleteVolume
- * (volume_delete.c). Nothing here is seen outside the plugin.
+ * answers (volume_api.c), the create workflow (volume_create.c), DeleteVolume
+ * (volume_delete.c) and the VM a data volume belongs to (volume_attach.c). Nothing here is seen outside the plugin.
  */
 #ifndef VOLUME_H
 #define VOLUME_H
@@ -41,5 +41,10 @@ void volume_create_root(zs_call *call, const ProtobufCMessage *in, ProtobufCClos
 
 void volume_delete(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void volume_change_state(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+
+/* ---- volume_attach.c ---- */
+
+void volume_attach(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void volume_detach(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 #endif

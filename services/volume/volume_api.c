@@ -176,6 +176,7 @@ static const zs_rkit_op volume_ops[] = {
 	{ ZS_RKIT_CUSTOM, volume_create_data }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_CUSTOM, volume_delete },
 	{ ZS_RKIT_CUSTOM, volume_create_root }, { ZS_RKIT_CUSTOM, volume_change_state },
+	{ ZS_RKIT_CUSTOM, volume_attach }, { ZS_RKIT_CUSTOM, volume_detach },
 	{ ZS_RKIT_QUERY, NULL },
 };
 

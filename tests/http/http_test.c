@@ -5,7 +5,8 @@
  * prefix, and checks: a synchronous command, an asynchronous one answered through the
  * callback, deadlines (no answer, no callback, still queued) failing DEADLINE_EXCEEDED
  * with the path and the host, unknown and missing task uuids (404, 400), the agent's error
- * text as the cause, the per-host cap (10 in flight, the rest queued, all done), every
+ * text as the cause, the per-host cap (10 in flight, the rest queued, all done, and the
+ * simulator's count of commands in flight agreeing), every
  * fault of the simulator (fail once / N times / a fraction, HTTP error, delay, hang, lose,
  * die, reset), duplicate task uuids dropped by the simulator, connections reused, and a
  * bounded load whose rate it prints.
@@ -457,6 +458,7 @@ test_cap(void)
 	result r[N];
 	char url[128];
 	snprintf(url, sizeof url, "http://127.0.1.10:%d/vm/vmsync", sim_port);
+	sim_do("DELETE", "/sim/inflight", NULL);   /* count from here */
 	sim_do("POST", "/sim/faults", "{\"host\":\"h10\",\"path\":\"/vm/vmsync\",\"action\":\"delay\","
 	    "\"delayMs\":400}");
 	for (int i = 0; i < N; i++) {
@@ -482,6 +484,17 @@ test_cap(void)
 	ZST_EXPECT_INT(ok, N);
 	zs_http_host_load(http, "h10", &inflight, &queued);
 	ZST_EXPECT_INT(inflight + queued, 0);
+	/* the simulator counted them the same: never more than 10 held open at once */
+	json_t *fl = sim_ctl("GET", "/sim/inflight", NULL);
+	json_t *vs = json_object_get(json_object_get(fl, "paths"), "/vm/vmsync");
+	char *text = json_dumps(vs, JSON_COMPACT);
+	ZST_CHECK(json_integer_value(json_object_get(vs, "max")) == 10 &&
+	    json_integer_value(json_object_get(vs, "now")) == 0 &&
+	    json_integer_value(json_object_get(vs, "total")) == N,
+	    "GET /sim/inflight: /vm/vmsync at most 10 at once, none now, %d in all (%s)", N,
+	    text != NULL ? text : "none");
+	free(text);
+	json_decref(fl);
 	sim_do("DELETE", "/sim/faults", NULL);
 }
 

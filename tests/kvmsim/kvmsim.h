@@ -115,9 +115,17 @@ json_t *sim_backup_run(sim *s, sim_host *h, const char *path, const json_t *cmd)
 
 /* kvmsim_send.c: asynchronous answers, POSTed to callback URLs by sender threads. */
 int sim_send_new(sim_send **out, int threads);
-/* Queues body (taken over) for url with header taskuuid, due delay_ms from now. */
-void sim_send_post(sim_send *q, const char *url, const char *task, char *body, int64_t delay_ms);
+/* Queues body (taken over) for url with header taskuuid, due delay_ms from now; it counts
+ * as a command of path (may be NULL: none) in flight until a sender takes it. */
+void sim_send_post(sim_send *q, const char *url, const char *task, char *body, int64_t delay_ms,
+    const char *path);
+/* Drops every answer not yet sent (their commands are no longer in flight). */
 void sim_send_clear(sim_send *q);
+/* {PATH: {now, max, total}} of the commands answered through the queue: in flight now, the
+ * most at once and how many since the last reset (caller decrefs). */
+json_t *sim_send_inflight(sim_send *q);
+/* Starts the counts again: max is what is in flight now, total 0. */
+void sim_send_inflight_reset(sim_send *q);
 void sim_send_stats(sim_send *q, uint64_t *sent, uint64_t *failed, size_t *pending);
 void sim_send_free(sim_send *q);
 

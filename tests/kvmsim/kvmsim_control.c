@@ -1,6 +1,6 @@
 /*
  * kvmsim_control.c: what zs-kvmsim does with a request. /sim/... is the control API
- * (hosts, faults, reset, the command log, stats); anything else is an agent path of the
+ * (hosts, faults, reset, the command log, stats, commands in flight); anything else is an agent path of the
  * host the request reached, run through the faults first. Agent commands are answered in
  * the body for connect and echo (or when no callback URL came), else acknowledged at
  * once and answered later through the callback URL, as the real agent does.
@@ -192,6 +192,7 @@ ctl_reset(sim *s, sim_answer *ans)
 	json_array_clear(s->log);
 	s->log_total = 0;
 	sim_send_clear(s->send);
+	sim_send_inflight_reset(s->send);
 	for (size_t i = 0; i < s->nhosts; i++) {
 		sim_host *h = s->hosts[i];
 		if (h->dead && h->ip != NULL)
@@ -292,12 +293,18 @@ ctl_handle(sim *s, const sim_req *req, const json_t *cmd, sim_answer *ans)
 		ctl_log(s, p, ans);
 	} else if (IS("/sim/stats") && get) {
 		ctl_stats(s, ans);
+	} else if (IS("/sim/inflight") && get) {
+		sim_answer_json(ans, 200, json_pack("{s:b, s:o}", "success", 1, "paths",
+		    sim_send_inflight(s->send)));
+	} else if (IS("/sim/inflight") && del) {
+		sim_send_inflight_reset(s->send);
+		sim_answer_json(ans, 200, json_pack("{s:b}", "success", 1));
 	} else if (IS("/sim/quit") && post) {
 		s->quit = true;
 		sim_answer_json(ans, 200, json_pack("{s:b}", "success", 1));
 	} else {
 		ctl_error(ans, 404, "no such control path (see /sim/hosts, /sim/hosts/NAME/vms/UUID, "
-		    "/sim/faults, /sim/reset, /sim/log, /sim/stats, /sim/quit)");
+		    "/sim/faults, /sim/reset, /sim/log, /sim/stats, /sim/inflight, /sim/quit)");
 	}
 #undef IS
 }
@@ -426,7 +433,8 @@ sim_handle(sim *s, const sim_req *req, sim_answer *ans)
 		result = NULL;
 	} else if (action == NULL || strcmp(action, "lose") != 0) {
 		s->callbacks_queued++;
-		sim_send_post(s->send, req->callback_url, req->task_uuid, json_dumps(result, JSON_COMPACT), delay);
+		sim_send_post(s->send, req->callback_url, req->task_uuid, json_dumps(result, JSON_COMPACT), delay,
+		    req->path);
 		sim_answer_json(ans, 200, json_object());
 	} else {
 		sim_answer_json(ans, 200, json_object());   /* acknowledged, never answered */

@@ -2,6 +2,12 @@
  * kvmsim_send.c: the asynchronous answers of zs-kvmsim. The serving thread queues each
  * answer (callback URL, task uuid, body, when); sender threads POST them in due order, each
  * with its own libcurl handle so connections to the node are kept alive.
+ *
+ * It also counts, per agent path, the commands in flight: from the moment a command is
+ * queued for its answer until a sender takes that answer to POST it (before the POST, so
+ * that a node starting its next command on the answer never sees one too many), with the
+ * highest such count since the last reset. A test reads how many /vm/migrate a node ran at
+ * once through GET /sim/inflight, holding them open with a delay fault.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,10 +18,19 @@
 
 #include "kvmsim.h"
 
+/* The commands of one path in flight; under the queue's mutex. */
+typedef struct send_path {
+	char path[128];
+	int64_t now, max;            /* in flight now; the most at once since the last reset */
+	uint64_t total;              /* answered through the queue since the last reset */
+	struct send_path *next;
+} send_path;
+
 typedef struct send_item {
 	int64_t due;
 	char *url, *body;
 	char task[128];
+	send_path *count;            /* the path's counter (NULL: none), the queue's */
 	struct send_item *prev, *next;
 } send_item;
 
@@ -23,6 +38,7 @@ struct sim_send {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	send_item *head, *tail;          /* sorted by due */
+	send_path *paths;                /* owned list */
 	size_t pending;
 	bool quit;
 	uint64_t sent, failed;
@@ -75,6 +91,8 @@ send_thread(void *arg)
 			q->head->prev = NULL;
 		else
 			q->tail = NULL;
+		if (it->count != NULL)
+			it->count->now--;    /* the answer leaves now */
 		pthread_mutex_unlock(&q->mu);
 
 		char task[160];
@@ -127,8 +145,25 @@ sim_send_new(sim_send **out, int threads)
 	return q->nthreads > 0 ? 0 : -1;
 }
 
+/* The counter of path, made on first use (NULL when out of memory). Under q->mu. */
+static send_path *
+send_path_get(sim_send *q, const char *path)
+{
+	send_path *p;
+	for (p = q->paths; p != NULL; p = p->next)
+		if (strcmp(p->path, path) == 0)
+			return p;
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	snprintf(p->path, sizeof p->path, "%s", path);
+	p->next = q->paths;
+	q->paths = p;
+	return p;
+}
+
 void
-sim_send_post(sim_send *q, const char *url, const char *task, char *body, int64_t delay_ms)
+sim_send_post(sim_send *q, const char *url, const char *task, char *body, int64_t delay_ms,
+    const char *path)
 {
 	send_item *it = calloc(1, sizeof *it);
 	if (it == NULL || body == NULL || (it->url = strdup(url)) == NULL) {
@@ -141,6 +176,11 @@ sim_send_post(sim_send *q, const char *url, const char *task, char *body, int64_
 	it->due = sim_now_ms() + (delay_ms > 0 ? delay_ms : 0);
 	snprintf(it->task, sizeof it->task, "%s", task);
 	pthread_mutex_lock(&q->mu);
+	if (path != NULL && (it->count = send_path_get(q, path)) != NULL) {
+		it->count->total++;
+		if (++it->count->now > it->count->max)
+			it->count->max = it->count->now;
+	}
 	send_item *after = q->tail;   /* mostly due last: insert from the tail */
 	while (after != NULL && after->due > it->due)
 		after = after->prev;
@@ -167,9 +207,34 @@ sim_send_clear(sim_send *q)
 		send_item *it = q->head;
 		q->head = it->next;
 		q->pending--;
+		if (it->count != NULL)
+			it->count->now--;
 		item_free(it);
 	}
 	q->tail = NULL;
+	pthread_mutex_unlock(&q->mu);
+}
+
+json_t *
+sim_send_inflight(sim_send *q)
+{
+	json_t *o = json_object();
+	pthread_mutex_lock(&q->mu);
+	for (send_path *p = q->paths; p != NULL; p = p->next)
+		json_object_set_new(o, p->path, json_pack("{s:I, s:I, s:I}", "now", (json_int_t) p->now,
+		    "max", (json_int_t) p->max, "total", (json_int_t) p->total));
+	pthread_mutex_unlock(&q->mu);
+	return o;
+}
+
+void
+sim_send_inflight_reset(sim_send *q)
+{
+	pthread_mutex_lock(&q->mu);
+	for (send_path *p = q->paths; p != NULL; p = p->next) {
+		p->max = p->now;
+		p->total = 0;
+	}
 	pthread_mutex_unlock(&q->mu);
 }
 
@@ -195,6 +260,11 @@ sim_send_free(sim_send *q)
 	for (int i = 0; i < q->nthreads; i++)
 		pthread_join(q->threads[i], NULL);
 	sim_send_clear(q);
+	while (q->paths != NULL) {
+		send_path *p = q->paths;
+		q->paths = p->next;
+		free(p);
+	}
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q->threads);
