@@ -1,17 +1,18 @@
 #!/bin/bash
-# readme_maint_test.sh: README-maint.md's walk-through run as written after README.md's "A
-# small cloud on the simulator", against a real zsnode and zs-kvmsim (the simulator on a
+# readme_maint_test.sh: README.md's "Moving VMs: live migration and host maintenance" run
+# as written after its "A small cloud on the simulator", against a real zsnode and zs-kvmsim (the simulator on a
 # free port instead of 7070): every command succeeds (those it shows failing fail as it
 # says), and what it shows holds: the migration, the maintenance with at most 2
 # migrations at once, JustMigrate's failure, the devices and the offering.
-# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md README-maint.md
-ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6 README_MAINT=$7
+# Arguments: zsnode plugins-dir zsctl zswatch zs-kvmsim README.md
+ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6
 # shellcheck source=../vm/vm_lib.sh
 . "$(dirname "$0")/../vm/vm_lib.sh"
 
 start_cloud
-awk '/^```sh/{c=1;next} /^```/{c=0} c' "$README_MAINT" >"$TMP/walk.sh"
-ok_if "README-maint.md has its walk-through" "$(wc -l <"$TMP/walk.sh") lines" \
+awk '$0=="## Moving VMs: live migration and host maintenance"{f=1;next} f && /^## /{exit} f' \
+	"$README" | awk '/^```sh/{c=1;next} /^```/{c=0} c' >"$TMP/walk.sh"
+ok_if "README.md has the migration and maintenance walk-through" "$(wc -l <"$TMP/walk.sh") lines" \
 	eval '(( $(wc -l <"$TMP/walk.sh") >= 40 )) && grep -q MigrateVm "$TMP/walk.sh"'
 sed -i "s/127\.0\.0\.1:7070/127.0.0.1:$SIM_PORT/g" "$TMP/walk.sh"
 cat >"$TMP/run.sh" <<EOS
@@ -21,7 +22,7 @@ ZONE=$ZONE CLUSTER=$CLUSTER L2=$L2 L3=$L3
 . "$TMP/walk.sh"
 EOS
 run 180 bash "$TMP/run.sh"
-ok_if "every command of README-maint.md succeeds" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
+ok_if "every command of the migration and maintenance walk-through succeeds" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 ok_if "the failing migration says why, the VM as before" "$(short "$ERR")" \
 	eval 'has "$ERR" "VM.1009" && has "$ERR" "libvirt: migration aborted"'
 ok_if "the maintenance ran at most 2 migrations at once" "$(short "$OUT")" has "$OUT" '"max":2'
