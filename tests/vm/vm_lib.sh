@@ -43,7 +43,7 @@ start_cloud() {
 		exit 1
 	fi
 	login admin "$ADMIN_PW"
-	awk '$0=="## A small cloud on the simulator"{f=1} f && /^## Layout/{exit} f' "$README" |
+	awk '$0=="## A small cloud on the simulator"{f=1;next} f && /^## /{exit} f' "$README" |
 		awk '/^```sh/{c=1;next} /^```/{c=0} c' | grep -v '^zswatch' >"$TMP/walk.sh"
 	sed -i "s/127\.0\.0\.1:7070/127.0.0.1:$SIM_PORT/g" "$TMP/walk.sh"
 	cat >"$TMP/cloud.sh" <<EOS
