@@ -1,0 +1,199 @@
+/*
+ * vmb_check.c: what zsbench_vm reads besides the API: CPU and peak RSS from /proc, the
+ * commits of the node's PostgreSQL (pg_stat_database), and the checks at the end, which
+ * count in the node's tables that every VM is whole and that capacities add up.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "vmb.h"
+
+double
+vmb_cpu_s(pid_t pid, bool children)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	unsigned long long v[4] = { 0, 0, 0, 0 };
+	/* after ") ": state is field 3; utime, stime, cutime, cstime are fields 14-17 */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu "
+	    "%llu", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return -1;
+	return (double) (v[0] + v[1] + (children ? v[2] + v[3] : 0)) / (double) sysconf(_SC_CLK_TCK);
+}
+
+double
+vmb_hwm_mb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	double mb = -1;
+	long kb;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			mb = (double) kb / 1024.0;
+	fclose(f);
+	return mb;
+}
+
+/* The lines of DATA_DIR/pg/postmaster.pid (caller frees text); how many were read. */
+static int
+vmb_postmaster(const zst_node *n, char **text, char *lines[6])
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/pg/postmaster.pid", n->data_dir);
+	*text = zst_read_file(path);
+	int k = 0;
+	char *save = NULL;
+	for (char *l = *text ? strtok_r(*text, "\n", &save) : NULL; l != NULL && k < 6;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[k++] = l;
+	return k;
+}
+
+double
+vmb_pg_cpu_s(const zst_node *n)
+{
+	char *text = NULL, *lines[6] = { 0 };
+	int k = vmb_postmaster(n, &text, lines);
+	pid_t master = k > 0 ? (pid_t) strtol(lines[0], NULL, 10) : 0;
+	free(text);
+	if (master <= 0)
+		return -1;
+	double sum = vmb_cpu_s(master, true);
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *end, path[64], buf[512];
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == master)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		FILE *f = fopen(path, "r");
+		size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+		if (f != NULL)
+			fclose(f);
+		buf[len] = '\0';
+		const char *p = strrchr(buf, ')');
+		int ppid = 0;
+		if (p != NULL && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == master) {
+			double c = vmb_cpu_s((pid_t) pid, false);
+			sum += c > 0 ? c : 0;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return sum;
+}
+
+PGconn *
+vmb_pg_open(const zst_node *n)
+{
+	char *text = NULL, *lines[6] = { 0 }, conninfo[PATH_MAX + 128];
+	if (vmb_postmaster(n, &text, lines) < 5) {
+		free(text);
+		printf("  cannot read the node's postmaster.pid\n");
+		return NULL;
+	}
+	snprintf(conninfo, sizeof conninfo, "host='%s' port=%s user=zsnode dbname=zsnode "
+	    "connect_timeout=5", lines[4], lines[3]);
+	free(text);
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		printf("  cannot reach the node's PostgreSQL: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+/* The first value of sql as a number, or -1. */
+static long long
+vmb_scalar(PGconn *pg, const char *sql, int n, const char *const *p)
+{
+	PGresult *r = PQexecParams(pg, sql, n, NULL, p, NULL, NULL, 0);
+	long long v = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		printf("  %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return v;
+}
+
+long long
+vmb_pg_commits(PGconn *pg)
+{
+	PQclear(PQexec(pg, "SELECT pg_stat_clear_snapshot()"));
+	return vmb_scalar(pg, "SELECT xact_commit FROM pg_stat_database WHERE datname = "
+	    "current_database()", 0, NULL);
+}
+
+static int
+vmb_expect(const char *what, long long got, long long want)
+{
+	bool ok = got == want;
+	printf("  check %-58s %s (%lld, want %lld)\n", what, ok ? "ok" : "FAILED", got, want);
+	return ok ? 0 : 1;
+}
+
+int
+vmb_check(PGconn *pg, const vmb_cloud *cl, long want, long sim_vms)
+{
+	const char *l3[1] = { cl->l3 };
+	int failed = 0;
+	failed += vmb_expect("VMs", vmb_scalar(pg, "SELECT count(*) FROM vm_instances", 0, NULL),
+	    want);
+	failed += vmb_expect("VMs Running", vmb_scalar(pg, "SELECT count(*) FROM vm_instances "
+	    "WHERE state = 'Running'", 0, NULL), want);
+	failed += vmb_expect("VMs on a host", vmb_scalar(pg, "SELECT count(*) FROM vm_instances "
+	    "WHERE host_uuid <> ''", 0, NULL), want);
+	failed += vmb_expect("NICs, one a VM, with an address", vmb_scalar(pg, "SELECT count(DISTINCT "
+	    "vm_instance_uuid) FROM vm_nics WHERE ip <> ''", 0, NULL), want);
+	failed += vmb_expect("NICs", vmb_scalar(pg, "SELECT count(*) FROM vm_nics", 0, NULL), want);
+	failed += vmb_expect("used IPs of the L3 (each a NIC's)", vmb_scalar(pg, "SELECT count(*) "
+	    "FROM net_used_ips u JOIN vm_nics n ON n.l3_network_uuid = u.l3_network_uuid AND "
+	    "n.ip = u.ip WHERE u.l3_network_uuid = $1", 1, l3), want);
+	failed += vmb_expect("used IPs of the L3 in all", vmb_scalar(pg, "SELECT count(*) FROM "
+	    "net_used_ips WHERE l3_network_uuid = $1", 1, l3), want);
+	failed += vmb_expect("root volumes (each a VM's)", vmb_scalar(pg, "SELECT count(*) FROM "
+	    "volume_volumes v JOIN vm_instances i ON i.root_volume_uuid = v.uuid AND "
+	    "v.type = 'Root' AND v.host_uuid = i.host_uuid", 0, NULL), want);
+	failed += vmb_expect("volumes in all", vmb_scalar(pg, "SELECT count(*) FROM volume_volumes",
+	    0, NULL), want);
+	failed += vmb_expect("host reservations (each a VM's, on its host)", vmb_scalar(pg,
+	    "SELECT count(*) FROM kvm_vm_reservations r JOIN vm_instances i ON i.uuid = r.vm_uuid "
+	    "AND i.host_uuid = r.host_uuid", 0, NULL), want);
+	failed += vmb_expect("host reservations in all", vmb_scalar(pg, "SELECT count(*) FROM "
+	    "kvm_vm_reservations", 0, NULL), want);
+	/* capacity: what each host has available is its total less what its VMs hold */
+	failed += vmb_expect("hosts whose CPU or memory does not add up", vmb_scalar(pg,
+	    "SELECT count(*) FROM kvm_host_capacity c LEFT JOIN (SELECT host_uuid, sum(cpu) AS cpu, "
+	    "sum(memory) AS mem FROM kvm_vm_reservations GROUP BY host_uuid) r ON r.host_uuid = "
+	    "c.uuid WHERE c.available_cpu <> c.total_cpu - coalesce(r.cpu, 0) OR "
+	    "c.available_memory <> c.total_memory - c.reserved_memory - coalesce(r.mem, 0)", 0,
+	    NULL), 0);
+	failed += vmb_expect("hosts over-committed (memory < 0, CPU over 10x)", vmb_scalar(pg,
+	    "SELECT count(*) FROM kvm_host_capacity WHERE available_memory < 0 OR "
+	    "total_cpu - available_cpu > total_cpu * 10", 0, NULL), 0);
+	failed += vmb_expect("primary storage reservations left", vmb_scalar(pg, "SELECT count(*) "
+	    "FROM ps_reservations", 0, NULL), 0);
+	if (sim_vms >= 0)
+		failed += vmb_expect("VMs the simulated hosts run", sim_vms, want);
+	return failed;
+}
