@@ -119,12 +119,16 @@ vm_new_step(vm_new *v, zs_flow *flow)
 	    zs_flow_step_name(flow));
 }
 
-/* A bus call of a step failed: the flow fails with its status (or one saying what). */
+/* A call of a step failed: the flow fails naming the step and what failed, with the
+ * call's status (the agent's error, no capacity, ...) as the cause. */
 static void
 vm_new_fail(vm_new *v, int code, const zs_status *st, const char *what)
 {
-	zs_flow_fail(v->flow, st != NULL ? zs_status_copy(st) :
-	    zs_status_new(code, NULL, "%s failed", what));
+	zs_status *why = zs_status_new(code != 0 ? code : ZS_UNKNOWN, NULL, "step %s: %s failed",
+	    zs_flow_step_name(v->flow), what);
+	if (why != NULL && st != NULL)
+		zs_status_set_cause(why, zs_status_copy(st));
+	zs_flow_fail(v->flow, why);
 }
 
 /* A rollback step's bus call answered: the flow goes on, or fails with why. */
@@ -608,7 +612,7 @@ vm_started(int code, const zs_status *st, const json_t *reply, void *arg)
 	(void) reply;
 	vm_new *v = arg;
 	if (code != 0)
-		vm_new_fail(v, code, st, "/vm/start");
+		vm_new_fail(v, code, st, "/vm/start on the host's agent");
 	else
 		zs_flow_next(v->flow);
 }
