@@ -46,6 +46,7 @@
 #include "zs/primarystorage/v1/primarystorage.zsb.h"
 #include "zs/service.h"
 #include "zs/volume/v1/volume.zsb.h"
+#include "zs/work.h"
 
 /* One create on its way (the flow's arg). */
 typedef struct vm_new {
@@ -129,6 +130,27 @@ vm_new_fail(vm_new *v, int code, const zs_status *st, const char *what)
 	if (why != NULL && st != NULL)
 		zs_status_set_cause(why, zs_status_copy(st));
 	zs_flow_fail(v->flow, why);
+}
+
+/*
+ * Goes on with fn(v) on a worker. A bus answer runs on the thread of the handler that
+ * answered, which may still hold its database connection: a step that took one of its own
+ * there would hold two, and with a pool's worth of creates doing so at once the pool runs
+ * dry and every one of them waits out its acquire. So the answers after which the flow
+ * writes go on here, and the handler returns its connection first.
+ */
+static void
+vm_new_later(vm_new *v, void (*fn)(void *arg))
+{
+	if (zs_work_submit(zs_node_work(v->vs->node), fn, v) != 0)
+		fn(v);
+}
+
+static void
+vm_new_next(void *arg)
+{
+	vm_new *v = arg;
+	zs_flow_next(v->flow);
 }
 
 /* A rollback step's bus call answered: the flow goes on, or fails with why. */
@@ -224,7 +246,7 @@ vm_image_got(int code, const zs_status *st, const Zs__Image__V1__GetImageCandida
 		    v->vm.image));
 		return;
 	}
-	zs_flow_next(v->flow);
+	vm_new_later(v, vm_new_next);   /* insert-vm writes */
 }
 
 static void
@@ -293,6 +315,8 @@ vm_uninsert(zs_flow *flow, void *arg)
 
 /* ---- allocate-host ---- */
 
+static void vm_host_write(void *arg);
+
 static void
 vm_host_got(int code, const zs_status *st, const Zs__Host__V1__AllocateHostResponse *r, void *arg)
 {
@@ -307,6 +331,13 @@ vm_host_got(int code, const zs_status *st, const Zs__Host__V1__AllocateHostRespo
 	snprintf(v->host_ip, sizeof v->host_ip, "%s", r->management_ip);
 	if (r->hypervisor_type[0] != '\0')
 		snprintf(v->vm.hypervisor, sizeof v->vm.hypervisor, "%s", r->hypervisor_type);
+	vm_new_later(v, vm_host_write);
+}
+
+static void
+vm_host_write(void *arg)
+{
+	vm_new *v = arg;
 	zs_status *ust = NULL;
 	const char *p[4] = { v->vm.host, v->vm.cluster, v->vm.zone, v->vm.hypervisor };
 	int rv = vm_new_update(v, "UPDATE vm_instances SET host_uuid = $2, cluster_uuid = $3, "
@@ -409,6 +440,8 @@ vm_unreserve(zs_flow *flow, void *arg)
 
 /* ---- root-volume ---- */
 
+static void vm_root_write(void *arg);
+
 static void
 vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
 {
@@ -418,6 +451,13 @@ vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r,
 		return;
 	}
 	snprintf(v->root_path, sizeof v->root_path, "%s", r->install_path);
+	vm_new_later(v, vm_root_write);
+}
+
+static void
+vm_root_write(void *arg)
+{
+	vm_new *v = arg;
 	zs_status *ust = NULL;
 	const char *p[1] = { v->vm.root_volume };
 	if (vm_new_update(v, "UPDATE vm_instances SET root_volume_uuid = $2 WHERE uuid = $1", 1, p,
@@ -466,6 +506,8 @@ vm_unroot(zs_flow *flow, void *arg)
 
 static void vm_data_one(vm_new *v);
 
+static void vm_data_write(void *arg);
+
 static void
 vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
 {
@@ -475,6 +517,13 @@ vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r,
 		vm_new_fail(v, code, st, "CreateDataVolume");
 		return;
 	}
+	vm_new_later(v, vm_data_write);
+}
+
+static void
+vm_data_write(void *arg)
+{
+	vm_new *v = arg;
 	char dev[16];
 	snprintf(dev, sizeof dev, "%zu", v->data_done);
 	const char *p[2] = { v->vm.data[v->data_done - 1], dev };

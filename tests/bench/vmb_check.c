@@ -191,8 +191,15 @@ vmb_check(PGconn *pg, const vmb_cloud *cl, long want, long sim_vms)
 	failed += vmb_expect("hosts over-committed (memory < 0, CPU over 10x)", vmb_scalar(pg,
 	    "SELECT count(*) FROM kvm_host_capacity WHERE available_memory < 0 OR "
 	    "total_cpu - available_cpu > total_cpu * 10", 0, NULL), 0);
-	failed += vmb_expect("primary storage reservations left", vmb_scalar(pg, "SELECT count(*) "
-	    "FROM ps_reservations", 0, NULL), 0);
+	failed += vmb_expect("storage reservations (each a root volume's)", vmb_scalar(pg,
+	    "SELECT count(*) FROM ps_reservations r JOIN volume_volumes v ON v.uuid = "
+	    "r.volume_uuid AND v.host_uuid = r.host_uuid AND v.size = r.size", 0, NULL), want);
+	failed += vmb_expect("storage reservations in all", vmb_scalar(pg, "SELECT count(*) FROM "
+	    "ps_reservations", 0, NULL), want);
+	failed += vmb_expect("LocalStorage shares whose reserved bytes do not add up", vmb_scalar(pg,
+	    "SELECT count(*) FROM ps_hosts h WHERE h.reserved_capacity <> (SELECT coalesce(sum(r.size), "
+	    "0) FROM ps_reservations r WHERE r.ps_uuid = h.ps_uuid AND r.host_uuid = h.host_uuid) OR "
+	    "h.reserved_capacity > h.total_capacity", 0, NULL), 0);
 	if (sim_vms >= 0)
 		failed += vmb_expect("VMs the simulated hosts run", sim_vms, want);
 	return failed;
