@@ -18,8 +18,11 @@
  *
  *   zsbench_vm ZSNODE PLUGINS_DIR ZS_KVMSIM [--vms N] [--inflight N] [--warm N]
  *              [--warm-inflight N] [--hosts N] [--time-limit S] [--timeout S]
- *              [--set NAME=VALUE]...
+ *              [--sample TOP] [--set NAME=VALUE]...
  *
+ * --sample TOP samples what PostgreSQL runs during each phase (pg_stat_activity, every
+ * 20 ms) and prints the TOP statements seen most (a profile without pg_stat_statements,
+ * which would need the node's PostgreSQL restarted with it preloaded).
  * --vms N alone scales the warm phase to N/10 (at most 1,000) for a quick run.
  * Exit status: 0 when every create worked and every check passed.
  */
@@ -40,7 +43,7 @@
 #define VMB_MAX_SETS 16
 
 typedef struct vmb_opts {
-	long vms, inflight, warm, warm_inflight, hosts, time_limit_s, timeout_s;
+	long vms, inflight, warm, warm_inflight, hosts, time_limit_s, timeout_s, sample;
 	const char *sets[VMB_MAX_SETS];
 	int n_sets;
 } vmb_opts;
@@ -189,6 +192,7 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	}
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
+	vmb_sampler *sampler = r->o->sample > 0 ? vmb_sampler_start(r->node) : NULL;
 	long long x0 = vmb_pg_commits(r->pg);
 	double n0 = vmb_cpu_s(r->node->pid, false), g0 = vmb_pg_cpu_s(r->node),
 	    s0 = vmb_cpu_s(r->sim, false);
@@ -215,6 +219,7 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	int64_t ms = zst_now_ms() - t0;
 	double n1 = vmb_cpu_s(r->node->pid, false), g1 = vmb_pg_cpu_s(r->node),
 	    s1 = vmb_cpu_s(r->sim, false);
+	vmb_sampler_stop(sampler, (int) r->o->sample);
 	zst_sleep_ms(1200);   /* PostgreSQL reports a backend's counts within a second */
 	long long x1 = vmb_pg_commits(r->pg);
 	long ok = done - failed;
@@ -258,7 +263,7 @@ vmb_parse(int argc, char **argv, vmb_opts *o)
 		    &o->inflight : strcmp(a, "--warm") == 0 ? &o->warm : strcmp(a, "--warm-inflight")
 		    == 0 ? &o->warm_inflight : strcmp(a, "--hosts") == 0 ? &o->hosts :
 		    strcmp(a, "--time-limit") == 0 ? &o->time_limit_s : strcmp(a, "--timeout") == 0 ?
-		    &o->timeout_s : NULL;
+		    &o->timeout_s : strcmp(a, "--sample") == 0 ? &o->sample : NULL;
 		if (v == NULL) {
 			vmb_usage();
 			return -1;

@@ -52,4 +52,10 @@ long long vmb_pg_commits(struct pg_conn *pg);
  * VMs (sim_vms, < 0: unknown) the same. Prints each; the number that failed. */
 int vmb_check(struct pg_conn *pg, const vmb_cloud *cl, long want, long sim_vms);
 
+/* Samples pg_stat_activity every 20 ms on a thread of its own until stopped; NULL after
+ * saying why. Stop prints the top statements most often seen running. */
+typedef struct vmb_sampler vmb_sampler;
+vmb_sampler *vmb_sampler_start(const zst_node *n);
+void vmb_sampler_stop(vmb_sampler *s, int top);
+
 #endif

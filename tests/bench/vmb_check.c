@@ -1,9 +1,12 @@
 /*
  * vmb_check.c: what zsbench_vm reads besides the API: CPU and peak RSS from /proc, the
  * commits of the node's PostgreSQL (pg_stat_database), and the checks at the end, which
- * count in the node's tables that every VM is whole and that capacities add up.
+ * count in the node's tables that every VM is whole and that capacities add up, and a
+ * sampler of the statements PostgreSQL is busy with (--sample), for profiles.
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,4 +206,86 @@ vmb_check(PGconn *pg, const vmb_cloud *cl, long want, long sim_vms)
 	if (sim_vms >= 0)
 		failed += vmb_expect("VMs the simulated hosts run", sim_vms, want);
 	return failed;
+}
+
+/* ---- the sampler: which statements PostgreSQL is running, every 20 ms ---- */
+
+#define VMB_SAMPLE_MS 20
+#define VMB_SAMPLE_KINDS 256
+
+struct vmb_sampler {
+	PGconn *pg;
+	pthread_t thread;
+	atomic_bool stop;
+	long rounds, n;
+	struct vmb_kind { char query[160]; long seen; } kinds[VMB_SAMPLE_KINDS];
+};
+
+static void
+vmb_sampler_add(vmb_sampler *s, const char *q)
+{
+	for (long i = 0; i < s->n; i++)
+		if (strcmp(s->kinds[i].query, q) == 0) {
+			s->kinds[i].seen++;
+			return;
+		}
+	if (s->n < VMB_SAMPLE_KINDS) {
+		snprintf(s->kinds[s->n].query, sizeof s->kinds[s->n].query, "%s", q);
+		s->kinds[s->n++].seen = 1;
+	}
+}
+
+static void *
+vmb_sampler_run(void *arg)
+{
+	vmb_sampler *s = arg;
+	while (!atomic_load(&s->stop)) {
+		PGresult *r = PQexec(s->pg, "SELECT coalesce(wait_event, 'CPU') || ' ' || "
+		    "left(regexp_replace(query, '\\s+', ' ', 'g'), 130) "
+		    "FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND "
+		    "datname = current_database()");
+		for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+			vmb_sampler_add(s, PQgetvalue(r, i, 0));
+		PQclear(r);
+		s->rounds++;
+		zst_sleep_ms(VMB_SAMPLE_MS);
+	}
+	return NULL;
+}
+
+vmb_sampler *
+vmb_sampler_start(const zst_node *n)
+{
+	vmb_sampler *s = calloc(1, sizeof *s);
+	if (s == NULL || (s->pg = vmb_pg_open(n)) == NULL ||
+	    pthread_create(&s->thread, NULL, vmb_sampler_run, s) != 0) {
+		if (s != NULL)
+			PQfinish(s->pg);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+vmb_kind_cmp(const void *a, const void *b)
+{
+	const struct vmb_kind *x = a, *y = b;
+	return x->seen > y->seen ? -1 : x->seen < y->seen;
+}
+
+void
+vmb_sampler_stop(vmb_sampler *s, int top)
+{
+	if (s == NULL)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	qsort(s->kinds, (size_t) s->n, sizeof s->kinds[0], vmb_kind_cmp);
+	printf("  PostgreSQL's active statements, sampled %ld times (what each waited on, or CPU, "
+	    "and the statement; most first):\n", s->rounds);
+	for (long i = 0; i < s->n && i < top; i++)
+		printf("    %6ld  %s\n", s->kinds[i].seen, s->kinds[i].query);
+	PQfinish(s->pg);
+	free(s);
 }
