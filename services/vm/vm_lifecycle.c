@@ -187,7 +187,7 @@ vm_stop_done(int code, const zs_status *st, const json_t *reply, void *arg)
 		/* the guest did not shut down (in time): by force */
 		o->cold = true;
 		json_t *cmd = json_pack("{s:s, s:s}", "vmInstanceUuid", o->vm.uuid, "type", "cold");
-		vm_agent_post(o->vs, o->call, o->vm.host, o->ip, "/vm/stop", cmd, 0, vm_stop_done, o);
+		vm_agent_post(o->vs, o->node, o->vm.host, o->ip, "/vm/stop", cmd, 0, vm_stop_done, o);
 		return;
 	}
 	if (code != 0) {
@@ -461,18 +461,22 @@ vm_op_host_ip(int code, const zs_status *st, const char *ip, void *arg)
 	snprintf(o->ip, sizeof o->ip, "%s", ip);
 	json_t *cmd = json_pack("{s:s}", "vmInstanceUuid", o->vm.uuid);
 	switch (o->kind) {
-	case VM_OP_STOP:
+	case VM_OP_STOP: {
+		/* a graceful stop leaves half the time that is left for the forced one */
+		int64_t half = zs_call_remaining_ms(o->node) / 2;
+		int64_t grace = o->stop_timeout_ms < half ? o->stop_timeout_ms : half;
 		json_object_set_new(cmd, "type", json_string(o->cold ? "cold" : "grace"));
-		json_object_set_new(cmd, "timeout", json_integer(o->stop_timeout_ms / 1000));
-		vm_agent_post(o->vs, o->call, o->vm.host, o->ip, "/vm/stop", cmd,
-		    o->cold ? 0 : o->stop_timeout_ms, vm_stop_done, o);
+		json_object_set_new(cmd, "timeout", json_integer(grace / 1000));
+		vm_agent_post(o->vs, o->node, o->vm.host, o->ip, "/vm/stop", cmd,
+		    o->cold ? 0 : grace > 0 ? grace : 1, vm_stop_done, o);
 		return;
+	}
 	case VM_OP_DESTROY:
-		vm_agent_post(o->vs, o->call, o->vm.host, o->ip, "/vm/destroy", cmd, 0,
+		vm_agent_post(o->vs, o->node, o->vm.host, o->ip, "/vm/destroy", cmd, 0,
 		    vm_op_destroy_done, o);
 		return;
 	default:
-		vm_agent_post(o->vs, o->call, o->vm.host, o->ip, o->def->path, cmd, 0,
+		vm_agent_post(o->vs, o->node, o->vm.host, o->ip, o->def->path, cmd, 0,
 		    vm_op_agent_done, o);
 		return;
 	}
@@ -486,7 +490,10 @@ vm_op_run(zs_call *call, ProtobufCClosure closure, vm_kind kind, const char *uui
 {
 	vm_state *vs = zs_call_service_data(call);
 	vm_op *o = calloc(1, sizeof *o);
-	if (o == NULL || (o->node = zs_bus_parent_new(call, 0, true)) == NULL) {
+	/* the work ends early enough to put the VM back and answer before the deadline */
+	int64_t left = zs_call_remaining_ms(call), margin = left / 4 < 2000 ? left / 4 : 2000;
+	if (o == NULL ||
+	    (o->node = zs_bus_parent_new(call, zs_call_deadline_ms(call) - margin, true)) == NULL) {
 		free(o);
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
 		return;

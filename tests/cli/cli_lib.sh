@@ -74,7 +74,7 @@ NODE_SETS=(--set "rpc.url=$RPC_URL" --set "events.url=tcp://127.0.0.1:$EV_PORT"
 start_node() {
 	local unset=() v
 	for v in $(compgen -e | grep '^ZS_'); do unset+=(-u "$v"); done
-	(cd "$TMP" && exec env "${unset[@]}" timeout -k 5 150 "$ZSNODE" "${NODE_SETS[@]}" "$@" \
+	(cd "$TMP" && exec env "${unset[@]}" timeout -k 5 "${NODE_LIFETIME:-150}" "$ZSNODE" "${NODE_SETS[@]}" "$@" \
 		</dev/null >/dev/null 2>>"$NODE_ERR") &
 	NODE_PID=$!
 	local until=$((SECONDS + 45)) # a loaded machine: initdb and PostgreSQL take long

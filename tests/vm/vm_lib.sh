@@ -8,7 +8,10 @@
 
 read -r SIM_PORT <<<"$(free_ports 1)"
 sim() { curl -s -m 10 -X "$1" "127.0.0.1:$SIM_PORT$2" ${3:+-d "$3"}; }
-ctl() { run 60 "$ZSCTL" --url "$RPC_URL" "$@"; }
+ctl() {
+	run 60 "$ZSCTL" --url "$RPC_URL" "$@"
+	[[ -z ${VM_TIMES:-} ]] || echo "$MS ms: $*" >>"$VM_TIMES"
+}
 # field NAME CMD...: one value of a call's answer ("" when it failed)
 field() {
 	local f=$1
@@ -24,6 +27,7 @@ count() {
 	printf '%s' "${n:-0}"
 }
 
+NODE_LIFETIME=400   # the node outlives the whole suite, also on a busy machine
 # start_cloud [--set ...]: the simulator (3 hosts), a node, admin logged in, and the
 # README's small cloud (zone1, cluster1 with h1 and h2, local storage, bs1 with cirros,
 # the guest L3 network, the offering small); exits the test when any of it fails.
@@ -74,7 +78,8 @@ for u, v in sorted((h.get("vmList") or {}).items()): print(u + ":" + v.get("stat
 accounting() {
 	local h a=""
 	for h in "$H1" "$H2"; do
-		a+="host $(field available_cpu GetKvmHost uuid="$h")/$(field available_memory GetKvmHost uuid="$h"); "
+		ctl GetKvmHost uuid="$h" --json
+		a+="host $(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s/%s" % (d.get("availableCpu", 0), d.get("availableMemory", 0)))' <<<"$OUT" 2>/dev/null); "
 	done
 	a+="ps $(field available_capacity GetPrimaryStorage uuid="$PS"); "
 	a+="ips $(count QueryUsedIp); volumes $(count QueryVolume); "

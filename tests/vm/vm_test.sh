@@ -20,6 +20,7 @@ BASE=$(accounting)
 INIT_HOSTS=${BASE%%ps *}
 
 # ---- CreateVmInstance, InstantStart ----
+echo "# CreateVmInstance, InstantStart (${SECONDS}s)"
 ctl CreateVmInstance name=vm1 instanceOfferingUuid="$OFFERING" imageUuid="$IMAGE" \
 	l3NetworkUuids="$L3" --json
 ok_if "CreateVmInstance vm1" "rc=$RC $(short "$OUT $ERR")" test "$RC" -eq 0
@@ -66,10 +67,10 @@ else
 	WANT=$(expect 0 0 -1 -$GIB -$((2 * GIB)) 1 1 1 1 0 1)
 fi
 ok_if "capacity taken by exactly vm1's: $WANT" "got $AFTER" test "$AFTER" = "$WANT"
-vm_events
 ok_if "vm/created came for vm1" "$(short "$OUT")" eval 'vm_events | grep -qx "vm/created $VM1"'
 
 # ---- queries ----
+echo "# queries (${SECONDS}s)"
 ctl QueryVmInstance "vmNics.ip=$VM1_IP" --field uuid
 ok_if "QueryVmInstance vmNics.ip=$VM1_IP finds vm1" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = "$VM1"
 ctl QueryVmInstance "host.managementIp=127.0.1.${VM1_HNAME#h}" "vmNics.l3NetworkUuid=$L3" state=Running --field name
@@ -81,6 +82,7 @@ ctl UpdateVmInstance uuid="$VM1" name=web1 --field name
 ok_if "UpdateVmInstance renames vm1" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = web1
 
 # ---- as a job, its step shown as progress ----
+echo "# as a job, its step shown as progress (${SECONDS}s)"
 sim POST /sim/faults '{"path":"/vm/start","action":"delay","delayMs":2500,"times":1}' >/dev/null
 ctl --job CreateVmInstance name=jobvm cpuNum=1 memorySize=$GIB imageUuid="$IMAGE" l3NetworkUuids="$L3"
 JOB=$(grep -Eo '[0-9a-f-]{36}' <<<"$OUT" | head -n 1)
@@ -100,6 +102,7 @@ ctl ExpungeVmInstance uuid="$JOBVM"
 ok_if "the job's VM is destroyed and expunged" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 
 # ---- a fault at every step: the call names it, and nothing is left ----
+echo "# a fault at every step: the call names it, and nothing is left (${SECONDS}s)"
 BASE=$(accounting)
 # fault NAME STEP-TEXT [zsctl options] -- CreateVmInstance arguments: creates with the fault
 # set beforehand, checks the failure names the step, then that everything is as before
@@ -148,6 +151,7 @@ BASE=$(accounting)
 fault_case no-address nics "RESOURCE_EXHAUSTED" -- cpuNum=1 memorySize=$GIB l3NetworkUuids="$L3,$TINY"
 
 # ---- the lifecycle of vm1 ----
+echo "# the lifecycle of vm1 (${SECONDS}s)"
 vm_state() { field state GetVmInstance uuid="$VM1"; }
 ctl StopVmInstance uuid="$VM1" --field state
 ok_if "StopVmInstance: Stopped" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Stopped
@@ -155,7 +159,8 @@ ctl GetVmInstance uuid="$VM1" --json
 ok_if "a stopped VM keeps its host as last host, and has none" "$(short "$OUT")" \
 	eval 'has "$OUT" "\"lastHostUuid\":\"$VM1_HOST\"" && ! has "$OUT" "\"hostUuid\""'
 ok_if "the host no longer runs it" "$(sim_vms $VM1_HNAME)" eval '! sim_vms $VM1_HNAME | grep -q "$VM1"'
-ok_if "its host capacity is all back" "$(accounting)" eval '[[ $(accounting) == "$INIT_HOSTS"* ]]'
+A=$(accounting)
+ok_if "its host capacity is all back" "$A" eval '[[ $A == "$INIT_HOSTS"* ]]'
 ctl StopVmInstance uuid="$VM1"
 ok_if "StopVmInstance of a Stopped VM: FAILED_PRECONDITION naming Stopped" "rc=$RC $(short "$ERR")" \
 	eval '[[ $RC -ne 0 ]] && has "$ERR" FAILED_PRECONDITION && has "$ERR" "is Stopped"'
@@ -192,6 +197,7 @@ ctl StartVmInstance uuid="$VM1" --field state
 ok_if "started again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
 
 # ---- a second account: NOT_FOUND for vm1, nothing changes ----
+echo "# a second account: NOT_FOUND for vm1, nothing changes (${SECONDS}s)"
 ctl UpdateImage uuid="$IMAGE" isPublic=true
 ctl CreateAccount name=bob password='Bob-pw-123'
 BOB=$(field session Login name=bob password='Bob-pw-123')
@@ -204,7 +210,8 @@ ctl --session "$BOB" QueryVmInstance count=true --field total
 ok_if "bob's QueryVmInstance sees none" "rc=$RC $(short "$OUT $ERR")" test "${OUT:-0}" = 0
 ctl --session "$BOB" QueryVmNic "ip=$VM1_IP" count=true --field total
 ok_if "bob's QueryVmNic sees none" "rc=$RC $(short "$OUT $ERR")" test "${OUT:-0}" = 0
-ok_if "vm1 is still Running, on its host" "$(vm_state)" eval '[[ $(vm_state) == Running ]] && sim_vms $VM1_HNAME | grep -qx "$VM1:Running"'
+S=$(vm_state)
+ok_if "vm1 is still Running, on its host" "$S" eval '[[ $S == Running ]] && sim_vms $VM1_HNAME | grep -qx "$VM1:Running"'
 ctl --session "$BOB" CreateVmInstance name=bobvm cpuNum=1 memorySize=$GIB imageUuid="$IMAGE" \
 	l3NetworkUuids="$L3" --json
 ok_if "bob creates a VM of his own (through the admin-only services, as the node)" \
@@ -220,6 +227,7 @@ ctl --session "$BOB" ExpungeVmInstance uuid="$BOBVM"
 ok_if "bob destroys and expunges his VM" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 
 # ---- Destroy, Recover, Expunge accounting ----
+echo "# Destroy, Recover, Expunge accounting (${SECONDS}s)"
 BEFORE=$(accounting)
 ctl DestroyVmInstance uuid="$VM1" --field state
 ok_if "DestroyVmInstance: Destroyed" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Destroyed
@@ -242,8 +250,9 @@ done
 ctl RecoverVmInstance uuid="$VM1" --json
 ok_if "RecoverVmInstance: Stopped with an address again" "rc=$RC $(short "$OUT $ERR")" \
 	eval 'has "$OUT" "\"state\":\"Stopped\"" && has "$OUT" "\"ip\":\"192.168.10."'
-ok_if "one more address in use again" "$(accounting)" \
-	eval '[[ $(count QueryUsedIp) == $(( $(sed "s/.*ips \([0-9]*\).*/\1/" <<<"$D") + 1 )) ]]'
+N=$(count QueryUsedIp)
+ok_if "one more address in use again" "$N after $D" \
+	eval '[[ $N == $(( $(sed "s/.*ips \([0-9]*\).*/\1/" <<<"$D") + 1 )) ]]'
 ctl DestroyVmInstance uuid="$VM1"
 VOLS=$(count QueryVolume)
 ctl ExpungeVmInstance uuid="$VM1" --json
@@ -259,18 +268,20 @@ for t in vm/stateChanged vm/updated vm/destroyed vm/recovered vm/expunged; do
 done
 
 # ---- CreateStopped: Stopped, no host capacity kept, its host as last host ----
+echo "# CreateStopped: Stopped, no host capacity kept, its host as last host (${SECONDS}s)"
 BASE=$(accounting)
 ctl CreateVmInstance name=cold1 cpuNum=2 memorySize=$GIB imageUuid="$IMAGE" l3NetworkUuids="$L3" \
 	strategy=CreateStopped --json
 ok_if "CreateStopped: Stopped, with a last host and no host" "rc=$RC $(short "$OUT $ERR")" \
 	eval 'has "$OUT" "\"state\":\"Stopped\"" && has "$OUT" "\"lastHostUuid\"" && ! has "$OUT" "\"hostUuid\""'
 COLD=$(field uuid QueryVmInstance name=cold1)
-ok_if "no host capacity is kept for it" "$(accounting)" \
-	eval '[[ $(accounting) == "$INIT_HOSTS"* ]]'
+A=$(accounting)
+ok_if "no host capacity is kept for it" "$A" eval '[[ $A == "$INIT_HOSTS"* ]]'
 ctl StartVmInstance uuid="$COLD" --field state
 ok_if "it starts" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
 
 # ---- a VM left Starting by a node that was killed is set to what its host says ----
+echo "# a VM left Starting by a node that was killed is set to what its host says (${SECONDS}s)"
 sim POST /sim/faults '{"path":"/vm/start","action":"hang"}' >/dev/null
 "$ZSCTL" --url "$RPC_URL" --timeout 60000 CreateVmInstance name=stuck cpuNum=1 memorySize=$GIB \
 	imageUuid="$IMAGE" l3NetworkUuids="$L3" >/dev/null 2>&1 &
