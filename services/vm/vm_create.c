@@ -4,8 +4,9 @@
  *
  *   offering        InstanceOffering/GetInstanceOffering (only when one is named)
  *   image           Image/GetImageCandidates: where the image is Ready
- *   insert-vm       the row, Starting (CreateStopped: Created), and its resource
- *                                                    undo: delete them (NICs go with them)
+ *   insert-vm       the row, Starting (CreateStopped: Created), and its resource; the
+ *                   row names its root volume's uuid already (expunge takes a volume
+ *                   that never came as gone)  undo: delete them (NICs go with them)
  *   allocate-host   Host/AllocateHost; host, cluster and zone written on the row at once,
  *                   so that a VM left Starting by a node that stopped is found on its host
  *                                                    undo: Host/ReturnHostCapacity
@@ -273,8 +274,8 @@ vm_insert(zs_flow *flow, void *arg)
 	char cpu[24], mem[24];
 	snprintf(cpu, sizeof cpu, "%lld", (long long) v->vm.cpu);
 	snprintf(mem, sizeof mem, "%lld", (long long) v->vm.memory);
-	const char *p[9] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
-	    v->offering, cpu, mem, v->vm.state };
+	const char *p[10] = { v->vm.uuid, v->vm.owner, v->vm.name, v->description, v->vm.image,
+	    v->offering, cpu, mem, v->vm.state, v->vm.root_volume };
 	int rv = vm_conn(v->vs, &c, &st);
 	if (rv != 0) {
 		zs_flow_fail(flow, st);
@@ -285,8 +286,9 @@ vm_insert(zs_flow *flow, void *arg)
 		rv = zs_resource_create(c, v->call, v->vm.uuid, VM_TYPE, v->vm.name, NULL, &st);
 		if (rv == 0)
 			rv = vm_exec(c, "INSERT INTO vm_instances (uuid, owner_uuid, name, description, "
-			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state) VALUES ($1, "
-			    "$2, $3, $4, $5, $6, $7, $8, $9)", 9, p, NULL, &st);
+			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state, "
+			    "root_volume_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, p,
+			    NULL, &st);
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(db, c);
@@ -440,8 +442,6 @@ vm_unreserve(zs_flow *flow, void *arg)
 
 /* ---- root-volume ---- */
 
-static void vm_root_write(void *arg);
-
 static void
 vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
 {
@@ -451,20 +451,7 @@ vm_root_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r,
 		return;
 	}
 	snprintf(v->root_path, sizeof v->root_path, "%s", r->install_path);
-	vm_new_later(v, vm_root_write);
-}
-
-static void
-vm_root_write(void *arg)
-{
-	vm_new *v = arg;
-	zs_status *ust = NULL;
-	const char *p[1] = { v->vm.root_volume };
-	if (vm_new_update(v, "UPDATE vm_instances SET root_volume_uuid = $2 WHERE uuid = $1", 1, p,
-	    &ust) != 0)
-		zs_flow_fail(v->flow, ust);
-	else
-		zs_flow_next(v->flow);
+	zs_flow_next(v->flow);   /* the row names the volume since insert-vm */
 }
 
 static void
