@@ -14,7 +14,7 @@
  * simulator's CPU; then the node's peak RSS (VmHWM) and the checks of vmb_check.c:
  * every VM Running, one NIC, address and root volume each, host capacities that add up,
  * the simulated hosts running as many VMs. A phase gives up after --time-limit seconds
- * (300) and says so; calls still out then end by their deadline (--timeout, 120 s).
+ * (600) and says so; calls still out then end by their deadline (--timeout, 120 s).
  *
  *   zsbench_vm ZSNODE PLUGINS_DIR ZS_KVMSIM [--vms N] [--inflight N] [--warm N]
  *              [--warm-inflight N] [--hosts N] [--time-limit S] [--timeout S]
@@ -36,6 +36,7 @@
 #include <libpq-fe.h>
 
 #include "vmb.h"
+#include "zb_procfs.h"
 #include "zs/vm/v1/vm.pb-c.h"
 #include "zst_sim.h"
 
@@ -194,8 +195,8 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	pthread_cond_init(&p.cond, NULL);
 	vmb_sampler *sampler = r->o->sample > 0 ? vmb_sampler_start(r->node) : NULL;
 	long long x0 = vmb_pg_commits(r->pg);
-	double n0 = vmb_cpu_s(r->node->pid, false), g0 = vmb_pg_cpu_s(r->node),
-	    s0 = vmb_cpu_s(r->sim, false);
+	double n0 = zb_procfs_cpu_s(r->node->pid, false), g0 = zb_procfs_pg_cpu_s(r->node->data_dir),
+	    s0 = zb_procfs_cpu_s(r->sim, false);
 	int64_t t0 = zst_now_ms();
 	long first = inflight < count ? inflight : count;
 	pthread_mutex_lock(&p.lock);
@@ -217,8 +218,8 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	bool stopped = p.stop;
 	pthread_mutex_unlock(&p.lock);
 	int64_t ms = zst_now_ms() - t0;
-	double n1 = vmb_cpu_s(r->node->pid, false), g1 = vmb_pg_cpu_s(r->node),
-	    s1 = vmb_cpu_s(r->sim, false);
+	double n1 = zb_procfs_cpu_s(r->node->pid, false), g1 = zb_procfs_pg_cpu_s(r->node->data_dir),
+	    s1 = zb_procfs_cpu_s(r->sim, false);
 	vmb_sampler_stop(sampler, (int) r->o->sample);
 	zst_sleep_ms(1200);   /* PostgreSQL reports a backend's counts within a second */
 	long long x1 = vmb_pg_commits(r->pg);
@@ -227,9 +228,11 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	printf("  %-7s %6ld VMs, %4ld in flight: %7.1f VMs/s in %6.1f s  p50 %6.0f ms  p99 %6.0f ms\n",
 	    prefix, ok, inflight, (double) ok * 1000.0 / (double) (ms > 0 ? ms : 1), (double) ms / 1000.0,
 	    vmb_quantile(p.lat_ms, done, 0.50), vmb_quantile(p.lat_ms, done, 0.99));
+	double load[1] = { -1 };
+	(void) getloadavg(load, 1);
 	printf("          CPU s: node %.1f, PostgreSQL %.1f, simulator %.1f;  "
-	    "PostgreSQL commits a VM: %.1f\n", n1 - n0, g1 - g0, s1 - s0,
-	    x0 >= 0 && x1 >= 0 && ok > 0 ? (double) (x1 - x0) / (double) ok : -1.0);
+	    "PostgreSQL commits a VM: %.1f;  load average %.1f\n", n1 - n0, g1 - g0, s1 - s0,
+	    x0 >= 0 && x1 >= 0 && ok > 0 ? (double) (x1 - x0) / (double) ok : -1.0, load[0]);
 	if (failed > 0)
 		printf("          %ld of %ld creates FAILED; the first: %s\n", failed, sent, p.first_error);
 	if (stopped)
@@ -248,7 +251,7 @@ vmb_usage(void)
 {
 	fprintf(stderr, "usage: zsbench_vm ZSNODE PLUGINS_DIR ZS_KVMSIM [--vms N (10000)] "
 	    "[--inflight N (1000)]\n    [--warm N (1000; --vms/10)] [--warm-inflight N (100)] "
-	    "[--hosts N (100)] [--time-limit S (300)]\n    [--timeout S (120)] "
+	    "[--hosts N (100)] [--time-limit S (600)]\n    [--timeout S (120)] "
 	    "[--set NAME=VALUE]...\n");
 }
 
@@ -256,7 +259,7 @@ static int
 vmb_parse(int argc, char **argv, vmb_opts *o)
 {
 	*o = (vmb_opts) { .vms = 10000, .inflight = 1000, .warm = -1, .warm_inflight = 100,
-	    .hosts = 100, .time_limit_s = 300, .timeout_s = 120 };
+	    .hosts = 100, .time_limit_s = 600, .timeout_s = 120 };
 	for (int i = 4; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long *slot = strcmp(a, "--vms") == 0 ? &o->vms : strcmp(a, "--inflight") == 0 ?
@@ -353,7 +356,8 @@ main(int argc, char **argv)
 	long n = vmb_phase_run(&r, "main", o.vms, o.inflight, &complete);
 	all = all && complete && n >= 0;
 	made += n > 0 ? n : 0;
-	printf("  node peak RSS (VmHWM): %.1f MB\n", vmb_hwm_mb(node.pid));
+	printf("  node peak RSS (VmHWM): %.1f MB\n", zb_procfs_mem_mb(node.pid, "VmHWM"));
+	vmb_pg_events(r.pg, made);
 	int failed = vmb_check(r.pg, &cl, made, vmb_sim_vms(r.sim_port));
 	ZST_CHECK(all, "every create worked in time");
 	ZST_CHECK(failed == 0, "every check at the end passed");

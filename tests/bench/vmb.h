@@ -37,16 +37,12 @@ int vmb_cloud_build(zs_client *c, const char *session, long hosts, const char *b
 
 /* ---- vmb_check.c ---- */
 
-/* utime + stime of pid in seconds (with its ended children's when children), or -1. */
-double vmb_cpu_s(pid_t pid, bool children);
-/* VmHWM (peak RSS) of pid in MB, or -1. */
-double vmb_hwm_mb(pid_t pid);
-/* CPU seconds of the node's PostgreSQL (its postmaster, the ended and live backends). */
-double vmb_pg_cpu_s(const zst_node *n);
 /* The node's PostgreSQL through libpq; NULL after saying why. */
 struct pg_conn *vmb_pg_open(const zst_node *n);
 /* Transactions committed in the node's database so far (pg_stat_database), or -1. */
 long long vmb_pg_commits(struct pg_conn *pg);
+/* Prints the events in the log by topic, per VM of vms. */
+void vmb_pg_events(struct pg_conn *pg, long vms);
 /* The checks at the end: want VMs all Running, one NIC, used address and root volume
  * each, reservations and capacities that add up on every host, the simulator's count of
  * VMs (sim_vms, < 0: unknown) the same. Prints each; the number that failed. */

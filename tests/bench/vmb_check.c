@@ -1,10 +1,9 @@
 /*
- * vmb_check.c: what zsbench_vm reads besides the API: CPU and peak RSS from /proc, the
+ * vmb_check.c: what zsbench_vm reads besides the API and /proc (zb_procfs.c): the
  * commits of the node's PostgreSQL (pg_stat_database), and the checks at the end, which
  * count in the node's tables that every VM is whole and that capacities add up, and a
  * sampler of the statements PostgreSQL is busy with (--sample), for profiles.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <limits.h>
@@ -16,43 +15,6 @@
 #include <libpq-fe.h>
 
 #include "vmb.h"
-
-double
-vmb_cpu_s(pid_t pid, bool children)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	unsigned long long v[4] = { 0, 0, 0, 0 };
-	/* after ") ": state is field 3; utime, stime, cutime, cstime are fields 14-17 */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu "
-	    "%llu", &v[0], &v[1], &v[2], &v[3]) != 4)
-		return -1;
-	return (double) (v[0] + v[1] + (children ? v[2] + v[3] : 0)) / (double) sysconf(_SC_CLK_TCK);
-}
-
-double
-vmb_hwm_mb(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	double mb = -1;
-	long kb;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			mb = (double) kb / 1024.0;
-	fclose(f);
-	return mb;
-}
 
 /* The lines of DATA_DIR/pg/postmaster.pid (caller frees text); how many were read. */
 static int
@@ -67,41 +29,6 @@ vmb_postmaster(const zst_node *n, char **text, char *lines[6])
 	     l = strtok_r(NULL, "\n", &save))
 		lines[k++] = l;
 	return k;
-}
-
-double
-vmb_pg_cpu_s(const zst_node *n)
-{
-	char *text = NULL, *lines[6] = { 0 };
-	int k = vmb_postmaster(n, &text, lines);
-	pid_t master = k > 0 ? (pid_t) strtol(lines[0], NULL, 10) : 0;
-	free(text);
-	if (master <= 0)
-		return -1;
-	double sum = vmb_cpu_s(master, true);
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char *end, path[64], buf[512];
-		long pid = strtol(e->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == master)
-			continue;
-		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-		FILE *f = fopen(path, "r");
-		size_t len = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
-		if (f != NULL)
-			fclose(f);
-		buf[len] = '\0';
-		const char *p = strrchr(buf, ')');
-		int ppid = 0;
-		if (p != NULL && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == master) {
-			double c = vmb_cpu_s((pid_t) pid, false);
-			sum += c > 0 ? c : 0;
-		}
-	}
-	if (d != NULL)
-		closedir(d);
-	return sum;
 }
 
 PGconn *
@@ -137,6 +64,21 @@ vmb_scalar(PGconn *pg, const char *sql, int n, const char *const *p)
 		printf("  %s: %s", sql, PQresultErrorMessage(r));
 	PQclear(r);
 	return v;
+}
+
+void
+vmb_pg_events(PGconn *pg, long vms)
+{
+	PGresult *r = PQexec(pg, "SELECT topic, count(*) FROM zs_event_log GROUP BY topic "
+	    "ORDER BY 2 DESC, 1 LIMIT 12");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && vms > 0) {
+		printf("  events written (each a transaction with pg_notify), per VM:");
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%s %s %.2f", i ? "," : "", PQgetvalue(r, i, 0),
+			    strtod(PQgetvalue(r, i, 1), NULL) / (double) vms);
+		printf("\n");
+	}
+	PQclear(r);
 }
 
 long long
