@@ -2,9 +2,10 @@
  * host_api.c: the host service's table for the resource kit (zs/resource_kit.h), which
  * runs GetHost (with the reserved memory in force, host_memory.c), ListHosts,
  * UpdateHost and QueryHost (host_query.c); AddHost is a workflow of its own
- * (host_add.c), whose insert-host step is host_insert, and DeleteHost goes through the
- * host's hypervisor factory (host_hypervisor.c). Names are unique within a cluster,
- * management IPs among all hosts.
+ * (host_add.c), whose insert-host step is host_insert, DeleteHost goes through the
+ * host's hypervisor factory (host_hypervisor.c), and AllocateHost and ReturnHostCapacity
+ * are the host allocator's (host_alloc.c). Names are unique within a cluster, management
+ * IPs among all hosts.
  */
 #include "host.h"
 

@@ -3,9 +3,9 @@
  * for what it owns: a host's state and status, its hypervisor type, where it is, and its
  * system tags.
  *
+ *   host.designated  the zone, cluster and host asked for, if any
  *   host.state       only Enabled and Connected hosts
  *   host.hypervisor  the hypervisor type asked for, if any
- *   host.designated  the zone, cluster and host asked for, if any
  *   host.avoid       never the hosts of avoid_host_uuids
  *   host.tags        each of system_tags on the host (one query, zs/tag.h)
  *

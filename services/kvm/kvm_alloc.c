@@ -13,10 +13,11 @@
  *                 fit (a host where the VM already holds capacity stays: a retry answers it);
  *                 candidates of other types are left to their own plugins
  *   kvm.leastVms  sorter: fewest reservations first, then most free memory
- *   reserve       one transaction: the reservation row (ON CONFLICT: already held, nothing
- *                 more) and a conditional UPDATE of the capacity row that does not pass
- *                 when the host has no room or is no longer Enabled and Connected; the row
- *                 lock serializes concurrent reservations on one host, so none over-commits
+ *   reserve       one statement (one transaction): a conditional UPDATE of the capacity row
+ *                 that does not pass when the host has no room, is no longer Enabled and
+ *                 Connected, or the VM already holds there (then it answers what it holds),
+ *                 and the reservation row when it passed; the row lock serializes concurrent
+ *                 reservations on one host, so none over-commits
  *   release       one statement: the rows go and their capacity comes back
  */
 #include <stdint.h>
@@ -64,10 +65,9 @@ kvm_capacity_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_a
 	}
 	const char *p[2] = { uuids, req->vm_uuid };
 	PGresult *r = zs_db_exec(c, "SELECT u.i, c.total_cpu, c.available_cpu, c.total_memory, "
-	    "c.available_memory, (SELECT count(*) FROM kvm_vm_reservations k WHERE k.host_uuid = "
-	    "c.uuid), EXISTS (SELECT 1 FROM kvm_vm_reservations k WHERE k.vm_uuid = $2 AND "
-	    "k.host_uuid = c.uuid) FROM unnest($1::text[]) WITH ORDINALITY AS u(uuid, i) "
-	    "JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, st);
+	    "c.available_memory, c.vms, EXISTS (SELECT 1 FROM kvm_vm_reservations k WHERE "
+	    "k.vm_uuid = $2 AND k.host_uuid = c.uuid) FROM unnest($1::text[]) WITH ORDINALITY AS "
+	    "u(uuid, i) JOIN kvm_host_capacity c ON c.uuid = u.uuid", 2, p, st);
 	free(uuids);
 	if (r == NULL)
 		return kvm_alloc_code(*st);
@@ -185,34 +185,41 @@ kvm_alloc_reserve(void *data, const zs_call *call, zs_db_conn *c,
 	snprintf(mem, sizeof mem, "%lld", (long long) r->memory_size);
 	snprintf(rat, sizeof rat, "%lld", (long long) ratio);
 	const char *p[5] = { r->vm_uuid, r->host_uuid, cpu, mem, rat };
-	if ((rv = zs_db_begin(c, st)) != 0)
-		return rv;
-	PGresult *q = zs_db_exec(c, "WITH ins AS (INSERT INTO kvm_vm_reservations (vm_uuid, "
-	    "host_uuid, cpu, memory) VALUES ($1, $2, $3::bigint, $4::bigint) ON CONFLICT (vm_uuid, "
-	    "host_uuid) DO NOTHING RETURNING 1), "
-	    "upd AS (UPDATE kvm_host_capacity SET available_cpu = available_cpu - $3::bigint, "
-	    "available_memory = available_memory - $4::bigint, updated_at = now() "
-	    "WHERE uuid = $2 AND EXISTS (SELECT 1 FROM ins) AND available_memory >= $4::bigint AND "
-	    "total_cpu - available_cpu + $3::bigint <= total_cpu * $5::bigint AND EXISTS (SELECT 1 "
-	    "FROM host_hosts h WHERE h.uuid = $2 AND h.state = 'Enabled' AND "
-	    "h.status = 'Connected') RETURNING 1) "
-	    "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd)", 5, p, st);
+	/* One statement, so one transaction: the capacity row is updated only when the VM fits
+	 * and does not hold there yet, and the reservation row is inserted only when it was.
+	 * Its last SELECT reads what the VM held before (the statement's snapshot). Two calls
+	 * for the same VM and host at once: the second's insert meets the first's row and the
+	 * whole statement fails (nothing of it stays); the row is then read as held. */
+	zs_status *err = NULL;
+	PGresult *q = zs_db_exec(c, "WITH upd AS (UPDATE kvm_host_capacity SET "
+	    "available_cpu = available_cpu - $3::bigint, available_memory = available_memory - "
+	    "$4::bigint, vms = vms + 1, updated_at = now() WHERE uuid = $2 AND "
+	    "available_memory >= $4::bigint AND total_cpu - available_cpu + $3::bigint <= "
+	    "total_cpu * $5::bigint AND NOT EXISTS (SELECT 1 FROM kvm_vm_reservations WHERE "
+	    "vm_uuid = $1 AND host_uuid = $2) AND EXISTS (SELECT 1 FROM host_hosts h WHERE "
+	    "h.uuid = $2 AND h.state = 'Enabled' AND h.status = 'Connected') RETURNING uuid), "
+	    "ins AS (INSERT INTO kvm_vm_reservations (vm_uuid, host_uuid, cpu, memory) "
+	    "SELECT $1, uuid, $3::bigint, $4::bigint FROM upd RETURNING 1) "
+	    "SELECT (SELECT count(*) FROM ins), k.cpu, k.memory FROM (SELECT 1) x "
+	    "LEFT JOIN kvm_vm_reservations k ON k.vm_uuid = $1 AND k.host_uuid = $2", 5, p, &err);
 	if (q == NULL) {
-		zs_db_rollback(c);
-		return kvm_alloc_code(*st);
+		rv = kvm_alloc_code(err);
+		if (rv != ZS_ALREADY_EXISTS) {
+			*st = err;
+			return rv;
+		}
+		zs_status_free(err);
+		rv = kvm_alloc_held(c, r, held, st);   /* made by the other call meanwhile */
+		return rv == ZS_NOT_FOUND ? ZS_RESOURCE_EXHAUSTED : rv;
 	}
-	bool inserted = PQgetvalue(q, 0, 0)[0] == '1', updated = PQgetvalue(q, 0, 1)[0] == '1';
+	bool made = PQgetvalue(q, 0, 0)[0] == '1', was = !PQgetisnull(q, 0, 1);
+	*held = *r;
+	if (!made && was) {   /* it already held here: those figures, nothing more */
+		held->cpu_num = strtoll(PQgetvalue(q, 0, 1), NULL, 10);
+		held->memory_size = strtoll(PQgetvalue(q, 0, 2), NULL, 10);
+	}
 	PQclear(q);
-	if (inserted && updated) {
-		*held = *r;
-		return zs_db_commit(c, st);
-	}
-	zs_db_rollback(c);
-	if (inserted)
-		return ZS_RESOURCE_EXHAUSTED;   /* no room, or the host is no longer usable */
-	/* the VM already holds here: answer what it holds (gone meanwhile: the next host) */
-	rv = kvm_alloc_held(c, r, held, st);
-	return rv == ZS_NOT_FOUND ? ZS_RESOURCE_EXHAUSTED : rv;
+	return made || was ? 0 : ZS_RESOURCE_EXHAUSTED;   /* no room, or no longer usable */
 }
 
 int
@@ -225,7 +232,8 @@ kvm_alloc_release(void *data, const zs_call *call, zs_db_conn *c, const char *vm
 	PGresult *q = zs_db_exec(c, "WITH del AS (DELETE FROM kvm_vm_reservations WHERE vm_uuid = $1 "
 	    "AND ($2 = '' OR host_uuid = $2) RETURNING host_uuid, cpu, memory), "
 	    "upd AS (UPDATE kvm_host_capacity c SET available_cpu = c.available_cpu + d.cpu, "
-	    "available_memory = c.available_memory + d.memory, updated_at = now() FROM del d "
+	    "available_memory = c.available_memory + d.memory, vms = c.vms - 1, updated_at = now() "
+	    "FROM del d "
 	    "WHERE c.uuid = d.host_uuid RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM upd)", 2, p, st);
 	if (q == NULL)

@@ -253,8 +253,9 @@ kvm_store_capacity(kvm_state *ks, zs_db_conn *c, const char *uuid, const json_t 
 	if (rv == 0)
 		rv = kvm_store_exec(c, "UPDATE kvm_host_capacity k SET "
 		    "available_cpu = k.total_cpu - coalesce(s.cpu, 0), "
-		    "available_memory = k.total_memory - k.reserved_memory - coalesce(s.memory, 0) "
-		    "FROM (SELECT sum(cpu) AS cpu, sum(memory) AS memory FROM kvm_vm_reservations "
+		    "available_memory = k.total_memory - k.reserved_memory - coalesce(s.memory, 0), "
+		    "vms = s.n FROM (SELECT sum(cpu) AS cpu, sum(memory) AS memory, count(*) AS n "
+		    "FROM kvm_vm_reservations "
 		    "WHERE host_uuid = $1) s WHERE k.uuid = $1", 1, p, st);
 	return rv;
 }

@@ -4,9 +4,6 @@
  * only on the hosts of the clusters it is attached to; so a host fits when its cluster
  * has the L2 of every L3 asked for attached. One query for all the candidates' clusters.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "network.h"
 #include "zs/host_alloc.h"
 #include "zs/service.h"
@@ -18,30 +15,12 @@ network_l2_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_all
 	(void) data, (void) call;
 	if (req->n_l3_network_uuids == 0)
 		return 0;
-	char *clusters = zs_host_alloc_column(v, n, ZS_HOST_ALLOC_CLUSTER);
-	char *l3s = zs_db_text_array(req->l3_network_uuids, req->n_l3_network_uuids);
-	PGresult *r = NULL;
-	if (clusters != NULL && l3s != NULL) {
-		const char *p[2] = { clusters, l3s };
-		/* the clusters for which no L3 asked for lacks its L2 */
-		r = zs_db_exec(c, "SELECT cl FROM unnest($1::text[]) AS cl WHERE NOT EXISTS (SELECT 1 "
-		    "FROM unnest($2::text[]) AS l3 WHERE NOT EXISTS (SELECT 1 FROM net_l3_networks n "
-		    "JOIN net_l2_cluster_refs a ON a.l2_network_uuid = n.l2_network_uuid "
-		    "WHERE n.uuid = l3 AND a.cluster_uuid = cl))", 2, p, st);
-	} else {
-		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
-	}
-	free(clusters);
-	free(l3s);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	for (size_t i = 0; i < n; i++) {
-		v[i].removed = true;
-		for (int k = 0; k < PQntuples(r) && v[i].removed; k++)
-			v[i].removed = strcmp(PQgetvalue(r, k, 0), v[i].cluster_uuid) != 0;
-	}
-	PQclear(r);
-	return 0;
+	/* the clusters for which no L3 asked for lacks its L2 */
+	return zs_host_alloc_keep(c, v, n, ZS_HOST_ALLOC_CLUSTER, "SELECT cl FROM "
+	    "unnest($1::text[]) AS cl WHERE NOT EXISTS (SELECT 1 FROM unnest($2::text[]) AS l3 "
+	    "WHERE NOT EXISTS (SELECT 1 FROM net_l3_networks n JOIN net_l2_cluster_refs a ON "
+	    "a.l2_network_uuid = n.l2_network_uuid WHERE n.uuid = l3 AND a.cluster_uuid = cl))",
+	    req->l3_network_uuids, req->n_l3_network_uuids, st);
 }
 
 ZS_EXPORT const zs_host_alloc_filter network_l2_filter = { "network.l2", network_l2_filter_fn };

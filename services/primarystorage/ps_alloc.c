@@ -7,8 +7,8 @@
  * the candidates. (The volumes' own reservations are made later, by the volume service:
  * this only keeps hosts that cannot take them out of the choice.)
  */
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ps.h"
 #include "zs/host_alloc.h"
@@ -21,36 +21,23 @@ ps_space_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_alloc
 	(void) data, (void) call;
 	if (req->disk_size <= 0)
 		return 0;
-	const char **hosts = calloc(n, sizeof *hosts), **clusters = calloc(n, sizeof *clusters);
-	char *ha = NULL, *ca = NULL;
-	if (hosts != NULL && clusters != NULL) {
-		for (size_t i = 0; i < n; i++) {
-			hosts[i] = v[i].uuid;
-			clusters[i] = v[i].cluster_uuid;
-		}
-		ha = zs_db_text_array(hosts, n);
-		ca = zs_db_text_array(clusters, n);
+	char *hosts = zs_host_alloc_column(v, n, ZS_HOST_ALLOC_UUID);   /* in candidate order */
+	if (hosts == NULL) {
+		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return ZS_RESOURCE_EXHAUSTED;
 	}
-	free(hosts);
-	free(clusters);
-	PGresult *r = NULL;
 	char size[24];
 	snprintf(size, sizeof size, "%lld", (long long) req->disk_size);
-	if (ha != NULL && ca != NULL) {
-		const char *p[3] = { ha, ca, size };
-		r = zs_db_exec(c, "SELECT u.i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY "
-		    "AS u(host, cluster, i) WHERE EXISTS (SELECT 1 FROM ps_clusters pc "
-		    "JOIN ps_storages s ON s.uuid = pc.ps_uuid "
-		    "JOIN ps_hosts h ON h.ps_uuid = s.uuid AND h.host_uuid = u.host "
-		    "WHERE pc.cluster_uuid = u.cluster AND s.state = 'Enabled' AND "
-		    "h.status = 'Connected' AND CASE WHEN s.type = 'LocalStorage' "
-		    "THEN h.total_capacity - h.reserved_capacity "
-		    "ELSE s.total_capacity - s.reserved_capacity END >= $3::bigint)", 3, p, st);
-	} else {
-		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
-	}
-	free(ha);
-	free(ca);
+	/* a host's share is there while its cluster is attached: ps_clusters says it is */
+	PGresult *r = zs_db_exec(c, "SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS "
+	    "u(host, i) WHERE EXISTS (SELECT 1 FROM ps_hosts h "
+	    "JOIN ps_storages s ON s.uuid = h.ps_uuid "
+	    "JOIN ps_clusters pc ON pc.ps_uuid = h.ps_uuid AND pc.cluster_uuid = h.cluster_uuid "
+	    "WHERE h.host_uuid = u.host AND s.state = 'Enabled' AND h.status = 'Connected' AND "
+	    "CASE WHEN s.type = 'LocalStorage' THEN h.total_capacity - h.reserved_capacity "
+	    "ELSE s.total_capacity - s.reserved_capacity END >= $2::bigint)", 2,
+	    (const char *const[]) { hosts, size }, st);
+	free(hosts);
 	if (r == NULL)
 		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
 	for (size_t i = 0; i < n; i++)

@@ -71,13 +71,8 @@ void vm_expunge_row(zs_call *call, ProtobufCClosure closure, const char *uuid);
 /* Writes topic about uuid with its VmInstanceInfo, in c's transaction. */
 int vm_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
     zs_status **st);
-/* Runs sql; 0 or the code with *st (*rows, when not NULL, gets the result). */
-int vm_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st);
 /* Fails call with st (taken; NULL: INTERNAL). */
 void vm_fail(zs_call *call, zs_status *st);
-/* st's message and its causes', joined with ": " into buf (len > 0). */
-void vm_why(const zs_status *st, char *buf, size_t len);
 
 /* ---- vm_store.c: a VM as the flows read it ---- */
 

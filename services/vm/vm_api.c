@@ -117,40 +117,12 @@ ZS_EXPORT const zs_interceptor vm_check = { vm_check_request, NULL };
 
 /* ---- answers ---- */
 
-int
-vm_exec(zs_db_conn *c, const char *sql, int n, const char *const *p, PGresult **rows,
-    zs_status **st)
-{
-	PGresult *r = zs_db_exec(c, sql, n, p, st);
-	if (r == NULL)
-		return *st != NULL ? (int) (*st)->code : ZS_INTERNAL;
-	if (rows != NULL)
-		*rows = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
 void
 vm_fail(zs_call *call, zs_status *st)
 {
 	if (st == NULL)
 		st = zs_status_new(ZS_INTERNAL, NULL, "failed without saying why");
 	zs_rkit_fail(call, st);
-}
-
-void
-vm_why(const zs_status *st, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int depth = 0; st != NULL && depth < 8 && used < len; st = st->cause, depth++) {
-		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
-		    st->message != NULL ? st->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
 }
 
 int
@@ -183,10 +155,10 @@ vm_info_more(zs_db_conn *c, const char *uuid, Zs__Vm__V1__VmInstanceInfo *info,
     PGresult **nic_rows, PGresult **data_rows, zs_status **st)
 {
 	const char *p[1] = { uuid };
-	int rv = vm_exec(c, "SELECT " VM_NIC_COLUMNS " FROM vm_nics WHERE vm_instance_uuid = $1 "
+	int rv = zs_db_run(c, "SELECT " VM_NIC_COLUMNS " FROM vm_nics WHERE vm_instance_uuid = $1 "
 	    "ORDER BY device_id", 1, p, nic_rows, st);
 	if (rv == 0)
-		rv = vm_exec(c, "SELECT volume_uuid FROM vm_data_volumes WHERE vm_instance_uuid = $1 "
+		rv = zs_db_run(c, "SELECT volume_uuid FROM vm_data_volumes WHERE vm_instance_uuid = $1 "
 		    "ORDER BY device_id", 1, p, data_rows, st);
 	if (rv != 0)
 		return rv;

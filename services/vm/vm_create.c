@@ -175,7 +175,7 @@ vm_new_update(vm_new *v, const char *sql, int n, const char *const *p, zs_status
 	const char *params[8] = { v->vm.uuid };
 	for (int i = 0; i < n && i < 7; i++)
 		params[1 + i] = p[i];
-	rv = vm_exec(c, sql, n + 1, params, NULL, st);
+	rv = zs_db_run(c, sql, n + 1, params, NULL, st);
 	zs_db_release(zs_node_db(v->vs->node), c);
 	return rv;
 }
@@ -285,7 +285,7 @@ vm_insert(zs_flow *flow, void *arg)
 	if (rv == 0) {
 		rv = zs_resource_create(c, v->call, v->vm.uuid, VM_TYPE, v->vm.name, NULL, &st);
 		if (rv == 0)
-			rv = vm_exec(c, "INSERT INTO vm_instances (uuid, owner_uuid, name, description, "
+			rv = zs_db_run(c, "INSERT INTO vm_instances (uuid, owner_uuid, name, description, "
 			    "image_uuid, instance_offering_uuid, cpu_num, memory_size, state, "
 			    "root_volume_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, p,
 			    NULL, &st);
@@ -740,7 +740,7 @@ vm_ready(zs_flow *flow, void *arg)
 	}
 	rv = zs_db_begin(c, &st);
 	if (rv == 0) {
-		rv = vm_exec(c, "UPDATE vm_instances SET state = $2, updated_at = now() WHERE uuid = $1",
+		rv = zs_db_run(c, "UPDATE vm_instances SET state = $2, updated_at = now() WHERE uuid = $1",
 		    2, p, NULL, &st);
 		if (rv == 0)
 			rv = vm_publish(c, v->vs->node, "vm/created", v->vm.uuid, &st);

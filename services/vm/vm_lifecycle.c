@@ -131,7 +131,7 @@ vm_op_failed(vm_op *o, int code, const zs_status *why, const char *back_to, cons
 		    back_to != NULL ? back_to : o->prev, o->def->what, NULL, set, n, p, NULL, &st);
 		if (rv != 0) {
 			char w[512];
-			vm_why(st, w, sizeof w);
+			zs_status_text(st, w, sizeof w);
 			zs_log(ZS_LOG_WARN, "vm", "VM %s: cannot set it back to %s after %s failed: %s",
 			    o->vm.uuid, back_to != NULL ? back_to : o->prev, o->def->what, w);
 			zs_status_free(st);
@@ -211,7 +211,7 @@ vm_destroy_released(int code, const zs_status *st, void *arg)
 			if (o->vm.nics[i].ip[0] != '\0')
 				continue;
 			const char *p[1] = { o->vm.nics[i].uuid };
-			vm_exec(c, "UPDATE vm_nics SET ip = '', netmask = '', gateway = '', updated_at = "
+			zs_db_run(c, "UPDATE vm_nics SET ip = '', netmask = '', gateway = '', updated_at = "
 			    "now() WHERE uuid = $1", 1, p, NULL, &dst);
 			zs_status_free(dst);
 			dst = NULL;
@@ -269,7 +269,7 @@ vm_start_allocated(int code, const zs_status *st, const Zs__Host__V1__AllocateHo
 	int rv = vm_conn(o->vs, &c, &ust);
 	if (rv == 0) {
 		const char *q[4] = { o->vm.uuid, p[0], p[1], p[2] };
-		rv = vm_exec(c, "UPDATE vm_instances SET host_uuid = $2, cluster_uuid = $3, zone_uuid = "
+		rv = zs_db_run(c, "UPDATE vm_instances SET host_uuid = $2, cluster_uuid = $3, zone_uuid = "
 		    "$4, updated_at = now() WHERE uuid = $1", 4, q, NULL, &ust);
 		zs_db_release(zs_node_db(o->vs->node), c);
 	}
@@ -383,7 +383,7 @@ vm_recover_allocated(int code, const zs_status *st, void *arg)
 		for (size_t i = 0; rv == 0 && i < o->vm.n_nics; i++) {
 			const vm_nic *n = &o->vm.nics[i];
 			const char *p[4] = { n->uuid, n->ip, n->netmask, n->gateway };
-			rv = vm_exec(c, "UPDATE vm_nics SET ip = $2, netmask = $3, gateway = $4, updated_at "
+			rv = zs_db_run(c, "UPDATE vm_nics SET ip = $2, netmask = $3, gateway = $4, updated_at "
 			    "= now() WHERE uuid = $1", 4, p, NULL, &rst);
 		}
 		if (rv == 0)

@@ -47,15 +47,15 @@ vm_nic_insert(zs_db_conn *c, const char *vm, const char *owner, vm_nic *nic, zs_
 		    nic->gateway, nic->mac, nic->bridge, dev };
 		/* a savepoint, so that a MAC taken already does not abort the transaction */
 		zs_status *ign = NULL;
-		int rv = vm_exec(c, "SAVEPOINT vm_nic", 0, NULL, NULL, st);
+		int rv = zs_db_run(c, "SAVEPOINT vm_nic", 0, NULL, NULL, st);
 		if (rv != 0)
 			return rv;
-		rv = vm_exec(c, "INSERT INTO vm_nics (uuid, vm_instance_uuid, owner_uuid, "
+		rv = zs_db_run(c, "INSERT INTO vm_nics (uuid, vm_instance_uuid, owner_uuid, "
 		    "l3_network_uuid, ip, netmask, gateway, mac, bridge_name, device_id) VALUES ($1, $2, "
 		    "$3, $4, $5, $6, $7, $8, $9, $10::integer)", 10, p, NULL, &ign);
 		if (rv == 0) {
 			zs_status_free(ign);
-			return vm_exec(c, "RELEASE SAVEPOINT vm_nic", 0, NULL, NULL, st);
+			return zs_db_run(c, "RELEASE SAVEPOINT vm_nic", 0, NULL, NULL, st);
 		}
 		bool mac_taken = rv == ZS_ALREADY_EXISTS && ign != NULL && ign->message != NULL &&
 		    attempt < 8;
@@ -73,7 +73,7 @@ vm_nic_insert(zs_db_conn *c, const char *vm, const char *owner, vm_nic *nic, zs_
 			return rv;
 		}
 		zs_status_free(ign);
-		if ((rv = vm_exec(c, "ROLLBACK TO SAVEPOINT vm_nic", 0, NULL, NULL, st)) != 0)
+		if ((rv = zs_db_run(c, "ROLLBACK TO SAVEPOINT vm_nic", 0, NULL, NULL, st)) != 0)
 			return rv;
 		nic->mac[0] = '\0';
 	}

@@ -73,7 +73,7 @@ vm_rec_set(struct vm_reconcile *r)
 	int rv = vm_store_transit_conn(r->vs, NULL, v->uuid, from, r->to, "reconcile", NULL, set, n,
 	    p, NULL, &st);
 	char why[256] = "";
-	vm_why(st, why, sizeof why);
+	zs_status_text(st, why, sizeof why);
 	zs_log(rv == 0 ? ZS_LOG_INFO : ZS_LOG_WARN, "vm", "VM %s was %s at start: %s%s%s%s", v->uuid,
 	    v->state, rv == 0 ? "now " : "cannot set it ", r->to, rv == 0 ? "" : ": ", why);
 	zs_status_free(st);
@@ -90,7 +90,7 @@ vm_rec_returned(int code, const zs_status *st, const Zs__Host__V1__ReturnHostCap
 	struct vm_reconcile *r = arg;
 	if (code != 0 && code != ZS_NOT_FOUND) {
 		char why[256];
-		vm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: its host capacity could not be given back: %s",
 		    r->vms[r->i].uuid, why);
 	}
@@ -121,7 +121,7 @@ vm_rec_checked(int code, const zs_status *st, const json_t *reply, void *arg)
 	char out[1][VM_DECODE_STATE];
 	char why[256] = "";
 	if (code != 0) {
-		vm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: its host %s cannot say its state: %s", v->uuid,
 		    v->host, why);
 		snprintf(r->to, sizeof r->to, "Unknown");
@@ -142,7 +142,7 @@ vm_rec_host_ip(int code, const zs_status *st, const char *ip, void *arg)
 	if (code != 0) {
 		/* the host is gone: the VM runs nowhere we know of */
 		char why[256];
-		vm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_log(ZS_LOG_WARN, "vm", "VM %s: host %s: %s", v->uuid, v->host, why);
 		snprintf(r->to, sizeof r->to, code == ZS_NOT_FOUND ? "Stopped" : "Unknown");
 		vm_rec_apply(r);
@@ -185,14 +185,14 @@ vm_rec_run(void *arg)
 		snprintf(since, sizeof since, "%lld", r->started_ms);
 		const char *p[3] = { "{Starting,Stopping,Rebooting,Pausing,Resuming,Destroying,"
 		    "Expunging,Migrating}", limit, since };
-		rv = vm_exec(c, "SELECT uuid, host_uuid, state FROM vm_instances WHERE state = "
+		rv = zs_db_run(c, "SELECT uuid, host_uuid, state FROM vm_instances WHERE state = "
 		    "ANY($1::text[]) AND updated_at < to_timestamp($3::double precision / 1000) "
 		    "ORDER BY created_at LIMIT $2::integer", 3, p, &rows, &st);
 		zs_db_release(zs_node_db(r->vs->node), c);
 	}
 	if (rv != 0) {
 		char why[256];
-		vm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_log(ZS_LOG_WARN, "vm", "cannot look for VMs left in a passing state: %s", why);
 		zs_status_free(st);
 		vm_rec_end(r);

@@ -44,7 +44,7 @@ vm_store_load(zs_db_conn *c, const char *uuid, vm_row *out, zs_status **st)
 	out->cpu = strtoll(PQgetvalue(r, 0, PQfnumber(r, "cpu_num")), NULL, 10);
 	out->memory = strtoll(PQgetvalue(r, 0, PQfnumber(r, "memory_size")), NULL, 10);
 	PQclear(r);
-	rv = vm_exec(c, "SELECT uuid, l3_network_uuid, ip, netmask, gateway, mac, bridge_name, "
+	rv = zs_db_run(c, "SELECT uuid, l3_network_uuid, ip, netmask, gateway, mac, bridge_name, "
 	    "device_id FROM vm_nics WHERE vm_instance_uuid = $1 ORDER BY device_id", 1, p, &r, st);
 	if (rv != 0)
 		return rv;
@@ -60,7 +60,7 @@ vm_store_load(zs_db_conn *c, const char *uuid, vm_row *out, zs_status **st)
 		n->device_id = atoi(PQgetvalue(r, i, PQfnumber(r, "device_id")));
 	}
 	PQclear(r);
-	rv = vm_exec(c, "SELECT volume_uuid FROM vm_data_volumes WHERE vm_instance_uuid = $1 "
+	rv = zs_db_run(c, "SELECT volume_uuid FROM vm_data_volumes WHERE vm_instance_uuid = $1 "
 	    "ORDER BY device_id", 1, p, &r, st);
 	if (rv != 0)
 		return rv;
@@ -68,17 +68,6 @@ vm_store_load(zs_db_conn *c, const char *uuid, vm_row *out, zs_status **st)
 		snprintf(out->data[out->n_data++], ZS_UUID_LEN, "%s", PQgetvalue(r, i, 0));
 	PQclear(r);
 	return 0;
-}
-
-/* from as a PostgreSQL array literal: {"Running","Paused"} */
-static void
-vm_states_array(const char *const *from, char *buf, size_t len)
-{
-	size_t used = (size_t) snprintf(buf, len, "{");
-	for (size_t i = 0; from[i] != NULL && used < len; i++)
-		used += (size_t) snprintf(buf + used, len - used, "%s\"%s\"", i ? "," : "", from[i]);
-	if (used < len)
-		snprintf(buf + used, len - used, "}");
 }
 
 static void
@@ -121,8 +110,12 @@ vm_store_transit(zs_db_conn *c, const zs_call *call, vm_state *vs, const char *u
 			    uuid, state, what, want);
 		return ZS_FAILED_PRECONDITION;
 	}
-	char arr[256], sql[1024];
-	vm_states_array(from, arr, sizeof arr);
+	size_t nfrom = 0;
+	while (from[nfrom] != NULL)
+		nfrom++;
+	char *arr = zs_db_text_array(from, nfrom), sql[1024];
+	if (arr == NULL)
+		return ZS_RESOURCE_EXHAUSTED;
 	/* $1 uuid, $2.. set's own, then the new state and the expected ones */
 	snprintf(sql, sizeof sql, "UPDATE vm_instances SET state = $%d, updated_at = now()%s%s "
 	    "WHERE uuid = $1 AND state = ANY($%d::text[])", n + 2, set != NULL ? ", " : "",
@@ -133,7 +126,8 @@ vm_store_transit(zs_db_conn *c, const zs_call *call, vm_state *vs, const char *u
 		params[1 + i] = p[i];
 	params[n + 1] = to;
 	params[n + 2] = arr;
-	rv = vm_exec(c, sql, n + 3, params, &r, st);
+	rv = zs_db_run(c, sql, n + 3, params, &r, st);
+	free(arr);
 	if (rv != 0)
 		return rv;
 	bool changed = strcmp(PQcmdTuples(r), "1") == 0;

@@ -29,143 +29,8 @@
 #include "zs/echo/v1/echo.pb-c.h"
 #include "zs/network/v1/network.pb-c.h"
 #include "zs/zone/v1/zone.pb-c.h"
+#include "bench_pump.h"
 #include "zst_node.h"
-
-#define PHASE_MS 120000
-
-/* COUNT calls of one method with CONCURRENCY in flight. */
-typedef struct pump {
-	zs_client *client;
-	const char *method, *session;
-	const ProtobufCMessage *req;
-	const ProtobufCMessageDescriptor *reply;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	long count, sent, done, failed;
-	char first_error[256];
-} pump;
-
-static void pump_send(pump *p);
-
-static void
-pump_done(int code, const zs_status *st, ProtobufCMessage *reply, void (*fn)(void), void *arg)
-{
-	(void) fn;
-	pump *p = arg;
-	zs_reply_free(reply);
-	pthread_mutex_lock(&p->lock);
-	p->done++;
-	if (code != 0 && p->failed++ == 0)
-		snprintf(p->first_error, sizeof p->first_error, "%s: %s%s%s", zs_client_code_name(code),
-		    st != NULL && st->message != NULL ? st->message : "",
-		    st != NULL && st->cause != NULL ? ": " : "",
-		    st != NULL && st->cause != NULL && st->cause->message ? st->cause->message : "");
-	bool more = p->sent < p->count;
-	if (more)
-		p->sent++;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (more)
-		pump_send(p);
-}
-
-static void
-pump_send(pump *p)
-{
-	zs_call_opts opts = { .timeout_ms = 60000, .session = p->session };
-	int rv = zs_client_call_async(p->client, p->method, p->req, p->reply, pump_done, NULL, p, &opts);
-	if (rv != 0)
-		pump_done(rv, NULL, NULL, NULL, p);
-}
-
-/* Runs the pump; calls per second, or -1 after saying why. */
-static double
-pump_run(zs_client *c, const char *session, const char *method, const ProtobufCMessage *req,
-    const ProtobufCMessageDescriptor *reply, long count, long conc)
-{
-	pump p = { .client = c, .method = method, .session = session, .req = req, .reply = reply,
-	    .count = count };
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.cond, NULL);
-	int64_t t0 = zst_now_ms();
-	long first = conc < count ? conc : count;
-	pthread_mutex_lock(&p.lock);
-	p.sent = first;
-	pthread_mutex_unlock(&p.lock);
-	for (long i = 0; i < first; i++)
-		pump_send(&p);
-	pthread_mutex_lock(&p.lock);
-	while (p.done < count && zst_now_ms() - t0 < PHASE_MS)
-		pthread_cond_wait(&p.cond, &p.lock);
-	long done = p.done, failed = p.failed;
-	pthread_mutex_unlock(&p.lock);
-	int64_t ms = zst_now_ms() - t0;
-	if (done < count || failed > 0) {
-		printf("  %s: %ld of %ld done, %ld failed (%s)\n", method, done, count, failed,
-		    p.first_error);
-		if (done < count)
-			return -1;   /* calls still in flight use p: leave it */
-	}
-	pthread_mutex_destroy(&p.lock);
-	pthread_cond_destroy(&p.cond);
-	return failed > 0 ? -1 : count * 1000.0 / (double) (ms > 0 ? ms : 1);
-}
-
-/* ---- CPU: this process, the node and its PostgreSQL ---- */
-
-/* utime + stime (+ cutime + cstime when children) of pid, in clock ticks; 0 if gone. */
-static long long
-cpu_of(long pid, bool children)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "r");
-	size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
-	if (f != NULL)
-		fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	long long v[4] = { 0, 0, 0, 0 };
-	/* after ") ": state is field 3; utime, stime, cutime, cstime are fields 14-17 */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld %lld %lld",
-	    &v[0], &v[1], &v[2], &v[3]) != 4)
-		return 0;
-	return v[0] + v[1] + (children ? v[2] + v[3] : 0);
-}
-
-/* CPU seconds so far of this process, the node and its PostgreSQL (the postmaster with its
- * ended backends, and every live process working in PGDATA). */
-static double
-cpu_now(const zst_node *n)
-{
-	char pgdata[PATH_MAX], path[PATH_MAX + 32], cwd[PATH_MAX];
-	snprintf(pgdata, sizeof pgdata, "%s/pg", n->data_dir);
-	snprintf(path, sizeof path, "%s/postmaster.pid", pgdata);
-	char *text = zst_read_file(path);
-	long master = text != NULL ? strtol(text, NULL, 10) : 0;
-	free(text);
-	long long ticks = cpu_of((long) getpid(), false) + cpu_of((long) n->pid, false) +
-	    (master > 0 ? cpu_of(master, true) : 0);
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == master)
-			continue;
-		char link[64];
-		snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
-		ssize_t len = readlink(link, cwd, sizeof cwd - 1);
-		if (len <= 0)
-			continue;
-		cwd[len] = '\0';
-		if (strcmp(cwd, pgdata) == 0)
-			ticks += cpu_of(pid, false);
-	}
-	if (d != NULL)
-		closedir(d);
-	return (double) ticks / (double) sysconf(_SC_CLK_TCK);
-}
 
 /* ---- the baseline: plain INSERTs through libpq ---- */
 
@@ -307,25 +172,25 @@ main(int argc, char **argv)
 		goto out;
 	printf("%ld calls each, %ld in flight, one range of 65,534 addresses (10.0.0.0/16)\n",
 	    count, conc);
-	double c0 = cpu_now(&n);
+	double c0 = bench_cpu_now(&n);
 	double base = baseline(&n, count, conc);
-	double c1 = cpu_now(&n);
+	double c1 = bench_cpu_now(&n);
 	printf("  baseline: plain INSERT, one row a transaction, libpq: %10.0f /s  %6.1f us CPU a call\n",
 	    base, (c1 - c0) * 1e6 / (double) count);
 	Zs__Echo__V1__SayRequest say = ZS__ECHO__V1__SAY_REQUEST__INIT;
 	say.text = "hi";
-	c0 = cpu_now(&n);
-	double echo = pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base,
+	c0 = bench_cpu_now(&n);
+	double echo = bench_pump_run(c, n.session, "zs.echo.v1.Echo/Say", &say.base, NULL, NULL,
 	    &zs__echo__v1__say_reply__descriptor, count, conc);
-	c1 = cpu_now(&n);
+	c1 = bench_cpu_now(&n);
 	printf("  Echo/Say through the node:                        %10.0f /s  %6.1f us CPU a call\n",
 	    echo, (c1 - c0) * 1e6 / (double) count);
 	Zs__Network__V1__AllocateIpRequest ar = ZS__NETWORK__V1__ALLOCATE_IP_REQUEST__INIT;
 	ar.l3_network_uuid = l3;
-	c0 = cpu_now(&n);
-	double alloc = pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
-	    &zs__network__v1__used_ip_info__descriptor, count, conc);
-	c1 = cpu_now(&n);
+	c0 = bench_cpu_now(&n);
+	double alloc = bench_pump_run(c, n.session, "zs.network.v1.L3Network/AllocateIp", &ar.base,
+	    NULL, NULL, &zs__network__v1__used_ip_info__descriptor, count, conc);
+	c1 = bench_cpu_now(&n);
 	printf("  AllocateIp through the node:                      %10.0f /s  %6.1f us CPU a call\n",
 	    alloc, (c1 - c0) * 1e6 / (double) count);
 	double l0[3];

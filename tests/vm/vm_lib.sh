@@ -27,7 +27,7 @@ count() {
 	printf '%s' "${n:-0}"
 }
 
-NODE_LIFETIME=400   # the node outlives the whole suite, also on a busy machine
+NODE_LIFETIME=1200  # the node outlives the whole suite, also on a busy machine
 # start_cloud [--set ...]: the simulator (3 hosts), a node, admin logged in, and the
 # README's small cloud (zone1, cluster1 with h1 and h2, local storage, bs1 with cirros,
 # the guest L3 network, the offering small); exits the test when any of it fails.

@@ -134,13 +134,13 @@ fault_case start-agent-error start "libvirt: domain start refused" -- "${SMALL[@
 sim POST /sim/faults '{"path":"/vm/start","action":"http","status":500}' >/dev/null
 fault_case start-http-error start "500" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/vm/start","action":"hang"}' >/dev/null
-fault_case start-hang start "DEADLINE_EXCEEDED" --timeout 4000 -- "${SMALL[@]}"
+fault_case start-hang start "DEADLINE_EXCEEDED" --timeout 8000 -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createvolumefromcache","action":"fail","error":"disk full"}' >/dev/null
 fault_case root-volume-agent-error root-volume "disk full" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createempty","action":"http","status":503}' >/dev/null
 fault_case data-volume-http-error data-volumes "503" -- "${SMALL[@]}"
 sim POST /sim/faults '{"path":"/localstorage/volume/createvolumefromcache","action":"hang"}' >/dev/null
-fault_case root-volume-hang root-volume "DEADLINE_EXCEEDED" --timeout 4000 -- "${SMALL[@]}"
+fault_case root-volume-hang root-volume "DEADLINE_EXCEEDED" --timeout 8000 -- "${SMALL[@]}"
 fault_case no-capacity allocate-host "RESOURCE_EXHAUSTED" -- cpuNum=1 memorySize=$((1024 * GIB))
 fault_case no-image image "NOT_FOUND" -- cpuNum=1 memorySize=$GIB imageUuid=0b7e4c1a-0000-4000-8000-000000000001
 # an L3 network with one address, taken: its NIC gets none (the first NIC's goes back)
@@ -193,6 +193,20 @@ sim DELETE /sim/faults >/dev/null
 ok_if "a graceful stop the guest ignores is forced: Stopped" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Stopped
 ok_if "the host got a grace then a cold /vm/stop" "" \
 	eval 'L=$(sim GET "/sim/log?path=/vm/stop"); has "$L" grace && has "$L" cold'
+ctl StartVmInstance uuid="$VM1" --field state
+ok_if "started again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
+# two stops at once: the state moves by a conditional update, so exactly one passes
+"$ZSCTL" --url "$RPC_URL" StopVmInstance uuid="$VM1" >"$TMP/stop1" 2>&1 &
+P1=$!
+"$ZSCTL" --url "$RPC_URL" StopVmInstance uuid="$VM1" >"$TMP/stop2" 2>&1 &
+P2=$!
+wait "$P1"
+R1=$?
+wait "$P2"
+R2=$?
+ok_if "two Stops at once: one stops it, the other is refused naming the state" \
+	"$R1 $R2 $(short "$(cat "$TMP/stop1" "$TMP/stop2")")" \
+	eval '(( (R1 == 0) + (R2 == 0) == 1 )) && cat "$TMP/stop1" "$TMP/stop2" | grep -q FAILED_PRECONDITION'
 ctl StartVmInstance uuid="$VM1" --field state
 ok_if "started again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
 

@@ -74,6 +74,12 @@ ZS_API int zs_db_end(zs_db_conn *c, int rv, zs_status **st);
 ZS_API int zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     const char *what, const char *uuid, PGresult **row, zs_status **st);
 
+/* Runs sql as zs_db_exec, for a statement whose rows the caller may not want: 0 with the
+ * result in *rows (caller PQclear()s; rows NULL: dropped), or the failure's code with *st.
+ * Any thread that owns c. */
+ZS_API int zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st);
+
 /* For handlers: a pooled connection, waited for no longer than the call's deadline. 0,
  * or the code the call was failed with (UNAVAILABLE, DEADLINE_EXCEEDED): the call is then
  * answered. Give the connection back with zs_db_release. */

@@ -13,9 +13,10 @@
  *              order="40"/>
  *
  * the symbol a const zs_host_alloc_filter (or zs_host_alloc_sorter). Orders in use: 10
- * host.state, 20 host.hypervisor, 30 host.designated, 35 host.avoid, 40 network.l2,
- * 50 backupstorage.zone, 60 kvm.capacity, 70 primarystorage.space, 80 host.tags;
- * sorter kvm.leastVms 10.
+ * host.designated (first, so that a designated host that is unusable is named by the
+ * filter that left it out), 20 host.state, 25 host.hypervisor, 30 host.avoid,
+ * 40 network.l2, 50 backupstorage.zone, 60 kvm.capacity, 70 primarystorage.space,
+ * 80 host.tags; sorter kvm.leastVms 10.
  *
  * Cost: AllocateHost runs at the rate VMs are created. A filter runs at most one SQL
  * query for all the candidates together (zs_host_alloc_column gives their uuids,
@@ -102,5 +103,15 @@ typedef enum zs_host_alloc_col {
  * once, for one query about all of them ("... = ANY($1::text[])"). Caller frees; NULL
  * when out of memory. Any thread. */
 ZS_API char *zs_host_alloc_column(const zs_host_candidate *cands, size_t n, zs_host_alloc_col col);
+
+/* A filter by cluster or zone in one call: runs sql on c with $1 the col values of the
+ * candidates (as zs_host_alloc_column gives them) and $2 list[0..n_list) as text[], and
+ * sets removed on the candidates whose col value is not in the first column of its
+ * answer (the clusters or zones that fit). 0, or a canonical code with *st. On the
+ * filter's thread. (For host uuids of many candidates, answer their ordinals instead:
+ * unnest($1::text[]) WITH ORDINALITY, ZS_HOST_ALLOC_UUID keeps their order.) */
+ZS_API int zs_host_alloc_keep(zs_db_conn *c, zs_host_candidate *cands, size_t n,
+    zs_host_alloc_col col, const char *sql, const char *const *list, size_t n_list,
+    zs_status **st);
 
 #endif

@@ -82,7 +82,7 @@ typedef struct zs_hypervisor_factory {
 	 * UPDATE of the host's capacity row that does not pass when the host has no room (or
 	 * is no longer Enabled and Connected), plus the reservation row. Returns 0 with *held
 	 * what the VM now holds there: r's figures, or, when it already held on that host,
-	 * those it held (*held->... from that row; nothing reserved twice). Returns
+	 * the figures of that reservation (nothing is reserved twice). Returns
 	 * RESOURCE_EXHAUSTED without *st when it does not fit (a lost race: AllocateHost tries
 	 * its next candidate); another canonical code with *st (caller frees). Optional. On a
 	 * worker thread. */

@@ -8,6 +8,7 @@
 #define ZS_STATUS_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include "zs/api.h"
 #include "zs/rpc/v1/status.pb-c.h"
 
@@ -49,5 +50,8 @@ ZS_API void zs_status_set_cause(zs_status *st, zs_status *cause);
 /* Adds a detail line to st. */
 ZS_API void zs_status_add_detail(zs_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ZS_API void zs_status_free(zs_status *st);
+/* st's message and its causes', joined with ": " into buf (len > 0; "" for NULL), cut to
+ * fit: one line for a log or a stored reason. */
+ZS_API void zs_status_text(const zs_status *st, char *buf, size_t len);
 
 #endif

@@ -95,3 +95,17 @@ zs_status_free(zs_status *st)
 	if (st != NULL)
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 }
+
+void
+zs_status_text(const zs_status *st, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int depth = 0; st != NULL && depth < 16 && used < len; st = st->cause, depth++) {
+		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
+		    st->message != NULL ? st->message : "?");
+		if (n < 0)
+			break;
+		used += (size_t) n;
+	}
+}

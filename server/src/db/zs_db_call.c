@@ -1,5 +1,6 @@
 /* zs_db_call.c: what services repeat around the pool: a handler's connection within its
- * deadline, ending a transaction, a statement that must find exactly one row. */
+ * deadline, ending a transaction, a statement that must find exactly one row, a statement
+ * answered by its code. */
 #include "zs/call.h"
 #include "zs/db.h"
 
@@ -41,5 +42,26 @@ zs_db_exec_one(zs_db_conn *c, const char *sql, int nparams, const char *const *p
 		return code;
 	}
 	*row = r;
+	return 0;
+}
+
+int
+zs_db_run(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    PGresult **rows, zs_status **st)
+{
+	zs_status *why = NULL;
+	PGresult *r = zs_db_exec(c, sql, nparams, params, &why);
+	if (r == NULL) {
+		int code = why != NULL ? (int) why->code : ZS_INTERNAL;
+		if (st != NULL)
+			*st = why;
+		else
+			zs_status_free(why);
+		return code;
+	}
+	if (rows != NULL)
+		*rows = r;
+	else
+		PQclear(r);
 	return 0;
 }

@@ -1,8 +1,8 @@
 -- services/kvm/sql/002_reservations.sql: what each VM holds on a KVM host (the host
 -- allocator's reservations). One row per (vm, host): a VM being live-migrated holds on
 -- two hosts at once. A reservation goes with its host. The host's capacity row counts
--- them: available_cpu = total_cpu - sum(cpu) and available_memory = total_memory -
--- reserved_memory - sum(memory), changed in the same transaction as the rows (by
+-- them: available_cpu = total_cpu - sum(cpu), available_memory = total_memory -
+-- reserved_memory - sum(memory) and vms = count(*), changed in the same transaction as the rows (by
 -- conditional UPDATEs that never over-commit), and recomputed from them on each connect.
 CREATE TABLE kvm_vm_reservations (
     vm_uuid    text NOT NULL,
@@ -13,3 +13,7 @@ CREATE TABLE kvm_vm_reservations (
     PRIMARY KEY (vm_uuid, host_uuid)
 );
 CREATE INDEX kvm_vm_reservations_host ON kvm_vm_reservations(host_uuid);
+
+-- How many reservations the host holds, kept with the figures (the allocator's least-VMs
+-- sorter reads it for every candidate, so it is not counted each time).
+ALTER TABLE kvm_host_capacity ADD COLUMN vms bigint NOT NULL DEFAULT 0 CHECK (vms >= 0);
