@@ -19,7 +19,7 @@ DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-de
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
        libxxhash-dev openssl procps curl python3 $(FUZZ_DEBS)
 
-.PHONY: all deps build build-asan build-fuzz run test test-asan fuzz bench install clean
+.PHONY: all deps build build-asan build-fuzz run test test-asan fuzz bench bench-vm install clean
 
 all: build
 
@@ -61,6 +61,13 @@ fuzz: build-fuzz
 
 bench: build
 	./$(BUILD)/tests/bench/zsbench
+
+# 1,000 then 10,000 VMs through the whole create flow on 100 simulated hosts (see
+# README-bench-vm.md); BENCH_VM_ARGS="--vms 500" for a quick run.
+BENCH_VM_ARGS ?=
+bench-vm: build
+	./$(BUILD)/tests/bench/zsbench_vm ./$(BUILD)/server/zsnode ./$(BUILD)/plugins \
+	  ./$(BUILD)/tests/kvmsim/zs-kvmsim $(BENCH_VM_ARGS)
 
 install: build
 	cmake --install $(BUILD)

@@ -20,6 +20,7 @@
  *                 reservations on one host, so none over-commits
  *   release       one statement: the rows go and their capacity comes back
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +99,36 @@ kvm_capacity_filter_fn(void *data, zs_call *call, zs_db_conn *c, const zs_host_a
 
 /* ---- kvm.leastVms ---- */
 
+/* FNV-1a of the VM's uuid then the host's: a tie-break that differs from VM to VM. */
+static uint64_t
+kvm_least_vms_tie(const char *vm, const char *host)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const char *p = vm; *p != '\0'; p++)
+		h = (h ^ (unsigned char) *p) * 0x100000001b3ULL;
+	for (const char *p = host; *p != '\0'; p++)
+		h = (h ^ (unsigned char) *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * Fewest VMs first, then most memory available; hosts alike in both come in an order
+ * of the VM's own (not by uuid), so that creates running at once spread over the hosts
+ * equally fit instead of all reserving on the same one, one after the other, each
+ * waiting on its capacity row for the one before to commit.
+ */
 static int
-kvm_least_vms_cmp(const void *a, const void *b)
+kvm_least_vms_cmp(const void *a, const void *b, void *arg)
 {
 	const zs_host_candidate *x = a, *y = b;
+	const char *vm = arg;
 	if (x->vms != y->vms)
 		return x->vms < y->vms ? -1 : 1;
 	if (x->available_memory != y->available_memory)
 		return x->available_memory > y->available_memory ? -1 : 1;
+	uint64_t tx = kvm_least_vms_tie(vm, x->uuid), ty = kvm_least_vms_tie(vm, y->uuid);
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
 	return strcmp(x->uuid, y->uuid);
 }
 
@@ -113,8 +136,9 @@ static int
 kvm_least_vms_sort(void *data, zs_call *call, zs_db_conn *c, const zs_host_alloc_request *req,
     zs_host_candidate *v, size_t n, zs_status **st)
 {
-	(void) data, (void) call, (void) c, (void) req, (void) st;
-	qsort(v, n, sizeof *v, kvm_least_vms_cmp);   /* kvm.capacity filled the figures */
+	(void) data, (void) call, (void) c, (void) st;
+	/* kvm.capacity filled the figures */
+	qsort_r(v, n, sizeof *v, kvm_least_vms_cmp, (void *) (req->vm_uuid != NULL ? req->vm_uuid : ""));
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 
 #include "inv.h"
+#include "zb_procfs.h"
 #include "zs/kvm/v1/kvm.pb-c.h"
 
 typedef struct hb_opts {
@@ -52,7 +53,6 @@ typedef struct hb_add {
 
 #define HB_SIMS_MAX 16
 
-static double hb_cpu_s(pid_t pid);
 
 /* The simulators: pids and control addresses (127.0.0.1 + i). */
 static pid_t sim_pids[HB_SIMS_MAX];
@@ -75,102 +75,8 @@ hb_sims_cpu_s(void)
 {
 	double sum = 0;
 	for (int i = 0; i < n_sims; i++)
-		sum += hb_cpu_s(sim_pids[i]);
+		sum += zb_procfs_cpu_s(sim_pids[i], false);
 	return sum;
-}
-
-/* ---- /proc ---- */
-
-/* utime + stime of pid in seconds, or -1. */
-static double
-hb_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return -1;
-	unsigned long long ut = 0, st = 0;
-	/* after ") ": state(3) ... utime(14) stime(15) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
-}
-
-/* The parent pid of pid, or -1. */
-static pid_t
-hb_ppid(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	int ppid = -1;
-	if (p == NULL || sscanf(p + 2, "%*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
-/* CPU seconds of the node's embedded PostgreSQL: its postmaster (from PGDATA's
- * postmaster.pid, PGDATA being DATA_DIR/pg) and the server processes it forked; 0 when it
- * is elsewhere. */
-static double
-hb_pg_cpu_s(const char *data_dir)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/pg/postmaster.pid", data_dir);
-	FILE *f = fopen(path, "r");
-	int pm = 0;
-	if (f == NULL || fscanf(f, "%d", &pm) != 1 || pm <= 0) {
-		if (f != NULL)
-			fclose(f);
-		return 0;
-	}
-	fclose(f);
-	double sum = hb_cpu_s(pm);
-	DIR *d = opendir("/proc");
-	if (d == NULL)
-		return sum;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		pid_t pid = (pid_t) atoi(e->d_name);
-		if (pid > 0 && pid != pm && hb_ppid(pid) == pm) {
-			double c = hb_cpu_s(pid);
-			sum += c > 0 ? c : 0;
-		}
-	}
-	closedir(d);
-	return sum;
-}
-
-/* VmRSS of pid in MB, or -1. */
-static double
-hb_rss_mb(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	double mb = -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		long kb;
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			mb = (double) kb / 1024.0;
-	}
-	fclose(f);
-	return mb;
 }
 
 /* ---- the simulator ---- */
@@ -382,10 +288,10 @@ main(int argc, char **argv)
 	    (int) sim_pids[0]);
 
 	/* the node idle, with no host */
-	double n0 = hb_cpu_s(node);
+	double n0 = zb_procfs_cpu_s(node, false);
 	zst_sleep_ms(5000);
-	double idle = (hb_cpu_s(node) - n0) / 5.0;
-	printf("node idle (no hosts): %.2f%% of a core, RSS %.1f MB\n", 100 * idle, hb_rss_mb(node));
+	double idle = (zb_procfs_cpu_s(node, false) - n0) / 5.0;
+	printf("node idle (no hosts): %.2f%% of a core, RSS %.1f MB\n", 100 * idle, zb_procfs_mem_mb(node, "VmRSS"));
 
 	char zone[INV_UUID], cluster[INV_UUID];
 	ZST_REQUIRE(inv_zone_create(&t, t.admin, "bench", zone) == 0 &&
@@ -394,16 +300,16 @@ main(int argc, char **argv)
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_t *th = calloc((size_t) o.inflight, sizeof *th);
 	ZST_REQUIRE(th != NULL, "memory");
-	n0 = hb_cpu_s(node);
-	double s0 = hb_sims_cpu_s(), g0 = hb_pg_cpu_s(t.node.data_dir);
+	n0 = zb_procfs_cpu_s(node, false);
+	double s0 = hb_sims_cpu_s(), g0 = zb_procfs_pg_cpu_s(t.node.data_dir);
 	t0 = zst_now_ms();
 	for (long i = 0; i < o.inflight; i++)
 		pthread_create(&th[i], NULL, hb_adder, &a);
 	for (long i = 0; i < o.inflight; i++)
 		pthread_join(th[i], NULL);
 	double took = (double) (zst_now_ms() - t0) / 1000.0;
-	double add_node = hb_cpu_s(node) - n0, add_sim = hb_sims_cpu_s() - s0;
-	double add_pg = hb_pg_cpu_s(t.node.data_dir) - g0;
+	double add_node = zb_procfs_cpu_s(node, false) - n0, add_sim = hb_sims_cpu_s() - s0;
+	double add_pg = zb_procfs_pg_cpu_s(t.node.data_dir) - g0;
 	free(th);
 	long ok = atomic_load(&a.ok), failed = atomic_load(&a.failed);
 	printf("added: %ld Connected, %ld failed, in %.1f s with %ld AddKvmHost in flight: "
@@ -416,24 +322,24 @@ main(int argc, char **argv)
 		printf("first failure: %s\n", a.first_error);
 	fflush(stdout);
 	ZST_CHECK(ok == o.hosts, "every host is added and Connected (%ld of %ld)", ok, o.hosts);
-	printf("node RSS after adding: %.1f MB\n", hb_rss_mb(node));
+	printf("node RSS after adding: %.1f MB\n", zb_procfs_mem_mb(node, "VmRSS"));
 
 	/* one round pings every host (and records its agent version); then measure */
 	printf("waiting %.0f s for a first round of pings...\n", 1.5 * (double) o.interval_ms / 1000);
 	zst_sleep_ms((int) (1.5 * (double) o.interval_ms));
 	printf("measuring for %ld s...\n", o.window_s);
 	long long c0 = hb_sim_stat(port, "commands"), k0 = hb_sim_stat(port, "connections");
-	n0 = hb_cpu_s(node);
+	n0 = zb_procfs_cpu_s(node, false);
 	s0 = hb_sims_cpu_s();
-	double p0 = hb_pg_cpu_s(t.node.data_dir);
+	double p0 = zb_procfs_pg_cpu_s(t.node.data_dir);
 	t0 = zst_now_ms();
 	zst_sleep_ms((int) (o.window_s * 1000));
 	double win = (double) (zst_now_ms() - t0) / 1000.0;
-	double ncpu = hb_cpu_s(node) - n0, scpu = hb_sims_cpu_s() - s0;
-	double pcpu = hb_pg_cpu_s(t.node.data_dir) - p0;
+	double ncpu = zb_procfs_cpu_s(node, false) - n0, scpu = hb_sims_cpu_s() - s0;
+	double pcpu = zb_procfs_pg_cpu_s(t.node.data_dir) - p0;
 	long long pings = hb_sim_stat(port, "commands") - c0;
 	long long conns = hb_sim_stat(port, "connections") - k0;
-	double rss = hb_rss_mb(node);
+	double rss = zb_procfs_mem_mb(node, "VmRSS");
 	double per = pings > 0 ? (double) pings : 1;
 	printf("pinging %ld hosts every %ld ms (%s), over %.1f s:\n", ok, o.interval_ms,
 	    o.async ? "asynchronous pings, answered by callback" : "pings answered in the response",

@@ -26,6 +26,12 @@ zst_sim_stop(void)
 	return status;
 }
 
+pid_t
+zst_sim_pid(void)
+{
+	return sim_pid;
+}
+
 static void
 sim_kill(void)
 {

@@ -8,6 +8,7 @@
 #define ZST_SIM_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -15,6 +16,8 @@
 int zst_sim_start(const char *bin);
 /* Stops it: its exit status (0: clean, no sanitizer report), -1 when none runs. */
 int zst_sim_stop(void);
+/* Its pid (for its CPU time), 0 when none runs. */
+pid_t zst_sim_pid(void);
 
 /* An answer gathered by zst_sim_buf_write (CURLOPT_WRITEDATA); caller frees p. */
 typedef struct zst_sim_buf {
