@@ -17,7 +17,7 @@ function(zs_proto_library name proto)
     "${out}/${base}.zsb.c" "${out}/${base}.zsb.h")
   add_custom_command(
     OUTPUT ${gen} "${out}/${base}.desc"
-    COMMAND protoc-c -I "${ZP_PROTO_DIR}" --c_out "${out}"
+    COMMAND protoc-c -I "${ZP_PROTO_DIR}" -I "${ZS_WKT_DIR}" --c_out "${out}"
             --descriptor_set_out "${out}/${base}.desc" "${proto}"
     COMMAND zs-gen "${out}/${base}.desc" "${out}"
     DEPENDS "${ZP_PROTO_DIR}/${proto}" zs-gen
@@ -39,5 +39,9 @@ function(zs_proto_library name proto)
   target_link_libraries(${name}_bus PUBLIC ${name} zs_server_headers)
   set_target_properties(${name}_bus PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
+  # every .proto may import google/protobuf/timestamp.proto: its header comes first
+  if(TARGET zs_timestamp_proto AND NOT name STREQUAL "zs_timestamp_proto")
+    add_dependencies(${name} zs_timestamp_proto)
+  endif()
   set_property(GLOBAL APPEND PROPERTY ZS_PROTO_LIBRARIES ${name})
 endfunction()

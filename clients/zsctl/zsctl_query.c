@@ -1,6 +1,6 @@
 /*
  * zsctl_query.c: ZStack's query syntax into a zs.resource.v1.QueryRequest body:
- *   name~=web% state=Running cpu>=4 uuid?=a,b sort=-created_unix_ms limit=10 start=0
+ *   name~=web% state=Running cpu>=4 uuid?=a,b sort=-createDate limit=10 start=0
  *   fields=uuid,name count=true replyWithCount=true  "description is null"  name not null
  */
 #include <ctype.h>

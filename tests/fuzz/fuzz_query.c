@@ -30,7 +30,7 @@ static const zs_query_field fq_fields[] = {
 	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL, NULL },
 	{ "colour", "t.colour", ZS_QUERY_ENUM, fq_colours, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "parent.name", "r.name", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner_uuid" },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,

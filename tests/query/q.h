@@ -13,6 +13,7 @@
 
 #include "inv.h"
 #include "zs/resource/v1/resource.pb-c.h"
+#include "zst_time.h"
 
 /* One condition. */
 typedef struct qc {

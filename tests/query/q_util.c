@@ -47,7 +47,7 @@ q_world_make(inv *t, q_world *w)
 		ok = inv_host_add_info(t, t->admin, i < 3 ? w->ca : w->cb, name, ip, &info) == 0;
 		if (ok) {
 			snprintf(w->h[i], INV_UUID, "%s", info->uuid);
-			w->h_created[i] = info->created_unix_ms;
+			w->h_created[i] = zst_time_us(info->create_date);
 		}
 		zs_reply_free(info);
 	}

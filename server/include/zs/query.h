@@ -10,7 +10,7 @@
  *	static const zs_query_field host_fields[] = {
  *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
  *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL, NULL },
- *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+ *		{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
  *		{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL,
  *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid",
  *		  "r.owner_uuid" },
@@ -33,7 +33,8 @@
  *    mapping writes them ("zoneUuid", "cluster.zoneUuid");
  *  - ops: = != > >= < <= "in" "not in" (value: a comma-separated list, each item checked)
  *    "like" "not like" (text, uuid and enum fields; the value is a LIKE pattern) "is null"
- *    "is not null" (value unused);
+ *    "is not null" (value unused); a time's value is RFC 3339 with its offset
+ *    ("2026-01-01T00:00:00Z", "2026-01-01T08:00:00.25+08:00"), compared to the microsecond;
  *  - a dot path's condition holds when some related row matches it (EXISTS ... AND cond);
  *    "is null" on a dot path holds when there is no related row, "is not null" when
  *    there is one; with exists_owner, a normal account's related rows are its own only;
@@ -76,7 +77,8 @@ typedef enum zs_query_type {
 	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... whole uuids; "like" takes a pattern) */
 	ZS_QUERY_INT,       /* a decimal integer (int64) */
 	ZS_QUERY_BOOL,      /* "true" or "false" */
-	ZS_QUERY_TIME_MS,   /* a timestamptz column, answered and compared in ms since the epoch */
+	ZS_QUERY_TIME,      /* a timestamptz column, answered as a google.protobuf.Timestamp;
+	                     * a value is RFC 3339 text: "2026-01-01T00:00:00Z" */
 	ZS_QUERY_ENUM,      /* one of the field's values */
 } zs_query_type;
 
@@ -148,7 +150,9 @@ ZS_API void zs_query_result_free(zs_query_result *r);
 
 /* Fills m (inited) from row i of r: each column into m's field of its name (strings
  * point into r, valid until PQclear; numbers and booleans parsed; enums by their value's
- * name in any case, "RUNNING" or "system"); NULLs and other columns are left out. */
+ * name in any case, "RUNNING" or "system"; a timestamptz into a google.protobuf.Timestamp
+ * field, allocated in r with PQresultAlloc, so also valid until PQclear); NULLs and other
+ * columns are left out. */
 ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the

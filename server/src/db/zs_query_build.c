@@ -131,8 +131,7 @@ build_order_by(qb *b, const zs_query_table *t, const char *key, const char *dir)
 
 /* SELECT cols FROM (SELECT t.* FROM t WHERE w ORDER BY key dir, tiebreak dir LIMIT $a
  * OFFSET $b) t ORDER BY key dir, tiebreak dir: the rows are found and cut to the page
- * first, and only the page's rows are turned into the answer's columns (a time column's
- * milliseconds cost a numeric computation each). With marks, the sort keys come along
+ * first, and only the page's rows are turned into the answer's columns. With marks, the sort keys come along
  * (zs_k1, zs_k2) for the outer order of the count form. */
 static void
 build_page(qb *b, const zs_query_table *t, const bool *picked, const char *w, const char *key,

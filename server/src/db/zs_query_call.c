@@ -1,8 +1,8 @@
 /*
  * zs_query_call.c: a Query<X> call answered whole: the request built over a table as the
  * call's account, run on a pooled connection, its rows filled by column name into Infos
- * (strings, integers, booleans, and enums by their value's name in any case: "RUNNING",
- * "system"), the Infos and the count put into the method's response. Used by the
+ * (strings, integers, booleans, enums by their value's name in any case: "RUNNING",
+ * "system", and timestamptz columns as google.protobuf.Timestamp), the Infos and the count put into the method's response. Used by the
  * resource kit and by the node's own modules (jobs, tags, accounts).
  */
 #include <stdint.h>
@@ -52,6 +52,10 @@ zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m)
 		case PROTOBUF_C_TYPE_ENUM:
 			if (call_enum(f, v, &e))
 				*(int *) at = e;
+			break;
+		case PROTOBUF_C_TYPE_MESSAGE:
+			if (f->descriptor == &google__protobuf__timestamp__descriptor)
+				*(Google__Protobuf__Timestamp **) at = zs_db_time(r, i, j);
 			break;
 		default: break;
 		}
