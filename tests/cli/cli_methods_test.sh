@@ -139,6 +139,14 @@ ok_if "a well-formed uuid nobody has: NOT_FOUND" "rc=$RC $(short "$ERR")" eval '
 ctl help CreateZone
 ok_if "help CreateZone: its input fields with types" "rc=$RC $(short "$OUT")" \
 	eval '((RC == 0)) && [[ $OUT =~ name\ +string ]] && [[ $OUT =~ description\ +string ]] && has "$OUT" zs.zone.v1.CreateZoneRequest'
+ok_if "help CreateZone: each field's comment from zone.proto, through reflection" "$(short "$OUT")" \
+	eval '[[ $OUT =~ name\ +string\ +//\ required\;\ at\ most\ 255\ bytes ]] && [[ $OUT =~ description\ +string\ +//\ at\ most\ 2048\ bytes ]]'
+ctl help QueryZone
+ok_if "help QueryZone: the rows' times are Timestamps, with their comments" "$(short "$OUT")" \
+	eval '[[ $OUT =~ create_date\ \(createDate\)\ +google\.protobuf\.Timestamp\ +//\ when\ it\ was\ made ]] && has "$OUT" "last_op_date (lastOpDate)"'
+ctl help Login
+ok_if "help Login: a node's own service (identity) has its comments too" "$(short "$OUT")" \
+	eval '[[ $OUT =~ session\ +string\ +//\ the\ token\ to\ send\ with\ every\ call ]] && [[ $OUT =~ expire_date\ \(expireDate\)\ +google\.protobuf\.Timestamp\ +//\ when\ the\ session\ expires ]]'
 ctl help AddHost
 ok_if "help AddHost shows the lowerCamel key beside the proto name" "$(short "$OUT")" \
 	eval 'has "$OUT" "cluster_uuid" && has "$OUT" "clusterUuid"'
