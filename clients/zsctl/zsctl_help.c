@@ -17,7 +17,7 @@ static const char *const help_commands[] = {
 };
 
 static const char *const help_query_keys[] = {
-	"limit=", "start=", "count=", "replyWithCount=", "sort=", "fields=", NULL,
+	"limit=", "start=", "count=", "replyWithCount=", "sort=", "fields=", "groupBy=", NULL,
 };
 
 static void
@@ -28,6 +28,7 @@ help_query(void)
 	    "  NAME?=A,B (in)  NAME!?=A,B (not in)  NAME~=web% (like)  NAME!~=web% (not like)\n"
 	    "  'NAME is null'  'NAME not null'   (one quoted argument, or the words apart)\n"
 	    "  limit=N start=N count=true replyWithCount=true sort=+NAME|-NAME fields=A,B\n"
+	    "  groupBy=NAME (each value of NAME among the matches and its count)\n"
 	    "  conditions are joined by AND; NAME is a field of the resource (snake_case or\n"
 	    "  lowerCamel), or a related one's by dot path (cluster.zone_uuid)");
 }
@@ -115,7 +116,8 @@ zsctl_cmd_help_method(const zsctl_opts *opts, const char *name)
 	const json_t *in = json_object_get(m, "input"), *out = json_object_get(m, "output");
 	int query = strcmp(zsctl_str(in, "name"), ZSCTL_QUERY_TYPE) == 0;
 	printf("%s\n\nusage: zsctl %s %s\n", zsctl_str(m, "fullName"), zsctl_str(m, "name"),
-	    query ? "[CONDITION]... [limit=N] [start=N] [sort=+|-NAME] [fields=A,B] [count=true]"
+	    query ? "[CONDITION]... [limit=N] [start=N] [sort=+|-NAME] [fields=A,B] [count=true] "
+	            "[groupBy=NAME]"
 	          : "[KEY=VALUE]...");
 	if (query) {
 		help_query();

@@ -16,20 +16,30 @@
 
 #define OUT_NAME_MAX 256
 
+/* Query's groups (group_by), beside its inventories. */
+#define OUT_GROUP_TYPE "zs.resource.v1.QueryGroup"
+
 /* The list of a reply: its output message's one repeated message field (ListZones'
- * zones, Query's inventories). Its JSON name into key; NULL when there is none. */
+ * zones, Query's inventories; a Query's groups when the reply has them). Its JSON name
+ * into key; NULL when there is none. */
 static const char *
-out_list_field(const json_t *output, char *key, size_t len)
+out_list_field(const json_t *output, const json_t *reply, char *key, size_t len)
 {
 	const char *found = NULL;
 	size_t i, n = 0;
 	const json_t *f;
 	json_array_foreach(json_object_get(output, "fields"), i, f) {
 		const char *type = zsctl_str(f, "type");
-		if (strcmp(zsctl_str(f, "label"), "repeated") == 0 && strchr(type, '.') != NULL) {
-			found = zsctl_str(f, "name");
-			n++;
+		if (strcmp(zsctl_str(f, "label"), "repeated") != 0 || strchr(type, '.') == NULL)
+			continue;
+		if (strcmp(type, OUT_GROUP_TYPE) == 0) {
+			zsctl_kv_camel(zsctl_str(f, "name"), key, len);
+			if (json_array_size(json_object_get(reply, key)) > 0)
+				return key;
+			continue;
 		}
+		found = zsctl_str(f, "name");
+		n++;
 	}
 	if (n != 1)
 		return NULL;
@@ -200,7 +210,7 @@ zsctl_out_reply(const zsctl_opts *opts, const json_t *method, json_t *reply)
 {
 	const json_t *output = json_object_get(method, "output");
 	char key[OUT_NAME_MAX];
-	const char *list = out_list_field(output, key, sizeof key);
+	const char *list = out_list_field(output, reply, key, sizeof key);
 	json_t *rows = list != NULL ? json_object_get(reply, list) : NULL;
 	if (list != NULL && rows == NULL) {
 		rows = json_array(); /* proto3 JSON leaves an empty list out: put it back */

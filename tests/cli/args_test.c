@@ -107,6 +107,8 @@ test_query(void)
 	expect(q, "sort=+name", "{\"sortBy\":\"name\",\"sortDirection\":\"asc\"}");
 	expect(q, "sort=name", "{\"sortBy\":\"name\",\"sortDirection\":\"asc\"}");
 	expect(q, "fields=uuid,name", "{\"fields\":[\"uuid\",\"name\"]}");
+	expect(q, "groupBy=state", "{\"groupBy\":\"state\"}");
+	expect(q, "groupBy=clusterUuid|state=Enabled", "{\"groupBy\":\"cluster_uuid\",\"conditions\":[{\"name\":\"state\",\"op\":\"=\",\"value\":\"Enabled\"}]}");
 	expect(q, "count=true", "{\"count\":true}");
 	expect(q, "replyWithCount=true", "{\"replyWithCount\":true}");
 	expect(q, "limit=0", "{\"limit\":0}");

@@ -85,6 +85,13 @@ ok_if "the number keys became numbers: memory_size is 2147483648" "rc=$RC $(shor
 ctl QueryZone 'name~=z%' sort=-name fields=uuid,name --field name
 ok_if "QueryZone name~=z% sort=-name: the zones, last name first" "rc=$RC $(short "$OUT $ERR")" \
 	eval '((RC == 0)) && [[ $(head -n 1 <<<"$OUT") > $(tail -n 1 <<<"$OUT") && $(wc -l <<<"$OUT") -eq 2 ]]'
+ctl QueryZone groupBy=ownerUuid
+ok_if "QueryZone groupBy=ownerUuid: a table of VALUE and COUNT, the admin's zones counted" \
+	"rc=$RC $(short "$OUT $ERR")" \
+	eval '((RC == 0)) && [[ $(head -n 1 <<<"$OUT") =~ ^VALUE\ +COUNT ]] && [[ $(sed -n 2p <<<"$OUT") =~ ^[0-9a-f-]{36}\ +[1-9][0-9]*$ ]]'
+ctl QueryZone groupBy=createDate
+ok_if "QueryZone groupBy=createDate: refused, a time" "rc=$RC $(short "$ERR")" \
+	eval '((RC != 0)) && has "$ERR" "is a time"'
 ctl QueryCluster zone.name?=nothing,other
 ok_if "QueryCluster zone.name?=nothing,other (in, by dot path): none, []" "rc=$RC $(short "$OUT $ERR")" \
 	eval '((RC == 0)) && [[ $OUT == "[]" ]]'

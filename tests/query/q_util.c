@@ -92,6 +92,7 @@ q_request(Zs__Resource__V1__QueryRequest *req, Zs__Resource__V1__QueryCondition 
 	req->reply_with_count = o->with_count;
 	req->sort_by = (char *) (o->sort_by != NULL ? o->sort_by : "");
 	req->sort_direction = (char *) (o->dir != NULL ? o->dir : "");
+	req->group_by = (char *) (o->group_by != NULL ? o->group_by : "");
 	size_t nf = 0;
 	while (o->fields != NULL && o->fields[nf] != NULL)
 		nf++;

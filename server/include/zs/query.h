@@ -45,6 +45,11 @@
  *  - sort_by: an own field (default: the table's order), then the table's tiebreak, so
  *    pages are stable; sort_direction "asc" (default) or "desc", any case;
  *  - fields: only these own fields are selected (each row's other fields stay empty);
+ *  - group_by: an own field (not a time): the rows become its values among the matches
+ *    and their counts (zs_value, zs_count), ordered by value (sort_direction), paged by
+ *    limit and start; count (and reply_with_count's total) counts the groups; fields
+ *    and sort_by may then name only that field; the answer's repeated
+ *    zs.resource.v1.QueryGroup field gets them;
  *  - a normal account matches only rows whose owner is its account (or, with the
  *    table's shared predicate, rows it holds for), even in a count; an admin matches all.
  * Everything wrong in a request is INVALID_ARGUMENT naming the field and the value; an
@@ -119,6 +124,7 @@ typedef struct zs_query_stmt {
 	int n_params;
 	bool count_only;             /* answers one row: zs_total */
 	bool with_count;             /* rows carry zs_total (a row with zs_row NULL: none) */
+	bool grouped;                /* group_by: rows are groups, zs_value and zs_count */
 	char *store;                 /* owned: copies of split "in" lists */
 } zs_query_stmt;
 
@@ -138,8 +144,9 @@ ZS_API void zs_query_stmt_free(zs_query_stmt *s);
 typedef struct zs_query_result {
 	PGresult *rows;              /* owned */
 	size_t n;                    /* rows answered (none with count_only) */
-	uint64_t total;              /* all matches, with count_only or with_count */
+	uint64_t total;              /* all matches (groups), with count_only or with_count */
 	bool has_total;
+	bool grouped;                /* rows are groups: zs_value (NULL for NULL), zs_count */
 } zs_query_result;
 
 /* Runs s on c. 0 with *out (free with zs_query_result_free), or the database's code with
@@ -159,7 +166,8 @@ ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
  * call's account (limit_max 0: the node's property query.limit.max), run on a
  * connection of db, each row filled into a message of type info (zs_query_fill), and
  * answered as a message of out_desc: its repeated field of type info gets the rows, its
- * uint64 "total" the count when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
+ * uint64 "total" the count when one was asked for, its repeated QueryGroup field the
+ * groups of a group_by (a response without one: INVALID_ARGUMENT). A failure fails the call (INVALID_ARGUMENT saying what is
  * wrong, or the database's code). On a worker thread. */
 ZS_API void zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_max,
     const ProtobufCMessage *in, const ProtobufCMessageDescriptor *info,
