@@ -184,5 +184,7 @@ zs_identity_account_info(const zs_identity_account *a, Zs__Identity__V1__Account
 	info->uuid = (char *) a->uuid;
 	info->name = (char *) a->name;
 	info->admin = a->admin;
-	info->create_date = (Google__Protobuf__Timestamp *) &a->create_date;
+	/* an account not read from a row (zeroed) has no time */
+	if (a->create_date.base.descriptor != NULL)
+		info->create_date = (Google__Protobuf__Timestamp *) &a->create_date;
 }
