@@ -15,7 +15,7 @@ FUZZ_RSS_MB ?= 2048
 # clang and its libFuzzer runtime: `make fuzz`, and the short fuzz runs of `make test`.
 FUZZ_DEBS = clang libclang-rt-14-dev
 
-DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev nng-utils \
+DEBS = cmake make gcc pkg-config protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev libnng-dev nng-utils \
        libxml2-dev libcurl4-openssl-dev libpq-dev postgresql libjansson-dev libsodium-dev \
        libxxhash-dev openssl procps curl python3 $(FUZZ_DEBS)
 

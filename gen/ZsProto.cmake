@@ -1,5 +1,6 @@
 # zs_proto_library(NAME PROTO): one line turns a .proto into libraries.
-#   NAME         object library of the protobuf-c message types
+#   NAME         object library of the protobuf-c message types, and the comments of
+#                their fields (<base>.zsd.c, for reflection)
 #   NAME_client  object library of the typed client calls (goes into libzsclient)
 #   NAME_bus     object library of the typed in-process bus calls (for services)
 # PROTO is relative to proto/ (or to PROTO_DIR dir, for test protos). Generated files
@@ -14,17 +15,17 @@ function(zs_proto_library name proto)
   set(gen
     "${out}/${base}.pb-c.c" "${out}/${base}.pb-c.h"
     "${out}/${base}.zsc.c" "${out}/${base}.zsc.h"
-    "${out}/${base}.zsb.c" "${out}/${base}.zsb.h")
+    "${out}/${base}.zsb.c" "${out}/${base}.zsb.h" "${out}/${base}.zsd.c")
   add_custom_command(
     OUTPUT ${gen} "${out}/${base}.desc"
-    COMMAND protoc-c -I "${ZP_PROTO_DIR}" --c_out "${out}"
-            --descriptor_set_out "${out}/${base}.desc" "${proto}"
+    COMMAND protoc-c -I "${ZP_PROTO_DIR}" -I "${ZS_WKT_DIR}" --c_out "${out}"
+            --include_source_info --descriptor_set_out "${out}/${base}.desc" "${proto}"
     COMMAND zs-gen "${out}/${base}.desc" "${out}"
     DEPENDS "${ZP_PROTO_DIR}/${proto}" zs-gen
     WORKING_DIRECTORY "${ZP_PROTO_DIR}"
     COMMENT "Generating C for ${proto}")
 
-  add_library(${name} OBJECT "${out}/${base}.pb-c.c")
+  add_library(${name} OBJECT "${out}/${base}.pb-c.c" "${out}/${base}.zsd.c")
   target_include_directories(${name} PUBLIC "${out}")
   target_link_libraries(${name} PUBLIC PkgConfig::PROTOBUF_C)
   set_target_properties(${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
@@ -39,5 +40,9 @@ function(zs_proto_library name proto)
   target_link_libraries(${name}_bus PUBLIC ${name} zs_server_headers)
   set_target_properties(${name}_bus PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
+  # every .proto may import google/protobuf/timestamp.proto: its header comes first
+  if(TARGET zs_timestamp_proto AND NOT name STREQUAL "zs_timestamp_proto")
+    add_dependencies(${name} zs_timestamp_proto)
+  endif()
   set_property(GLOBAL APPEND PROPERTY ZS_PROTO_LIBRARIES ${name})
 endfunction()

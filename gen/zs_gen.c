@@ -3,12 +3,18 @@
  * and writes, for every service in it, what protoc-c does not make:
  *   <base>.zsc.h/.c  typed client calls (sync and async) over libzsclient
  *   <base>.zsb.h/.c  typed in-process bus calls for services inside the node
+ *   <base>.zsd.c     the comments of every message's fields (leading and trailing `//`,
+ *                    from the set's source info: protoc --include_source_info), one
+ *                    table per message, zs_comments_<full name, '.' as '_'>: pairs of
+ *                    field name and comment, ending with NULL; reflection finds it next
+ *                    to the message's descriptor (server/src/rpc/zs_reflection_doc.c)
  * Names follow protoc-c's mangling so the stubs use its message types directly.
  *
  * usage: zs-gen DESCRIPTOR_SET OUT_DIR
  */
 #include <errno.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,15 @@
 typedef Zsgen__FileDescriptorProto gen_file;
 typedef Zsgen__ServiceDescriptorProto gen_service;
 typedef Zsgen__MethodDescriptorProto gen_method;
+typedef Zsgen__DescriptorProto gen_message;
+typedef Zsgen__SourceCodeInfo__Location gen_location;
+
+/* Field numbers of descriptor.proto that make source info paths. */
+#define GEN_PATH_MESSAGE_TYPE 4     /* FileDescriptorProto.message_type */
+#define GEN_PATH_FIELD 2            /* DescriptorProto.field */
+#define GEN_PATH_NESTED_TYPE 3      /* DescriptorProto.nested_type */
+#define GEN_PATH_ONEOF 8            /* DescriptorProto.oneof_decl */
+#define GEN_PATH_MAX 32
 
 /* "foo_bar" -> "FooBar": protoc-c's ToCamel, used for each piece of a C type name. */
 static void
@@ -272,6 +287,131 @@ gen_source(const gen_kind *k, const gen_file *f, const char *base, FILE *out)
 	}
 }
 
+/* ---- <base>.zsd.c: field comments ---- */
+
+/* The location of path[0..n) in f's source info, or NULL. */
+static const gen_location *
+gen_location_of(const gen_file *f, const int32_t *path, size_t n)
+{
+	const Zsgen__SourceCodeInfo *sci = f->source_code_info;
+	for (size_t i = 0; sci != NULL && i < sci->n_location; i++) {
+		const gen_location *l = sci->location[i];
+		if (l->n_path == n && memcmp(l->path, path, n * sizeof *path) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+/* Appends text (a comment: lines, each with its leading blank) to the C string being
+ * written: lines trimmed and joined by one space, quotes, backslashes and '?' escaped
+ * (no trigraphs), control characters dropped. *any: something was written already. */
+static void
+gen_comment_text(const char *text, bool *any, FILE *out)
+{
+	while (text != NULL && *text != '\0') {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t) (nl - text) : strlen(text);
+		size_t a = 0, b = n;
+		while (a < b && isspace((unsigned char) text[a]))
+			a++;
+		while (b > a && isspace((unsigned char) text[b - 1]))
+			b--;
+		if (b > a) {
+			if (*any)
+				fputc(' ', out);
+			for (size_t i = a; i < b; i++) {
+				unsigned char c = (unsigned char) text[i];
+				if (c == '"' || c == '\\' || c == '?')
+					fprintf(out, "\\%c", c);
+				else if (c >= 0x20 && c != 0x7f)
+					fputc(c, out);
+			}
+			*any = true;
+		}
+		text += n + (nl ? 1 : 0);
+	}
+}
+
+/* One message's table (and its nested messages'), when some field has a comment. */
+static void
+gen_docs_message(const gen_file *f, const gen_message *m, const char *scope, int32_t *path,
+    size_t depth, FILE *out)
+{
+	char full[1024];
+	snprintf(full, sizeof full, "%s%s%s", scope, scope[0] ? "." : "", m->name);
+	bool open = false;
+	for (size_t k = 0; k < m->n_field && depth + 2 <= GEN_PATH_MAX; k++) {
+		path[depth] = GEN_PATH_FIELD;
+		path[depth + 1] = (int32_t) k;
+		const gen_location *l = gen_location_of(f, path, depth + 2);
+		if ((l == NULL || (l->leading_comments == NULL && l->trailing_comments == NULL)) &&
+		    m->field[k]->has_oneof_index) {
+			/* a proto3 optional written as `oneof _x { T x = N; }`: the oneof's comment */
+			path[depth] = GEN_PATH_ONEOF;
+			path[depth + 1] = m->field[k]->oneof_index;
+			l = gen_location_of(f, path, depth + 2);
+		}
+		if (l == NULL || (l->leading_comments == NULL && l->trailing_comments == NULL))
+			continue;
+		if (!open) {
+			fprintf(out, "/* %s */\nZSD_EXPORT extern const char *const zs_comments_", full);
+			for (const char *p = full; *p; p++)
+				fputc(*p == '.' ? '_' : *p, out);
+			fputs("[];\nconst char *const zs_comments_", out);
+			for (const char *p = full; *p; p++)
+				fputc(*p == '.' ? '_' : *p, out);
+			fputs("[] = {\n", out);
+			open = true;
+		}
+		bool any = false;
+		fprintf(out, "\t\"%s\", \"", m->field[k]->name);
+		gen_comment_text(l->leading_comments, &any, out);
+		gen_comment_text(l->trailing_comments, &any, out);
+		fputs("\",\n", out);
+	}
+	if (open)
+		fputs("\tNULL,\n};\n\n", out);
+	for (size_t j = 0; j < m->n_nested_type && depth + 2 <= GEN_PATH_MAX; j++) {
+		path[depth] = GEN_PATH_NESTED_TYPE;
+		path[depth + 1] = (int32_t) j;
+		gen_docs_message(f, m->nested_type[j], full, path, depth + 2, out);
+	}
+}
+
+static void
+gen_docs(const gen_file *f, FILE *out)
+{
+	fprintf(out, "/* Generated by zs-gen from %s: the comments of its messages' fields, which "
+	    "reflection\n * answers. Do not edit. */\n#include <stddef.h>\n\n"
+	    "#define ZSD_EXPORT __attribute__((visibility(\"default\")))\n\n", f->name);
+	int32_t path[GEN_PATH_MAX];
+	for (size_t i = 0; i < f->n_message_type; i++) {
+		path[0] = GEN_PATH_MESSAGE_TYPE;
+		path[1] = (int32_t) i;
+		gen_docs_message(f, f->message_type[i], f->package ? f->package : "", path, 2, out);
+	}
+	/* a translation unit must not be empty */
+	fputs("typedef int zsd_nonempty;\n", out);
+}
+
+static int
+gen_write_docs(const char *dir, const char *base, const gen_file *f)
+{
+	char path[2048];
+	snprintf(path, sizeof path, "%s/%s.zsd.c", dir, base);
+	FILE *out = fopen(path, "w");
+	if (out == NULL) {
+		fprintf(stderr, "zs-gen: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	gen_docs(f, out);
+	if (fclose(out) != 0) {
+		fprintf(stderr, "zs-gen: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 gen_write(const char *dir, const char *base, const char *ext, const gen_kind *k,
     const gen_file *f)
@@ -319,7 +459,7 @@ gen_file_stubs(const gen_file *f, const char *dir)
 		if (gen_write(dir, base, "h", &gen_kinds[i], f) != 0 ||
 		    gen_write(dir, base, "c", &gen_kinds[i], f) != 0)
 			return -1;
-	return 0;
+	return gen_write_docs(dir, base, f);
 }
 
 /* Reads a whole file; caller frees *buf. */

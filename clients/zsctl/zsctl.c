@@ -25,7 +25,7 @@ static const char zsctl_usage[] =
     "methods: any method the node serves, by its name (CreateZone), Service/Method or its\n"
     "  full name; KEY=VALUE pairs make its input (zsctl help METHOD lists the fields).\n"
     "  Query methods (QueryZone, ...) take conditions: name~=web% state=Running\n"
-    "  'description is null' sort=-created_unix_ms limit=10 fields=uuid,name count=true.\n"
+    "  'description is null' sort=-createDate limit=10 fields=uuid,name count=true.\n"
     "  The reply is a table (lists as rows; also when stdout is not a terminal, as\n"
     "  kubectl does), JSON with --json, or one field with --field NAME.\n"
     "\n"

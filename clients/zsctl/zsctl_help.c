@@ -1,6 +1,6 @@
 /*
- * zsctl_help.c: `zsctl help METHOD` (the input's fields and their types, from the node's
- * reflection, which carries no comments from the protos), `zsctl completion bash` (the
+ * zsctl_help.c: `zsctl help METHOD` (the input's fields, their types and their comments
+ * in the protos, from the node's reflection), `zsctl completion bash` (the
  * bash completion script) and `zsctl __complete WORDS...` (the words the script offers:
  * commands and methods, then the method's fields as KEY=).
  */
@@ -17,7 +17,7 @@ static const char *const help_commands[] = {
 };
 
 static const char *const help_query_keys[] = {
-	"limit=", "start=", "count=", "replyWithCount=", "sort=", "fields=", NULL,
+	"limit=", "start=", "count=", "replyWithCount=", "sort=", "fields=", "groupBy=", NULL,
 };
 
 static void
@@ -28,6 +28,7 @@ help_query(void)
 	    "  NAME?=A,B (in)  NAME!?=A,B (not in)  NAME~=web% (like)  NAME!~=web% (not like)\n"
 	    "  'NAME is null'  'NAME not null'   (one quoted argument, or the words apart)\n"
 	    "  limit=N start=N count=true replyWithCount=true sort=+NAME|-NAME fields=A,B\n"
+	    "  groupBy=NAME (each value of NAME among the matches and its count)\n"
 	    "  conditions are joined by AND; NAME is a field of the resource (snake_case or\n"
 	    "  lowerCamel), or a related one's by dot path (cluster.zone_uuid)");
 }
@@ -61,25 +62,40 @@ help_row_message(const json_t *methods, const json_t *method)
 	return NULL;
 }
 
+/* One line a field: its name (and lowerCamel form), its type, then its comment in the
+ * proto, in columns. */
 static void
 help_fields(const json_t *message, const char *indent)
 {
 	size_t i;
 	const json_t *f;
-	int w = 4;
-	json_array_foreach(json_object_get(message, "fields"), i, f)
-		if ((int) strlen(zsctl_str(f, "name")) > w)
-			w = (int) strlen(zsctl_str(f, "name"));
+	int w = 4, tw = 4;
+	char name[300], type[300];
 	json_array_foreach(json_object_get(message, "fields"), i, f) {
-		const char *label = zsctl_str(f, "label");
 		char camel[256];
 		zsctl_kv_camel(zsctl_str(f, "name"), camel, sizeof camel);
-		printf("%s%-*s  %s%s%s", indent, w, zsctl_str(f, "name"),
-		    strcmp(label, "repeated") == 0 ? "repeated " : "", zsctl_str(f, "type"),
-		    strcmp(label, "repeated") == 0 ? " (comma list)" : "");
+		int n = strcmp(camel, zsctl_str(f, "name")) != 0 ?
+		    snprintf(name, sizeof name, "%s (%s)", zsctl_str(f, "name"), camel) :
+		    snprintf(name, sizeof name, "%s", zsctl_str(f, "name"));
+		int repeated = strcmp(zsctl_str(f, "label"), "repeated") == 0;
+		int t = snprintf(type, sizeof type, "%s%s", repeated ? "repeated " : "", zsctl_str(f, "type"));
+		w = n > w ? n : w;
+		tw = t > tw ? t : tw;
+	}
+	json_array_foreach(json_object_get(message, "fields"), i, f) {
+		char camel[256];
+		zsctl_kv_camel(zsctl_str(f, "name"), camel, sizeof camel);
 		if (strcmp(camel, zsctl_str(f, "name")) != 0)
-			printf("  (or %s)", camel);
-		putchar('\n');
+			snprintf(name, sizeof name, "%s (%s)", zsctl_str(f, "name"), camel);
+		else
+			snprintf(name, sizeof name, "%s", zsctl_str(f, "name"));
+		int repeated = strcmp(zsctl_str(f, "label"), "repeated") == 0;
+		snprintf(type, sizeof type, "%s%s", repeated ? "repeated " : "", zsctl_str(f, "type"));
+		const char *comment = zsctl_str(f, "comment");
+		if (comment[0] != '\0')
+			printf("%s%-*s  %-*s  // %s\n", indent, w, name, tw, type, comment);
+		else
+			printf("%s%-*s  %s\n", indent, w, name, type);
 	}
 	if (json_array_size(json_object_get(message, "fields")) == 0)
 		printf("%s(no fields)\n", indent);
@@ -100,7 +116,8 @@ zsctl_cmd_help_method(const zsctl_opts *opts, const char *name)
 	const json_t *in = json_object_get(m, "input"), *out = json_object_get(m, "output");
 	int query = strcmp(zsctl_str(in, "name"), ZSCTL_QUERY_TYPE) == 0;
 	printf("%s\n\nusage: zsctl %s %s\n", zsctl_str(m, "fullName"), zsctl_str(m, "name"),
-	    query ? "[CONDITION]... [limit=N] [start=N] [sort=+|-NAME] [fields=A,B] [count=true]"
+	    query ? "[CONDITION]... [limit=N] [start=N] [sort=+|-NAME] [fields=A,B] [count=true] "
+	            "[groupBy=NAME]"
 	          : "[KEY=VALUE]...");
 	if (query) {
 		help_query();
@@ -113,12 +130,13 @@ zsctl_cmd_help_method(const zsctl_opts *opts, const char *name)
 	} else {
 		printf("\ninput %s:\n", zsctl_str(in, "name"));
 		help_fields(in, "  ");
-		puts("\nvalues: numbers, true/false, enums by name, repeated fields as a,b,c, a message\n"
-		    "as JSON or by dotted keys (KEY.FIELD=VALUE)");
+		puts("\nvalues: numbers, true/false, enums by name, repeated fields as a,b,c (comma\n"
+		    "list), a time as RFC 3339 (2026-01-01T00:00:00Z), a message as JSON or by dotted\n"
+		    "keys (KEY.FIELD=VALUE)");
 	}
 	printf("\noutput %s:\n", zsctl_str(out, "name"));
 	help_fields(out, "  ");
-	puts("\n(types from the node's reflection, which does not carry the protos' comments)");
+	puts("\n(types and comments from the node's reflection)");
 	json_decref(methods);
 	return ZSCTL_EXIT_OK;
 }

@@ -211,23 +211,19 @@ zsctl_id_call(const zsctl_opts *opts, const char *method, json_t *body, json_t *
 	return rc;
 }
 
-/* "2026-11-26 09:05:00 UTC" from a JSON int64 of milliseconds (a string in proto3 JSON). */
+/* A time of a reply as it is shown: "2026-11-26T09:05:00.123456Z". */
 static void
-zsctl_time(const json_t *ms, char *buf, size_t len)
+zsctl_time(const json_t *when, char *buf, size_t len)
 {
-	long long v = json_is_string(ms) ? strtoll(json_string_value(ms), NULL, 10) :
-	    json_is_integer(ms) ? (long long) json_integer_value(ms) : 0;
-	time_t t = (time_t) (v / 1000);
-	struct tm tm;
-	if (v <= 0 || localtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
-		snprintf(buf, len, "-");
+	/* a google.protobuf.Timestamp, which the node writes as RFC 3339 in UTC */
+	snprintf(buf, len, "%s", json_is_string(when) ? json_string_value(when) : "-");
 }
 
 static void
 zsctl_print_account(const json_t *a)
 {
 	char created[64];
-	zsctl_time(json_object_get(a, "createdUnixMs"), created, sizeof created);
+	zsctl_time(json_object_get(a, "createDate"), created, sizeof created);
 	printf("%-36s  %-20s  %-5s  %s\n", zsctl_str(a, "uuid"), zsctl_str(a, "name"),
 	    json_is_true(json_object_get(a, "admin")) ? "admin" : "-", created);
 }
@@ -302,7 +298,7 @@ zsctl_cmd_login(const zsctl_opts *opts, int argc, char **argv)
 	} else {
 		char until[64];
 		const json_t *a = json_object_get(reply, "account");
-		zsctl_time(json_object_get(reply, "expiresUnixMs"), until, sizeof until);
+		zsctl_time(json_object_get(reply, "expireDate"), until, sizeof until);
 		printf("logged in as %s%s at %s until %s (session saved in %s)\n", zsctl_str(a, "name"),
 		    json_is_true(json_object_get(a, "admin")) ? " (admin)" : "", opts->url, until, path);
 	}

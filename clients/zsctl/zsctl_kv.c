@@ -197,7 +197,8 @@ kv_value(const char *key, const char *type, const char *s, char *err, size_t err
 		int b = kv_bool(s);
 		if (b >= 0)
 			return json_boolean(b);
-	} else if (kv_is(type, "string", "bytes", NULL)) {
+	} else if (kv_is(type, "string", "bytes", "google.protobuf.Timestamp")) {
+		/* a Timestamp is RFC 3339 text in JSON; the node checks it */
 		return json_stringn(s, strlen(s));
 	} else {
 		/* a message (as JSON) or an enum (by name or number): reflection names both by

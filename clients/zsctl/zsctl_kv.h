@@ -35,9 +35,9 @@ int zsctl_kv_query(int argc, char *const argv[], json_t **body, char *err, size_
  * naming the first that is not. */
 int zsctl_kv_utf8(int argc, char *const argv[], char *err, size_t errlen);
 
-/* "created_unix_ms" -> "createdUnixMs" into buf; buf. */
+/* "create_date" -> "createDate" into buf; buf. */
 const char *zsctl_kv_camel(const char *proto_name, char *buf, size_t len);
-/* "createdUnixMs" -> "created_unix_ms" into buf; buf. */
+/* "createDate" -> "create_date" into buf; buf. */
 const char *zsctl_kv_snake(const char *name, char *buf, size_t len);
 
 /* The field of message named key (proto or JSON name), or NULL. */

@@ -1,6 +1,7 @@
 /*
  * zsctl_out.c: how the short commands (zsctl CreateZone name=z1) show a reply: a table
- * (a list of Infos as rows, any other message as one row; *_unix_ms as RFC 3339 times),
+ * (a list of Infos as rows, any other message as one row; times as the node writes them,
+ * RFC 3339),
  * JSON with --json, or one field's values with --field NAME, one line per row. The
  * table is printed whether or not stdout is a terminal, as kubectl does: what a person
  * sees is what a pipe gets; scripts ask for --json or --field.
@@ -15,67 +16,43 @@
 
 #define OUT_NAME_MAX 256
 
+/* Query's groups (group_by), beside its inventories. */
+#define OUT_GROUP_TYPE "zs.resource.v1.QueryGroup"
+
 /* The list of a reply: its output message's one repeated message field (ListZones'
- * zones, Query's inventories). Its JSON name into key; NULL when there is none. */
+ * zones, Query's inventories; a Query's groups when the reply has them). Its JSON name
+ * into key; NULL when there is none. */
 static const char *
-out_list_field(const json_t *output, char *key, size_t len)
+out_list_field(const json_t *output, const json_t *reply, char *key, size_t len)
 {
 	const char *found = NULL;
 	size_t i, n = 0;
 	const json_t *f;
 	json_array_foreach(json_object_get(output, "fields"), i, f) {
 		const char *type = zsctl_str(f, "type");
-		if (strcmp(zsctl_str(f, "label"), "repeated") == 0 && strchr(type, '.') != NULL) {
-			found = zsctl_str(f, "name");
-			n++;
+		if (strcmp(zsctl_str(f, "label"), "repeated") != 0 || strchr(type, '.') == NULL)
+			continue;
+		if (strcmp(type, OUT_GROUP_TYPE) == 0) {
+			zsctl_kv_camel(zsctl_str(f, "name"), key, len);
+			if (json_array_size(json_object_get(reply, key)) > 0)
+				return key;
+			continue;
 		}
+		found = zsctl_str(f, "name");
+		n++;
 	}
 	if (n != 1)
 		return NULL;
 	return zsctl_kv_camel(found, key, len);
 }
 
-static int
-out_is_time(const char *key)
-{
-	size_t n = strlen(key);
-	return (n > 6 && strcmp(key + n - 6, "UnixMs") == 0) ||
-	    (n > 8 && strcmp(key + n - 8, "_unix_ms") == 0);
-}
-
-/* 1733232673123 -> "2024-12-03T13:31:13.123Z" */
-static void
-out_time(const json_t *v, char *buf, size_t len)
-{
-	long long ms = json_is_integer(v) ? (long long) json_integer_value(v)
-	    : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) : 0;
-	if (ms == 0) {
-		snprintf(buf, len, "%s", "");
-		return;
-	}
-	time_t s = (time_t) (ms / 1000);
-	struct tm tm;
-	if (gmtime_r(&s, &tm) == NULL) {
-		snprintf(buf, len, "%lld", ms);
-		return;
-	}
-	char day[40];
-	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03lldZ", day, ms % 1000 < 0 ? -(ms % 1000) : ms % 1000);
-}
-
 /* A cell's text (caller frees): scalars as they are, lists of scalars comma-joined,
  * anything else as compact JSON. */
 static char *
-out_cell(const char *key, const json_t *v, int times)
+out_cell(const json_t *v)
 {
-	char buf[64];
 	if (v == NULL || json_is_null(v))
 		return strdup("");
-	if (times && out_is_time(key)) {
-		out_time(v, buf, sizeof buf);
-		return strdup(buf);
-	}
 	if (json_is_string(v))
 		return strdup(json_string_value(v));
 	if (json_is_array(v)) {
@@ -85,13 +62,13 @@ out_cell(const char *key, const json_t *v, int times)
 			if (!json_is_string(e) && !json_is_number(e))
 				return json_dumps(v, JSON_COMPACT);
 		json_array_foreach(v, i, e) {
-			char *t = out_cell("", e, 0);
+			char *t = out_cell(e);
 			total += (t ? strlen(t) : 0) + 1;
 			free(t);
 		}
 		char *s = calloc(1, total);
 		json_array_foreach(v, i, e) {
-			char *t = out_cell("", e, 0);
+			char *t = out_cell(e);
 			if (s != NULL && t != NULL) {
 				if (i > 0)
 					strcat(s, ",");
@@ -104,15 +81,12 @@ out_cell(const char *key, const json_t *v, int times)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/* "createdUnixMs" -> "CREATED", "ownerUuid" -> "OWNER_UUID" */
+/* "createDate" -> "CREATE_DATE", "ownerUuid" -> "OWNER_UUID" */
 static void
 out_header(const char *key, char *buf, size_t len)
 {
 	char snake[OUT_NAME_MAX];
 	zsctl_kv_snake(key, snake, sizeof snake);
-	size_t n = strlen(snake);
-	if (n > 8 && strcmp(snake + n - 8, "_unix_ms") == 0)
-		snake[n - 8] = '\0';
 	size_t i;
 	for (i = 0; snake[i] != '\0' && i + 1 < len; i++)
 		buf[i] = (char) (snake[i] >= 'a' && snake[i] <= 'z' ? snake[i] - 32 : snake[i]);
@@ -139,7 +113,7 @@ out_table(const json_t *rows, const json_t *columns)
 	for (size_t r = 0; r < nr; r++)
 		for (size_t c = 0; c < nc; c++) {
 			const char *key = json_string_value(json_array_get(columns, c));
-			cells[(r + 1) * nc + c] = out_cell(key, json_object_get(json_array_get(rows, r), key), 1);
+			cells[(r + 1) * nc + c] = out_cell(json_object_get(json_array_get(rows, r), key));
 		}
 	for (size_t i = 0; i < (nr + 1) * nc; i++) {
 		int w = cells[i] != NULL ? (int) strlen(cells[i]) : 0;
@@ -226,7 +200,7 @@ static void
 out_field_line(const json_t *obj, const char *name)
 {
 	const json_t *v = out_pick(obj, name);
-	char *t = out_cell(name, v, 0);
+	char *t = out_cell(v);
 	printf("%s\n", t != NULL ? t : "");
 	free(t);
 }
@@ -236,7 +210,7 @@ zsctl_out_reply(const zsctl_opts *opts, const json_t *method, json_t *reply)
 {
 	const json_t *output = json_object_get(method, "output");
 	char key[OUT_NAME_MAX];
-	const char *list = out_list_field(output, key, sizeof key);
+	const char *list = out_list_field(output, reply, key, sizeof key);
 	json_t *rows = list != NULL ? json_object_get(reply, list) : NULL;
 	if (list != NULL && rows == NULL) {
 		rows = json_array(); /* proto3 JSON leaves an empty list out: put it back */
@@ -271,7 +245,7 @@ zsctl_out_reply(const zsctl_opts *opts, const json_t *method, json_t *reply)
 		json_object_foreach(reply, k, v) {
 			if (strcmp(k, list) == 0)
 				continue;
-			char h[OUT_NAME_MAX], *t = out_cell(k, v, 1);
+			char h[OUT_NAME_MAX], *t = out_cell(v);
 			out_header(k, h, sizeof h);
 			printf("%s: %s\n", h, t != NULL ? t : "");
 			free(t);

@@ -1,7 +1,8 @@
 /*
  * zsctl_query.c: ZStack's query syntax into a zs.resource.v1.QueryRequest body:
- *   name~=web% state=Running cpu>=4 uuid?=a,b sort=-created_unix_ms limit=10 start=0
- *   fields=uuid,name count=true replyWithCount=true  "description is null"  name not null
+ *   name~=web% state=Running cpu>=4 uuid?=a,b sort=-createDate limit=10 start=0
+ *   fields=uuid,name count=true replyWithCount=true groupBy=state  "description is null"
+ *   name not null
  */
 #include <ctype.h>
 #include <errno.h>
@@ -128,6 +129,17 @@ q_fields(const char *s, json_t *body, char *err, size_t errlen)
 	return 0;
 }
 
+/* groupBy=state: the counts of each value of one field. */
+static int
+q_group(const char *s, json_t *body, char *err, size_t errlen)
+{
+	char name[Q_NAME_MAX];
+	if (q_name(s, strlen(s), name, sizeof name, err, errlen) != 0)
+		return q_fail(err, errlen, "groupBy=%s: give one field, e.g. groupBy=state", s);
+	json_object_set_new(body, "groupBy", json_string(name));
+	return 0;
+}
+
 /* The reserved keys (only with "="); 1 when key was one, 0 when not, -1 on error. */
 static int
 q_reserved(const char *key, const char *value, json_t *body, char *err, size_t errlen)
@@ -142,6 +154,8 @@ q_reserved(const char *key, const char *value, json_t *body, char *err, size_t e
 		return q_sort(value, body, err, errlen) == 0 ? 1 : -1;
 	if (strcmp(key, "fields") == 0)
 		return q_fields(value, body, err, errlen) == 0 ? 1 : -1;
+	if (strcmp(key, "groupBy") == 0 || strcmp(key, "group_by") == 0)
+		return q_group(value, body, err, errlen) == 0 ? 1 : -1;
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  * zswatch_event.c: one event of the node's JSON feed: parsed, checked against the last
  * sequence of its node and topic, and printed as one line (or as JSON, with --json).
  * Frame: `echo/said {"topic":"echo/said","sequence":"12","topicSequence":"3",
- * "timeUnixMs":"1764140000000","resourceUuid":"..","nodeId":"..","type":"..","body":{..}}`
+ * "time":"2026-01-01T00:00:00.123Z","resourceUuid":"..","nodeId":"..","type":"..","body":{..}}`
  * where 64-bit numbers are strings (proto3 JSON); plain numbers are accepted too.
  */
 #include <inttypes.h>
@@ -76,21 +76,41 @@ zswatch_check_sequence(zswatch_seen *seen, const char *node, const char *topic, 
 	json_object_set_new(topics, topic, json_integer((json_int_t) seq));
 }
 
+/* An event's time (RFC 3339 in UTC, as the node writes a Timestamp in JSON) as
+ * milliseconds since the epoch; 0 when there is none. */
+static uint64_t
+zswatch_time_ms(const char *text)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	int frac = 0, n = 0;
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return 0;
+	if (text[n] == '.')
+		for (int i = 1, scale = 100; text[n + i] >= '0' && text[n + i] <= '9'; i++, scale /= 10)
+			frac += (text[n + i] - '0') * scale;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t secs = timegm(&tm);
+	return secs > 0 ? (uint64_t) secs * 1000 + (uint64_t) frac : 0;
+}
+
 /* "HH:MM:SS.mmm" in local time; the event's time, or now when it has none. */
 static void
-zswatch_print_time(uint64_t unix_ms)
+zswatch_print_time(uint64_t ms)
 {
-	if (unix_ms == 0) {
+	if (ms == 0) {
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
-		unix_ms = (uint64_t) tv.tv_sec * 1000 + (uint64_t) tv.tv_usec / 1000;
+		ms = (uint64_t) tv.tv_sec * 1000 + (uint64_t) tv.tv_usec / 1000;
 	}
-	time_t secs = (time_t) (unix_ms / 1000);
+	time_t secs = (time_t) (ms / 1000);
 	struct tm tm;
 	char buf[16];
 	if (localtime_r(&secs, &tm) == NULL || strftime(buf, sizeof buf, "%H:%M:%S", &tm) == 0)
 		strcpy(buf, "??:??:??");
-	printf("%s.%03u", buf, (unsigned) (unix_ms % 1000));
+	printf("%s.%03u", buf, (unsigned) (ms % 1000));
 }
 
 json_t *
@@ -134,7 +154,7 @@ zswatch_event_print(zswatch_seen *seen, const json_t *event, int as_json)
 		printf("%s\n", text != NULL ? text : "{}");
 		free(text);
 	} else {
-		zswatch_print_time(zswatch_u64(event, "timeUnixMs"));
+		zswatch_print_time(zswatch_time_ms(zswatch_str(event, "time")));
 		printf(" %s #%" PRIu64, topic, log_seq != 0 ? log_seq : zswatch_u64(event, "sequence"));
 		const char *resource = zswatch_str(event, "resourceUuid");
 		if (resource[0] != '\0')

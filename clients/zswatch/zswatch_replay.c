@@ -5,6 +5,7 @@
  * ($XDG_CONFIG_HOME/zsctl/session, else ~/.config/zsctl/session).
  */
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,8 +205,15 @@ zswatch_replay(zswatch_rpc *rpc, uint64_t from, uint64_t to, int64_t since_ms,
 			json_object_set_new(body, "toSequence", json_string(n));
 		}
 		if (since_ms > 0) {
-			snprintf(n, sizeof n, "%lld", (long long) since_ms);
-			json_object_set_new(body, "sinceUnixMs", json_string(n));
+			/* a google.protobuf.Timestamp: RFC 3339 in JSON */
+			char day[32], when[48];
+			time_t secs = (time_t) (since_ms / 1000);
+			struct tm tm;
+			if (gmtime_r(&secs, &tm) != NULL &&
+			    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm) > 0) {
+				snprintf(when, sizeof when, "%s.%03dZ", day, (int) (since_ms % 1000));
+				json_object_set_new(body, "since", json_string(when));
+			}
 		}
 		json_object_set_new(body, "topicPrefixes", list);
 		json_object_set_new(body, "limit", json_integer(ZSWATCH_REPLAY_LIMIT));

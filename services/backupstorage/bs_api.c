@@ -414,8 +414,8 @@ static const zs_query_field bs_query_fields[] = {
 	{ "status_reason", "t.status_reason", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "total_capacity", "t.total_capacity", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "available_capacity", "t.available_capacity", ZS_QUERY_INT, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "zone.uuid", "r.zone_uuid", ZS_QUERY_UUID, NULL,
 	  "SELECT 1 FROM backupstorage_zone_refs r WHERE r.backup_storage_uuid = t.uuid", NULL },
 	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, "SELECT 1 FROM backupstorage_zone_refs a "

@@ -50,8 +50,8 @@ static const zs_query_field cluster_query_fields[] = {
 	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "hypervisor_type", "t.hypervisor_type", ZS_QUERY_ENUM, cluster_hypervisors, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define CLUSTER_OWNER "r.owner_uuid"   /* a normal account's related rows: its own */
 #define CLUSTER_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
 	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, CLUSTER_ZONE, CLUSTER_OWNER },

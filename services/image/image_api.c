@@ -374,8 +374,8 @@ static const zs_query_field image_query_fields[] = {
 	{ "size", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "actual_size", "t.actual_size", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "is_public", "t.is_public", ZS_QUERY_BOOL, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define IMAGE_Q_REFS "SELECT 1 FROM image_backup_storage_refs r WHERE r.image_uuid = t.uuid"
 	{ "backup_storage_refs.backup_storage_uuid", "r.backup_storage_uuid", ZS_QUERY_UUID, NULL,
 	  IMAGE_Q_REFS, NULL },

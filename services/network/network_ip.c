@@ -333,7 +333,7 @@ net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closu
 	PGresult *res = zs_db_exec(c, "DELETE FROM net_used_ips u USING net_ip_ranges g WHERE "
 	    "u.l3_network_uuid = $1 AND u.ip_int = $2::bigint AND g.uuid = u.ip_range_uuid RETURNING "
 	    "'ok', u.uuid, u.l3_network_uuid, u.ip_range_uuid, u.ip, g.gateway, g.netmask, "
-	    "u.owner_uuid, (extract(epoch FROM u.created_at) * 1000)::bigint AS created_unix_ms", 2, p,
+	    "u.owner_uuid, u.created_at AS create_date", 2, p,
 	    &st);
 	zs_db_release(db, c);
 	if (res == NULL) {

@@ -108,8 +108,8 @@ static const zs_query_field l2_query_fields[] = {
 	{ "physical_interface", "t.physical_interface", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "vlan", "t.vlan", ZS_QUERY_INT, NULL, NULL, NULL },   /* NULL without a VLAN */
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid", NULL },
 	{ "clusters.uuid", "r.cluster_uuid", ZS_QUERY_UUID, NULL,

@@ -78,8 +78,8 @@ static const zs_query_field l3_query_fields[] = {
 	{ "category", "t.category", ZS_QUERY_ENUM, l3_q_categories, NULL, NULL },
 	{ "dns", "t.dns", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define L3_Q_L2 "SELECT 1 FROM net_l2_networks r WHERE r.uuid = t.l2_network_uuid"
 	{ "l2_network.uuid", "r.uuid", ZS_QUERY_UUID, NULL, L3_Q_L2, NULL },
 	{ "l2_network.name", "r.name", ZS_QUERY_TEXT, NULL, L3_Q_L2, NULL },
@@ -122,7 +122,7 @@ static const zs_query_field used_ip_query_fields[] = {
 	{ "netmask", "(SELECT g.netmask FROM net_ip_ranges g WHERE g.uuid = t.ip_range_uuid)",
 	  ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define USED_Q_L3 "SELECT 1 FROM net_l3_networks r WHERE r.uuid = t.l3_network_uuid"
 	{ "l3_network.uuid", "r.uuid", ZS_QUERY_UUID, NULL, USED_Q_L3, NULL },
 	{ "l3_network.name", "r.name", ZS_QUERY_TEXT, NULL, USED_Q_L3, NULL },

@@ -53,8 +53,8 @@ static const zs_query_field range_query_fields[] = {
 	{ "ip_version", "t.ip_version", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "size", "(t.end_int - t.start_int + 1)", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define RANGE_Q_L3 "SELECT 1 FROM net_l3_networks r WHERE r.uuid = t.l3_network_uuid"
 	{ "l3_network.uuid", "r.uuid", ZS_QUERY_UUID, NULL, RANGE_Q_L3, NULL },
 	{ "l3_network.name", "r.name", ZS_QUERY_TEXT, NULL, RANGE_Q_L3, NULL },

@@ -61,8 +61,8 @@ static const zs_query_field offering_query_fields[] = {
 	{ "allocator_strategy", "t.allocator_strategy", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "type", "t.type", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM zs_tags r WHERE r.resource_uuid = t.uuid", NULL },
 };

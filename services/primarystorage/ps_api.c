@@ -266,8 +266,8 @@ static const zs_query_field ps_query_fields[] = {
 	{ "available_physical_capacity", "t.available_physical_capacity", ZS_QUERY_INT, NULL, NULL,
 	  NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define PS_Q_ZONE "SELECT 1 FROM zone_zones r WHERE r.uuid = t.zone_uuid"
 	{ "zone.uuid", "r.uuid", ZS_QUERY_UUID, NULL, PS_Q_ZONE, NULL },
 	{ "zone.name", "r.name", ZS_QUERY_TEXT, NULL, PS_Q_ZONE, NULL },

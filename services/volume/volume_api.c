@@ -150,8 +150,8 @@ static const zs_query_field volume_query_fields[] = {
 	{ "image_uuid", "t.image_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "vm_uuid", "t.vm_uuid", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define VOLUME_Q_PS "SELECT 1 FROM ps_storages r WHERE r.uuid = t.primary_storage_uuid"
 	{ "primary_storage.uuid", "r.uuid", ZS_QUERY_UUID, NULL, VOLUME_Q_PS, NULL },
 	{ "primary_storage.name", "r.name", ZS_QUERY_TEXT, NULL, VOLUME_Q_PS, NULL },

@@ -23,8 +23,8 @@ static const zs_query_field zone_query_fields[] = {
 	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "description", "t.description", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 #define ZONE_OWNER "r.owner_uuid"   /* a normal account's related rows: its own */
 #define ZONE_CLUSTERS "SELECT 1 FROM cluster_clusters r WHERE r.zone_uuid = t.uuid"
 	{ "clusters.uuid", "r.uuid", ZS_QUERY_UUID, NULL, ZONE_CLUSTERS, ZONE_OWNER },

@@ -40,9 +40,8 @@
 	"t.uuid AS \"uuid\", t.cluster_uuid AS \"cluster_uuid\", t.zone_uuid AS \"zone_uuid\", " \
 	"t.name AS \"name\", t.description AS \"description\", t.management_ip AS " \
 	"\"management_ip\", t.hypervisor_type AS \"hypervisor_type\", t.state AS \"state\", " \
-	"t.status AS \"status\", t.owner_uuid AS \"owner_uuid\", (extract(epoch FROM " \
-	"t.created_at) * 1000)::bigint AS \"created_unix_ms\", (extract(epoch FROM t.updated_at) " \
-	"* 1000)::bigint AS \"updated_unix_ms\""
+	"t.status AS \"status\", t.owner_uuid AS \"owner_uuid\", t.created_at AS " \
+	"\"create_date\", t.updated_at AS \"last_op_date\""
 #define QB_WHERE \
 	" WHERE TRUE AND (t.state = $1::text) AND (t.status = $2::text) AND (EXISTS (SELECT 1 " \
 	"FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid AND r.name = $3::text))"

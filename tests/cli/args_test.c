@@ -89,7 +89,8 @@ test_query(void)
 		    ops[i].op, ops[i].value);
 		expect(q, ops[i].arg, want);
 	}
-	expect(q, "createdUnixMs>5", "{\"conditions\":[{\"name\":\"created_unix_ms\",\"op\":\">\",\"value\":\"5\"}]}");
+	expect(q, "createDate>2026-01-01T00:00:00Z", "{\"conditions\":[{\"name\":\"create_date\",\"op\":\">\",\"value\":\"2026-01-01T00:00:00Z\"}]}");
+	expect(q, "lastOpDate<=2026-01-01T08:00:00.5+08:00", "{\"conditions\":[{\"name\":\"last_op_date\",\"op\":\"<=\",\"value\":\"2026-01-01T08:00:00.5+08:00\"}]}");
 	expect(q, "cluster.zoneUuid=z", "{\"conditions\":[{\"name\":\"cluster.zone_uuid\",\"op\":\"=\",\"value\":\"z\"}]}");
 	/* is null, not null: one argument or the words apart */
 	expect(q, "description is null", "{\"conditions\":[{\"name\":\"description\",\"op\":\"is null\"}]}");
@@ -102,16 +103,18 @@ test_query(void)
 	expect(q, "name=a is null", "{\"conditions\":[{\"name\":\"name\",\"op\":\"=\",\"value\":\"a is null\"}]}");
 	/* the reserved keys */
 	expect(q, "limit=10|start=5", "{\"limit\":10,\"start\":5}");
-	expect(q, "sort=-created_unix_ms", "{\"sortBy\":\"created_unix_ms\",\"sortDirection\":\"desc\"}");
+	expect(q, "sort=-createDate", "{\"sortBy\":\"create_date\",\"sortDirection\":\"desc\"}");
 	expect(q, "sort=+name", "{\"sortBy\":\"name\",\"sortDirection\":\"asc\"}");
 	expect(q, "sort=name", "{\"sortBy\":\"name\",\"sortDirection\":\"asc\"}");
 	expect(q, "fields=uuid,name", "{\"fields\":[\"uuid\",\"name\"]}");
+	expect(q, "groupBy=state", "{\"groupBy\":\"state\"}");
+	expect(q, "groupBy=clusterUuid|state=Enabled", "{\"groupBy\":\"cluster_uuid\",\"conditions\":[{\"name\":\"state\",\"op\":\"=\",\"value\":\"Enabled\"}]}");
 	expect(q, "count=true", "{\"count\":true}");
 	expect(q, "replyWithCount=true", "{\"replyWithCount\":true}");
 	expect(q, "limit=0", "{\"limit\":0}");
-	expect(q, "name~=web%|state=Running|sort=-created_unix_ms|limit=10|start=0|fields=uuid,name|count=true",
+	expect(q, "name~=web%|state=Running|sort=-createDate|limit=10|start=0|fields=uuid,name|count=true",
 	    "{\"conditions\":[{\"name\":\"name\",\"op\":\"like\",\"value\":\"web%\"},"
-	    "{\"name\":\"state\",\"op\":\"=\",\"value\":\"Running\"}],\"sortBy\":\"created_unix_ms\","
+	    "{\"name\":\"state\",\"op\":\"=\",\"value\":\"Running\"}],\"sortBy\":\"create_date\","
 	    "\"sortDirection\":\"desc\",\"limit\":10,\"start\":0,\"fields\":[\"uuid\",\"name\"],\"count\":true}");
 	expect(q, "", "{}");
 	/* mistakes */
@@ -171,8 +174,8 @@ static void
 test_names(void)
 {
 	char buf[64];
-	ZST_EXPECT_STR(zsctl_kv_camel("created_unix_ms", buf, sizeof buf), "createdUnixMs");
-	ZST_EXPECT_STR(zsctl_kv_snake("createdUnixMs", buf, sizeof buf), "created_unix_ms");
+	ZST_EXPECT_STR(zsctl_kv_camel("last_op_date", buf, sizeof buf), "lastOpDate");
+	ZST_EXPECT_STR(zsctl_kv_snake("lastOpDate", buf, sizeof buf), "last_op_date");
 	ZST_EXPECT_STR(zsctl_kv_snake("vmNics.ipAddress", buf, sizeof buf), "vm_nics.ip_address");
 	ZST_EXPECT_INT(zsctl_kv_distance("CreatZone", "CreateZone"), 1);
 	ZST_EXPECT_INT(zsctl_kv_distance("createzone", "CreateZone"), 0);

@@ -350,7 +350,7 @@ ok_if "zswatch --json prints the event as a JSON line, with its body" "rc=$RC $(
 # the gap line: nngcat plays a node whose events 2 and 3 of echo/said never arrive
 PUB_URL=tcp://127.0.0.1:$PUB_PORT
 event() {
-	printf 'echo/said {"topic":"echo/said","sequence":"%s","topicSequence":"%s","timeUnixMs":"1700000000000","nodeId":"feedfacecafe","type":"zs.echo.v1.SayReply","body":{"text":"gap%s","nodeId":"feedfacecafe"}}' "$1" "$1" "$1"
+	printf 'echo/said {"topic":"echo/said","sequence":"%s","topicSequence":"%s","time":"2023-11-14T22:13:20Z","nodeId":"feedfacecafe","type":"zs.echo.v1.SayReply","body":{"text":"gap%s","nodeId":"feedfacecafe"}}' "$1" "$1" "$1"
 }
 timeout -k 1 10 nngcat --pub0 --listen "$PUB_URL" --delay 1 --count 1 --data "$(event 1)" \
 	>/dev/null 2>"$TMP/pub1.err" &

@@ -132,7 +132,11 @@ et_replay(et *t, const char *session, uint64_t from, uint64_t to, int64_t since,
 	Zs__Event__V1__ReplayRequest req = ZS__EVENT__V1__REPLAY_REQUEST__INIT;
 	req.from_sequence = from;
 	req.to_sequence = to;
-	req.since_unix_ms = since;
+	/* since: milliseconds since the epoch here, a Timestamp on the wire (unset when 0) */
+	Google__Protobuf__Timestamp since_ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	since_ts.seconds = since / 1000;
+	since_ts.nanos = (int32_t) (since % 1000) * 1000000;
+	req.since = since > 0 ? &since_ts : NULL;
 	char *prefixes[1] = { (char *) prefix };
 	req.topic_prefixes = prefixes;
 	req.n_topic_prefixes = prefix != NULL ? 1 : 0;
@@ -525,7 +529,7 @@ test_zswatch_gap(et *t, const char *zswatch)
 		const et_event *e = &seen[picks[k]];
 		char frame[512];
 		int len = snprintf(frame, sizeof frame, "%s {\"topic\":\"%s\",\"logSequence\":\"%" PRIu64
-		    "\",\"timeUnixMs\":\"1700000000000\",\"nodeId\":\"fake\",\"body\":{\"text\":\"%s\"}}",
+		    "\",\"time\":\"2023-11-14T22:13:20Z\",\"nodeId\":\"fake\",\"body\":{\"text\":\"%s\"}}",
 		    e->topic, e->topic, e->seq, e->text);
 		nng_send(pub, frame, (size_t) len, 0);
 		zst_sleep_ms(200);

@@ -2,7 +2,7 @@
  * fuzz_query.c: fuzzes the query statement builder (server/src/db/zs_query_build.c) with
  * random QueryRequests over a small table with a field of every type and a dot path.
  * The input is lines: options ("a" admin, "c" count, "w" reply_with_count, "l<n>" limit,
- * "s<n>" start), sort_by, sort_direction, fields (comma-separated), then one condition
+ * "s<n>" start, "g" group_by the sort_by line's field), sort_by, sort_direction, fields (comma-separated), then one condition
  * a line, "name<TAB>op<TAB>value". Each request is either refused with a status, or
  * becomes a statement where:
  *   - the SQL is the program's own text: printable ASCII, and the same when every text
@@ -30,7 +30,7 @@ static const zs_query_field fq_fields[] = {
 	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL, NULL },
 	{ "colour", "t.colour", ZS_QUERY_ENUM, fq_colours, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "parent.name", "r.name", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner_uuid" },
 	{ "tags.tag", "r.tag", ZS_QUERY_TEXT, NULL,
@@ -142,6 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	q.start = start > 0 ? (uint32_t) start : 0;
 	q.sort_by = sort_by;
+	q.group_by = strchr(text, 'g') != NULL ? sort_by : (char *) "";
 	q.sort_direction = dir;
 	for (char *f = fields_line; *f != '\0' && q.n_fields < FQ_MAX;) {
 		fields[q.n_fields++] = f;

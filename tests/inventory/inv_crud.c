@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "zst_time.h"
 #include "inv.h"
 
 static bool
@@ -28,7 +29,7 @@ inv_crud_zones(inv *t, inv_events *ev)
 	    &zs__zone__v1__zone_info__descriptor, &info);
 	ZST_CHECK(code == 0 && strlen(info->uuid) == 36 && strcmp(info->name, "crud-zone") == 0 &&
 	    strcmp(info->description, req.description) == 0 && info->owner_uuid[0] != '\0' &&
-	    info->created_unix_ms > 0 && info->updated_unix_ms == info->created_unix_ms,
+	    zst_time_us(info->create_date) > 0 && zst_time_us(info->last_op_date) == zst_time_us(info->create_date),
 	    "CreateZone answers the zone: uuid, name, description, owner, times (%s)", t->msg);
 	snprintf(z, sizeof z, "%s", code == 0 ? info->uuid : "");
 	zs_reply_free(info);
@@ -68,7 +69,7 @@ inv_crud_zones(inv *t, inv_events *ev)
 	ZST_CHECK(inv_zone_update(t, a, z, NULL, "only the description") == 0 &&
 	    inv_zone_get(t, a, z, &info) == 0 && strcmp(info->name, "crud-zone") == 0 &&
 	    strcmp(info->description, "only the description") == 0 &&
-	    info->updated_unix_ms >= info->created_unix_ms,
+	    zst_time_us(info->last_op_date) >= zst_time_us(info->create_date),
 	    "UpdateZone with a description only leaves the name (%s)", t->msg);
 	zs_reply_free(info);
 	ZST_CHECK(inv_events_has(ev, "zone/updated", z, INV_EVENT_WAIT_MS),

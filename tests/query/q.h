@@ -13,6 +13,7 @@
 
 #include "inv.h"
 #include "zs/resource/v1/resource.pb-c.h"
+#include "zst_time.h"
 
 /* One condition. */
 typedef struct qc {
@@ -26,6 +27,7 @@ typedef struct qopt {
 	bool count, with_count;
 	const char *sort_by, *dir;
 	const char *const *fields;   /* NULL-terminated, or NULL */
+	const char *group_by;
 } qopt;
 
 #define Q_HOSTS 6                /* the admin's hosts */
@@ -72,6 +74,7 @@ void q_test_injection(inv *t, q_world *w);
 void q_test_accounts(inv *t, q_world *w);
 void q_test_json(inv *t, q_world *w);
 void q_test_platform(inv *t, q_world *w);
+void q_test_group(inv *t, q_world *w);
 
 #define Q_N(a) (sizeof (a) / sizeof (a)[0])
 

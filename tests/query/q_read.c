@@ -64,41 +64,43 @@ q_test_ops(inv *t, q_world *w)
 		zs_reply_free(all);
 		return;
 	}
+	/* h3's time, written at +08:00: the same instant */
 	int64_t pivot = w->h_created[2];
-	char pv[32];
-	snprintf(pv, sizeof pv, "%lld", (long long) pivot);
+	char pv[48];
+	zst_time_text(pivot, 8 * 60, pv, sizeof pv);
 	static const char *const ops[] = { "=", "!=", "<", "<=", ">", ">=" };
 	for (size_t k = 0; k < Q_N(ops); k++) {
 		int want = 0;
 		for (size_t i = 0; i < all->n_inventories; i++) {
-			int64_t c = all->inventories[i]->created_unix_ms;
+			int64_t c = zst_time_us(all->inventories[i]->create_date);
 			bool m = k == 0 ? c == pivot : k == 1 ? c != pivot : k == 2 ? c < pivot :
 			    k == 3 ? c <= pivot : k == 4 ? c > pivot : c >= pivot;
 			want += m;
 		}
-		qc c[] = { { "created_unix_ms", ops[k], pv } };
+		qc c[] = { { "create_date", ops[k], pv } };
 		Zs__Host__V1__QueryHostResponse *r = q_hosts(t, t->admin, c, 1, NULL);
 		bool each = r != NULL;
 		for (size_t i = 0; r != NULL && i < r->n_inventories; i++) {
-			int64_t v = r->inventories[i]->created_unix_ms;
+			int64_t v = zst_time_us(r->inventories[i]->create_date);
 			each = each && (k == 0 ? v == pivot : k == 1 ? v != pivot : k == 2 ? v < pivot :
 			    k == 3 ? v <= pivot : k == 4 ? v > pivot : v >= pivot);
 		}
-		ZST_CHECK(r != NULL && each && (int) r->n_inventories == want, "created_unix_ms %s "
-		    "h3's time: %d hosts, each one matching (got %d; %s)", ops[k], want,
+		ZST_CHECK(r != NULL && each && (int) r->n_inventories == want, "create_date %s "
+		    "h3's time (%s): %d hosts, each one matching (got %d; %s)", ops[k], pv, want,
 		    r != NULL ? (int) r->n_inventories : -1, t->msg);
 		zs_reply_free(r);
 	}
-	char in[64];
-	snprintf(in, sizeof in, "%lld,%lld", (long long) w->h_created[0], (long long) w->h_created[5]);
+	char in[128], t1[48], t6[48];
+	snprintf(in, sizeof in, "%s, %s", zst_time_text(w->h_created[0], 0, t1, sizeof t1),
+	    zst_time_text(w->h_created[5], -90, t6, sizeof t6));
 	Zs__Host__V1__QueryHostResponse *r = q_hosts(t, t->admin,
-	    (qc[]) { { "createdUnixMs", "in", in } }, 1, NULL);
+	    (qc[]) { { "createDate", "in", in } }, 1, NULL);
 	bool has1 = false, has6 = false;
 	for (size_t i = 0; r != NULL && i < r->n_inventories; i++) {
 		has1 |= strcmp(r->inventories[i]->uuid, w->h[0]) == 0;
 		has6 |= strcmp(r->inventories[i]->uuid, w->h[5]) == 0;
 	}
-	ZST_CHECK(has1 && has6, "createdUnixMs in h1's, h6's time finds both (%s)", t->msg);
+	ZST_CHECK(has1 && has6, "createDate in h1's, h6's time finds both (%s; %s)", in, t->msg);
 	zs_reply_free(r);
 	zs_reply_free(all);
 }
@@ -160,8 +162,8 @@ q_test_paging(inv *t, q_world *w)
 	q_expect(t, t->admin, hs, 1, &o, "h5,h4", "the same, sort_direction DESC");
 	o = (qopt) { .limit = -1, .sort_by = "managementIp", .dir = "desc" };
 	q_expect(t, t->admin, NULL, 0, &o, "u-host,h6,h5,h4,h3,h2,h1", "sort_by managementIp desc");
-	o = (qopt) { .limit = -1, .sort_by = "created_unix_ms", .dir = "desc", .start = 5 };
-	q_expect(t, t->admin, NULL, 0, &o, "h2,h1", "sort_by created_unix_ms desc, start 5");
+	o = (qopt) { .limit = -1, .sort_by = "createDate", .dir = "desc", .start = 5 };
+	q_expect(t, t->admin, NULL, 0, &o, "h2,h1", "sort_by createDate desc, start 5");
 	o = (qopt) { .limit = 0 };
 	q_expect(t, t->admin, NULL, 0, &o, "", "limit 0");
 	o = (qopt) { .limit = -1 };
@@ -189,7 +191,7 @@ q_test_paging(inv *t, q_world *w)
 	r = q_hosts(t, t->admin, (qc[]) { { "name", "=", "h4" } }, 1, &o);
 	ZST_CHECK(r != NULL && r->n_inventories == 1 && strcmp(r->inventories[0]->name, "h4") == 0 &&
 	    r->inventories[0]->uuid[0] == '\0' && r->inventories[0]->management_ip[0] == '\0' &&
-	    r->inventories[0]->created_unix_ms == 0, "fields [name]: only the name is filled (%s)",
+	    r->inventories[0]->create_date == NULL, "fields [name]: only the name is filled (%s)",
 	    t->msg);
 	zs_reply_free(r);
 	static const char *const ip_uuid[] = { "managementIp", "uuid", NULL };

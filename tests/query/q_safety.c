@@ -36,8 +36,8 @@ q_test_errors(inv *t, q_world *w)
 	    "with an unknown field nmae (the valid ones listed)");
 	q_refused(t, (qc[]) { { "cluster.nmae", "=", "x" } }, 1, NULL, W("cluster.nmae", "cluster.name"),
 	    "with an unknown dot path");
-	q_refused(t, (qc[]) { { "created_unix_ms", ">", "abc" } }, 1, NULL,
-	    W("created_unix_ms", "\"abc\""), "created_unix_ms > abc");
+	q_refused(t, (qc[]) { { "create_date", ">", "abc" } }, 1, NULL,
+	    W("create_date", "\"abc\""), "create_date > abc");
 	q_refused(t, (qc[]) { { "state", "=", "Bogus" } }, 1, NULL, W("state", "Bogus", "Enabled"),
 	    "state = Bogus (not an enum value)");
 	q_refused(t, (qc[]) { { "state", "in", "Enabled,Nope" } }, 1, NULL, W("state", "Nope"),
@@ -45,8 +45,8 @@ q_test_errors(inv *t, q_world *w)
 	q_refused(t, (qc[]) { { "uuid", "=", "not-a-uuid" } }, 1, NULL, W("uuid", "not-a-uuid"),
 	    "uuid = not-a-uuid");
 	q_refused(t, (qc[]) { { "name", "~~", "h1" } }, 1, NULL, W("~~", "is not one of"), "op ~~");
-	q_refused(t, (qc[]) { { "created_unix_ms", "like", "1%" } }, 1, NULL,
-	    W("like", "created_unix_ms"), "like on a time");
+	q_refused(t, (qc[]) { { "create_date", "like", "1%" } }, 1, NULL,
+	    W("like", "create_date"), "like on a time");
 	q_refused(t, (qc[]) { { "state", ">", "Enabled" } }, 1, NULL, W(">", "state"), "> on an enum");
 	qopt o = { .limit = 5001 };
 	q_refused(t, NULL, 0, &o, W("5001", "5000", "query.limit.max"), "limit 5001 (the property is 5000)");

@@ -47,7 +47,7 @@ q_world_make(inv *t, q_world *w)
 		ok = inv_host_add_info(t, t->admin, i < 3 ? w->ca : w->cb, name, ip, &info) == 0;
 		if (ok) {
 			snprintf(w->h[i], INV_UUID, "%s", info->uuid);
-			w->h_created[i] = info->created_unix_ms;
+			w->h_created[i] = zst_time_us(info->create_date);
 		}
 		zs_reply_free(info);
 	}
@@ -92,6 +92,7 @@ q_request(Zs__Resource__V1__QueryRequest *req, Zs__Resource__V1__QueryCondition 
 	req->reply_with_count = o->with_count;
 	req->sort_by = (char *) (o->sort_by != NULL ? o->sort_by : "");
 	req->sort_direction = (char *) (o->dir != NULL ? o->dir : "");
+	req->group_by = (char *) (o->group_by != NULL ? o->group_by : "");
 	size_t nf = 0;
 	while (o->fields != NULL && o->fields[nf] != NULL)
 		nf++;

@@ -19,7 +19,7 @@ static const zs_query_field fields[] = {
 	{ "size_bytes", "t.size", ZS_QUERY_INT, NULL, NULL, NULL },
 	{ "shared", "t.shared", ZS_QUERY_BOOL, NULL, NULL, NULL },
 	{ "colour", "t.colour", ZS_QUERY_ENUM, colours, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "parent_things.name", "r.name", ZS_QUERY_TEXT, NULL,
 	  "SELECT 1 FROM things r WHERE r.uuid = t.parent", "r.owner" },
 };
@@ -120,9 +120,16 @@ test_types(void)
 	accepted("uuid", "=", "0b6f3c1e-1a2b-4c3d-8e9f-0123456789ab", 1, NULL);
 	refused("uuid", "=", "0b6f3c1e", "uuid", "0b6f3c1e");
 	accepted("uuid", "like", "0b6f%", 1, NULL);
-	accepted("created_unix_ms", ">=", "1700000000000", 1, NULL);
-	accepted("createdUnixMs", "in", "1,2,3", 3, NULL);
-	refused("created_unix_ms", "=", "99999999999999999", "created_unix_ms", NULL);
+	accepted("create_date", ">=", "2026-01-01T00:00:00Z", 1, "2026-01-01T00:00:00Z");
+	accepted("createDate", "<", "2026-01-01T08:00:00.123456+08:00", 1, NULL);
+	accepted("createDate", "in", "2026-01-01T00:00:00Z, 2026-02-01T00:00:00.5z,1999-12-31t23:59:59-05:30", 3, NULL);
+	refused("create_date", "=", "1700000000000", "create_date", "RFC 3339");
+	refused("create_date", ">", "2026-01-01T00:00:00", "create_date", "offset");
+	refused("create_date", ">", "2026-02-30T00:00:00Z", "create_date", "2026-02-30");
+	refused("create_date", ">", "2026-01-01T24:00:00Z", "create_date", NULL);
+	refused("create_date", ">", "0000-12-31T00:00:00Z", "create_date", NULL);
+	refused("create_date", ">", "2026-01-01T00:00:00.1234567890Z", "create_date", NULL);
+	refused("create_date", ">", "2026-01-01T00:00:00Z'; DROP TABLE x; --", "create_date", NULL);
 	accepted("name", "not in", "a,b,c,d", 4, "a");
 	accepted("name", "is null", "ignored", 0, NULL);
 	accepted("parentThings.name", "=", "abc-parent", 1, "abc-parent");

@@ -46,6 +46,7 @@ main(int argc, char **argv)
 			q_test_errors(&t, &w);
 			q_test_injection(&t, &w);
 			q_test_accounts(&t, &w);
+			q_test_group(&t, &w);
 			q_test_json(&t, &w);
 			q_test_platform(&t, &w);
 		}

@@ -23,6 +23,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
 
+#include "zst_time.h"
 #include "zs/client.h"
 #include "zs/identity/v1/identity.pb-c.h"
 #include "zs/rpc/v1/event.pb-c.h"
@@ -334,7 +335,7 @@ test_user_tags(tt *t, const char *host)
 	int code = tt_create_tag(t, t->admin, host, "env::prod", false, &info);
 	ZST_CHECK(code == ZS_CLIENT_OK && info->kind == ZS__TAG__V1__TAG_KIND__USER &&
 	    strcmp(info->resource_uuid, host) == 0 && strcmp(info->resource_type, "Host") == 0 &&
-	    strcmp(info->tag, "env::prod") == 0 && info->uuid[0] != '\0' && info->created_unix_ms > 0 &&
+	    strcmp(info->tag, "env::prod") == 0 && info->uuid[0] != '\0' && zst_time_us(info->create_date) > 0 &&
 	    strcmp(info->owner_uuid, t->admin_uuid) == 0,
 	    "a user tag is created with its uuid, resource, type, kind and owner (%s)", t->msg);
 	zs_reply_free(info);

@@ -691,6 +691,37 @@ static void test_invalid_utf8_encode(T *t)
     ZST_EXPECT_IN(t, strcmp(err, "rString[1]: string is not valid UTF-8") == 0);
 }
 
+/* google.protobuf.Timestamp is RFC 3339 text, in UTC on output, any offset on input. */
+static void test_timestamp(T *t)
+{
+    Types *m = decode_ok(t, "{\"when\":\"2026-01-01T08:00:00.5+08:00\","
+                            "\"whens\":[\"1970-01-01T00:00:00Z\",\"9999-12-31t23:59:59.999999999z\","
+                            "\"0001-01-01T00:00:00.000001-00:30\"]}");
+    if (!m)
+        return;
+    ZST_EXPECT_IN(t, m->when != NULL && m->when->seconds == 1767225600 && m->when->nanos == 500000000);
+    ZST_EXPECT_IN(t, m->n_whens == 3 && m->whens[0]->seconds == 0 && m->whens[0]->nanos == 0);
+    ZST_EXPECT_IN(t, m->n_whens == 3 && m->whens[1]->seconds == 253402300799LL &&
+                         m->whens[1]->nanos == 999999999);
+    ZST_EXPECT_IN(t, m->n_whens == 3 && m->whens[2]->seconds == -62135596800LL + 1800 &&
+                         m->whens[2]->nanos == 1000);
+    expect_encode(t, &m->base, "{\"when\":\"2026-01-01T00:00:00.500Z\",\"whens\":["
+                               "\"1970-01-01T00:00:00Z\",\"9999-12-31T23:59:59.999999999Z\","
+                               "\"0001-01-01T00:30:00.000001Z\"]}");
+    m->when->seconds = 253402300800LL; /* year 10000 */
+    char err[256] = "";
+    json_t *j = NULL;
+    ZST_EXPECT_IN(t, zs_json_encode(&m->base, &j, err, sizeof err) != 0 && strstr(err, "9999"));
+    json_decref(j);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    decode_err(t, "{\"when\":1767225600}", "expected an RFC 3339 time");
+    decode_err(t, "{\"when\":\"2026-01-01T00:00:00\"}", "expected an RFC 3339 time");
+    decode_err(t, "{\"when\":\"2026-13-01T00:00:00Z\"}", "when");
+    decode_err(t, "{\"when\":\"10000-01-01T00:00:00Z\"}", "when");
+    decode_err(t, "{\"when\":{\"seconds\":1}}", "expected an RFC 3339 time");
+    decode_err(t, "{\"whens\":[\"2026-01-01T00:00:00Z\",\"\"]}", "whens[1]");
+}
+
 int main(void)
 {
     zst_check_init("json");
@@ -723,6 +754,7 @@ int main(void)
         {"no_leak_on_error", test_no_leak_on_error},
         {"bad_arguments", test_bad_arguments},
         {"invalid_utf8_encode", test_invalid_utf8_encode},
+        {"timestamp", test_timestamp},
     };
     size_t i, n = sizeof tests / sizeof tests[0];
     int passed = 0, failed = 0;

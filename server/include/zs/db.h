@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "google/protobuf/timestamp.pb-c.h"
 #include "zs/api.h"
 #include "zs/status.h"
 
@@ -58,6 +59,11 @@ ZS_API void zs_db_release(zs_db *db, zs_db_conn *c);
  * query that succeeded; NULL (with *st) otherwise. */
 ZS_API PGresult *zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     zs_status **st);
+
+/* Row row, column col of r (a timestamptz, as PostgreSQL writes it with DateStyle ISO,
+ * which the node's connections use) as a Timestamp allocated in r (PQresultAlloc: it
+ * lives until PQclear, as r's strings do); NULL when the value is NULL or not a time. */
+ZS_API Google__Protobuf__Timestamp *zs_db_time(const PGresult *r, int row, int col);
 
 /* Transactions on c: 0 or a code. zs_db_commit fails with ABORTED when an earlier
  * statement failed (PostgreSQL then rolls the transaction back) or on a serialization

@@ -10,7 +10,7 @@
  *	static const zs_query_field host_fields[] = {
  *		{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
  *		{ "state", "t.state", ZS_QUERY_ENUM, host_states, NULL, NULL },
- *		{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+ *		{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
  *		{ "cluster.name", "r.name", ZS_QUERY_TEXT, NULL,
  *		  "SELECT 1 FROM cluster_clusters r WHERE r.uuid = t.cluster_uuid",
  *		  "r.owner_uuid" },
@@ -33,7 +33,8 @@
  *    mapping writes them ("zoneUuid", "cluster.zoneUuid");
  *  - ops: = != > >= < <= "in" "not in" (value: a comma-separated list, each item checked)
  *    "like" "not like" (text, uuid and enum fields; the value is a LIKE pattern) "is null"
- *    "is not null" (value unused);
+ *    "is not null" (value unused); a time's value is RFC 3339 with its offset
+ *    ("2026-01-01T00:00:00Z", "2026-01-01T08:00:00.25+08:00"), compared to the microsecond;
  *  - a dot path's condition holds when some related row matches it (EXISTS ... AND cond);
  *    "is null" on a dot path holds when there is no related row, "is not null" when
  *    there is one; with exists_owner, a normal account's related rows are its own only;
@@ -44,6 +45,11 @@
  *  - sort_by: an own field (default: the table's order), then the table's tiebreak, so
  *    pages are stable; sort_direction "asc" (default) or "desc", any case;
  *  - fields: only these own fields are selected (each row's other fields stay empty);
+ *  - group_by: an own field (not a time): the rows become its values among the matches
+ *    and their counts (zs_value, zs_count), ordered by value (sort_direction), paged by
+ *    limit and start; count (and reply_with_count's total) counts the groups; fields
+ *    and sort_by may then name only that field; the answer's repeated
+ *    zs.resource.v1.QueryGroup field gets them;
  *  - a normal account matches only rows whose owner is its account (or, with the
  *    table's shared predicate, rows it holds for), even in a count; an admin matches all.
  * Everything wrong in a request is INVALID_ARGUMENT naming the field and the value; an
@@ -76,7 +82,8 @@ typedef enum zs_query_type {
 	ZS_QUERY_UUID,      /* a uuid ("=", "in", ... whole uuids; "like" takes a pattern) */
 	ZS_QUERY_INT,       /* a decimal integer (int64) */
 	ZS_QUERY_BOOL,      /* "true" or "false" */
-	ZS_QUERY_TIME_MS,   /* a timestamptz column, answered and compared in ms since the epoch */
+	ZS_QUERY_TIME,      /* a timestamptz column, answered as a google.protobuf.Timestamp;
+	                     * a value is RFC 3339 text: "2026-01-01T00:00:00Z" */
 	ZS_QUERY_ENUM,      /* one of the field's values */
 } zs_query_type;
 
@@ -117,6 +124,7 @@ typedef struct zs_query_stmt {
 	int n_params;
 	bool count_only;             /* answers one row: zs_total */
 	bool with_count;             /* rows carry zs_total (a row with zs_row NULL: none) */
+	bool grouped;                /* group_by: rows are groups, zs_value and zs_count */
 	char *store;                 /* owned: copies of split "in" lists */
 } zs_query_stmt;
 
@@ -136,8 +144,9 @@ ZS_API void zs_query_stmt_free(zs_query_stmt *s);
 typedef struct zs_query_result {
 	PGresult *rows;              /* owned */
 	size_t n;                    /* rows answered (none with count_only) */
-	uint64_t total;              /* all matches, with count_only or with_count */
+	uint64_t total;              /* all matches (groups), with count_only or with_count */
 	bool has_total;
+	bool grouped;                /* rows are groups: zs_value (NULL for NULL), zs_count */
 } zs_query_result;
 
 /* Runs s on c. 0 with *out (free with zs_query_result_free), or the database's code with
@@ -148,14 +157,17 @@ ZS_API void zs_query_result_free(zs_query_result *r);
 
 /* Fills m (inited) from row i of r: each column into m's field of its name (strings
  * point into r, valid until PQclear; numbers and booleans parsed; enums by their value's
- * name in any case, "RUNNING" or "system"); NULLs and other columns are left out. */
+ * name in any case, "RUNNING" or "system"; a timestamptz into a google.protobuf.Timestamp
+ * field, allocated in r with PQresultAlloc, so also valid until PQclear); NULLs and other
+ * columns are left out. */
 ZS_API void zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* Answers a Query<X> call whole: in (a zs.resource.v1.QueryRequest) built over t as the
  * call's account (limit_max 0: the node's property query.limit.max), run on a
  * connection of db, each row filled into a message of type info (zs_query_fill), and
  * answered as a message of out_desc: its repeated field of type info gets the rows, its
- * uint64 "total" the count when one was asked for. A failure fails the call (INVALID_ARGUMENT saying what is
+ * uint64 "total" the count when one was asked for, its repeated QueryGroup field the
+ * groups of a group_by (a response without one: INVALID_ARGUMENT). A failure fails the call (INVALID_ARGUMENT saying what is
  * wrong, or the database's code). On a worker thread. */
 ZS_API void zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_max,
     const ProtobufCMessage *in, const ProtobufCMessageDescriptor *info,

@@ -137,14 +137,14 @@ typedef struct zs_rkit_def {
 #define ZS_RKIT_SQL_UPDATE(table, cols) \
 	"UPDATE " table " SET name = COALESCE($2, name), description = COALESCE($3, " \
 	"description), updated_at = now() WHERE uuid = $1 RETURNING " cols
-/* The Info's timestamps, in milliseconds since the epoch. */
-#define ZS_RKIT_SQL_TIMES \
-	"(extract(epoch FROM created_at) * 1000)::bigint AS created_unix_ms, " \
-	"(extract(epoch FROM updated_at) * 1000)::bigint AS updated_unix_ms"
+/* The Info's times (google.protobuf.Timestamp create_date and last_op_date, ZStack's
+ * createDate and lastOpDate) from the table's timestamptz columns. */
+#define ZS_RKIT_SQL_TIMES "created_at AS create_date, updated_at AS last_op_date"
 
-/* Fills m (inited) from row i of r: each column into the field of its name (strings
- * point into r, valid until PQclear; numbers and booleans parsed); other columns are
- * left out. Any thread. */
+/* Fills m (inited) from row i of r: each column into the field of its name, as
+ * zs_query_fill does (strings and Timestamps from timestamptz columns live in r, valid
+ * until PQclear; numbers, booleans and enums parsed); NULLs and other columns are left
+ * out. Any thread. */
 ZS_API void zs_rkit_from_row(const PGresult *r, int i, ProtobufCMessage *m);
 
 /* The object a service exports as its <api symbol>: a ProtobufCService whose invoke

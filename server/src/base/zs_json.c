@@ -21,6 +21,9 @@
  * only after an element is stored, so a half-built message can always be
  * freed: errors never leak.
  *
+ * A google.protobuf.Timestamp is an RFC 3339 text ("2026-01-01T00:00:00.5Z"), as
+ * protobuf's JSON mapping writes it; on input any offset is taken ("...+08:00").
+ *
  * Numbers are formatted and parsed with snprintf/strtod, which assume the
  * "C" numeric locale (the default unless the program calls setlocale).
  */
@@ -36,6 +39,8 @@
 #include <string.h>
 
 #include <sodium.h>
+
+#include "zs/clock.h"
 
 #define MEMBER(msg, off) ((void *)((char *)(msg) + (off)))
 #define CMEMBER(msg, off) ((const void *)((const char *)(msg) + (off)))
@@ -354,6 +359,25 @@ static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
         protobuf_c_message_init(d, m);
     return m;
 }
+
+/* ---- google.protobuf.Timestamp, as RFC 3339 text ---- */
+
+static int is_timestamp(const ProtobufCMessageDescriptor *d)
+{
+    return d != NULL && strcmp(d->name, "google.protobuf.Timestamp") == 0;
+}
+
+/* The int64 seconds and int32 nanos fields of a Timestamp. */
+static void timestamp_fields(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor **secs,
+                             const ProtobufCFieldDescriptor **nanos)
+{
+    *secs = protobuf_c_message_descriptor_get_field_by_name(d, "seconds");
+    *nanos = protobuf_c_message_descriptor_get_field_by_name(d, "nanos");
+}
+
+static json_t *encode_timestamp(Ctx *c, const ProtobufCMessage *m);
+static int decode_timestamp(Ctx *c, const ProtobufCMessageDescriptor *d, const json_t *v,
+                            ProtobufCMessage **out);
 
 /* ---- integers (every width, and enum numbers) ---- */
 
@@ -748,6 +772,8 @@ static json_t *encode_value(Ctx *c, const ProtobufCFieldDescriptor *f, const voi
         return encode_bytes(c, slot);
     case PROTOBUF_C_TYPE_MESSAGE:
         sub = *(const ProtobufCMessage *const *)slot;
+        if (sub && is_timestamp(sub->descriptor))
+            return encode_timestamp(c, sub);
         if (sub)
             return encode_message(c, sub);
         v = json_object(); /* a map value that was never set */
@@ -906,6 +932,55 @@ int zs_json_encode(const ProtobufCMessage *msg, json_t **out, char *err, size_t 
     return 0;
 }
 
+/* "2026-01-01T00:00:00Z"; a time outside years 1 to 9999 cannot be written. */
+static json_t *encode_timestamp(Ctx *c, const ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *fs, *fn;
+    char buf[ZS_TIME_TEXT_MAX];
+    json_t *v;
+
+    timestamp_fields(m->descriptor, &fs, &fn);
+    if (!fs || !fn || fs->type != PROTOBUF_C_TYPE_INT64 || fn->type != PROTOBUF_C_TYPE_INT32) {
+        fail(c, "%s is not a google.protobuf.Timestamp", m->descriptor->name);
+        return NULL;
+    }
+    int64_t secs = *(const int64_t *)CMEMBER(m, fs->offset);
+    int32_t nanos = *(const int32_t *)CMEMBER(m, fn->offset);
+    if (zs_time_format(secs, nanos, buf, sizeof buf) == 0) {
+        fail(c, "time %" PRId64 "s %" PRId32 "ns is outside years 1 to 9999", secs, nanos);
+        return NULL;
+    }
+    v = json_string(buf);
+    if (!v)
+        fail(c, "out of memory");
+    return v;
+}
+
+static int decode_timestamp(Ctx *c, const ProtobufCMessageDescriptor *d, const json_t *v,
+                            ProtobufCMessage **out)
+{
+    const ProtobufCFieldDescriptor *fs, *fn;
+    const char *text = json_is_string(v) ? plain_string(v) : NULL;
+    char shown[SHOWN_MAX + 32];
+    int64_t secs;
+    int32_t nanos;
+    ProtobufCMessage *m;
+
+    timestamp_fields(d, &fs, &fn);
+    if (!fs || !fn)
+        return fail(c, "%s is not a google.protobuf.Timestamp", d->name);
+    if (!text || zs_time_parse(text, &secs, &nanos) != 0)
+        return fail(c, "expected an RFC 3339 time (\"2026-01-01T00:00:00Z\"), got %s",
+                    describe(v, shown, sizeof shown));
+    m = new_message(d);
+    if (!m)
+        return fail(c, "out of memory");
+    *(int64_t *)MEMBER(m, fs->offset) = secs;
+    *(int32_t *)MEMBER(m, fn->offset) = nanos;
+    *out = m;
+    return 0;
+}
+
 /* ---- decoding messages ---- */
 
 static int decode_message(Ctx *c, const ProtobufCMessageDescriptor *d, const json_t *v,
@@ -930,7 +1005,7 @@ static int decode_new_message(Ctx *c, const ProtobufCMessageDescriptor *d, const
 /* One value into slot; slot is written only on success. */
 static int decode_value(Ctx *c, const ProtobufCFieldDescriptor *f, const json_t *v, void *slot)
 {
-    ProtobufCMessage *sub;
+    ProtobufCMessage *sub = NULL;
 
     switch (f->type) {
     case PROTOBUF_C_TYPE_FLOAT:
@@ -945,8 +1020,12 @@ static int decode_value(Ctx *c, const ProtobufCFieldDescriptor *f, const json_t 
     case PROTOBUF_C_TYPE_BYTES:
         return decode_bytes(c, v, slot);
     case PROTOBUF_C_TYPE_MESSAGE:
-        if (decode_new_message(c, f->descriptor, v, &sub) != 0)
+        if (is_timestamp(f->descriptor)) {
+            if (decode_timestamp(c, f->descriptor, v, &sub) != 0)
+                return -1;
+        } else if (decode_new_message(c, f->descriptor, v, &sub) != 0) {
             return -1;
+        }
         *(ProtobufCMessage **)slot = sub;
         return 0;
     default:

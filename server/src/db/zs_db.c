@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "zs/clock.h"
 #include "zs_db.h"
 
 struct zs_db_conn {
@@ -45,6 +46,8 @@ static const char *const db_defaults[][2] = {
 static const char *const db_default_options[][2] = {
 	{ "statement_timeout", "-c statement_timeout=30s" },
 	{ "idle_in_transaction_session_timeout", "-c idle_in_transaction_session_timeout=60s" },
+	/* timestamptz answered as "2026-01-01 00:00:00.123456+00", which zs_query_fill reads */
+	{ "DateStyle", "-c DateStyle=ISO" },
 };
 #define DB_NDEFAULTS (sizeof db_defaults / sizeof db_defaults[0])
 
@@ -344,6 +347,22 @@ db_run(zs_db_conn *c, const char *sql, zs_status **st)
 	PGresult *r = zs_db_exec(c, sql, 0, NULL, &why);
 	PQclear(r);
 	return r != NULL ? ZS_OK : db_give(st, why);
+}
+
+Google__Protobuf__Timestamp *
+zs_db_time(const PGresult *r, int row, int col)
+{
+	int64_t secs;
+	int32_t nanos;
+	if (PQgetisnull(r, row, col) || zs_time_parse(PQgetvalue(r, row, col), &secs, &nanos) != 0)
+		return NULL;
+	Google__Protobuf__Timestamp *ts = PQresultAlloc((PGresult *) r, sizeof *ts);
+	if (ts == NULL)
+		return NULL;
+	google__protobuf__timestamp__init(ts);
+	ts->seconds = secs;
+	ts->nanos = nanos;
+	return ts;
 }
 
 int

@@ -4,7 +4,8 @@
  * keywords, $n): a request chooses among them and every value it carries becomes a
  * parameter. The visibility test, the conditions (WHERE w), the order and the page are
  * one statement; with reply_with_count, w is used twice in it (the count and the page,
- * over the same parameters).
+ * over the same parameters). With group_by the page is of groups (each value of the
+ * field and its count) over the same WHERE, so the account sees only its own counts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +132,7 @@ build_order_by(qb *b, const zs_query_table *t, const char *key, const char *dir)
 
 /* SELECT cols FROM (SELECT t.* FROM t WHERE w ORDER BY key dir, tiebreak dir LIMIT $a
  * OFFSET $b) t ORDER BY key dir, tiebreak dir: the rows are found and cut to the page
- * first, and only the page's rows are turned into the answer's columns (a time column's
- * milliseconds cost a numeric computation each). With marks, the sort keys come along
+ * first, and only the page's rows are turned into the answer's columns. With marks, the sort keys come along
  * (zs_k1, zs_k2) for the outer order of the count form. */
 static void
 build_page(qb *b, const zs_query_table *t, const bool *picked, const char *w, const char *key,
@@ -160,10 +160,98 @@ build_page(qb *b, const zs_query_table *t, const bool *picked, const char *w, co
 		build_order_by(b, t, key, dir);
 }
 
+/* group_by's field: a declared own field that is not a time; NULL without group_by (or
+ * after failing). fields and sort_by may name only it. */
+static const zs_query_field *
+build_group_field(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest *q)
+{
+	const char *by = q->group_by != NULL ? q->group_by : "";
+	if (*by == '\0')
+		return NULL;
+	const zs_query_field *f = zs_query_field_find(t, by);
+	if (f == NULL || f->exists != NULL) {
+		qb_unknown(b, t, "group_by", by, true);
+		return NULL;
+	}
+	if (f->type == ZS_QUERY_TIME) {
+		qb_fail(b, ZS_INVALID_ARGUMENT, "group_by: field \"%s\" is a time; group by a field "
+		    "of few values (a state, a type, a parent's uuid)", f->name);
+		return NULL;
+	}
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (zs_query_field_find(t, q->fields[i] != NULL ? q->fields[i] : "") != f) {
+			qb_fail(b, ZS_INVALID_ARGUMENT, "fields[%zu]: with group_by \"%s\" the answer is "
+			    "its values and their counts: fields may name only %s", i, f->name, f->name);
+			return NULL;
+		}
+	const char *sort = q->sort_by != NULL ? q->sort_by : "";
+	if (*sort != '\0' && zs_query_field_find(t, sort) != f) {
+		qb_fail(b, ZS_INVALID_ARGUMENT, "sort_by: with group_by \"%s\" the groups are sorted by "
+		    "its value (sort_direction asc or desc): sort_by may name only %s", f->name, f->name);
+		return NULL;
+	}
+	return f;
+}
+
+/* The groups' page: SELECT [TRUE AS zs_row, col AS zs_k1,] col::text AS zs_value,
+ * count(*) AS zs_count FROM t WHERE w GROUP BY col ORDER BY col dir LIMIT $a OFFSET $b. */
+static void
+build_group_page(qb *b, const zs_query_table *t, const zs_query_field *g, const char *w,
+    const char *dir, const char *limit, const char *start, bool marks)
+{
+	qb_put(b, "SELECT ");
+	if (marks) {
+		qb_put(b, "TRUE AS zs_row, ");
+		qb_put(b, g->sql);
+		qb_put(b, " AS zs_k1, ");
+	}
+	qb_put(b, "(");
+	qb_put(b, g->sql);
+	qb_put(b, ")::text AS zs_value, count(*) AS zs_count FROM ");
+	qb_put(b, t->from);
+	qb_put(b, w);
+	qb_put(b, " GROUP BY ");
+	qb_put(b, g->sql);
+	qb_put(b, " ORDER BY ");
+	qb_put(b, g->sql);
+	qb_put(b, dir);
+	qb_put(b, " LIMIT ");
+	qb_param(b, limit, "::bigint");
+	qb_put(b, " OFFSET ");
+	qb_param(b, start, "::bigint");
+}
+
+/* The grouped statement: the groups, their number (count), or both. */
+static void
+build_grouped(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest *q,
+    const zs_query_field *g, const char *w, const char *dir, const char *limit, const char *start)
+{
+	if (q->count || q->reply_with_count) {
+		qb_put(b, q->count ? "" : "SELECT c.zs_total, p.* FROM (");
+		qb_put(b, "SELECT count(*) AS zs_total FROM (SELECT 1 FROM ");
+		qb_put(b, t->from);
+		qb_put(b, w);
+		qb_put(b, " GROUP BY ");
+		qb_put(b, g->sql);
+		qb_put(b, ") g");
+	}
+	if (q->count)
+		return;
+	if (q->reply_with_count) {
+		qb_put(b, ") c LEFT JOIN LATERAL (");
+		build_group_page(b, t, g, w, dir, limit, start, true);
+		qb_put(b, ") p ON TRUE ORDER BY p.zs_k1");
+		qb_put(b, dir);
+	} else {
+		build_group_page(b, t, g, w, dir, limit, start, false);
+	}
+}
+
 /* The statement, once the request's parts are checked. */
 static void
 build_statement(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryRequest *q,
-    bool admin, const char *account, uint32_t limit, const bool *picked)
+    bool admin, const char *account, uint32_t limit, const bool *picked,
+    const zs_query_field *group)
 {
 	const char *key, *dir;
 	build_order(b, t, q, &key, &dir);
@@ -182,7 +270,9 @@ build_statement(qb *b, const zs_query_table *t, const Zs__Resource__V1__QueryReq
 	snprintf(numbers, 24, "%u", limit);
 	snprintf(numbers + 24, 24, "%u", q->start);
 	b->store_used += BUILD_NUMBERS;
-	if (q->count) {
+	if (group != NULL) {
+		build_grouped(b, t, q, group, w, dir, numbers, numbers + 24);
+	} else if (q->count) {
 		qb_put(b, "SELECT count(*) AS zs_total FROM ");
 		qb_put(b, t->from);
 		qb_put(b, w);
@@ -224,10 +314,13 @@ zs_query_build(const zs_query_table *t, const Zs__Resource__V1__QueryRequest *q,
 	else if (limit > limit_max)
 		qb_fail(&b, ZS_INVALID_ARGUMENT, "limit %u is above the most a query answers, %u "
 		    "(property query.limit.max); page with start", limit, limit_max);
+	const zs_query_field *group = NULL;
 	if (b.code == 0)
 		build_fields(&b, t, q, picked);
 	if (b.code == 0)
-		build_statement(&b, t, q, admin, account, limit, picked);
+		group = build_group_field(&b, t, q);
+	if (b.code == 0)
+		build_statement(&b, t, q, admin, account, limit, picked, group);
 	free(picked);
 	if (b.code != 0) {
 		free(b.sql);
@@ -246,6 +339,7 @@ zs_query_build(const zs_query_table *t, const Zs__Resource__V1__QueryRequest *q,
 	out->store = b.store;
 	out->count_only = q->count;
 	out->with_count = !q->count && q->reply_with_count;
+	out->grouped = group != NULL;
 	return 0;
 }
 

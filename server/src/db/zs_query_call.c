@@ -1,8 +1,8 @@
 /*
  * zs_query_call.c: a Query<X> call answered whole: the request built over a table as the
  * call's account, run on a pooled connection, its rows filled by column name into Infos
- * (strings, integers, booleans, and enums by their value's name in any case: "RUNNING",
- * "system"), the Infos and the count put into the method's response. Used by the
+ * (strings, integers, booleans, enums by their value's name in any case: "RUNNING",
+ * "system", and timestamptz columns as google.protobuf.Timestamp), the Infos and the count put into the method's response. Used by the
  * resource kit and by the node's own modules (jobs, tags, accounts).
  */
 #include <stdint.h>
@@ -53,6 +53,10 @@ zs_query_fill(const PGresult *r, int i, ProtobufCMessage *m)
 			if (call_enum(f, v, &e))
 				*(int *) at = e;
 			break;
+		case PROTOBUF_C_TYPE_MESSAGE:
+			if (f->descriptor == &google__protobuf__timestamp__descriptor)
+				*(Google__Protobuf__Timestamp **) at = zs_db_time(r, i, j);
+			break;
 		default: break;
 		}
 	}
@@ -78,6 +82,52 @@ call_set(ProtobufCMessage *m, const ProtobufCMessageDescriptor *d, void **items,
 			*(uint64_t *) (void *) (base + f->offset) = total;
 		}
 	}
+}
+
+/* Answers a group_by: the rows of r as QueryGroups (value, count) in the response's
+ * repeated QueryGroup field, and the number of groups when asked. */
+static void
+call_groups(zs_call *call, const zs_query_table *t, const zs_query_result *r,
+    const ProtobufCMessageDescriptor *out_desc, ProtobufCClosure closure)
+{
+	Zs__Resource__V1__QueryGroup *groups = calloc(r->n + 1, sizeof *groups);
+	void **ptrs = calloc(r->n + 1, sizeof *ptrs);
+	ProtobufCMessage *out = calloc(1, out_desc->sizeof_message);
+	int value = PQfnumber(r->rows, "zs_value"), count = PQfnumber(r->rows, "zs_count");
+	if (groups == NULL || ptrs == NULL || out == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory answering %zu groups of "
+		    "%ss", r->n, t->what);
+	} else if (r->n > 0 && (value < 0 || count < 0)) {
+		zs_call_fail(call, ZS_INTERNAL, NULL, "a %s group query answered no zs_value, zs_count",
+		    t->what);
+	} else {
+		out_desc->message_init(out);
+		for (size_t i = 0; i < r->n; i++) {
+			zs__resource__v1__query_group__init(&groups[i]);
+			groups[i].is_null = PQgetisnull(r->rows, (int) i, value);
+			if (!groups[i].is_null)
+				groups[i].value = PQgetvalue(r->rows, (int) i, value);
+			groups[i].count = strtoull(PQgetvalue(r->rows, (int) i, count), NULL, 10);
+			ptrs[i] = &groups[i];
+		}
+		call_set(out, &zs__resource__v1__query_group__descriptor, ptrs, r->n, r->has_total,
+		    r->total);
+		closure(out, call);
+	}
+	free(out);
+	free(groups);
+	free(ptrs);
+}
+
+/* Whether d has a repeated field of messages of type item. */
+static bool
+call_has_list(const ProtobufCMessageDescriptor *d, const ProtobufCMessageDescriptor *item)
+{
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE && d->fields[i].descriptor == item &&
+		    d->fields[i].label == PROTOBUF_C_LABEL_REPEATED)
+			return true;
+	return false;
 }
 
 /* Answers with the rows of r as Infos of type info, in a new message of out_desc. */
@@ -118,6 +168,13 @@ zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_
 		    t->what, in->descriptor->name);
 		return;
 	}
+	const Zs__Resource__V1__QueryRequest *q = (const Zs__Resource__V1__QueryRequest *) in;
+	if (q->group_by != NULL && q->group_by[0] != '\0' &&
+	    !call_has_list(out_desc, &zs__resource__v1__query_group__descriptor)) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "group_by: a %s query does not answer "
+		    "groups", t->what);
+		return;
+	}
 	zs_query_stmt s;
 	zs_status *st = NULL;
 	if (limit_max == 0)
@@ -140,6 +197,9 @@ zs_query_call(zs_call *call, zs_db *db, const zs_query_table *t, uint32_t limit_
 		zs_call_fail_status(call, st);
 		return;
 	}
-	call_answer(call, t, &r, info, out_desc, closure);
+	if (r.grouped)
+		call_groups(call, t, &r, out_desc, closure);
+	else
+		call_answer(call, t, &r, info, out_desc, closure);
 	zs_query_result_free(&r);
 }

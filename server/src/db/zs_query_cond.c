@@ -1,7 +1,7 @@
 /*
  * zs_query_cond.c: one query condition into SQL: the field looked up, the op checked
  * against its type, each value checked and sent as a parameter (an "in" list item by
- * item), a time compared through bounds an index can serve, a dot path inside its
+ * item), a time as a timestamptz parameter, a dot path inside its
  * EXISTS subquery (over the account's own related rows when the field says so).
  */
 #include <stdio.h>
@@ -14,7 +14,8 @@ static const char *
 build_cast(zs_query_type type)
 {
 	switch (type) {
-	case ZS_QUERY_INT: case ZS_QUERY_TIME_MS: return "::bigint";
+	case ZS_QUERY_INT: return "::bigint";
+	case ZS_QUERY_TIME: return "::timestamptz";
 	case ZS_QUERY_BOOL: return "::boolean";
 	default: return "::text";
 	}
@@ -34,21 +35,6 @@ build_cmp(qop op)
 	case QOP_NOT_LIKE: return " NOT LIKE ";
 	default: return " = ";
 	}
-}
-
-/* A time column against a bound, so that an index on the column serves: the rounded
- * milliseconds m of the column compare with N as the column does with the instant
- * N - 0.5 ms (m >= N, m < N) or N + 0.5 ms (m > N, m <= N). */
-static void
-build_time_range(qb *b, const zs_query_field *f, qop op, const char *value)
-{
-	bool upper = op == QOP_GT || op == QOP_LE;
-	qb_put(b, f->sql);
-	qb_put(b, op == QOP_GT || op == QOP_GE ? " >= " : " < ");
-	qb_put(b, "'epoch'::timestamptz + (");
-	qb_param(b, value, "::bigint");
-	qb_put(b, upper ? " * 1000 + 500)" : " * 1000 - 500)");
-	qb_put(b, " * interval '1 microsecond'");
 }
 
 /* Room for the copy of an "in" list in the store; NULL when it is full (not expected:
@@ -124,10 +110,6 @@ build_test(qb *b, const zs_query_field *f, qop op, const char *value, size_t i)
 		qb_fail(b, ZS_INVALID_ARGUMENT, "conditions[%zu]: field \"%s\": %s", i, f->name, why);
 		return;
 	}
-	if (f->type == ZS_QUERY_TIME_MS && op != QOP_EQ && op != QOP_NE) {
-		build_time_range(b, f, op, v);
-		return;
-	}
 	qb_column(b, f);
 	qb_put(b, build_cmp(op));
 	qb_param(b, v, op == QOP_LIKE || op == QOP_NOT_LIKE ? "::text" : build_cast(f->type));
@@ -141,7 +123,7 @@ build_type_name(zs_query_type type)
 	case ZS_QUERY_UUID: return "uuid";
 	case ZS_QUERY_INT: return "integer";
 	case ZS_QUERY_BOOL: return "boolean";
-	case ZS_QUERY_TIME_MS: return "time";
+	case ZS_QUERY_TIME: return "time";
 	case ZS_QUERY_ENUM: return "enum";
 	}
 	return "?";

@@ -43,7 +43,7 @@ void qb_fail(qb *b, int code, const char *fmt, ...) __attribute__((format(printf
  * fields (its own only, or all). */
 void qb_unknown(qb *b, const zs_query_table *t, const char *where, const char *name,
     bool own_only);
-/* Appends f's column as compared and answered: a time column as its milliseconds. */
+/* Appends f's column as compared and answered. */
 void qb_column(qb *b, const zs_query_field *f);
 
 /* ---- zs_query_cond.c ---- */

@@ -1,6 +1,6 @@
 /*
  * zs_query_qb.c: the query builder's primitives: appending the program's own SQL text,
- * a value as a new $n parameter, the first failure, a field's column as compared, and
+ * a value as a new $n parameter, the first failure, a field's column, and
  * the refusal of an unknown field that lists the valid ones.
  */
 #include <stdarg.h>
@@ -89,16 +89,10 @@ qb_unknown(qb *b, const zs_query_table *t, const char *where, const char *name, 
 	    "fields: %s", where, own_only ? "own field" : "field", name, t->what, names);
 }
 
-/* The field's value as compared: a time column as its milliseconds (rounded, as the
- * Info answers them), anything else as it is. */
+/* The field's value as compared and answered: its column as it is (a time as its
+ * timestamptz, which zs_query_fill reads into a Timestamp). */
 void
 qb_column(qb *b, const zs_query_field *f)
 {
-	if (f->type == ZS_QUERY_TIME_MS) {
-		qb_put(b, "(extract(epoch FROM ");
-		qb_put(b, f->sql);
-		qb_put(b, ") * 1000)::bigint");
-	} else {
-		qb_put(b, f->sql);
-	}
+	qb_put(b, f->sql);
 }

@@ -23,6 +23,7 @@ zs_query_run(zs_db_conn *c, const zs_query_stmt *s, zs_query_result *out, zs_sta
 		return code;
 	}
 	out->rows = r;
+	out->grouped = s->grouped;
 	int n = PQntuples(r);
 	if (s->count_only || s->with_count) {
 		int col = PQfnumber(r, "zs_total");

@@ -2,7 +2,7 @@
  * zs_query_value.c: a query condition's op and values, checked before any SQL is made:
  * the op must be one of the query API's, fit the field's type (no "like" on a number),
  * and each value must be one of the field's type (an integer, a uuid, true/false, one
- * of an enum's values). A refusal says why, naming the value.
+ * of an enum's values, an RFC 3339 time). A refusal says why, naming the value.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "zs/clock.h"
 #include "zs_query_impl.h"
 #include "zs_utf8.h"
 
@@ -112,10 +113,6 @@ value_utf8(const char *v)
 	return true;
 }
 
-/* Milliseconds of years 1 to 9999, so that no bound computed from one overflows. */
-#define VALUE_MS_MIN (-62135596800000LL)
-#define VALUE_MS_MAX 253402300799999LL
-
 const char *
 zs_query_value_check(const zs_query_field *f, qop op, const char *value, char *why,
     size_t why_len)
@@ -143,12 +140,15 @@ zs_query_value_check(const zs_query_field *f, qop op, const char *value, char *w
 			return value;
 		snprintf(why, why_len, "\"%.128s\" is not an integer", value);
 		return NULL;
-	case ZS_QUERY_TIME_MS:
-		if (value_int(value, VALUE_MS_MIN, VALUE_MS_MAX))
+	case ZS_QUERY_TIME: {
+		int64_t secs;
+		int32_t nanos;
+		if (zs_time_parse(value, &secs, &nanos) == 0)
 			return value;
-		snprintf(why, why_len, "\"%.128s\" is not a time in milliseconds since the epoch "
-		    "(years 1 to 9999)", value);
+		snprintf(why, why_len, "\"%.128s\" is not an RFC 3339 time with its offset, such as "
+		    "2026-01-01T00:00:00Z or 2026-01-01T08:00:00+08:00 (years 1 to 9999)", value);
 		return NULL;
+	}
 	case ZS_QUERY_BOOL:
 		if (strcasecmp(value, "true") == 0)
 			return "true";

@@ -90,27 +90,5 @@ zs_rkit_msg_set(ProtobufCMessage *m, const ProtobufCMessageDescriptor *d, void *
 void
 zs_rkit_from_row(const PGresult *r, int i, ProtobufCMessage *m)
 {
-	char *base = (char *) m;
-	for (int j = 0; j < PQnfields(r); j++) {
-		const ProtobufCFieldDescriptor *f =
-		    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, PQfname(r, j));
-		if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED ||
-		    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
-			continue;
-		char *v = PQgetvalue(r, i, j);
-		void *at = base + f->offset;
-		switch (f->type) {
-		case PROTOBUF_C_TYPE_STRING: *(char **) at = v; break;
-		case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-			*(int64_t *) at = strtoll(v, NULL, 10); break;
-		case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-			*(uint64_t *) at = strtoull(v, NULL, 10); break;
-		case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-			*(int32_t *) at = (int32_t) strtol(v, NULL, 10); break;
-		case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-			*(uint32_t *) at = (uint32_t) strtoul(v, NULL, 10); break;
-		case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *) at = v[0] == 't'; break;
-		default: break;
-		}
-	}
+	zs_query_fill(r, i, m);
 }

@@ -324,7 +324,11 @@ zs_event_publish(zs_events *ev, const char *topic, const char *resource_uuid,
 	gettimeofday(&tv, NULL);
 	Zs__Rpc__V1__Event e = ZS__RPC__V1__EVENT__INIT;
 	e.topic = (char *) topic;
-	e.time_unix_ms = (int64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	/* to the millisecond, as the event log keeps it, so Replay tells the same time */
+	Google__Protobuf__Timestamp when = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	when.seconds = tv.tv_sec;
+	when.nanos = (int32_t) (tv.tv_usec / 1000) * 1000000;
+	e.time = &when;
 	e.resource_uuid = (char *) (resource_uuid ? resource_uuid : "");
 	e.node_id = ev->node_id;
 	e.type = (char *) (body ? body->descriptor->name : "");

@@ -1,5 +1,6 @@
 /* zs_reflection.c: lists the services a node serves, their methods and message fields,
- * straight from the protobuf-c descriptors the routes hold. */
+ * straight from the protobuf-c descriptors the routes hold, with the fields' comments
+ * from the protos (zs_reflection_doc.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,7 @@ refl_message(const ProtobufCMessageDescriptor *desc, Zs__Reflection__V1__Message
 {
 	zs__reflection__v1__message_info__init(info);
 	info->name = (char *) desc->name;
+	const char *const *comments = zs_reflection_comments(desc);
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &desc->fields[i];
 		zs__reflection__v1__field_info__init(&fields[i]);
@@ -107,6 +109,9 @@ refl_message(const ProtobufCMessageDescriptor *desc, Zs__Reflection__V1__Message
 		fields[i].number = f->id;
 		fields[i].type = (char *) refl_type_name(f);
 		fields[i].label = (char *) refl_label(f);
+		const char *comment = zs_reflection_comment(comments, f->name);
+		if (comment != NULL)
+			fields[i].comment = (char *) comment;
 		ptrs[i] = &fields[i];
 	}
 	info->fields = ptrs;

@@ -25,8 +25,9 @@ replay_check(zs_call *call, const Zs__Event__V1__ReplayRequest *in)
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "limit is at most %d", REPLAY_MAX_LIMIT);
 		return false;
 	}
-	if (in->since_unix_ms < 0) {
-		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "since_unix_ms must not be negative");
+	if (in->since != NULL && (in->since->seconds < 0 || in->since->nanos < 0 ||
+	    in->since->nanos > 999999999 || in->since->seconds > 253402300799LL)) {
+		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "since must be a time from 1970 to 9999");
 		return false;
 	}
 	if (in->to_sequence != 0 && in->to_sequence <= in->from_sequence) {
@@ -75,7 +76,9 @@ event_replay(Zs__Event__V1__Events_Service *svc, const Zs__Event__V1__ReplayRequ
 	char from[24], to[24], since[24], lim[16];
 	snprintf(from, sizeof from, "%llu", (unsigned long long) in->from_sequence);
 	snprintf(to, sizeof to, "%llu", (unsigned long long) in->to_sequence);
-	snprintf(since, sizeof since, "%lld", (long long) in->since_unix_ms);
+	/* the log keeps milliseconds since the epoch */
+	snprintf(since, sizeof since, "%lld", in->since == NULL ? 0LL :
+	    (long long) in->since->seconds * 1000 + in->since->nanos / 1000000);
 	snprintf(lim, sizeof lim, "%u", limit + 1);   /* one more says whether there is more */
 	const char *params[6 + REPLAY_MAX_PREFIXES] = { from, to, since,
 		zs_call_admin(call) ? "t" : "f", zs_call_account(call), lim };

@@ -14,7 +14,7 @@ zs_event_row(const PGresult *r, int i, Zs__Rpc__V1__Event *e, unsigned char **bo
 	e->node_id = PQgetvalue(r, i, 3);
 	e->type = PQgetvalue(r, i, 4);
 	e->body_json = PQgetvalue(r, i, 6);
-	e->time_unix_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+	e->time = zs_db_time(r, i, 7);
 	if (PQgetlength(r, i, 5) > 2) {   /* "\x" is an empty bytea */
 		size_t n = 0;
 		*body = PQunescapeBytea((const unsigned char *) PQgetvalue(r, i, 5), &n);

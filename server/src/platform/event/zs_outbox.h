@@ -55,11 +55,12 @@ zs_events *zs_outbox_events(const zs_outbox *ob);
 
 /* The columns zs_event_row reads, in its order, for SELECT lists. */
 #define ZS_EVENT_ROW_COLUMNS \
-	"seq, topic, resource_uuid, node_id, type, body, body_json, time_ms, owner_uuid"
+	"seq, topic, resource_uuid, node_id, type, body, body_json, " \
+	"'epoch'::timestamptz + time_ms * interval '1 millisecond', owner_uuid"
 /* The column of the owner account in those rows (zs_event_row leaves it out). */
 #define ZS_EVENT_ROW_OWNER 8
 
-/* Fills e from row i of r (text results): strings point into r; the body is unescaped into
+/* Fills e from row i of r (text results): strings and the time live in r; the body is unescaped into
  * *body (caller frees with PQfreemem; NULL when empty). 0, or -1 when out of memory. */
 int zs_event_row(const PGresult *r, int i, Zs__Rpc__V1__Event *e, unsigned char **body);
 

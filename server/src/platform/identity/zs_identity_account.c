@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs/clock.h"
 #include "zs/resource.h"
 #include "zs_identity_impl.h"
 
 /* Every query selects these columns, in this order. */
 #define ACCOUNT_COLUMNS \
-	"uuid, name, admin, (extract(epoch FROM created_at) * 1000)::bigint, password_hash"
+	"uuid, name, admin, created_at, password_hash"
 
 /* Fills a from row i of r. */
 static void
@@ -18,7 +19,8 @@ account_from_row(const PGresult *r, int i, zs_identity_account *a)
 	snprintf(a->uuid, sizeof a->uuid, "%s", PQgetvalue(r, i, 0));
 	snprintf(a->name, sizeof a->name, "%s", PQgetvalue(r, i, 1));
 	a->admin = strcmp(PQgetvalue(r, i, 2), "t") == 0;
-	a->created_unix_ms = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+	google__protobuf__timestamp__init(&a->create_date);
+	(void) zs_time_parse(PQgetvalue(r, i, 3), &a->create_date.seconds, &a->create_date.nanos);
 	snprintf(a->hash, sizeof a->hash, "%s", PQgetvalue(r, i, 4));
 }
 
@@ -182,5 +184,7 @@ zs_identity_account_info(const zs_identity_account *a, Zs__Identity__V1__Account
 	info->uuid = (char *) a->uuid;
 	info->name = (char *) a->name;
 	info->admin = a->admin;
-	info->created_unix_ms = a->created_unix_ms;
+	/* an account not read from a row (zeroed) has no time */
+	if (a->create_date.base.descriptor != NULL)
+		info->create_date = (Google__Protobuf__Timestamp *) &a->create_date;
 }

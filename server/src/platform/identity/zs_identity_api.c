@@ -142,7 +142,10 @@ login_finish(login_job *j, zs_status *st)
 	zs_identity_account_info(&j->acct, &info);
 	Zs__Identity__V1__LoginResponse out = ZS__IDENTITY__V1__LOGIN_RESPONSE__INIT;
 	out.session = token;
-	out.expires_unix_ms = expires;
+	Google__Protobuf__Timestamp expire_date = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	expire_date.seconds = expires / 1000;
+	expire_date.nanos = (int32_t) (expires % 1000) * 1000000;
+	out.expire_date = &expire_date;
 	out.account = &info;
 	zs_log(ZS_LOG_INFO, "identity", "account %s logged in", j->acct.name);
 	j->closure(&out, call);

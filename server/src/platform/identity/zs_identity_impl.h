@@ -63,7 +63,7 @@
 typedef struct zs_identity_principal {
 	char account[ZS_IDENTITY_UUID_LEN];
 	bool admin;
-	int64_t expires_unix_ms;
+	int64_t expires_wall_ms;
 } zs_identity_principal;
 
 typedef struct zs_identity_cache zs_identity_cache;
@@ -107,7 +107,7 @@ typedef struct zs_identity_account {
 	char uuid[ZS_IDENTITY_UUID_LEN];
 	char name[128];
 	bool admin;
-	int64_t created_unix_ms;
+	Google__Protobuf__Timestamp create_date;
 	char hash[ZS_IDENTITY_HASH_LEN];
 } zs_identity_account;
 
@@ -183,9 +183,9 @@ void zs_identity_throttle_record(zs_identity_throttle *t, const char *name, cons
 int zs_identity_cache_new(zs_identity_cache **out);
 void zs_identity_cache_free(zs_identity_cache *cache);
 /* Makes a session for account: a new token (NUL-terminated into token), its hash in
- * zs_sessions and in the cache, expiring ttl_ms from now (*expires_unix_ms). */
+ * zs_sessions and in the cache, expiring ttl_ms from now (*expires_wall_ms). */
 int zs_identity_session_create(zs_identity *id, zs_db_conn *c, const char *account, bool admin,
-    int64_t ttl_ms, char token[ZS_IDENTITY_TOKEN_LEN + 1], int64_t *expires_unix_ms,
+    int64_t ttl_ms, char token[ZS_IDENTITY_TOKEN_LEN + 1], int64_t *expires_wall_ms,
     zs_status **st);
 /* Who token stands for: from the cache, or the database on a miss or when the cached entry
  * was last confirmed more than recheck_ms ago. UNAUTHENTICATED for a malformed, unknown

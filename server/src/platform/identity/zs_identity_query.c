@@ -10,7 +10,7 @@ static const zs_query_field identity_query_fields[] = {
 	{ "uuid", "t.uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
 	{ "name", "t.name", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "admin", "t.admin", ZS_QUERY_BOOL, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 };
 
 static const zs_query_table identity_query_table = {

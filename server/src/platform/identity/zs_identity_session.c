@@ -172,7 +172,7 @@ cache_remove_where(zs_identity_cache *cache, const char *account, const unsigned
 			const cache_entry *e = *link;
 			bool drop = (account == NULL || strcmp(e->who.account, account) == 0) &&
 			    (keep == NULL || memcmp(e->key, keep, ZS_IDENTITY_KEY_BYTES) != 0) &&
-			    (expired_before <= 0 || e->who.expires_unix_ms <= expired_before);
+			    (expired_before <= 0 || e->who.expires_wall_ms <= expired_before);
 			if (drop)
 				cache_unlink(cache, link);
 			else
@@ -287,7 +287,7 @@ session_db_find(zs_identity *id, const unsigned char *key, int64_t timeout_ms, b
 		memset(who, 0, sizeof *who);
 		snprintf(who->account, sizeof who->account, "%s", PQgetvalue(r, 0, 0));
 		who->admin = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-		who->expires_unix_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		who->expires_wall_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 	}
 	PQclear(r);
 	return 0;
@@ -348,11 +348,11 @@ zs_identity_session_resolve(zs_identity *id, const char *token, int64_t timeout_
 		return ZS_UNAUTHENTICATED;
 	}
 	int64_t now = zs_identity_wall_ms();
-	if (out->expires_unix_ms <= now) {
+	if (out->expires_wall_ms <= now) {
 		cache_remove(id->cache, key);
 		*st = zs_status_new(ZS_UNAUTHENTICATED, ZS_IDENTITY_E_EXPIRED,
 		    "the session expired %lld s ago; log in again",
-		    (long long) ((now - out->expires_unix_ms) / 1000));
+		    (long long) ((now - out->expires_wall_ms) / 1000));
 		return ZS_UNAUTHENTICATED;
 	}
 	return 0;
@@ -360,7 +360,7 @@ zs_identity_session_resolve(zs_identity *id, const char *token, int64_t timeout_
 
 int
 zs_identity_session_create(zs_identity *id, zs_db_conn *c, const char *account, bool admin,
-    int64_t ttl_ms, char token[ZS_IDENTITY_TOKEN_LEN + 1], int64_t *expires_unix_ms,
+    int64_t ttl_ms, char token[ZS_IDENTITY_TOKEN_LEN + 1], int64_t *expires_wall_ms,
     zs_status **st)
 {
 	unsigned char raw[ZS_IDENTITY_TOKEN_BYTES], key[ZS_IDENTITY_KEY_BYTES];
@@ -371,9 +371,9 @@ zs_identity_session_create(zs_identity *id, zs_db_conn *c, const char *account, 
 	session_key(token, key);
 	char hex[2 * ZS_IDENTITY_KEY_BYTES + 1], expires[24];
 	session_key_hex(key, hex);
-	zs_identity_principal who = { .admin = admin, .expires_unix_ms = zs_identity_wall_ms() + ttl_ms };
+	zs_identity_principal who = { .admin = admin, .expires_wall_ms = zs_identity_wall_ms() + ttl_ms };
 	snprintf(who.account, sizeof who.account, "%s", account);
-	snprintf(expires, sizeof expires, "%lld", (long long) who.expires_unix_ms);
+	snprintf(expires, sizeof expires, "%lld", (long long) who.expires_wall_ms);
 	const char *params[3] = { hex, account, expires };
 	PGresult *r = zs_db_exec(c, "INSERT INTO zs_sessions (token_hash, account_uuid, expires_at) "
 	    "VALUES ($1, $2, to_timestamp($3::bigint / 1000.0))", 3, params, st);
@@ -385,7 +385,7 @@ zs_identity_session_create(zs_identity *id, zs_db_conn *c, const char *account, 
 	pthread_mutex_lock(&id->cache->lock);
 	cache_put(id->cache, key, &who);
 	pthread_mutex_unlock(&id->cache->lock);
-	*expires_unix_ms = who.expires_unix_ms;
+	*expires_wall_ms = who.expires_wall_ms;
 	return 0;
 }
 

@@ -300,7 +300,7 @@ zs_job_progress(zs_call *call, unsigned percent, const char *fmt, ...)
 
 static const char job_columns[] =
     "uuid, method, state, progress, message, owner_uuid, "
-    "(extract(epoch from created_at) * 1000)::bigint, (extract(epoch from updated_at) * 1000)::bigint, "
+    "created_at, updated_at, "
     "status, result_type, result";
 
 static Zs__Job__V1__JobState
@@ -344,8 +344,8 @@ job_from_row(zs_jobs *jobs, const PGresult *r, int i, Zs__Job__V1__JobInfo *info
 	info->progress = (uint32_t) strtoul(PQgetvalue(r, i, 3), NULL, 10);
 	info->message = PQgetvalue(r, i, 4);
 	info->owner_uuid = PQgetvalue(r, i, 5);
-	info->created_unix_ms = strtoll(PQgetvalue(r, i, 6), NULL, 10);
-	info->updated_unix_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+	info->create_date = zs_db_time(r, i, 6);
+	info->last_op_date = zs_db_time(r, i, 7);
 	info->result_type = PQgetvalue(r, i, 9);
 	if (!PQgetisnull(r, i, 8)) {
 		size_t n;

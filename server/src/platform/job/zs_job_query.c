@@ -16,8 +16,8 @@ static const zs_query_field job_query_fields[] = {
 	{ "message", "t.message", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
 	{ "result_type", "t.result_type", ZS_QUERY_TEXT, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
-	{ "updated_unix_ms", "t.updated_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
+	{ "last_op_date", "t.updated_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 };
 
 static const zs_query_table job_query_table = {

@@ -19,7 +19,7 @@ static const zs_query_field tag_query_fields[] = {
 	{ "tag", "t.tag", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "pattern", "t.pattern", ZS_QUERY_TEXT, NULL, NULL, NULL },
 	{ "owner_uuid", "t.owner_uuid", ZS_QUERY_UUID, NULL, NULL, NULL },
-	{ "created_unix_ms", "t.created_at", ZS_QUERY_TIME_MS, NULL, NULL, NULL },
+	{ "create_date", "t.created_at", ZS_QUERY_TIME, NULL, NULL, NULL },
 	{ "resource.name", "r.name", ZS_QUERY_TEXT, NULL, TAG_QUERY_RESOURCE, NULL },
 	{ "resource.parent_uuid", "r.parent_uuid", ZS_QUERY_UUID, NULL, TAG_QUERY_RESOURCE, NULL },
 };

@@ -19,7 +19,7 @@
 
 /* Every tag row: zs_tag_row_info reads these, in this order. */
 #define TAG_COLUMNS "t.uuid, t.resource_uuid, t.resource_type, t.kind, t.tag, t.owner_uuid, " \
-	"(extract(epoch FROM t.created_at) * 1000)::bigint, t.pattern"
+	"t.created_at, t.pattern"
 
 void
 zs_tag_row_info(const PGresult *r, int row, Zs__Tag__V1__TagInfo *out)
@@ -32,7 +32,7 @@ zs_tag_row_info(const PGresult *r, int row, Zs__Tag__V1__TagInfo *out)
 	                                                          : ZS__TAG__V1__TAG_KIND__USER;
 	out->tag = PQgetvalue(r, row, 4);
 	out->owner_uuid = PQgetvalue(r, row, 5);
-	out->created_unix_ms = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+	out->create_date = zs_db_time(r, row, 6);
 	out->pattern = PQgetvalue(r, row, 7);
 }
 
