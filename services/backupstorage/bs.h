@@ -42,8 +42,6 @@ typedef struct bs_state {
 
 /* The agent URL of path ("/sftpbackupstorage/connect") at hostname; 0, or -1 when too long. */
 int bs_url(const bs_state *bs, const char *hostname, const char *path, char *buf, size_t len);
-/* st's message and its causes' joined with ": " into buf (len > 0). */
-void bs_why(const zs_status *st, char *buf, size_t len);
 
 /* ---- bs_store.c (worker threads: they block on the database) ---- */
 

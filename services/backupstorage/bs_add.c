@@ -64,7 +64,7 @@ bs_add_connected(int code, zs_status *st, void *arg)
 			    undo->message != NULL ? undo->message : "");
 		zs_status_free(undo);
 		char why[1024];
-		bs_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		zs_call_fail_cause(a->call, code, "BACKUPSTORAGE.1001", st,
 		    "backup storage %s (%s) could not be connected and was not added: %s", a->uuid,
 		    a->hostname, why);

@@ -306,7 +306,7 @@ bs_rec_done(int code, zs_status *st, void *arg)
 		bs_api_answer(r->call, r->closure, r->uuid);
 	} else {
 		char why[1024];
-		bs_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		if (!r->ping) {   /* bs_ping stores Disconnected itself */
 			zs_status *st2 = NULL;
 			bs_store_status(r->bs, r->uuid, "Disconnected", why, "backupstorage/disconnected",

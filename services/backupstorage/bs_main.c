@@ -20,20 +20,6 @@ bs_url(const bs_state *bs, const char *hostname, const char *path, char *buf, si
 	return n < 0 || (size_t) n >= len ? -1 : 0;
 }
 
-void
-bs_why(const zs_status *st, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int depth = 0; st != NULL && depth < 8 && used < len; st = st->cause, depth++) {
-		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
-		    st->message != NULL ? st->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
-}
-
 ZS_EXPORT int
 backupstorage_start(zs_service *svc, char *err, size_t errlen)
 {

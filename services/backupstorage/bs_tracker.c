@@ -49,7 +49,7 @@ bs_one_reconnected(int code, zs_status *st, void *arg)
 	if (code != 0) {
 		char why[1024];
 		zs_status *st2 = NULL;
-		bs_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		bs_store_status(o->bs, o->uuid, "Disconnected", why, "backupstorage/disconnected", true,
 		    &st2);
 		zs_status_free(st2);
@@ -72,7 +72,7 @@ bs_one_pinged(int code, zs_status *st, const json_t *reply, void *arg)
 	if (code != 0) {
 		char why[1024];
 		zs_status *st2 = NULL;
-		bs_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		bs_store_status(o->bs, o->uuid, "Disconnected", why, "backupstorage/disconnected", true,
 		    &st2);
 		zs_status_free(st2);

@@ -49,8 +49,6 @@ int image_store_event(zs_node *node, zs_db_conn *c, const char *uuid, const char
 int image_api_load(zs_call *call, const char *uuid, image_infos *b);
 /* Answers call with uuid's ImageInfo as it is now. */
 void image_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid);
-/* st's message and its causes' joined with ": " into buf (len > 0). */
-void image_why(const zs_status *st, char *buf, size_t len);
 
 /* ---- image_add.c, image_expunge.c ---- */
 

@@ -234,7 +234,7 @@ image_downloaded(int code, const zs_status *status,
 	} else {
 		cp->st = status != NULL ? zs_status_copy(status) :
 		    zs_status_new(code, NULL, "DownloadImage failed");
-		image_why(cp->st, cp->error, sizeof cp->error);
+		zs_status_text(cp->st, cp->error, sizeof cp->error);
 	}
 	pthread_mutex_lock(&j->mu);
 	size_t done = ++j->done, left = --j->pending;

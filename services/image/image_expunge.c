@@ -122,7 +122,7 @@ image_bits_deleted(int code, const zs_status *status,
 	image_exp *e = d->exp;
 	d->code = code;
 	if (code != 0)
-		image_why(status, d->error, sizeof d->error);
+		zs_status_text(status, d->error, sizeof d->error);
 	pthread_mutex_lock(&e->mu);
 	size_t left = --e->pending;
 	pthread_mutex_unlock(&e->mu);

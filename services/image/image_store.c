@@ -142,16 +142,3 @@ image_api_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
 	image_infos_free(&b);
 }
 
-void
-image_why(const zs_status *st, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int depth = 0; st != NULL && depth < 8 && used < len; st = st->cause, depth++) {
-		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
-		    st->message != NULL ? st->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
-}

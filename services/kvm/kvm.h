@@ -74,8 +74,6 @@ typedef void (*kvm_connect_fn)(int code, zs_status *st, void *arg);
 void kvm_connect(kvm_state *ks, const char *uuid, const char *ip, const zs_call *call,
     kvm_connect_fn done, void *arg);
 
-/* st's message and those of its causes, joined with ": ", into buf (len > 0). */
-void kvm_why(const zs_status *st, char *buf, size_t len);
 
 /* ---- kvm_store.c (worker threads: they block on the database) ---- */
 

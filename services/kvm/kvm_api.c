@@ -223,7 +223,7 @@ kvm_rec_done(int code, zs_status *st, void *arg)
 	} else {
 		zs_status *st2 = NULL;
 		char why[1024];
-		kvm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		kvm_store_status(r->ks, r->uuid, "Disconnected", why,
 		    "host/disconnected", false, &st2);
 		zs_status_free(st2);

@@ -174,16 +174,3 @@ kvm_connect(kvm_state *ks, const char *uuid, const char *ip, const zs_call *call
 	kvm_conn_step(k, "/host/connect", false, kvm_conn_connect_done);
 }
 
-void
-kvm_why(const zs_status *st, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int depth = 0; st != NULL && depth < 8 && used < len; st = st->cause, depth++) {
-		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
-		    st->message != NULL ? st->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
-}

@@ -103,7 +103,7 @@ kvm_factory_connected(int code, zs_status *st, void *arg)
 	if (code != 0) {
 		char text[1024];
 		/* the cause names host, path and what went wrong; st's own line repeats the host */
-		kvm_why(st != NULL && st->cause != NULL ? st->cause : st, text, sizeof text);
+		zs_status_text(st != NULL && st->cause != NULL ? st->cause : st, text, sizeof text);
 		why = zs_status_new(code, "KVM.1001", "host %s (%s) could not be connected and was not "
 		    "added: %s", f->uuid, f->ip, text);
 		if (why != NULL && st != NULL)

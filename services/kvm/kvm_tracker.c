@@ -209,7 +209,7 @@ kvm_one_connected(int code, zs_status *st, void *arg)
 	if (code != 0) {
 		zs_status *st2 = NULL;
 		char why[1024];
-		kvm_why(st, why, sizeof why);
+		zs_status_text(st, why, sizeof why);
 		if (kvm_store_status(ks, one->uuid, "Disconnected", why,
 		    "host/disconnected", true, &st2) != 0)
 			fprintf(stderr, "kvm: host %s: cannot record Disconnected: %s\n", one->uuid,
@@ -320,7 +320,7 @@ kvm_one_ping_done(const zs_http_res *res, void *arg)
 	one->code = res->code;
 	if (res->code != 0) {
 		const zs_status *s = res->status;
-		kvm_why(s, one->why, sizeof one->why);
+		zs_status_text(s, one->why, sizeof one->why);
 	} else {
 		const char *u = json_string_value(json_object_get(res->reply, "hostUuid"));
 		const char *v = json_string_value(json_object_get(res->reply, "version"));

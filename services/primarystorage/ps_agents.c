@@ -51,21 +51,6 @@ ps_fan_one_done(ps_fan *f)
 		ps_fan_finish(f);   /* the pool is stopping: finish here rather than never */
 }
 
-/* st's message and those of its causes, joined with ": ". */
-static void
-ps_why(const zs_status *st, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int depth = 0; st != NULL && depth < 8 && used < len; st = st->cause, depth++) {
-		int n = snprintf(buf + used, len - used, "%s%s", depth ? ": " : "",
-		    st->message != NULL ? st->message : "?");
-		if (n < 0)
-			break;
-		used += (size_t) n;
-	}
-}
-
 static void
 ps_fan_answer(const zs_http_res *res, void *arg)
 {
@@ -74,7 +59,7 @@ ps_fan_answer(const zs_http_res *res, void *arg)
 	h->code = res->code;
 	if (res->code != 0) {
 		char why[sizeof h->why - 80];
-		ps_why(res->status, why, sizeof why);
+		zs_status_text(res->status, why, sizeof why);
 		snprintf(h->why, sizeof h->why, "on %s: %s", h->ip, why);
 	} else if (s->fan->capacity) {
 		char why[256];
@@ -139,7 +124,7 @@ ps_fanout(ps_state *ps, const zs_call *call, const ps_host_result *hosts, size_t
 		json_decref(c);
 		if (rv != 0) {
 			h->code = rv;
-			ps_why(st, h->why, sizeof h->why);
+			zs_status_text(st, h->why, sizeof h->why);
 			zs_status_free(st);
 			ps_fan_one_done(f);
 		}

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "vm_decode.h"
+#include "zs/agent.h"
 #include "zs/call.h"
 #include "zs/db.h"
 #include "zs/node.h"
@@ -47,18 +48,11 @@
 /* The plugin's state (zs_service_set_data), read only once started. */
 typedef struct vm_state {
 	zs_node *node;
-	long port;                         /* KvmAgent.port */
-	char scheme[16];                   /* KvmAgent.agentUrlScheme */
-	char root[128];                    /* KvmAgent.agentUrlRootPath: "" or "/x" */
+	zs_agent_addr agent;               /* where the agents listen (KvmAgent.*) */
 	int64_t stop_timeout_ms;           /* vm.stop.timeout */
 	struct vm_reconcile *reconcile;    /* the reconcile at start (vm_reconcile.c) */
 	struct vm_sync *sync;              /* the sync with the hosts (vm_sync.c) */
 } vm_state;
-
-/* ---- vm_main.c ---- */
-
-/* The URL of path on the agent at ip; 0, or -1 when it does not fit. */
-int vm_url(const vm_state *vs, const char *ip, const char *path, char *buf, size_t len);
 
 /* ---- vm_api.c ---- */
 

@@ -71,7 +71,7 @@ vm_agent_post(vm_state *vs, const zs_call *call, const char *host, const char *i
 	k->done = done;
 	k->arg = arg;
 	char url[VM_URL_MAX];
-	if (cmd == NULL || vm_url(vs, ip, path, url, sizeof url) != 0) {
+	if (cmd == NULL || zs_agent_url(&vs->agent, ip, path, url, sizeof url) != 0) {
 		json_decref(cmd);
 		k->code = cmd == NULL ? ZS_RESOURCE_EXHAUSTED : ZS_INVALID_ARGUMENT;
 		k->st = zs_status_new(k->code, NULL, "host %s: no command for %s (%s)", host, path, ip);

@@ -264,6 +264,7 @@ typedef struct vm_more {
 	char data[VM_DATA_MAX][ZS_UUID_LEN];
 	char *data_ptrs[VM_DATA_MAX];
 	char nic_text[VM_L3_MAX][10][72];
+	Google__Protobuf__Timestamp nic_times[VM_L3_MAX][2];   /* create_date, last_op_date */
 } vm_more;
 
 static int
@@ -288,6 +289,12 @@ vm_get_more(zs_call *call, zs_db_conn *c, ProtobufCMessage *m, void **owned, zs_
 				snprintf(x->nic_text[i][k], sizeof x->nic_text[i][k], "%s", *f[k]);
 				*f[k] = x->nic_text[i][k];
 			}
+			Google__Protobuf__Timestamp **t[] = { &n->create_date, &n->last_op_date };
+			for (size_t k = 0; k < 2; k++)
+				if (*t[k] != NULL) {   /* in the rows too */
+					x->nic_times[i][k] = **t[k];
+					*t[k] = &x->nic_times[i][k];
+				}
 		}
 		for (size_t i = 0; i < info->n_data_volume_uuids; i++) {
 			snprintf(x->data[i], sizeof x->data[i], "%s", data[i]);
