@@ -1,7 +1,8 @@
 /*
  * zst_check.c: the counting behind zst_check.h: one pass/fail count per program (atomic,
  * checks may run on any thread), FAIL lines with file:line, the summary and exit code,
- * and zst_fail_now with its cleanup hooks.
+ * and zst_fail_now with its cleanup hooks. The summary repeats the first FAIL lines, so a
+ * log cut in the middle (CI keeps its head and tail) still shows what failed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@ static atomic_bool zst_verbose;
 static atomic_int zst_passed, zst_failed;
 static void (*zst_hooks[8])(void);
 static atomic_int zst_n_hooks;
+static char zst_fail_lines[16][320];      /* each slot written once, by the check claiming it */
+static atomic_int zst_n_fail_lines;
 
 void
 zst_check_init(const char *name)
@@ -46,11 +49,16 @@ zst_report(zst_case *c, bool ok, const char *file, int line, const char *fmt, va
 			printf("ok   %s\n", text);
 		return;
 	}
+	char fail[1200];
 	if (c != NULL)
-		printf("FAIL [%s] %s (%s:%d)\n", c->name, text, zst_base(file), line);
+		snprintf(fail, sizeof fail, "FAIL [%s] %s (%s:%d)", c->name, text, zst_base(file), line);
 	else
-		printf("FAIL %s (%s:%d)\n", text, zst_base(file), line);
+		snprintf(fail, sizeof fail, "FAIL %s (%s:%d)", text, zst_base(file), line);
+	printf("%s\n", fail);
 	fflush(stdout);
+	int slot = atomic_fetch_add(&zst_n_fail_lines, 1);
+	if (slot < (int) (sizeof zst_fail_lines / sizeof zst_fail_lines[0]))
+		snprintf(zst_fail_lines[slot], sizeof zst_fail_lines[slot], "%.300s", fail);
 }
 
 bool
@@ -113,6 +121,11 @@ zst_check_summary(void)
 {
 	int passed = atomic_load(&zst_passed), failed = atomic_load(&zst_failed);
 	printf("%s: %d passed, %d failed\n", zst_check_name, passed, failed);
+	int lines = atomic_load(&zst_n_fail_lines), cap = sizeof zst_fail_lines / sizeof zst_fail_lines[0];
+	for (int i = 0; i < lines && i < cap; i++)
+		printf("  %s\n", zst_fail_lines[i]);
+	if (lines > cap)
+		printf("  ... and %d more FAIL lines above\n", lines - cap);
 	if (passed == 0 && failed == 0)
 		printf("FAIL %s ran no check\n", zst_check_name);
 	fflush(stdout);
