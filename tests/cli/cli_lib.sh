@@ -54,11 +54,7 @@ run() {
 }
 
 free_ports() {
-	python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../lib/free_ports.py" "$1"
 }
 
 read -r RPC_PORT EV_PORT JSON_PORT HTTP_PORT <<<"$(free_ports 4)"

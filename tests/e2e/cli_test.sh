@@ -92,25 +92,9 @@ is_json() {
 }
 json_ok() { printf '%s' "$1" | is_json; }
 
-# free_ports N: N distinct TCP ports nothing listens on (bind port 0 when python3 is
-# there, else random ports that refuse a connection).
+# free_ports N: N distinct TCP ports nothing listens on (tests/lib/free_ports.py).
 free_ports() {
-	if command -v python3 >/dev/null; then
-		python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-		return
-	fi
-	local ports=() p
-	while ((${#ports[@]} < $1)); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [[ " ${ports[*]} " != *" $p "* ]]; then
-			ports+=("$p")
-		fi
-	done
-	echo "${ports[*]}"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../lib/free_ports.py" "$1"
 }
 
 # nngcat JSON request to the node.
@@ -145,7 +129,7 @@ start_node() {
 		--set "plugins.dir=$PLUGINS" \
 		--set "identity.admin_password=$ADMIN_PW" </dev/null >/dev/null 2>"$NODE_ERR") &
 	NODE_PID=$!
-	local until=$((SECONDS + 10))
+	local until=$((SECONDS + 45)) # a loaded machine: initdb and PostgreSQL take long
 	while ((SECONDS < until)); do
 		kill -0 "$NODE_PID" 2>/dev/null || return 1
 		nng_req '{"method":"zs.health.v1.Health/Check"}'

@@ -159,28 +159,50 @@ zst_sleep_ms(int ms)
 	}
 }
 
-/* Binds n loopback sockets to port 0 at once (so the ports differ) and reads them. */
+/* The first port of the kernel's ephemeral range (outgoing connections take theirs there). */
+static int
+zst_ephemeral_low(void)
+{
+	int low = 32768;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &low) != 1)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+/* n distinct loopback ports nothing listens on, each bound once to check it. They are drawn
+ * below the ephemeral range: a port 0 bind returns one from it, which another test's
+ * outgoing connection may take before the node binds it, on a busy machine. */
 static int
 zst_free_ports(int *ports, int n)
 {
-	int fds[8], rv = 0;
-	for (int i = 0; i < n; i++)
-		fds[i] = -1;
-	for (int i = 0; i < n && rv == 0; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0,
+	int fds[8], got = 0, low = 10000, high = zst_ephemeral_low();
+	uint32_t seed = (uint32_t) getpid() * 2654435761u ^ (uint32_t) zst_now_ms();
+	if (n > 8)
+		return -1;
+	for (int tries = 0; got < n && tries < 2000; tries++) {
+		seed = seed * 1103515245u + 12345u;
+		int port = high - low >= 100 ? low + (int) ((seed >> 8) % (uint32_t) (high - low)) : 0;
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
 			.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		socklen_t len = sizeof sa;
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *) &sa, sizeof sa) != 0 ||
-		    getsockname(fds[i], (struct sockaddr *) &sa, &len) != 0)
-			rv = -1;
-		else
-			ports[i] = ntohs(sa.sin_port);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			break;
+		if (bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0 ||
+		    getsockname(fd, (struct sockaddr *) &sa, &len) != 0) {
+			close(fd);
+			continue;
+		}
+		fds[got] = fd;
+		ports[got++] = ntohs(sa.sin_port);
 	}
-	for (int i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	return rv;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return got == n ? 0 : -1;
 }
 
 int

@@ -179,17 +179,23 @@ test_flood(nng_socket s)
 	f.stop = 1;
 	for (int i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	/* alone again after it: the baseline is the slower of the two, so a machine that got
+	 * busier during the run does not count as the flood's doing */
+	int64_t after = list_zones_us(s, zst_session());
+	if (after > base)
+		base = after;
 	zst_note("ListZones median: %.2f ms alone, %.2f ms during a flood of %ld logins from %d "
 	    "threads (%ld OK, %ld refused at once)", (double) base / 1000, (double) during / 1000,
 	    (long) f.calls, started, (long) f.ok, (long) f.refused);
-	/* generous: 2x is the goal, 3x (or 3 ms more) leaves room for a shared machine; the
+	/* generous: 2x is the goal, 3x (or 10 ms more) leaves room for a shared machine (a
+	 * starved worker pool would add a KDF's 100+ ms to every call); the
 	 * sanitizers slow the KDF's memory work several times over, so they get twice that */
 #ifdef ZST_SANITIZED
 	const int64_t factor = 6;
 #else
 	const int64_t factor = 3;
 #endif
-	int64_t bound = base * factor > base + 3000 ? base * factor : base + 3000;
+	int64_t bound = base * factor > base + 10000 ? base * factor : base + 10000;
 	ZST_CHECK(during <= bound, "a login flood keeps ListZones within %.2f ms (median %.2f ms, "
 	    "alone %.2f ms)", (double) bound / 1000, (double) during / 1000, (double) base / 1000);
 	ZST_CHECK(f.calls > 0, "the flood ran (%ld logins)", (long) f.calls);
