@@ -29,7 +29,12 @@ trap cleanup EXIT
 trap 'echo "FAIL interrupted"; exit 3' INT TERM
 
 pass() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1${2:+ [$2]}"; }
+FAIL_LINES=()   # repeated under the summary: a log cut in the middle still says what failed
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL $1${2:+ [$2]}"
+	FAIL_LINES+=("FAIL ${1:0:300}")
+}
 ok_if() {
 	local desc=$1 detail=$2
 	shift 2
@@ -105,5 +110,7 @@ summary() {
 	ok_if "zsnode stderr has no sanitizer report" "$(grep -Em1 "$SANITIZER_RE" "$NODE_ERR" 2>/dev/null)" \
 		eval '! grep -Eq "$SANITIZER_RE" "$NODE_ERR" 2>/dev/null'
 	echo "$1: $PASSED passed, $FAILED failed"
+	local line
+	for line in "${FAIL_LINES[@]:0:16}"; do echo "  $line"; done
 	((FAILED == 0))
 }
