@@ -78,6 +78,8 @@ host_hv_find(zs_node *node, const char *type, const char *cluster_uuid, host_hv 
 
 /* ---- DeleteHost ---- */
 
+#define HOST_DELETE_TRIES 3   /* runs of its transaction when PostgreSQL aborts it */
+
 /* In c's transaction: locks the host, lets its factory remove its rows, deletes it and
  * writes host/deleted. */
 static int
@@ -120,10 +122,22 @@ host_delete_host(zs_call *call, const ProtobufCMessage *input, ProtobufCClosure 
 		return;
 	PGresult *row = NULL;
 	zs_status *st = NULL;
-	int rv = zs_db_begin(c, &st);
-	if (rv == 0) {
-		rv = host_delete_tx(call, c, in->uuid, &row, &st);
-		rv = zs_db_end(c, rv, &st);
+	int rv = ZS_ABORTED;
+	/* The cascade takes the host's rows in other services (storage shares, ...) while
+	 * their trackers may be updating them: PostgreSQL then ends one of the two as a
+	 * deadlock (ABORTED), and the transaction is run again, as PostgreSQL advises. */
+	for (int attempt = 0; rv == ZS_ABORTED && attempt < HOST_DELETE_TRIES; attempt++) {
+		if (attempt > 0) {
+			zs_status_free(st);
+			st = NULL;
+			PQclear(row);
+			row = NULL;
+		}
+		rv = zs_db_begin(c, &st);
+		if (rv == 0) {
+			rv = host_delete_tx(call, c, in->uuid, &row, &st);
+			rv = zs_db_end(c, rv, &st);
+		}
 	}
 	zs_db_release(db, c);
 	PQclear(row);

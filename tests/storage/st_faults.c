@@ -142,7 +142,9 @@ st_check_sync(st_env *e)
 	/* a host that goes Disconnected: its share too, and no volume goes there meanwhile */
 	st_sim_do("POST", "/sim/faults", "{\"host\":\"s4\",\"path\":\"/host/*\",\"action\":\"fail\","
 	    "\"error\":\"agent wedged\"}");
-	int64_t until = zst_now_ms() + 8000;
+	/* generous: a sync round may wait on an agent's command to s4 for its whole timeout
+	 * (PS_AGENT_TIMEOUT_MS, 10 s) before the next round sees the host's status */
+	int64_t until = zst_now_ms() + 25000;
 	bool down = false;
 	char why[512] = "";
 	while (!down && zst_now_ms() < until) {
@@ -161,7 +163,7 @@ st_check_sync(st_env *e)
 	ZST_CHECK(code == 9 && strstr(t->msg, "Disconnected") != NULL,
 	    "a volume on s4 meanwhile: FAILED_PRECONDITION (%s)", t->msg);
 	st_sim_do("DELETE", "/sim/faults", NULL);
-	until = zst_now_ms() + 8000;
+	until = zst_now_ms() + 25000;
 	bool up = false;
 	while (!up && zst_now_ms() < until) {
 		Zs__Primarystorage__V1__PrimaryStorageInfo *p = NULL;
