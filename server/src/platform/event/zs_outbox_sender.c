@@ -327,6 +327,11 @@ sender_main(void *arg)
 			sender_pump(ob);
 		}
 		int64_t sweep = ob->pg != NULL ? sender_sweep(ob) : 0;
+		/* a notification libpq read during the pump wakes no poll: look at it now */
+		if (ob->pg != NULL && sender_drain(ob)) {
+			look = true;
+			continue;
+		}
 		if (ob->pg == NULL)
 			continue;
 		int64_t poll = looked + ob->poll_ms - zs_clock_ms();
