@@ -69,6 +69,8 @@ vmb_evwatch_start(const zst_node *n, long cap)
 	if (rv == 0)
 		rv = nng_socket_set(w->sub, NNG_OPT_SUB_SUBSCRIBE, "vm/created", strlen("vm/created"));
 	if (rv == 0)
+		rv = nng_socket_set_int(w->sub, NNG_OPT_RECVBUF, 8192);   /* as zswatch */
+	if (rv == 0)
 		rv = nng_socket_set_ms(w->sub, NNG_OPT_RECVTIMEO, 100);
 	if (rv == 0)
 		rv = nng_dial(w->sub, n->events_url, NULL, 0);

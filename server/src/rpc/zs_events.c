@@ -53,6 +53,10 @@ static int
 ev_open(nng_socket *s, const char *url, char *err, size_t errlen)
 {
 	int rv = nng_pub0_open(s);
+	/* the log's sender sends a batch at once: room for it per subscriber, so one that is
+	 * a moment behind loses none (the default queue is 16) */
+	if (rv == 0 && (rv = nng_socket_set_int(*s, NNG_OPT_SENDBUF, ZS_EVENTS_SENDBUF)) != 0)
+		nng_close(*s);
 	if (rv == 0 && (rv = nng_listen(*s, url, NULL, 0)) != 0)
 		nng_close(*s);
 	if (rv != 0)

@@ -22,6 +22,10 @@
 #define ZS_EVENTS_RECENT 4096
 #define ZS_EVENTS_RECENT_BYTES (16u << 20)
 
+/* Event headers queued per subscriber before the feed drops some for it (a batch of the
+ * log's sender fits). */
+#define ZS_EVENTS_SENDBUF 1024
+
 /* Topics are 1 to this many bytes. */
 #define ZS_EVENT_TOPIC_MAX 255
 
