@@ -257,6 +257,21 @@ test_commit_rollback(et *t)
 	    PRIu64 ")", n, n ? ev[0].topic : "-", n ? ev[0].seq : 0);
 	memcpy(seen + n_seen, ev, n * sizeof *ev);
 	n_seen += n;
+
+	/* outside a transaction each event commits as it is written: it wakes the sender too */
+	Zs__Evtest__V1__EmitRequest req = ZS__EVTEST__V1__EMIT_REQUEST__INIT;
+	req.topic = "evt/auto";
+	req.count = 2;
+	req.text = "auto";
+	req.no_transaction = true;
+	ZST_CHECK(et_call(t, t->admin, "zs.evtest.v1.EventTest/Emit", &req,
+	    &zs__evtest__v1__emit_response__descriptor, NULL) == ZS_CLIENT_OK,
+	    "Emit writes 2 events outside a transaction (%s)", t->msg);
+	n = et_receive(t, ev, 2, 5000);
+	ZST_CHECK(n == 2 && strcmp(ev[0].topic, "evt/auto") == 0 && ev[0].seq == seen[n_seen - 1].seq + 1 &&
+	    ev[1].seq == ev[0].seq + 1, "they arrive too, next in sequence (%zu came)", n);
+	memcpy(seen + n_seen, ev, n * sizeof *ev);
+	n_seen += n;
 }
 
 typedef struct et_slow {
