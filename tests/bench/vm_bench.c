@@ -132,15 +132,14 @@ vmb_send(vmb_phase *p, long i)
 		vmb_done(rv, NULL, NULL, NULL, p);
 }
 
-static int
+int
 vmb_cmp(const void *a, const void *b)
 {
 	double x = *(const double *) a, y = *(const double *) b;
 	return x < y ? -1 : x > y;
 }
 
-/* The q quantile of the n sorted values v (the latencies that are known). */
-static double
+double
 vmb_quantile(const double *v, long n, double q)
 {
 	long first = 0;
@@ -194,6 +193,7 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
 	vmb_sampler *sampler = r->o->sample > 0 ? vmb_sampler_start(r->node) : NULL;
+	vmb_evwatch *watch = vmb_evwatch_start(r->node, count);
 	long long x0 = vmb_pg_commits(r->pg);
 	double n0 = zb_procfs_cpu_s(r->node->pid, false), g0 = zb_procfs_pg_cpu_s(r->node->data_dir),
 	    s0 = zb_procfs_cpu_s(r->sim, false);
@@ -233,6 +233,7 @@ vmb_phase_run(vmb_run *r, const char *prefix, long count, long inflight, bool *c
 	printf("          CPU s: node %.1f, PostgreSQL %.1f, simulator %.1f;  "
 	    "PostgreSQL commits a VM: %.1f;  load average %.1f\n", n1 - n0, g1 - g0, s1 - s0,
 	    x0 >= 0 && x1 >= 0 && ok > 0 ? (double) (x1 - x0) / (double) ok : -1.0, load[0]);
+	vmb_evwatch_stop(watch);   /* after the wait above: the last events came */
 	if (failed > 0)
 		printf("          %ld of %ld creates FAILED; the first: %s\n", failed, sent, p.first_error);
 	if (stopped)

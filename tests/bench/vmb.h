@@ -54,4 +54,19 @@ typedef struct vmb_sampler vmb_sampler;
 vmb_sampler *vmb_sampler_start(const zst_node *n);
 void vmb_sampler_stop(vmb_sampler *s, int top);
 
+/* ---- vmb_events.c ---- */
+
+/* Watches the node's feed for vm/created (at most cap) on a thread of its own; NULL after
+ * saying why. Stop prints how long they took from their write to the subscriber. */
+typedef struct vmb_evwatch vmb_evwatch;
+vmb_evwatch *vmb_evwatch_start(const zst_node *n, long cap);
+void vmb_evwatch_stop(vmb_evwatch *w);
+
+/* ---- vm_bench.c ---- */
+
+/* qsort's order of doubles; the q quantile of the n sorted values v, ignoring negative
+ * ones (unknown), or -1 when none is known. */
+int vmb_cmp(const void *a, const void *b);
+double vmb_quantile(const double *v, long n, double q);
+
 #endif

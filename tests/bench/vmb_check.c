@@ -72,7 +72,7 @@ vmb_pg_events(PGconn *pg, long vms)
 	PGresult *r = PQexec(pg, "SELECT topic, count(*) FROM zs_event_log GROUP BY topic "
 	    "ORDER BY 2 DESC, 1 LIMIT 12");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && vms > 0) {
-		printf("  events written (each a transaction with pg_notify), per VM:");
+		printf("  events written, per VM:");
 		for (int i = 0; i < PQntuples(r); i++)
 			printf("%s %s %.2f", i ? "," : "", PQgetvalue(r, i, 0),
 			    strtod(PQgetvalue(r, i, 1), NULL) / (double) vms);

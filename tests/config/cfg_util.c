@@ -193,18 +193,7 @@ cfg_stop(cfg_node *cn)
 char *
 cfg_pg_conninfo(const zst_node *n)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/pg/postmaster.pid", n->data_dir);
-	char *text = zst_read_file(path), *lines[6] = { 0 }, *save = NULL, *out = NULL;
-	int k = 0;
-	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l != NULL && k < 6;
-	     l = strtok_r(NULL, "\n", &save))
-		lines[k++] = l;
-	if (k >= 5 && asprintf(&out, "host='%s' port=%s user=zsnode dbname=zsnode connect_timeout=5",
-	    lines[4], lines[3]) < 0)
-		out = NULL;
-	free(text);
-	return out;
+	return zst_node_pg_conninfo(n);
 }
 
 PGconn *

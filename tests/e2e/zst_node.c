@@ -886,3 +886,20 @@ zst_event_fetch(const char *url, const char *session, uint64_t sequence)
 		zs__rpc__v1__reply__free_unpacked(r, NULL);
 	return e;
 }
+
+char *
+zst_node_pg_conninfo(const zst_node *n)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/pg/postmaster.pid", n->data_dir);
+	char *text = zst_read_file(path), *lines[6] = { 0 }, *save = NULL, *out = NULL;
+	int k = 0;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l != NULL && k < 6;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[k++] = l;
+	if (k >= 5 && asprintf(&out, "host='%s' port=%s user=zsnode dbname=zsnode connect_timeout=5",
+	    lines[4], lines[3]) < 0)
+		out = NULL;
+	free(text);
+	return out;
+}

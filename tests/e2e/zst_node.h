@@ -97,6 +97,10 @@ bool zst_node_stderr_has(const zst_node *n, const char *needle);
 int zst_node_check_sanitizers(const zst_node *n, const char *what);
 /* Prints the last lines of the node's stderr (for a failure). */
 void zst_node_dump_stderr(const zst_node *n);
+/* A libpq conninfo for the node's embedded PostgreSQL (from DATA_DIR/pg/postmaster.pid:
+ * its socket folder and port), for a second node's db.url or a test's own connection;
+ * caller frees; NULL when the file cannot be read. */
+char *zst_node_pg_conninfo(const zst_node *n);
 
 /* Health/Check of url: the ServingStatus (1 SERVING), or -1 when no answer. */
 int zst_health(const char *url, int timeout_ms);

@@ -6,7 +6,12 @@
  * never arrive; Replay from a sequence and from a time answers exactly the events sent,
  * with limit and more; a second account replays none of the admin's events (nor learns
  * their sequence); the retention sweep; zswatch --since prints the replayed then the live
- * events with no gap and no duplicate at the seam; zswatch fills a gap from Replay.
+ * events with no gap and no duplicate at the seam; zswatch fills a gap from Replay; a
+ * second node on the same database sends the first one's events and the first sends the
+ * second's, a rolled-back transaction's on neither.
+ * The nodes' safety poll (event.poll) is 10 minutes, so an event that arrives within
+ * seconds came because its commit woke the node's sender (writers send no NOTIFY), or on
+ * the other node because that sender notified it after numbering the batch.
  * Arguments: zsnode, the plugins folder, the evtest plugin folder, zswatch.
  */
 #include <dirent.h>
@@ -36,6 +41,8 @@
 #define ET_TIMEOUT_MS 10000
 #define ET_USER_PASSWORD "events-test-user-pw"
 #define ET_MAX 256
+/* The nodes' safety poll: far longer than any wait here. */
+#define ET_POLL "event.poll=10m"
 
 typedef struct et {
 	zst_node node;
@@ -229,12 +236,14 @@ test_commit_rollback(et *t)
 	et_event ev[8];
 	ZST_CHECK(et_emit(t, t->admin, "evt/a", 3, false, 0, "one") == ZS_CLIENT_OK,
 	    "Emit writes 3 events in a transaction that commits (%s)", t->msg);
+	int64_t answered = zst_now_ms();
 	size_t n = et_receive(t, ev, 3, 5000);
 	ZST_CHECK(n == 3 && ev[0].seq > 0 && et_consecutive(ev, 3, ev[0].seq) &&
 	    strcmp(ev[0].topic, "evt/a") == 0 && ev[0].index == 0 && ev[2].index == 2 &&
 	    strcmp(ev[1].text, "one") == 0,
-	    "the 3 events arrive after the commit, in order, log sequences %" PRIu64 "..%" PRIu64,
-	    n ? ev[0].seq : 0, n ? ev[n - 1].seq : 0);
+	    "the 3 events arrive after the commit, in order, log sequences %" PRIu64 "..%" PRIu64
+	    ", %lld ms after Emit answered (the commit woke the sender: its poll is 10 min)",
+	    n ? ev[0].seq : 0, n ? ev[n - 1].seq : 0, (long long) (zst_now_ms() - answered));
 	memcpy(seen + n_seen, ev, n * sizeof *ev);
 	n_seen += n;
 
@@ -242,10 +251,25 @@ test_commit_rollback(et *t)
 	    "Emit writes 2 events in a transaction that rolls back (%s)", t->msg);
 	ZST_CHECK(et_emit(t, t->admin, "evt/after", 1, false, 0, "after") == ZS_CLIENT_OK,
 	    "then 1 event that commits (%s)", t->msg);
-	n = et_receive(t, ev, 2, 2500);   /* longer than the sender's safety poll */
+	n = et_receive(t, ev, 2, 2500);   /* a rolled-back event would come first */
 	ZST_CHECK(n == 1 && strcmp(ev[0].topic, "evt/after") == 0 && ev[0].seq == seen[n_seen - 1].seq + 1,
 	    "the rolled-back events never arrive; the next one takes the next sequence (%zu came: %s #%"
 	    PRIu64 ")", n, n ? ev[0].topic : "-", n ? ev[0].seq : 0);
+	memcpy(seen + n_seen, ev, n * sizeof *ev);
+	n_seen += n;
+
+	/* outside a transaction each event commits as it is written: it wakes the sender too */
+	Zs__Evtest__V1__EmitRequest req = ZS__EVTEST__V1__EMIT_REQUEST__INIT;
+	req.topic = "evt/auto";
+	req.count = 2;
+	req.text = "auto";
+	req.no_transaction = true;
+	ZST_CHECK(et_call(t, t->admin, "zs.evtest.v1.EventTest/Emit", &req,
+	    &zs__evtest__v1__emit_response__descriptor, NULL) == ZS_CLIENT_OK,
+	    "Emit writes 2 events outside a transaction (%s)", t->msg);
+	n = et_receive(t, ev, 2, 5000);
+	ZST_CHECK(n == 2 && strcmp(ev[0].topic, "evt/auto") == 0 && ev[0].seq == seen[n_seen - 1].seq + 1 &&
+	    ev[1].seq == ev[0].seq + 1, "they arrive too, next in sequence (%zu came)", n);
 	memcpy(seen + n_seen, ev, n * sizeof *ev);
 	n_seen += n;
 }
@@ -735,6 +759,76 @@ test_isolation(et *t, const char *zswatch)
 	    "neither:\n%s", out2);
 }
 
+/* Receives on t's feed until an event under topic came (others are dropped) or wait_ms
+ * passed; true when it came, *seq its log sequence. */
+static bool
+et_receive_topic(et *t, const char *topic, int wait_ms, uint64_t *seq)
+{
+	int64_t until = zst_now_ms() + wait_ms;
+	et_event ev[1];
+	while (zst_now_ms() < until)
+		if (et_receive(t, ev, 1, (int) (until - zst_now_ms())) == 1 && strcmp(ev[0].topic, topic) == 0) {
+			*seq = ev[0].seq;
+			return true;
+		}
+	return false;
+}
+
+/* A second node on the first one's database: each sends the events the other's
+ * transactions wrote, at once (the sender that numbers a batch notifies the others). */
+static void
+test_second_node(et *a, const char *plugins)
+{
+	char *conninfo = zst_node_pg_conninfo(&a->node), set[1024];
+	snprintf(set, sizeof set, "db.url=%s", conninfo != NULL ? conninfo : "");
+	const char *sets[] = { set, ET_POLL, NULL };
+	static et b;
+	if (!ZST_CHECK(conninfo != NULL && zst_node_start(&b.node, plugins, sets) == 0 &&
+	    zs_client_open(&b.client, b.node.rpc_url) == 0, "a second node starts on the first one's "
+	    "database")) {
+		free(conninfo);
+		return;
+	}
+	free(conninfo);
+	snprintf(b.admin, sizeof b.admin, "%s", b.node.session);
+	ZST_CHECK(et_sub_open(&b) == 0, "subscribed to the second node's feed");
+	et_drain(a);
+
+	uint64_t on_a = 0, on_b = 0;
+	ZST_CHECK(et_emit(a, a->admin, "evt/two-a", 1, false, 0, "from a") == ZS_CLIENT_OK,
+	    "node A commits an event (%s)", a->msg);
+	int64_t answered = zst_now_ms();
+	bool got_b = et_receive_topic(&b, "evt/two-a", 5000, &on_b);
+	int64_t took = zst_now_ms() - answered;
+	bool got_a = et_receive_topic(a, "evt/two-a", 5000, &on_a);
+	ZST_CHECK(got_b && got_a && on_a == on_b, "node B sends it too, %lld ms after A answered, "
+	    "with the same log sequence (A #%" PRIu64 ", B #%" PRIu64 ")", (long long) took, on_a, on_b);
+
+	ZST_CHECK(et_emit(&b, b.admin, "evt/two-rb", 1, true, 0, "never") == ZS_CLIENT_OK &&
+	    et_emit(&b, b.admin, "evt/two-b", 1, false, 0, "from b") == ZS_CLIENT_OK,
+	    "node B rolls back one event, then commits one (%s)", b.msg);
+	answered = zst_now_ms();
+	uint64_t rb = 0;
+	got_a = et_receive_topic(a, "evt/two-b", 5000, &on_a);
+	took = zst_now_ms() - answered;
+	got_b = et_receive_topic(&b, "evt/two-b", 5000, &on_b);
+	ZST_CHECK(got_a && got_b && on_a == on_b && on_a > 0, "node A sends B's event, %lld ms after B "
+	    "answered (A #%" PRIu64 ", B #%" PRIu64 ")", (long long) took, on_a, on_b);
+	et_event kept[4];
+	size_t n_kept = 99;
+	uint64_t last;
+	bool more;
+	bool arrived = et_receive_topic(a, "evt/two-rb", 1000, &rb);
+	int code = et_replay(a, a->admin, 0, 0, 0, "evt/two-rb", 0, kept, 4, &n_kept, &last, &more);
+	ZST_CHECK(!arrived && code == ZS_CLIENT_OK && n_kept == 0,
+	    "the rolled-back event never reaches node A's feed and is not in the log (%zu kept)", n_kept);
+
+	nng_close(b.sub);
+	zs_client_close(b.client);
+	ZST_CHECK(zst_node_stop(&b.node) == 0, "the second node stops cleanly");
+	zst_node_cleanup(&b.node);
+}
+
 /* A plugins folder: links to every built plugin and to the evtest plugin. */
 static int
 et_plugins_dir(char *dir, size_t len, const char *built, const char *evtest)
@@ -779,7 +873,7 @@ main(int argc, char **argv)
 	char plugins[256];
 	if (!ZST_CHECK(et_plugins_dir(plugins, sizeof plugins, argv[2], argv[3]) == 0,
 	    "a plugins folder with the built plugins and evtest") ||
-	    !ZST_CHECK(zst_node_start(&t.node, plugins, NULL) == 0 &&
+	    !ZST_CHECK(zst_node_start(&t.node, plugins, (const char *const[]) { ET_POLL, NULL }) == 0 &&
 	    zs_client_open(&t.client, t.node.rpc_url) == 0, "zsnode starts with the evtest plugin")) {
 		zst_rmtree(plugins);
 		return zst_summary();
@@ -796,6 +890,7 @@ main(int argc, char **argv)
 		test_zswatch_gap(&t, argv[4]);
 		test_zswatch_since(&t, argv[4]);
 		test_retention(&t);
+		test_second_node(&t, plugins);
 	}
 	nng_close(t.sub);
 	zs_client_close(t.client);

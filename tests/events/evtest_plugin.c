@@ -2,7 +2,7 @@
  * evtest_plugin.c: the events tests' plugin (zs.evtest.v1.EventTest). Emit opens a
  * transaction, writes COUNT events about nothing in particular, owned by the caller, with
  * zs_event_publish_tx, holds the transaction open HOLD_MS (so another call can commit
- * first), then commits or rolls back.
+ * first), then commits or rolls back; with no_transaction it writes them outside any.
  */
 #include <time.h>
 
@@ -28,7 +28,7 @@ evtest_sleep_ms(unsigned ms)
 static int
 evtest_write(zs_call *call, zs_db_conn *c, const Zs__Evtest__V1__EmitRequest *in, zs_status **st)
 {
-	int rv = zs_db_begin(c, st);
+	int rv = in->no_transaction ? 0 : zs_db_begin(c, st);
 	for (uint32_t i = 0; rv == 0 && i < in->count; i++) {
 		Zs__Evtest__V1__Note note = ZS__EVTEST__V1__NOTE__INIT;
 		note.text = in->text;
@@ -36,6 +36,8 @@ evtest_write(zs_call *call, zs_db_conn *c, const Zs__Evtest__V1__EmitRequest *in
 		rv = zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), in->topic, NULL, zs_call_account(call),
 		    &note.base, st);
 	}
+	if (in->no_transaction)
+		return rv;
 	if (rv == 0 && in->hold_ms > 0)
 		evtest_sleep_ms(in->hold_ms);
 	if (in->rollback) {

@@ -40,7 +40,8 @@ ZS_API int zs_event_publish(zs_events *ev, const char *topic, const char *resour
 /*
  * Writes an event into the outbox in c's open transaction (c outside a transaction: the
  * event commits at once). After the commit the node sends it on both feeds, as
- * zs_event_publish would, with its log_sequence; a rollback drops it. owner_account (the
+ * zs_event_publish would, with its log_sequence; a rollback drops it. The commit
+ * (zs_db_commit or zs_db_end) wakes the node's event sender, so it goes out at once. owner_account (the
  * account uuid owning what the event is about; NULL or "": only admins may replay it)
  * decides who may replay it. resource_uuid and body may be NULL. topic: 1-255 bytes of
  * UTF-8. Returns 0 (OK) or a canonical code with *st (may be NULL; caller frees):

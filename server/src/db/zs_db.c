@@ -20,6 +20,8 @@
 struct zs_db_conn {
 	PGconn *pg;   /* NULL: not connected yet, or dropped after it broke */
 	bool in_use;
+	void (*after_commit)(void *arg);   /* zs_db_after_commit's, for the open transaction */
+	void *after_commit_arg;
 };
 
 struct zs_db {
@@ -297,6 +299,7 @@ zs_db_release(zs_db *db, zs_db_conn *c)
 {
 	if (c == NULL)
 		return;
+	c->after_commit = NULL;
 	if (c->pg != NULL && !db_reusable(c->pg)) {
 		PQfinish(c->pg);
 		c->pg = NULL;
@@ -313,7 +316,7 @@ zs_db_conn_pg(zs_db_conn *c)
 PGconn *
 zs_db_connect_own(zs_db *db, zs_status **st)
 {
-	zs_db_conn c = { NULL, false };
+	zs_db_conn c = { .pg = NULL };
 	return db_connect(db, &c, st) == 0 ? c.pg : NULL;
 }
 
@@ -374,6 +377,8 @@ zs_db_begin(zs_db_conn *c, zs_status **st)
 int
 zs_db_commit(zs_db_conn *c, zs_status **st)
 {
+	void (*after)(void *) = c->after_commit;
+	c->after_commit = NULL;
 	zs_status *why = NULL;
 	PGresult *r = zs_db_exec(c, "COMMIT", 0, NULL, &why);
 	if (r == NULL)
@@ -384,12 +389,22 @@ zs_db_commit(zs_db_conn *c, zs_status **st)
 	if (rolled_back)
 		return db_give(st, zs_status_new(ZS_ABORTED, NULL,
 		    "transaction rolled back: a statement in it failed earlier"));
+	if (after != NULL)
+		after(c->after_commit_arg);
 	return ZS_OK;
+}
+
+void
+zs_db_after_commit(zs_db_conn *c, void (*fn)(void *arg), void *arg)
+{
+	c->after_commit = fn;
+	c->after_commit_arg = arg;
 }
 
 void
 zs_db_rollback(zs_db_conn *c)
 {
+	c->after_commit = NULL;
 	if (c->pg != NULL)
 		PQclear(PQexec(c->pg, "ROLLBACK"));
 }

@@ -37,6 +37,12 @@ int zs_db_sqlstate_code(const char *sqlstate);
 /* The libpq connection under c, for the node's own use (migrations run whole files). */
 PGconn *zs_db_conn_pg(zs_db_conn *c);
 
+/* Has fn(arg) run once, on the committing thread, right after c's open transaction
+ * commits through zs_db_commit (or zs_db_end); a rollback, a failed commit or the release
+ * of c drops it. One per connection: a second call replaces the first (the event log's
+ * writer is its one user, zs_outbox_write.c). */
+void zs_db_after_commit(zs_db_conn *c, void (*fn)(void *arg), void *arg);
+
 /* A new connection with the pool's parameters, outside the pool, for a session of its
  * own (a LISTEN); caller PQfinish()es it. NULL with *st (UNAVAILABLE) when it fails. */
 PGconn *zs_db_connect_own(zs_db *db, zs_status **st);

@@ -6,7 +6,8 @@
 #ifndef ZS_OUTBOX_LOG_H
 #define ZS_OUTBOX_LOG_H
 
-/* The NOTIFY channel: one notification (empty payload) per committed writing transaction. */
+/* The NOTIFY channel: a sender notifies it (empty payload) when it committed log sequences
+ * for new rows, so every other node's sender sends them at once. Writers do not. */
 #define ZS_OUTBOX_CHANNEL "zs_events"
 /* Topics are at most this many bytes. */
 #define ZS_OUTBOX_TOPIC_MAX 255

@@ -1,8 +1,10 @@
 /*
  * zs_outbox_write.c: zs_event_publish_tx, the outbox: one INSERT into zs_event_log on the
- * caller's connection, in its transaction, with pg_notify in the same statement so the
- * sender wakes when (and only if) the transaction commits. The body is stored packed and
- * as proto3 JSON (for the JSON feed and Replay), so sending needs no descriptor lookup.
+ * caller's connection, in its transaction. No NOTIFY there (PostgreSQL serialises every
+ * notifying commit, WAL flush included): the node's own sender is woken in process when
+ * (and only if) the transaction commits, through zs_db_after_commit. The body is stored
+ * packed and as proto3 JSON (for the JSON feed and Replay), so sending needs no
+ * descriptor lookup.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +18,13 @@
 #include "zs_events.h"
 #include "zs_json.h"
 #include "zs_outbox_log.h"
+
+/* After the commit of a transaction that wrote events: wake the sender. */
+static void
+outbox_committed(void *ev)
+{
+	zs_events_log_committed(ev);
+}
 
 static int
 outbox_fail(zs_status **st, zs_status *why)
@@ -70,16 +79,21 @@ zs_event_publish_tx(zs_db_conn *c, zs_events *ev, const char *topic, const char 
 	int formats[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
 	PGconn *pg = zs_db_conn_pg(c);
 	PGresult *r = PQexecParams(pg,
-	    "WITH i AS (INSERT INTO zs_event_log (topic, resource_uuid, owner_uuid, node_id, type, "
-	    "body, body_json, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint) RETURNING id) "
-	    "SELECT pg_notify('" ZS_OUTBOX_CHANNEL "', '') FROM i", 8, NULL, params, lengths, formats, 0);
+	    "INSERT INTO zs_event_log (topic, resource_uuid, owner_uuid, node_id, type, body, "
+	    "body_json, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint)", 8, NULL, params,
+	    lengths, formats, 0);
 	free(packed);
 	free(json_text);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		zs_status *why = zs_db_status_from(pg, r);
 		PQclear(r);
 		return outbox_fail(st, why);
 	}
 	PQclear(r);
+	/* outside a transaction the row is committed already */
+	if (PQtransactionStatus(pg) == PQTRANS_IDLE)
+		zs_events_log_committed(ev);
+	else
+		zs_db_after_commit(c, outbox_committed, ev);
 	return ZS_OK;
 }

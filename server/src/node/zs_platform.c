@@ -14,7 +14,7 @@ zs_platform_new(zs_node *node, char *err, size_t errlen)
 	zs_jobs_env jobs = { node->id, node->rpc, node->work, node->events, node->heartbeat_timeout_ms,
 		db_url == NULL || *db_url == '\0' };
 	zs_tags_env tags = { node->rpc, NULL, node->plugins, node->events };
-	zs_outbox_env outbox = { node->rpc, NULL, node->events };
+	zs_outbox_env outbox = { node->rpc, NULL, node->events, node->props };
 	if (zs_config_new(&node->config, &config, err, errlen) != 0)
 		return -1;
 	identity.config = node->config;

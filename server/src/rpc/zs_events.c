@@ -44,12 +44,19 @@ struct zs_events {
 	ev_kept ring[ZS_EVENTS_RECENT];   /* the last events sent, oldest at ring_head */
 	size_t ring_head, ring_n, ring_bytes;
 	_Atomic uint64_t published;
+	pthread_mutex_t wake_lock;  /* guards wake and wake_arg */
+	void (*wake)(void *arg);    /* the event log's sender, told of commits that wrote events */
+	void *wake_arg;
 };
 
 static int
 ev_open(nng_socket *s, const char *url, char *err, size_t errlen)
 {
 	int rv = nng_pub0_open(s);
+	/* the log's sender sends a batch at once: room for it per subscriber, so one that is
+	 * a moment behind loses none (the default queue is 16) */
+	if (rv == 0 && (rv = nng_socket_set_int(*s, NNG_OPT_SENDBUF, ZS_EVENTS_SENDBUF)) != 0)
+		nng_close(*s);
 	if (rv == 0 && (rv = nng_listen(*s, url, NULL, 0)) != 0)
 		nng_close(*s);
 	if (rv != 0)
@@ -68,6 +75,7 @@ zs_events_new(zs_events **out, const char *node_id, const char *url, const char 
 		return -1;
 	}
 	pthread_mutex_init(&ev->lock, NULL);
+	pthread_mutex_init(&ev->wake_lock, NULL);
 	if (ev_open(&ev->pub, url, err, errlen) != 0) {
 		free(ev->node_id);
 		free(ev);
@@ -105,8 +113,27 @@ zs_events_free(zs_events *ev)
 			free(t);
 		}
 	pthread_mutex_destroy(&ev->lock);
+	pthread_mutex_destroy(&ev->wake_lock);
 	free(ev->node_id);
 	free(ev);
+}
+
+void
+zs_events_set_log_wake(zs_events *ev, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&ev->wake_lock);
+	ev->wake = fn;
+	ev->wake_arg = arg;
+	pthread_mutex_unlock(&ev->wake_lock);
+}
+
+void
+zs_events_log_committed(zs_events *ev)
+{
+	pthread_mutex_lock(&ev->wake_lock);
+	if (ev->wake != NULL)
+		ev->wake(ev->wake_arg);
+	pthread_mutex_unlock(&ev->wake_lock);
 }
 
 const char *

@@ -22,6 +22,10 @@
 #define ZS_EVENTS_RECENT 4096
 #define ZS_EVENTS_RECENT_BYTES (16u << 20)
 
+/* Event headers queued per subscriber before the feed drops some for it (a batch of the
+ * log's sender fits). */
+#define ZS_EVENTS_SENDBUF 1024
+
 /* Topics are 1 to this many bytes. */
 #define ZS_EVENT_TOPIC_MAX 255
 
@@ -36,6 +40,11 @@ void zs_events_free(zs_events *ev);
 uint64_t zs_events_published(const zs_events *ev);
 /* The id of the node the events go out from (borrowed). */
 const char *zs_events_node_id(const zs_events *ev);
+/* The event log's sender (platform/event) sets fn to be woken (fn must not block; NULL:
+ * no more) when a transaction that wrote into the log committed on this node, which its
+ * writer (zs_outbox_write.c) tells with zs_events_log_committed. Any thread. */
+void zs_events_set_log_wake(zs_events *ev, void (*fn)(void *arg), void *arg);
+void zs_events_log_committed(zs_events *ev);
 /* Sets e's sequence and topic_sequence (the node's live numbers), keeps e in full (body
  * and body_json as given) for Recent with its owner account (NULL or "": admins only),
  * and sends its header (no body, no body_json) on both sockets. 0, or a code. Any thread. */

@@ -1,10 +1,11 @@
 /*
  * zs_outbox.h: the events platform module, inside the node. Events written with
  * zs_event_publish_tx land in zs_event_log (server/sql/002_events.sql) in the caller's
- * transaction, with a NOTIFY on ZS_OUTBOX_CHANNEL that PostgreSQL delivers only at commit.
- * One sender thread per node (zs_outbox_sender.c) LISTENs on a connection of its own,
- * numbers committed rows (log sequence), sends them on the pub sockets and sweeps rows
- * older than event/retention. zs.event.v1.Events/Replay (zs_event_replay.c) reads the log
+ * transaction; its commit wakes this node's sender in process (no NOTIFY in the writers'
+ * transactions). One sender thread per node (zs_outbox_sender.c) numbers committed rows
+ * (log sequence), NOTIFYs ZS_OUTBOX_CHANNEL once per numbered batch so the other nodes'
+ * senders (which LISTEN on a connection of their own) send them too, sends them on the
+ * pub sockets and sweeps rows older than event/retention. zs.event.v1.Events/Replay (zs_event_replay.c) reads the log
  * back. The node makes the module with what it needs and frees it.
  */
 #ifndef ZS_OUTBOX_H
@@ -20,6 +21,7 @@
 #include "zs/event/v1/events.pb-c.h"
 #include "zs/rpc/v1/event.pb-c.h"
 #include "zs_outbox_log.h"
+#include "zs_props.h"
 #include "zs_events.h"
 #include "zs_rpc.h"
 
@@ -29,20 +31,26 @@ typedef struct zs_outbox zs_outbox;
 typedef struct zs_outbox_env {
 	zs_rpc *rpc;                 /* routes zs.event.v1.Events */
 	zs_config *config;           /* event/retention */
-	zs_events *events;           /* the pub sockets the log is sent on */
+	zs_events *events;           /* the pub sockets the log is sent on; commits wake us */
+	zs_props *props;             /* event.poll */
 } zs_outbox_env;
 
 /* The config holding how long events are kept. */
 #define ZS_OUTBOX_CONFIG_CATEGORY "event"
 #define ZS_OUTBOX_CONFIG_RETENTION "retention"
+/* The property of the sender's safety poll period. */
+#define ZS_OUTBOX_PROP_POLL "event.poll"
 
 /* --- the module (zs_outbox_sender.c holds its state) --- */
 
-/* Declares event/retention and routes zs.event.v1.Events. Main thread. 0, or -1 with err. */
+/* Declares event/retention and event.poll and routes zs.event.v1.Events. Main thread. 0,
+ * or -1 with err. */
 int zs_outbox_new(zs_outbox **out, const zs_outbox_env *env, char *err, size_t errlen);
-/* With the database up: starts the thread that numbers, sends and sweeps. Main thread. */
+/* With the database up: starts the thread that numbers, sends and sweeps, and has commits
+ * that wrote events wake it. Main thread. */
 int zs_outbox_start(zs_outbox *ob, zs_db *db, char *err, size_t errlen);
-/* Wakes the thread and waits for it to end. Main thread, after the transport closed. */
+/* Takes the wake back from commits, stops the thread and waits for it to end. Main
+ * thread, after the transport closed. */
 void zs_outbox_stop(zs_outbox *ob);
 /* NULL: nothing. */
 void zs_outbox_free(zs_outbox *ob);

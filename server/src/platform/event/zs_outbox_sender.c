@@ -5,19 +5,27 @@
  *   number  rows committed without seq get the next log sequences, in id order, under
  *           the row lock of zs_event_counter (one transaction: rows and counter move
  *           together, so sequences are gap-free even with many nodes and with
- *           transactions that committed out of id order);
+ *           transactions that committed out of id order); when it numbered rows, that
+ *           transaction also NOTIFYs ZS_OUTBOX_CHANNEL, once per batch, for the others;
  *   send    rows with seq > the last this node sent, in seq order, on both pub sockets;
  *   sweep   rows older than event/retention that this node has sent;
- *   wait    for a notification (a commit that wrote events), the poll period (a safety
- *           net for a lost notification), or the stop byte.
+ *   wait    for a poke (a commit on this node that wrote events: zs_events_log_committed,
+ *           from the writer right after its commit), another node's notification (it
+ *           numbered rows), the poll period (property event.poll: a safety net for a
+ *           commit nobody told of, e.g. of a node that died before its sender ran), or
+ *           the stop.
  *
+ * Writers do not NOTIFY: PostgreSQL takes one lock for every notifying commit and holds it
+ * through the commit's WAL flush, so commits that wrote events would run one at a time.
  * Every node sends every row of the log, so a subscriber of any node sees every node's
  * events. At start a node sends from the counter's value then: rows committed while no
  * sender ran are numbered and sent; rows a previous run numbered but did not send are only
  * in Replay. The pub sockets exist before the module is made.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +36,14 @@
 
 #include "zs/config.h"
 #include "zs/log.h"
+#include "zs_props.h"
+#include "zs_units.h"
 #include "zs_db.h"
 #include "zs_events.h"
 #include "zs/clock.h"
 #include "zs_router.h"
 #include "zs_outbox.h"
 
-#define SENDER_POLL_MS 1000        /* the safety poll */
 #define SENDER_RETRY_MS 1000       /* reconnecting */
 #define SENDER_BATCH 500           /* rows numbered or sent per statement */
 #define SENDER_STR_(x) #x
@@ -47,7 +56,10 @@ struct zs_outbox {
 	zs_db *db;                 /* from start on */
 	pthread_t thread;
 	bool running;
-	int wake[2];               /* a byte on wake[1] stops the thread */
+	int64_t poll_ms;           /* event.poll */
+	int wake[2];               /* a byte on wake[1] wakes the thread (both ends non-blocking) */
+	atomic_bool poked;         /* a byte is on its way: later pokes need not write one */
+	atomic_bool stopping;      /* the thread ends at its next wake */
 	PGconn *pg;                /* the thread's; NULL while disconnected */
 	bool positioned;           /* sent is set */
 	uint64_t sent;             /* the last log sequence this node sent */
@@ -145,6 +157,16 @@ sender_number(zs_outbox *ob)
 	}
 	int n = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
+	/* the other nodes' senders send these rows too: one notification for the batch,
+	 * delivered when (and only if) the numbering commits */
+	if (n > 0) {
+		r = PQexec(ob->pg, "NOTIFY " ZS_OUTBOX_CHANNEL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			sender_failed(ob, "notify the other nodes", r);
+			return -1;
+		}
+		PQclear(r);
+	}
 	r = PQexec(ob->pg, "COMMIT");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		sender_failed(ob, "commit numbered events", r);
@@ -194,8 +216,9 @@ sender_send(zs_outbox *ob)
 }
 
 /* Deletes rows older than event/retention, once per period (a tenth of the retention,
- * from 1 s to 1 min; read each time, so a changed retention applies at once). */
-static void
+ * from 1 s to 1 min; read each time, so a changed retention applies at once). How many ms
+ * until the next one is due. */
+static int64_t
 sender_sweep(zs_outbox *ob)
 {
 	int64_t now = zs_clock_ms();
@@ -206,7 +229,7 @@ sender_sweep(zs_outbox *ob)
 	int64_t period = keep / 10;
 	period = period < 1000 ? 1000 : period > 60000 ? 60000 : period;
 	if (ob->last_sweep_ms != 0 && now - ob->last_sweep_ms < period)
-		return;
+		return ob->last_sweep_ms + period - now;
 	ob->last_sweep_ms = now;
 	char before[24], sent[24];
 	snprintf(before, sizeof before, "%lld", (long long) (zs_clock_wall_ms() - keep));
@@ -216,12 +239,13 @@ sender_sweep(zs_outbox *ob)
 	    "AND seq IS NOT NULL AND seq <= $2::bigint", 2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		sender_failed(ob, "sweep old events", r);
-		return;
+		return period;
 	}
 	if (atoi(PQcmdTuples(r)) > 0)
 		zs_log(ZS_LOG_DEBUG, "event", "swept %s events older than %lld ms",
 		    PQcmdTuples(r), (long long) keep);
 	PQclear(r);
+	return period;
 }
 
 /* Numbers and sends until nothing is left. */
@@ -240,50 +264,121 @@ sender_pump(zs_outbox *ob)
 	}
 }
 
-/* Reads what arrived; the notifications themselves say nothing but "look". */
-static void
+/* Reads what arrived; the notifications themselves say nothing but "look". True when one
+ * came from another session (this sender's own, for rows it sent already, are skipped). */
+static bool
 sender_drain(zs_outbox *ob)
 {
 	if (!PQconsumeInput(ob->pg)) {
 		sender_failed(ob, "read notifications", NULL);
-		return;
+		return true;
 	}
+	bool others = false;
 	PGnotify *n;
-	while ((n = PQnotifies(ob->pg)) != NULL)
+	while ((n = PQnotifies(ob->pg)) != NULL) {
+		others = others || n->be_pid != PQbackendPID(ob->pg);
 		PQfreemem(n);
+	}
+	return others;
+}
+
+/* Empties the wake pipe, then takes the poke back: a commit after this writes a new byte,
+ * and one before it is seen by the pump that follows. */
+static void
+sender_unpoke(zs_outbox *ob)
+{
+	char buf[64];
+	while (read(ob->wake[0], buf, sizeof buf) > 0)
+		;
+	atomic_store(&ob->poked, false);
+}
+
+/* Waits on the pipe and pg (NULL: the pipe only) for up to timeout_ms. True when told to
+ * look at the log: a poke (or the stop), another node's notification. */
+static bool
+sender_wait(zs_outbox *ob, PGconn *pg, int64_t timeout_ms)
+{
+	int w = zs_db_listen_wait(ob->wake[0], pg, (int) (timeout_ms > 0 ? timeout_ms : 0));
+	if (w < 0) {           /* the pipe: a poke or the stop */
+		sender_unpoke(ob);
+		return true;
+	}
+	return w > 0 && sender_drain(ob);
 }
 
 static void *
 sender_main(void *arg)
 {
 	zs_outbox *ob = arg;
-	for (;;) {
-		if (ob->pg == NULL && sender_connect(ob) != 0) {
-			if (zs_db_listen_wait(ob->wake[0], NULL, SENDER_RETRY_MS) < 0)
-				break;
-			continue;
+	bool look = true;
+	int64_t looked = 0;    /* when the log was last pumped (monotonic ms) */
+	while (!atomic_load(&ob->stopping)) {
+		if (ob->pg == NULL) {
+			look = true;   /* what came while disconnected was told to nobody */
+			if (sender_connect(ob) != 0) {
+				(void) sender_wait(ob, NULL, SENDER_RETRY_MS);
+				continue;
+			}
 		}
 		if (!ob->positioned && sender_position(ob) != 0)
 			continue;
-		sender_pump(ob);
-		if (ob->pg != NULL)
-			sender_sweep(ob);
+		if (look) {
+			looked = zs_clock_ms();
+			sender_pump(ob);
+		}
+		int64_t sweep = ob->pg != NULL ? sender_sweep(ob) : 0;
+		/* a notification libpq read during the pump wakes no poll: look at it now */
+		if (ob->pg != NULL && sender_drain(ob)) {
+			look = true;
+			continue;
+		}
 		if (ob->pg == NULL)
 			continue;
-		int w = zs_db_listen_wait(ob->wake[0], ob->pg, SENDER_POLL_MS);
-		if (w < 0)
-			break;
-		if (w > 0)
-			sender_drain(ob);
+		int64_t poll = looked + ob->poll_ms - zs_clock_ms();
+		look = sender_wait(ob, ob->pg, poll < sweep ? poll : sweep) ||
+		    zs_clock_ms() - looked >= ob->poll_ms;
 	}
 	return NULL;
+}
+
+/* The writer's side (zs_events_log_committed): a commit on this node wrote events. At most
+ * one byte is in flight, so a busy node costs one write per pump, not per commit. */
+static void
+sender_poke(void *arg)
+{
+	zs_outbox *ob = arg;
+	if (atomic_exchange(&ob->poked, true))
+		return;
+	if (write(ob->wake[1], "p", 1) != 1 && errno != EAGAIN)
+		zs_log(ZS_LOG_WARN, "event", "cannot wake the event sender: %s", strerror(errno));
+}
+
+/* event.poll: how often the sender looks without being told. */
+static int
+sender_declare_poll(zs_outbox *ob, char *err, size_t errlen)
+{
+	zs_props *props = ob->env.props;
+	if (zs_props_declare(props, ZS_OUTBOX_PROP_POLL, "1s", "how often the event sender looks "
+	    "for committed events nobody told it of (this node's commits wake it at once, other "
+	    "nodes' senders notify it)", false, false, "event") != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *v = zs_props_get(props, ZS_OUTBOX_PROP_POLL);
+	if (v == NULL || zs_parse_duration_ms(v, &ob->poll_ms) != 0 || ob->poll_ms <= 0 ||
+	    ob->poll_ms > INT32_MAX) {
+		snprintf(err, errlen, "property " ZS_OUTBOX_PROP_POLL " = \"%s\" is not a duration "
+		    "(e.g. 1s)", v != NULL ? v : "");
+		return -1;
+	}
+	return 0;
 }
 
 int
 zs_outbox_new(zs_outbox **out, const zs_outbox_env *env, char *err, size_t errlen)
 {
 	zs_outbox *ob = calloc(1, sizeof *ob);
-	if (ob == NULL || pipe(ob->wake) != 0) {
+	if (ob == NULL || pipe2(ob->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
 		free(ob);
 		snprintf(err, errlen, "cannot make the event sender: %s", strerror(errno));
 		return -1;
@@ -291,6 +386,8 @@ zs_outbox_new(zs_outbox **out, const zs_outbox_env *env, char *err, size_t errle
 	ob->self = ob;
 	ob->env = *env;
 	*out = ob;
+	if (sender_declare_poll(ob, err, errlen) != 0)
+		return -1;
 	zs_config_decl retention = {
 		.category = ZS_OUTBOX_CONFIG_CATEGORY,
 		.name = ZS_OUTBOX_CONFIG_RETENTION,
@@ -314,14 +411,16 @@ int
 zs_outbox_start(zs_outbox *ob, zs_db *db, char *err, size_t errlen)
 {
 	ob->db = db;
-	/* LISTEN now, so no commit between start and the first loop goes unnoticed; without a
-	 * connection now the thread keeps trying (and its first pump finds every row) */
+	/* LISTEN now, so no notification between start and the first loop goes unnoticed;
+	 * without a connection now the thread keeps trying (and its first pump finds every
+	 * row) */
 	(void) sender_connect(ob);
 	if (pthread_create(&ob->thread, NULL, sender_main, ob) != 0) {
 		snprintf(err, errlen, "cannot start the event sender thread");
 		return -1;
 	}
 	ob->running = true;
+	zs_events_set_log_wake(ob->env.events, sender_poke, ob);
 	return 0;
 }
 
@@ -330,8 +429,9 @@ zs_outbox_stop(zs_outbox *ob)
 {
 	if (ob == NULL || !ob->running)
 		return;
-	char stop = 1;
-	if (write(ob->wake[1], &stop, 1) != 1)
+	zs_events_set_log_wake(ob->env.events, NULL, NULL);
+	atomic_store(&ob->stopping, true);
+	if (write(ob->wake[1], "s", 1) != 1 && errno != EAGAIN)
 		zs_log(ZS_LOG_WARN, "event", "cannot wake the event sender");
 	pthread_join(ob->thread, NULL);
 	ob->running = false;
