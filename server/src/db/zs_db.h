@@ -28,6 +28,13 @@ int zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size
 void zs_db_set_query_limit(zs_db *db, uint32_t max);
 uint32_t zs_db_query_limit(const zs_db *db);
 
+/* How many statements each connection keeps prepared (zs_db_exec prepares a text the
+ * second time a connection runs it, and DEALLOCATEs the least recently used past max):
+ * ZS_DB_PREP_MAX_DEFAULT (256) unless set; 0 runs every statement unprepared; at most
+ * 4096. Idle connections are finished, to be made again with the new bound: set it
+ * before the pool is used. */
+void zs_db_set_prepared_max(zs_db *db, uint32_t max);
+
 /* Closes every connection. All connections must have been released. */
 void zs_db_close(zs_db *db);
 
