@@ -335,12 +335,20 @@ zs_db_connect_own(zs_db *db, zs_status **st)
 PGresult *
 zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params, zs_status **st)
 {
+	return zs_db_exec_params(c, sql, nparams, params, NULL, NULL, st);
+}
+
+PGresult *
+zs_db_exec_params(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    const int *lengths, const int *formats, zs_status **st)
+{
 	if (c->pg == NULL) {
 		db_give(st, zs_status_new(ZS_UNAVAILABLE, NULL, "database unavailable: not connected"));
 		return NULL;
 	}
 	bool retry_tx;
-	PGresult *r = zs_db_prep_exec(c->prep, c->pg, sql, nparams, params, NULL, NULL, &retry_tx);
+	PGresult *r = zs_db_prep_exec(c->prep, c->pg, sql, nparams, params, lengths, formats,
+	    &retry_tx);
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:

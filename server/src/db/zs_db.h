@@ -41,6 +41,11 @@ void zs_db_close(zs_db *db);
 /* The code for a SQLSTATE (NULL or "": INTERNAL), as the table in zs/db.h says. */
 int zs_db_sqlstate_code(const char *sqlstate);
 
+/* zs_db_exec with binary parameters: lengths and formats as PQexecParams takes them
+ * (NULL: all text), prepared on c as zs_db_exec prepares. */
+PGresult *zs_db_exec_params(zs_db_conn *c, const char *sql, int nparams,
+    const char *const *params, const int *lengths, const int *formats, zs_status **st);
+
 /* The libpq connection under c, for the node's own use (migrations run whole files). */
 PGconn *zs_db_conn_pg(zs_db_conn *c);
 
