@@ -527,15 +527,27 @@ test_broken_connection(T *t, ctx *x)
 
 /* ---- prepared statements: each connection prepares a text it runs again ---- */
 
-/* A pool of one connection of its own (its session's prepared statements are its own);
- * NULL (a failed check) if it cannot be opened. */
+/* A pool of one connection of its own (its session's prepared statements are its own),
+ * keeping prepared_max statements (< 0: the default), and its connection in *c unless c
+ * is NULL; NULL (a failed check) if either cannot be had. */
 static zs_db *
-pool_of_one(T *t, ctx *x)
+pool_of_one(T *t, ctx *x, int prepared_max, zs_db_conn **c)
 {
 	char err[512];
 	zs_db *db = NULL;
-	if (zs_db_open(&db, x->conninfo, 1, err, sizeof err) != 0)
+	zs_status *st = NULL;
+	if (zs_db_open(&db, x->conninfo, 1, err, sizeof err) != 0) {
 		ZST_FAIL_IN(t, "zs_db_open: %s", err);
+		return NULL;
+	}
+	if (prepared_max >= 0)
+		zs_db_set_prepared_max(db, (uint32_t) prepared_max);
+	if (c != NULL && zs_db_acquire(db, 2000, c, &st) != 0) {
+		ZST_FAIL_IN(t, "acquire: %s", st != NULL ? st->message : "?");
+		zs_status_free(st);
+		zs_db_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -574,15 +586,11 @@ run_on(zs_db_conn *c, const char *sql, int n, const char *const *params, char *b
 static void
 test_prepared_once(T *t, ctx *x)
 {
-	zs_db *db = pool_of_one(t, x);
 	zs_db_conn *c;
 	zs_status *st = NULL;
-	if (db == NULL || zs_db_acquire(db, 2000, &c, &st) != 0) {
-		ZST_FAIL_IN(t, "acquire: %s", st != NULL ? st->message : "?");
-		zs_status_free(st);
-		zs_db_close(db);
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
 		return;
-	}
 	const char *sql = "SELECT $1::int + 1 AS next", *untyped = "SELECT $1 || '-x'";
 	char buf[64], v[16];
 	const char *p[] = { v };
@@ -646,18 +654,11 @@ test_prepared_once(T *t, ctx *x)
 static void
 test_prepared_bound(T *t, ctx *x)
 {
-	zs_db *db = pool_of_one(t, x);
 	zs_db_conn *c;
 	zs_status *st = NULL;
+	zs_db *db = pool_of_one(t, x, 4, &c);
 	if (db == NULL)
 		return;
-	zs_db_set_prepared_max(db, 4);
-	if (zs_db_acquire(db, 2000, &c, &st) != 0) {
-		ZST_FAIL_IN(t, "acquire: %s", st != NULL ? st->message : "?");
-		zs_status_free(st);
-		zs_db_close(db);
-		return;
-	}
 	char sql[64], buf[32], want[32];
 	const char *p[] = { "100" };
 	for (int k = 0; k < 6; k++) {
@@ -701,7 +702,7 @@ test_prepared_bound(T *t, ctx *x)
 static void
 test_prepared_reconnect(T *t, ctx *x)
 {
-	zs_db *db = pool_of_one(t, x);
+	zs_db *db = pool_of_one(t, x, -1, NULL);
 	zs_db_conn *c;
 	zs_status *st = NULL;
 	char buf[32], pid[32], pid2[32];
@@ -742,16 +743,12 @@ test_prepared_reconnect(T *t, ctx *x)
 static void
 test_prepared_failed_tx(T *t, ctx *x)
 {
-	zs_db *db = pool_of_one(t, x);
 	zs_db_conn *c;
 	zs_status *st = NULL;
 	char buf[64];
-	if (db == NULL || zs_db_acquire(db, 2000, &c, &st) != 0) {
-		zs_status_free(st);
-		zs_db_close(db);
-		ZST_FAIL_IN(t, "no connection");
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
 		return;
-	}
 	PQclear(query(t, x->db, "CREATE TABLE t_ptx (v text PRIMARY KEY)", 0, NULL));
 	const char *ins = "INSERT INTO t_ptx VALUES ($1)", *fresh = "SELECT count(*) FROM t_ptx";
 	const char *a[] = { "a" }, *b[] = { "b" }, *c1[] = { "c" }, *d[] = { "d" };
@@ -790,16 +787,12 @@ test_prepared_failed_tx(T *t, ctx *x)
 static void
 test_prepared_changed_table(T *t, ctx *x)
 {
-	zs_db *db = pool_of_one(t, x);
 	zs_db_conn *c;
 	zs_status *st = NULL;
 	char buf[64];
-	if (db == NULL || zs_db_acquire(db, 2000, &c, &st) != 0) {
-		zs_status_free(st);
-		zs_db_close(db);
-		ZST_FAIL_IN(t, "no connection");
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
 		return;
-	}
 	PQclear(query(t, x->db, "CREATE TABLE t_chg (a int)", 0, NULL));
 	PQclear(query(t, x->db, "INSERT INTO t_chg VALUES (1)", 0, NULL));
 	const char *sel = "SELECT * FROM t_chg";
