@@ -1,10 +1,13 @@
 /* db_test.c: unit tests for the database layer (server/src/zs_db*.c) against a real
  * embedded PostgreSQL started in a temporary folder (as the postgres user when run as
- * root): socket only, statements and the SQLSTATE mapping, transactions, migrations
+ * root): socket only, statements and the SQLSTATE mapping, transactions, prepared
+ * statements (prepared once per connection, bounded, remade with their connection, after
+ * failed transactions and changed tables), migrations
  * (tests/unit/db_migrations/), the pool under threads, the server restarted and killed
  * under load, a server left over by a crashed run, and a clean stop.
  * Usage: db_test [migrations-folder]. Prints `db: N passed, M failed`; exits non-zero on
- * any failure; a watchdog fails the run if it takes over 55 s or a call hangs. */
+ * any failure; a watchdog fails the run if it takes over 100 s (ctest allows 120) or a
+ * call hangs; a case taking a second or more says how long. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +69,7 @@ sleep_ms(long ms)
 static void
 on_alarm(int sig)
 {
-	static const char msg[] = "FAIL db_test: still running after 55 s\n";
+	static const char msg[] = "FAIL db_test: still running after 100 s\n";
 	(void) sig;
 	if (write(2, msg, sizeof msg - 1) < 0)
 		_exit(2);
@@ -522,6 +525,320 @@ test_broken_connection(T *t, ctx *x)
 	zs_db_close(db);
 }
 
+/* ---- prepared statements: each connection prepares a text it runs again ---- */
+
+/* A pool of one connection of its own (its session's prepared statements are its own),
+ * keeping prepared_max statements (< 0: the default), and its connection in *c unless c
+ * is NULL; NULL (a failed check) if either cannot be had. */
+static zs_db *
+pool_of_one(T *t, ctx *x, int prepared_max, zs_db_conn **c)
+{
+	char err[512];
+	zs_db *db = NULL;
+	zs_status *st = NULL;
+	if (zs_db_open(&db, x->conninfo, 1, err, sizeof err) != 0) {
+		ZST_FAIL_IN(t, "zs_db_open: %s", err);
+		return NULL;
+	}
+	if (prepared_max >= 0)
+		zs_db_set_prepared_max(db, (uint32_t) prepared_max);
+	if (c != NULL && zs_db_acquire(db, 2000, c, &st) != 0) {
+		ZST_FAIL_IN(t, "acquire: %s", st != NULL ? st->message : "?");
+		zs_status_free(st);
+		zs_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* How many statements c's session holds prepared with a text like pattern: asked with
+ * libpq directly, past the pool's cache, so the asking is not counted. -1 on failure. */
+static int
+prepared_like(zs_db_conn *c, const char *pattern)
+{
+	const char *p[] = { pattern };
+	PGresult *r = PQexecParams(zs_db_conn_pg(c), "SELECT count(*) FROM pg_prepared_statements "
+	    "WHERE statement LIKE $1 AND name LIKE 'zs\\_%' AND NOT from_sql", 1, NULL, p, NULL, NULL, 0);
+	int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	return n;
+}
+
+/* Runs sql on c: the code (0 when it worked) and the first value into buf ("" if none). */
+static int
+run_on(zs_db_conn *c, const char *sql, int n, const char *const *params, char *buf, size_t len)
+{
+	zs_status *st = NULL;
+	PGresult *r = zs_db_exec(c, sql, n, params, &st);
+	snprintf(buf, len, "%s", r != NULL && PQntuples(r) > 0 && PQnfields(r) > 0 ?
+	    PQgetvalue(r, 0, 0) : "");
+	int code = r != NULL ? ZS_OK : st != NULL ? (int) st->code : ZS_INTERNAL;
+	if (r != NULL && PQnfields(r) > 1)
+		snprintf(buf, len, "%d columns", PQnfields(r));
+	PQclear(r);
+	zs_status_free(st);
+	return code;
+}
+
+/* A statement run once is not prepared; run again it is, once, and executed by name from
+ * then on with whatever values it is given (through the server's switch to a generic
+ * plan after five runs). */
+static void
+test_prepared_once(T *t, ctx *x)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
+		return;
+	const char *sql = "SELECT $1::int + 1 AS next", *untyped = "SELECT $1 || '-x'";
+	char buf[64], v[16];
+	const char *p[] = { v };
+	snprintf(v, sizeof v, "1");
+	ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "2") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sql) == 0);
+	for (int i = 2; i <= 12; i++) {
+		snprintf(v, sizeof v, "%d", i * 10);
+		char want[16];
+		snprintf(want, sizeof want, "%d", i * 10 + 1);
+		ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, want) == 0);
+		ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+	}
+	/* parameter types are inferred as before (unknown: text here) */
+	for (int i = 0; i < 3; i++)
+		ZST_EXPECT_IN(t, run_on(c, untyped, 1, p, buf, sizeof buf) == 0 &&
+		    strcmp(buf, "120-x") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, untyped) == 1);
+	/* a failure keeps its code and message on the prepared path */
+	const char *bad[] = { "abc" };
+	for (int i = 0; i < 3; i++) {
+		ZST_EXPECT_IN(t, zs_db_exec(c, sql, 1, bad, &st) == NULL);
+		ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_INVALID_ARGUMENT &&
+		    has_detail(st, "sqlstate: 22P02"));
+		zs_status_free(st);
+		st = NULL;
+	}
+	/* two commands in one text: refused the same way, prepared or not */
+	for (int i = 0; i < 3; i++) {
+		ZST_EXPECT_IN(t, zs_db_exec(c, "SELECT 1; SELECT 2", 0, NULL, &st) == NULL);
+		ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_INTERNAL &&
+		    strstr(st->message, "multiple commands") != NULL);
+		zs_status_free(st);
+		st = NULL;
+	}
+	ZST_EXPECT_IN(t, prepared_like(c, "SELECT 1; SELECT 2") == 0);
+	/* a caller's DEALLOCATE ALL: the cache forgets, the statement is prepared again */
+	ZST_EXPECT_IN(t, run_on(c, "DEALLOCATE ALL", 0, NULL, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, "%") == 0);
+	for (int i = 0; i < 3; i++)
+		ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "121") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+	/* dropped behind the cache's back (libpq directly): prepared again, the caller sees
+	 * nothing outside a transaction, and ABORTED (retry) inside one */
+	PQclear(PQexec(zs_db_conn_pg(c), "DEALLOCATE ALL"));
+	ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "121") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+	PQclear(PQexec(zs_db_conn_pg(c), "DEALLOCATE ALL"));
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == ZS_ABORTED);
+	zs_db_rollback(c);
+	for (int i = 0; i < 2; i++)
+		ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "121") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+	zs_db_release(db, c);
+	zs_db_close(db);
+}
+
+/* The cache is bounded: past its size the least recently used statement is
+ * deallocated, whatever number of distinct texts comes. */
+static void
+test_prepared_bound(T *t, ctx *x)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	zs_db *db = pool_of_one(t, x, 4, &c);
+	if (db == NULL)
+		return;
+	char sql[64], buf[32], want[32];
+	const char *p[] = { "100" };
+	for (int k = 0; k < 6; k++) {
+		snprintf(sql, sizeof sql, "SELECT $1::int + %d AS bound_%d", k, k);
+		snprintf(want, sizeof want, "%d", 100 + k);
+		for (int i = 0; i < 2; i++)
+			ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 &&
+			    strcmp(buf, want) == 0);
+	}
+	ZST_EXPECT_IN(t, prepared_like(c, "SELECT $1::int + % AS bound_%") == 4);
+	ZST_EXPECT_IN(t, prepared_like(c, "% bound_0") == 0 && prepared_like(c, "% bound_1") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, "% bound_5") == 1);
+	/* an evicted one still runs, and is prepared again */
+	for (int i = 0; i < 2; i++)
+		ZST_EXPECT_IN(t, run_on(c, "SELECT $1::int + 0 AS bound_0", 1, p, buf, sizeof buf) == 0 &&
+		    strcmp(buf, "100") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, "% bound_0") == 1);
+	ZST_EXPECT_IN(t, prepared_like(c, "% bound_2") == 0);
+	/* many texts, each twice: the session never holds more than the bound */
+	for (int k = 0; k < 300; k++) {
+		snprintf(sql, sizeof sql, "SELECT %d AS many", k);
+		for (int i = 0; i < 2; i++)
+			ZST_EXPECT_IN(t, run_on(c, sql, 0, NULL, buf, sizeof buf) == 0);
+	}
+	ZST_EXPECT_IN(t, prepared_like(c, "%") == 4);
+	/* 0: nothing is prepared */
+	zs_db_release(db, c);
+	zs_db_set_prepared_max(db, 0);
+	if (zs_db_acquire(db, 2000, &c, &st) == 0) {
+		for (int i = 0; i < 3; i++)
+			ZST_EXPECT_IN(t, run_on(c, "SELECT $1::int + 0 AS bound_0", 1, p, buf, sizeof buf) == 0);
+		ZST_EXPECT_IN(t, prepared_like(c, "%") == 0);
+		zs_db_release(db, c);
+	}
+	zs_status_free(st);
+	zs_db_close(db);
+}
+
+/* The cache goes with its connection: a statement works after the connection is remade,
+ * whether the server ended it in use or idle. */
+static void
+test_prepared_reconnect(T *t, ctx *x)
+{
+	zs_db *db = pool_of_one(t, x, -1, NULL);
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	char buf[32], pid[32], pid2[32];
+	const char *sql = "SELECT $1::int * 2 AS twice";
+	const char *p[] = { "21" }, *pp[] = { pid };
+	for (int round = 0; db != NULL && round < 2; round++) {
+		if (zs_db_acquire(db, 2000, &c, &st) != 0)
+			break;
+		for (int i = 0; i < 2; i++)
+			ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "42") == 0);
+		ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+		run_on(c, "SELECT pg_backend_pid()", 0, NULL, pid, sizeof pid);
+		PQclear(query(t, x->db, "SELECT pg_terminate_backend($1::int)", 1, pp));
+		if (round == 0) { /* in use: the call fails, the next acquire reconnects */
+			ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == ZS_UNAVAILABLE);
+			zs_db_release(db, c);
+		} else {          /* idle: remade before it is handed out */
+			zs_db_release(db, c);
+			sleep_ms(100);
+		}
+		if (zs_db_acquire(db, 2000, &c, &st) != 0)
+			break;
+		run_on(c, "SELECT pg_backend_pid()", 0, NULL, pid2, sizeof pid2);
+		ZST_EXPECT_IN(t, strcmp(pid, pid2) != 0);
+		ZST_EXPECT_IN(t, prepared_like(c, sql) == 0);
+		for (int i = 0; i < 3; i++)
+			ZST_EXPECT_IN(t, run_on(c, sql, 1, p, buf, sizeof buf) == 0 && strcmp(buf, "42") == 0);
+		ZST_EXPECT_IN(t, prepared_like(c, sql) == 1);
+		zs_db_release(db, c);
+	}
+	ZST_EXPECT_IN(t, st == NULL);
+	zs_status_free(st);
+	zs_db_close(db);
+}
+
+/* In a failed transaction statements fail as before, nothing is prepared there, and
+ * after the rollback the same statement works. */
+static void
+test_prepared_failed_tx(T *t, ctx *x)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	char buf[64];
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
+		return;
+	PQclear(query(t, x->db, "CREATE TABLE t_ptx (v text PRIMARY KEY)", 0, NULL));
+	const char *ins = "INSERT INTO t_ptx VALUES ($1)", *fresh = "SELECT count(*) FROM t_ptx";
+	const char *a[] = { "a" }, *b[] = { "b" }, *c1[] = { "c" }, *d[] = { "d" };
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, a, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, b, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, ins) == 1);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, c1, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, a, buf, sizeof buf) == ZS_ALREADY_EXISTS);
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, d, buf, sizeof buf) == ZS_INTERNAL); /* 25P02 */
+	ZST_EXPECT_IN(t, run_on(c, fresh, 0, NULL, buf, sizeof buf) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, run_on(c, fresh, 0, NULL, buf, sizeof buf) == ZS_INTERNAL);
+	ZST_EXPECT_IN(t, zs_db_commit(c, &st) == ZS_ABORTED);
+	zs_status_free(st);
+	st = NULL;
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, d, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, run_on(c, fresh, 0, NULL, buf, sizeof buf) == 0 && strcmp(buf, "3") == 0);
+	/* the same with an explicit rollback, the statement prepared in the transaction */
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, run_on(c, fresh, 0, NULL, buf, sizeof buf) == 0 && strcmp(buf, "3") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, fresh) == 1);
+	ZST_EXPECT_IN(t, run_on(c, "SELEC broken", 0, NULL, buf, sizeof buf) == ZS_INTERNAL);
+	zs_db_rollback(c);
+	ZST_EXPECT_IN(t, run_on(c, ins, 1, c1, buf, sizeof buf) == 0);
+	ZST_EXPECT_IN(t, run_on(c, fresh, 0, NULL, buf, sizeof buf) == 0 && strcmp(buf, "4") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, ins) == 1 && prepared_like(c, fresh) == 1);
+	zs_db_release(db, c);
+	ZST_EXPECT_IN(t, strcmp(value(t, x->db, "SELECT string_agg(v, ',' ORDER BY v) FROM t_ptx", 0,
+	    NULL, buf, sizeof buf), "a,b,c,d") == 0);
+	zs_db_close(db);
+}
+
+/* A table changed under a prepared statement (a migration on another connection): the
+ * statement is prepared again and answers the new columns; in a transaction the first
+ * try fails ABORTED (retry) and the retry works. */
+static void
+test_prepared_changed_table(T *t, ctx *x)
+{
+	zs_db_conn *c;
+	zs_status *st = NULL;
+	char buf[64];
+	zs_db *db = pool_of_one(t, x, -1, &c);
+	if (db == NULL)
+		return;
+	PQclear(query(t, x->db, "CREATE TABLE t_chg (a int)", 0, NULL));
+	PQclear(query(t, x->db, "INSERT INTO t_chg VALUES (1)", 0, NULL));
+	const char *sel = "SELECT * FROM t_chg";
+	for (int i = 0; i < 2; i++)
+		ZST_EXPECT_IN(t, run_on(c, sel, 0, NULL, buf, sizeof buf) == 0 && strcmp(buf, "1") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sel) == 1);
+	/* outside a transaction: the caller sees only the new result */
+	PQclear(query(t, x->db, "ALTER TABLE t_chg ADD COLUMN b text DEFAULT 'x'", 0, NULL));
+	ZST_EXPECT_IN(t, run_on(c, sel, 0, NULL, buf, sizeof buf) == 0 &&
+	    strcmp(buf, "2 columns") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sel) == 1);
+	/* inside one: ABORTED, then the transaction again works */
+	PQclear(query(t, x->db, "ALTER TABLE t_chg ADD COLUMN c int DEFAULT 7", 0, NULL));
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, zs_db_exec(c, sel, 0, NULL, &st) == NULL);
+	ZST_EXPECT_IN(t, st != NULL && (int) st->code == ZS_ABORTED &&
+	    strstr(st->message, "result type") != NULL && has_detail(st, "sqlstate: 0A000"));
+	zs_status_free(st);
+	st = NULL;
+	zs_db_rollback(c);
+	ZST_EXPECT_IN(t, zs_db_begin(c, &st) == 0);
+	ZST_EXPECT_IN(t, run_on(c, sel, 0, NULL, buf, sizeof buf) == 0 &&
+	    strcmp(buf, "3 columns") == 0);
+	ZST_EXPECT_IN(t, zs_db_commit(c, &st) == 0);
+	/* dropped and made again with other columns */
+	PQclear(query(t, x->db, "DROP TABLE t_chg", 0, NULL));
+	PQclear(query(t, x->db, "CREATE TABLE t_chg (z text)", 0, NULL));
+	PQclear(query(t, x->db, "INSERT INTO t_chg VALUES ('new')", 0, NULL));
+	for (int i = 0; i < 2; i++)
+		ZST_EXPECT_IN(t, run_on(c, sel, 0, NULL, buf, sizeof buf) == 0 && strcmp(buf, "new") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sel) == 1);
+	/* gone: the error is the table's; back: the statement works again */
+	PQclear(query(t, x->db, "DROP TABLE t_chg", 0, NULL));
+	ZST_EXPECT_IN(t, zs_db_exec(c, sel, 0, NULL, &st) == NULL);
+	ZST_EXPECT_IN(t, st != NULL && has_detail(st, "sqlstate: 42P01"));
+	zs_status_free(st);
+	st = NULL;
+	PQclear(query(t, x->db, "CREATE TABLE t_chg (z text, n int DEFAULT 5)", 0, NULL));
+	PQclear(query(t, x->db, "INSERT INTO t_chg VALUES ('again')", 0, NULL));
+	ZST_EXPECT_IN(t, run_on(c, sel, 0, NULL, buf, sizeof buf) == 0 &&
+	    strcmp(buf, "2 columns") == 0);
+	ZST_EXPECT_IN(t, prepared_like(c, sel) == 1);
+	zs_db_release(db, c);
+	zs_db_close(db);
+}
+
 /* ---- migrations ---- */
 
 typedef struct {
@@ -949,7 +1266,7 @@ main(int argc, char **argv)
 {
 	zst_check_init("db");
 	signal(SIGALRM, on_alarm);
-	alarm(55);
+	alarm(100);
 	ctx x = { .root = "/tmp/zsdbt-XXXXXX" };
 	const char *mig = argc > 1 ? argv[1] : DB_MIGRATIONS_DIR;
 	if (mig != NULL) {
@@ -987,6 +1304,11 @@ main(int argc, char **argv)
 		{ "transactions", test_transactions, true },
 		{ "acquire_timeout", test_acquire_timeout, true },
 		{ "broken_connection", test_broken_connection, true },
+		{ "prepared_once", test_prepared_once, true },
+		{ "prepared_bound", test_prepared_bound, true },
+		{ "prepared_reconnect", test_prepared_reconnect, true },
+		{ "prepared_failed_tx", test_prepared_failed_tx, true },
+		{ "prepared_changed_table", test_prepared_changed_table, true },
 		{ "migrations", test_migrations, true },
 		{ "pool_threads", test_pool_threads, true },
 		{ "leftover", test_leftover, false },
@@ -998,11 +1320,15 @@ main(int argc, char **argv)
 	int64_t t0 = now_ms();
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		T t = { tests[i].name, 0 };
+		int64_t c0 = now_ms();
 		if (tests[i].needs_db && (x.db == NULL || x.pg == NULL)) {
 			ZST_FAIL_IN(&t, "no database");
 		} else {
 			tests[i].fn(&t, &x);
 		}
+		if (now_ms() - c0 >= 1000) /* where the time of a slow run went */
+			fprintf(stderr, "db_test: %s took %lld ms\n", tests[i].name,
+			    (long long) (now_ms() - c0));
 		if (atomic_load(&t.failures) == 0)
 			passed++;
 		else

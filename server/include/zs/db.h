@@ -54,9 +54,17 @@ ZS_API int zs_db_acquire(zs_db *db, int64_t timeout_ms, zs_db_conn **out, zs_sta
  * remade by a later acquire. Session settings (SET) are not reset: use SET LOCAL. */
 ZS_API void zs_db_release(zs_db *db, zs_db_conn *c);
 
-/* Runs one statement with PQexecParams: parameters in text form ($1..$n; a NULL entry is
- * SQL NULL), text results. Returns the result (caller PQclear()s it) for a command or
- * query that succeeded; NULL (with *st) otherwise. */
+/* Runs one statement: parameters in text form ($1..$n, types inferred as PQexecParams
+ * does; a NULL entry is SQL NULL), text results; one command only (as PQexecParams).
+ * Returns the result (caller PQclear()s it) for a command or query that succeeded; NULL
+ * (with *st) otherwise.
+ * A text the connection runs a second time is prepared on it and from then on executed
+ * by name, so the server parses and plans it once per connection (its SQL text is the
+ * key: write values as parameters, not into the text). Each connection keeps a bounded
+ * number of them (the least recently used is deallocated); they go with the connection
+ * when it is remade. A prepared statement whose tables changed is prepared again: outside
+ * a transaction the caller never sees it; inside one the statement fails with ABORTED
+ * (retry the transaction), as the server aborts the transaction first. */
 ZS_API PGresult *zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
     zs_status **st);
 

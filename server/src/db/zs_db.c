@@ -1,9 +1,10 @@
 /*
  * zs_db.c: the connection pool of zs/db.h: a fixed array of libpq connections behind a
- * mutex and a condvar, statements through PQexecParams, failures turned into statuses
- * by SQLSTATE. Connections are made lazily and remade after they break; an idle one is
- * checked (a poll, no round trip) before it is handed out, so a server restart costs the
- * calls in flight, not the next ones.
+ * mutex and a condvar, statements prepared once per connection (zs_db_prep.c), failures
+ * turned into statuses by SQLSTATE. Connections are made lazily and remade after they
+ * break; an idle one is checked (a poll, no round trip) before it is handed out, so a
+ * server restart costs the calls in flight, not the next ones. A connection's prepared
+ * statements go with it: they are freed whenever it is finished.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,9 +17,11 @@
 
 #include "zs/clock.h"
 #include "zs_db.h"
+#include "zs_db_prep.h"
 
 struct zs_db_conn {
-	PGconn *pg;   /* NULL: not connected yet, or dropped after it broke */
+	PGconn *pg;        /* NULL: not connected yet, or dropped after it broke */
+	zs_db_prep *prep;  /* pg's prepared statements (NULL: none are made); owned */
 	bool in_use;
 	void (*after_commit)(void *arg);   /* zs_db_after_commit's, for the open transaction */
 	void *after_commit_arg;
@@ -33,6 +36,7 @@ struct zs_db {
 	char *options;               /* its options, with our defaults added */
 	const char **keys, **values; /* NULL-terminated, for PQconnectdbParams */
 	uint32_t query_limit;        /* query.limit.max; 0: the default */
+	uint32_t prepared_max;       /* statements each connection keeps prepared; 0: none */
 };
 
 /* Defaults for what the conninfo does not say; see zs_db_open in zs_db.h. */
@@ -170,6 +174,16 @@ db_connect(zs_db *db, zs_db_conn *c, zs_status **st)
 	return -1;
 }
 
+/* Finishes c's connection; its prepared statements go with it. */
+static void
+db_drop(zs_db_conn *c)
+{
+	PQfinish(c->pg);
+	c->pg = NULL;
+	zs_db_prep_free(c->prep);
+	c->prep = NULL;
+}
+
 /* True if an idle connection still looks usable. An idle connection has nothing to read
  * unless the server closed it (with a FATAL first) or sent a notification: read what is
  * there and let libpq find out which. */
@@ -281,14 +295,15 @@ zs_db_acquire(zs_db *db, int64_t timeout_ms, zs_db_conn **out, zs_status **st)
 		return db_give(st, zs_status_new(ZS_DEADLINE_EXCEEDED, NULL,
 		    "no database connection came free in %lld ms (pool of %d)", (long long) timeout_ms,
 		    db->size));
-	if (c->pg != NULL && !db_idle_ok(c->pg)) {
-		PQfinish(c->pg);
-		c->pg = NULL;
-	}
+	if (c->pg != NULL && !db_idle_ok(c->pg))
+		db_drop(c);
 	zs_status *why = NULL;
-	if (c->pg == NULL && db_connect(db, c, &why) != 0) {
-		db_put(db, c);
-		return db_give(st, why);
+	if (c->pg == NULL) {
+		if (db_connect(db, c, &why) != 0) {
+			db_put(db, c);
+			return db_give(st, why);
+		}
+		c->prep = zs_db_prep_new(db->prepared_max); /* NULL: runs unprepared */
 	}
 	*out = c;
 	return ZS_OK;
@@ -300,10 +315,8 @@ zs_db_release(zs_db *db, zs_db_conn *c)
 	if (c == NULL)
 		return;
 	c->after_commit = NULL;
-	if (c->pg != NULL && !db_reusable(c->pg)) {
-		PQfinish(c->pg);
-		c->pg = NULL;
-	}
+	if (c->pg != NULL && !db_reusable(c->pg))
+		db_drop(c);
 	db_put(db, c);
 }
 
@@ -325,21 +338,39 @@ zs_db_connect_own(zs_db *db, zs_status **st)
 PGresult *
 zs_db_exec(zs_db_conn *c, const char *sql, int nparams, const char *const *params, zs_status **st)
 {
+	return zs_db_exec_params(c, sql, nparams, params, NULL, NULL, st);
+}
+
+PGresult *
+zs_db_exec_params(zs_db_conn *c, const char *sql, int nparams, const char *const *params,
+    const int *lengths, const int *formats, zs_status **st)
+{
 	if (c->pg == NULL) {
 		db_give(st, zs_status_new(ZS_UNAVAILABLE, NULL, "database unavailable: not connected"));
 		return NULL;
 	}
-	PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	bool retry_tx;
+	PGresult *r = zs_db_prep_exec(c->prep, c->pg, sql, nparams, params, lengths, formats,
+	    &retry_tx);
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	case PGRES_EMPTY_QUERY:
 		return r;
 	default:
-		db_give(st, zs_db_status_from(c->pg, r));
-		PQclear(r);
-		return NULL;
+		break;
 	}
+	zs_status *why = zs_db_status_from(c->pg, r);
+	PQclear(r);
+	if (retry_tx && why != NULL && (int) why->code != ZS_UNAVAILABLE) {
+		/* the plan was made for tables that changed since (a migration): the statement
+		 * is prepared afresh at its next use, so the transaction may be run again */
+		why->code = (Zs__Rpc__V1__Code) ZS_ABORTED;
+		zs_status_add_detail(why, "retry: the statement's tables changed since it was "
+		    "prepared on this connection");
+	}
+	db_give(st, why);
+	return NULL;
 }
 
 /* Runs a statement whose result is not wanted: 0 or its failure's code. */
@@ -518,6 +549,7 @@ zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size_t e
 		return -1;
 	}
 	db->size = pool_size;
+	db->prepared_max = ZS_DB_PREP_MAX_DEFAULT;
 	db->conns = calloc((size_t) pool_size, sizeof *db->conns);
 	if (db->conns == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -532,6 +564,7 @@ zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size_t e
 		zs_db_close(db);
 		return -1;
 	}
+	db->conns[0].prep = zs_db_prep_new(db->prepared_max);
 	*out = db;
 	return 0;
 }
@@ -542,7 +575,7 @@ zs_db_close(zs_db *db)
 	if (db == NULL)
 		return;
 	for (int i = 0; db->conns != NULL && i < db->size; i++)
-		PQfinish(db->conns[i].pg);
+		db_drop(&db->conns[i]);
 	free(db->conns);
 	PQconninfoFree(db->parsed);
 	free(db->keys);
@@ -563,4 +596,15 @@ uint32_t
 zs_db_query_limit(const zs_db *db)
 {
 	return db->query_limit;
+}
+
+void
+zs_db_set_prepared_max(zs_db *db, uint32_t max)
+{
+	pthread_mutex_lock(&db->mu);
+	db->prepared_max = max > ZS_DB_PREP_MAX_LIMIT ? ZS_DB_PREP_MAX_LIMIT : max;
+	for (int i = 0; i < db->size; i++)
+		if (!db->conns[i].in_use && db->conns[i].pg != NULL)
+			db_drop(&db->conns[i]);
+	pthread_mutex_unlock(&db->mu);
 }

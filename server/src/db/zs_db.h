@@ -28,11 +28,23 @@ int zs_db_open(zs_db **out, const char *conninfo, int pool_size, char *err, size
 void zs_db_set_query_limit(zs_db *db, uint32_t max);
 uint32_t zs_db_query_limit(const zs_db *db);
 
+/* How many statements each connection keeps prepared (zs_db_exec prepares a text the
+ * second time a connection runs it, and DEALLOCATEs the least recently used past max):
+ * ZS_DB_PREP_MAX_DEFAULT (256) unless set; 0 runs every statement unprepared; at most
+ * 4096. Idle connections are finished, to be made again with the new bound: set it
+ * before the pool is used. */
+void zs_db_set_prepared_max(zs_db *db, uint32_t max);
+
 /* Closes every connection. All connections must have been released. */
 void zs_db_close(zs_db *db);
 
 /* The code for a SQLSTATE (NULL or "": INTERNAL), as the table in zs/db.h says. */
 int zs_db_sqlstate_code(const char *sqlstate);
+
+/* zs_db_exec with binary parameters: lengths and formats as PQexecParams takes them
+ * (NULL: all text), prepared on c as zs_db_exec prepares. */
+PGresult *zs_db_exec_params(zs_db_conn *c, const char *sql, int nparams,
+    const char *const *params, const int *lengths, const int *formats, zs_status **st);
 
 /* The libpq connection under c, for the node's own use (migrations run whole files). */
 PGconn *zs_db_conn_pg(zs_db_conn *c);

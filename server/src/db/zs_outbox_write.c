@@ -78,17 +78,15 @@ zs_event_publish_tx(zs_db_conn *c, zs_events *ev, const char *topic, const char 
 	int lengths[8] = { 0, 0, 0, 0, 0, (int) len, 0, 0 };
 	int formats[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
 	PGconn *pg = zs_db_conn_pg(c);
-	PGresult *r = PQexecParams(pg,
+	zs_status *failed = NULL;
+	PGresult *r = zs_db_exec_params(c,
 	    "INSERT INTO zs_event_log (topic, resource_uuid, owner_uuid, node_id, type, body, "
-	    "body_json, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint)", 8, NULL, params,
-	    lengths, formats, 0);
+	    "body_json, time_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint)", 8, params,
+	    lengths, formats, &failed);
 	free(packed);
 	free(json_text);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		zs_status *why = zs_db_status_from(pg, r);
-		PQclear(r);
-		return outbox_fail(st, why);
-	}
+	if (r == NULL)
+		return outbox_fail(st, failed);
 	PQclear(r);
 	/* outside a transaction the row is committed already */
 	if (PQtransactionStatus(pg) == PQTRANS_IDLE)
