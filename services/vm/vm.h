@@ -68,6 +68,11 @@ void vm_expunge_row(zs_call *call, ProtobufCClosure closure, const char *uuid);
 /* Writes topic about uuid with its VmInstanceInfo, in c's transaction. */
 int vm_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
     zs_status **st);
+/* vm_publish that also gives the VM as published (*out, the caller's: free it with
+ * zs__vm__v1__vm_instance_info__free_unpacked), to answer with once the transaction
+ * committed, without reading its rows again. */
+int vm_publish_keep(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    Zs__Vm__V1__VmInstanceInfo **out, zs_status **st);
 /* Fails call with st (taken; NULL: INTERNAL). */
 void vm_fail(zs_call *call, zs_status *st);
 
