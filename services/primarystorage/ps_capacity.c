@@ -36,19 +36,22 @@ ps_res_answer(zs_call *call, ProtobufCClosure closure, const char *volume, PGres
 	closure(&out.base, call);
 }
 
-/* Tries one reservation: 0 (made), NOT_FOUND-free "no room" as RESOURCE_EXHAUSTED
- * without *st, or the database's code with *st. */
+/* Tries one reservation: 0 (made; *made is its row as ps_res_find reads it, the
+ * caller's), NOT_FOUND-free "no room" as RESOURCE_EXHAUSTED without *st, or the
+ * database's code with *st. */
 static int
 ps_res_try(zs_db_conn *c, const char *volume, const char *ps, const char *host,
-    const char *size, zs_status **st)
+    const char *size, PGresult **made, zs_status **st)
 {
 	const char *p[4] = { volume, ps, host, size };
-	PGresult *r = NULL;
+	PGresult *r = NULL, *row = NULL;
 	int rv = zs_db_begin(c, st);
 	if (rv != 0)
 		return rv;
 	rv = zs_db_run(c, "INSERT INTO ps_reservations (volume_uuid, ps_uuid, host_uuid, size) "
-	    "VALUES ($1, $2, $3, $4)", 4, p, NULL, st);
+	    "VALUES ($1, $2, $3, $4) RETURNING ps_uuid, (SELECT type FROM ps_storages WHERE "
+	    "uuid = $2), host_uuid, size, (SELECT zone_uuid FROM ps_storages WHERE uuid = $2)", 4, p,
+	    &row, st);
 	if (rv == 0)
 		rv = zs_db_run(c, host[0] != '\0' ?
 		    "UPDATE ps_hosts SET reserved_capacity = reserved_capacity + $4::bigint "
@@ -64,10 +67,16 @@ ps_res_try(zs_db_conn *c, const char *volume, const char *ps, const char *host,
 		rv = ZS_RESOURCE_EXHAUSTED;   /* no room: not an error of the database */
 	PQclear(r);
 	if (rv == ZS_RESOURCE_EXHAUSTED) {
+		PQclear(row);
 		zs_db_rollback(c);
 		return rv;
 	}
-	return zs_db_end(c, rv, st);
+	rv = zs_db_end(c, rv, st);
+	if (rv == 0)
+		*made = row;
+	else
+		PQclear(row);
+	return rv;
 }
 
 /* Why nothing could be reserved on ps: its state, status or room. */
@@ -115,12 +124,12 @@ ps_res_why(zs_db_conn *c, const char *ps, const char *host, int64_t size)
 /* Tries the hosts (LocalStorage) or the storage itself (NFS); 0 when reserved. */
 static int
 ps_res_on(zs_db_conn *c, const Zs__Primarystorage__V1__ReserveCapacityRequest *in,
-    const char *ps, const char *type, const char *size, zs_status **st)
+    const char *ps, const char *type, const char *size, PGresult **made, zs_status **st)
 {
 	if (strcmp(type, PS_NFS) == 0)   /* a host named is the one to go through: not counted */
-		return ps_res_try(c, in->volume_uuid, ps, "", size, st);
+		return ps_res_try(c, in->volume_uuid, ps, "", size, made, st);
 	if (in->host_uuid[0] != '\0')
-		return ps_res_try(c, in->volume_uuid, ps, in->host_uuid, size, st);
+		return ps_res_try(c, in->volume_uuid, ps, in->host_uuid, size, made, st);
 	PGresult *hosts = NULL;
 	const char *p[2] = { ps, size };
 	int rv = zs_db_run(c, "SELECT host_uuid FROM ps_hosts WHERE ps_uuid = $1 AND status = "
@@ -129,7 +138,7 @@ ps_res_on(zs_db_conn *c, const Zs__Primarystorage__V1__ReserveCapacityRequest *i
 	if (rv == 0)
 		rv = ZS_RESOURCE_EXHAUSTED;
 	for (int i = 0; hosts != NULL && i < PQntuples(hosts) && rv == ZS_RESOURCE_EXHAUSTED; i++)
-		rv = ps_res_try(c, in->volume_uuid, ps, PQgetvalue(hosts, i, 0), size, st);
+		rv = ps_res_try(c, in->volume_uuid, ps, PQgetvalue(hosts, i, 0), size, made, st);
 	PQclear(hosts);
 	return rv;
 }
@@ -152,11 +161,16 @@ ps_reserve(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	char size[24];
 	snprintf(size, sizeof size, "%lld", (long long) in->size);
 	const char *ps = in->primary_storage_uuid;
-	int rv = ps[0] != '\0' ? zs_resource_check(c, call, ps, PS_TYPE, NULL, 0, &st) : 0;
-	if (rv == 0 && in->host_uuid[0] != '\0')
+	int rv = ps_res_find(c, in->volume_uuid, &row, &st);
+	/* reserved before on the storage and host asked for (a volume made in a VM's flow):
+	 * they were checked when it was made; anything else is checked first */
+	bool same = rv == 0 && PQntuples(row) > 0 &&
+	    (ps[0] == '\0' || strcmp(PQgetvalue(row, 0, 0), ps) == 0) &&
+	    (in->host_uuid[0] == '\0' || strcmp(PQgetvalue(row, 0, 2), in->host_uuid) == 0);
+	if (rv == 0 && !same && ps[0] != '\0')
+		rv = zs_resource_check(c, call, ps, PS_TYPE, NULL, 0, &st);
+	if (rv == 0 && !same && in->host_uuid[0] != '\0')
 		rv = zs_resource_check(c, call, in->host_uuid, "Host", NULL, 0, &st);
-	if (rv == 0)
-		rv = ps_res_find(c, in->volume_uuid, &row, &st);
 	if (rv == 0 && PQntuples(row) > 0) {   /* reserved before: that reservation */
 		zs_db_release(db, c);
 		if (ps[0] != '\0' && strcmp(PQgetvalue(row, 0, 0), ps) != 0)
@@ -180,16 +194,15 @@ ps_reserve(zs_call *call, const ProtobufCMessage *msg, ProtobufCClosure closure)
 	if (rv == 0)
 		rv = ZS_RESOURCE_EXHAUSTED;
 	for (int i = 0; cands != NULL && i < PQntuples(cands) && rv == ZS_RESOURCE_EXHAUSTED; i++)
-		rv = ps_res_on(c, in, PQgetvalue(cands, i, 0), PQgetvalue(cands, i, 1), size, &st);
+		rv = ps_res_on(c, in, PQgetvalue(cands, i, 0), PQgetvalue(cands, i, 1), size, &row,
+		    &st);
 	if (rv == ZS_ALREADY_EXISTS) {   /* the same volume reserved meanwhile: that one */
 		zs_status_free(st);
 		st = NULL;
 		rv = ps_res_find(c, in->volume_uuid, &row, &st);
 		if (rv == 0 && PQntuples(row) == 0)
 			rv = ZS_RESOURCE_EXHAUSTED;
-	} else if (rv == 0) {
-		rv = ps_res_find(c, in->volume_uuid, &row, &st);
-	}
+	}   /* made (0): *row is the reservation, as its transaction wrote it */
 	if (rv == ZS_RESOURCE_EXHAUSTED && st == NULL)
 		st = ps[0] != '\0' ? ps_res_why(c, ps, in->host_uuid, in->size) :
 		    zs_status_new(ZS_RESOURCE_EXHAUSTED, "PRIMARYSTORAGE.1004",

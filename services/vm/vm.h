@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <libpq-fe.h>
 
 #include "vm_decode.h"
@@ -45,6 +46,19 @@
 	"uuid, vm_instance_uuid, l3_network_uuid, ip, netmask, gateway, mac, device_id, " \
 	"owner_uuid, " ZS_RKIT_SQL_TIMES
 
+#define VM_BRIDGES_MAX 64                /* L3 networks whose bridge a node remembers */
+
+/* The bridge of an L3 network (its L2's interface and VLAN), remembered: neither can
+ * change while the L3 network lives, and its uuid is never given again. */
+typedef struct vm_bridges {
+	pthread_mutex_t lock;
+	size_t n, next;
+	struct {
+		char l3[64];
+		char bridge[32];
+	} at[VM_BRIDGES_MAX];
+} vm_bridges;
+
 /* The plugin's state (zs_service_set_data), read only once started. */
 typedef struct vm_state {
 	zs_node *node;
@@ -52,6 +66,7 @@ typedef struct vm_state {
 	int64_t stop_timeout_ms;           /* vm.stop.timeout */
 	struct vm_reconcile *reconcile;    /* the reconcile at start (vm_reconcile.c) */
 	struct vm_sync *sync;              /* the sync with the hosts (vm_sync.c) */
+	vm_bridges bridges;                /* NICs' bridges already asked for (vm_nic.c) */
 } vm_state;
 
 /* ---- vm_api.c ---- */
@@ -68,6 +83,11 @@ void vm_expunge_row(zs_call *call, ProtobufCClosure closure, const char *uuid);
 /* Writes topic about uuid with its VmInstanceInfo, in c's transaction. */
 int vm_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
     zs_status **st);
+/* vm_publish that also gives the VM as published (*out, the caller's: free it with
+ * zs__vm__v1__vm_instance_info__free_unpacked), to answer with once the transaction
+ * committed, without reading its rows again. */
+int vm_publish_keep(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    Zs__Vm__V1__VmInstanceInfo **out, zs_status **st);
 /* Fails call with st (taken; NULL: INTERNAL). */
 void vm_fail(zs_call *call, zs_status *st);
 

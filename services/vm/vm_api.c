@@ -211,16 +211,41 @@ vm_answer(zs_call *call, ProtobufCClosure closure, const char *uuid)
 	vm_info_clear(&v);
 }
 
+/* A copy of info that owns its memory (packed, then unpacked); NULL when out of memory. */
+static Zs__Vm__V1__VmInstanceInfo *
+vm_info_copy(const Zs__Vm__V1__VmInstanceInfo *info)
+{
+	size_t len = zs__vm__v1__vm_instance_info__get_packed_size(info);
+	uint8_t *buf = malloc(len + 1);
+	if (buf == NULL)
+		return NULL;
+	zs__vm__v1__vm_instance_info__pack(info, buf);
+	Zs__Vm__V1__VmInstanceInfo *out = zs__vm__v1__vm_instance_info__unpack(NULL, len, buf);
+	free(buf);
+	return out;
+}
+
 int
-vm_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid, zs_status **st)
+vm_publish_keep(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    Zs__Vm__V1__VmInstanceInfo **out, zs_status **st)
 {
 	vm_info v;
 	int rv = vm_info_load(c, uuid, &v, st);
 	if (rv == 0)
 		rv = zs_event_publish_tx(c, zs_node_events(node), topic, uuid, v.info.owner_uuid,
 		    &v.info.base, st);
+	if (rv == 0 && out != NULL && (*out = vm_info_copy(&v.info)) == NULL) {
+		*st = zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		rv = ZS_RESOURCE_EXHAUSTED;
+	}
 	vm_info_clear(&v);
 	return rv;
+}
+
+int
+vm_publish(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid, zs_status **st)
+{
+	return vm_publish_keep(c, node, topic, uuid, NULL, st);
 }
 
 void

@@ -21,7 +21,8 @@
  *                                                    undo: /vm/destroy
  *   release-host    CreateStopped: the host's capacity goes back, the host stays the VM's
  *                   last host
- *   ready           Running (or Stopped) with vm/created, in one transaction
+ *   ready           Running (or Stopped) with vm/created, in one transaction; the VM
+ *                   read there for the event is also the call's answer
  *
  * A failure rolls the finished steps back, last first, so nothing half-made stays: no
  * row, no reservation, no volume, no address, no VM on the host. The call then fails with
@@ -93,6 +94,7 @@ typedef struct vm_new {
 	char **l3_ptrs;
 	char root_name[VM_NAME_MAX + 32], data_name[VM_NAME_MAX + 32];
 	size_t undo_i;                        /* data volumes being undone */
+	Zs__Vm__V1__VmInstanceInfo *made;     /* as ready committed it: the answer */
 } vm_new;
 
 #define VM_CREATE_STEPS 11
@@ -108,6 +110,8 @@ vm_new_free(vm_new *v)
 	free(v->bs);
 	free(v->bs_store);
 	free(v->l3_ptrs);
+	if (v->made != NULL)
+		zs__vm__v1__vm_instance_info__free_unpacked(v->made, NULL);
 	free(v);
 }
 
@@ -510,19 +514,14 @@ vm_unreserve(zs_flow *flow, void *arg)
 
 /* ---- root-volume ---- */
 
+/* The row names the root volume since insert-vm (the same uuid): nothing to write. */
 static void
 vm_root_made_work(void *arg)
 {
 	vm_new *v = arg;
 	if (vm_new_hop_failed(v, "CreateRootVolume"))
 		return;
-	zs_status *ust = NULL;
-	const char *p[1] = { v->vm.root_volume };
-	if (vm_new_update(v, "UPDATE vm_instances SET root_volume_uuid = $2 WHERE uuid = $1", 1, p,
-	    &ust) != 0)
-		zs_flow_fail(v->flow, ust);
-	else
-		zs_flow_next(v->flow);
+	zs_flow_next(v->flow);
 }
 
 static void
@@ -822,10 +821,14 @@ vm_ready(zs_flow *flow, void *arg)
 		rv = zs_db_run(c, "UPDATE vm_instances SET state = $2, updated_at = now() WHERE uuid = $1",
 		    2, p, NULL, &st);
 		if (rv == 0)
-			rv = vm_publish(c, v->vs->node, "vm/created", v->vm.uuid, &st);
+			rv = vm_publish_keep(c, v->vs->node, "vm/created", v->vm.uuid, &v->made, &st);
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(zs_node_db(v->vs->node), c);
+	if (rv != 0 && v->made != NULL) {
+		zs__vm__v1__vm_instance_info__free_unpacked(v->made, NULL);
+		v->made = NULL;
+	}
 	if (rv != 0)
 		zs_flow_fail(flow, st);
 	else
@@ -842,6 +845,8 @@ vm_created(zs_flow_chain *chain, const zs_status *status, void *arg)
 	if (status != NULL)
 		zs_call_fail_cause(v->call, status->code != 0 ? (int) status->code : ZS_INTERNAL,
 		    "VM.1001", status, "VM %s (%s) could not be created", v->vm.uuid, v->vm.name);
+	else if (v->made != NULL)   /* the VM as committed: no need to read it again */
+		v->closure(&v->made->base, v->call);
 	else
 		vm_answer(v->call, v->closure, v->vm.uuid);
 	vm_new_free(v);

@@ -19,6 +19,7 @@ vm_start(zs_service *svc, char *err, size_t errlen)
 		return -1;
 	}
 	vs->node = node;
+	pthread_mutex_init(&vs->bridges.lock, NULL);
 	long stop;
 	if (zs_agent_addr_read(node, &vs->agent, err, errlen) != 0 ||
 	    zs_node_property_long(node, "vm.stop.timeout", VM_STOP_TIMEOUT_MS, 0, 3600000, &stop,

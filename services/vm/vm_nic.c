@@ -1,7 +1,8 @@
 /*
  * vm_nic.c: a VM's NICs: MAC addresses (fa: and five random bytes; the unique index on
  * vm_nics.mac catches a repeat, which is made again), the bridge of each L3 network's L2
- * network (GetL3Network, GetL2Network over the bus), the addresses (AllocateIp and
+ * network (GetL3Network, GetL2Network over the bus, once per L3 network: remembered in
+ * vm_state's bridges), the addresses (AllocateIp and
  * ReleaseIp of the network service, over the bus, one NIC after the other), and the NICs
  * as the agent's /vm/start wants them.
  */
@@ -89,6 +90,42 @@ vm_nic_json(const vm_nic *nics, size_t n)
 		    nics[i].netmask, "gateway", nics[i].gateway, "bridgeName", nics[i].bridge,
 		    "l3NetworkUuid", nics[i].l3, "deviceId", nics[i].device_id));
 	return a;
+}
+
+/* ---- the bridges of L3 networks, remembered ---- */
+
+/* Copies l3's bridge into out; false when not known yet. */
+static bool
+vm_bridge_known(vm_state *vs, const char *l3, char out[32])
+{
+	vm_bridges *b = &vs->bridges;
+	bool found = false;
+	pthread_mutex_lock(&b->lock);
+	for (size_t i = 0; i < b->n && !found; i++)
+		if (strcmp(b->at[i].l3, l3) == 0) {
+			snprintf(out, 32, "%s", b->at[i].bridge);
+			found = true;
+		}
+	pthread_mutex_unlock(&b->lock);
+	return found;
+}
+
+/* Remembers l3's bridge (the oldest goes when full). */
+static void
+vm_bridge_keep(vm_state *vs, const char *l3, const char *bridge)
+{
+	vm_bridges *b = &vs->bridges;
+	pthread_mutex_lock(&b->lock);
+	bool known = false;
+	for (size_t i = 0; i < b->n && !known; i++)
+		known = strcmp(b->at[i].l3, l3) == 0;
+	if (!known) {
+		size_t i = b->n < VM_BRIDGES_MAX ? b->n++ : b->next;
+		b->next = (i + 1) % VM_BRIDGES_MAX;
+		snprintf(b->at[i].l3, sizeof b->at[i].l3, "%s", l3);
+		snprintf(b->at[i].bridge, sizeof b->at[i].bridge, "%s", bridge);
+	}
+	pthread_mutex_unlock(&b->lock);
 }
 
 /* ---- allocating and releasing, one NIC after the other ---- */
@@ -208,6 +245,7 @@ vm_nics_l2(int code, const zs_status *st, const Zs__Network__V1__L2NetworkInfo *
 		return;
 	}
 	vm_nic_bridge(reply->physical_interface, reply->vlan, j->nics[j->i].bridge);
+	vm_bridge_keep(j->vs, j->nics[j->i].l3, j->nics[j->i].bridge);
 	vm_nics_allocate_ip(j);
 }
 
@@ -249,7 +287,8 @@ vm_nics_next(void *arg)
 		    vm_nics_released, j);
 		return;
 	}
-	if (!j->bridges) {
+	/* a bridge known already: AllocateIp fails NOT_FOUND if its L3 network is gone */
+	if (!j->bridges || vm_bridge_known(j->vs, n->l3, n->bridge)) {
 		vm_nics_allocate_ip(j);
 		return;
 	}

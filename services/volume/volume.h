@@ -30,6 +30,12 @@ void volume_answer(zs_call *call, zs_db_conn *c, ProtobufCClosure closure, const
 /* Writes topic about uuid with its VolumeInfo, in c's transaction. */
 int volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
     zs_status **st);
+/* volume_publish that also gives the row published (*kept, the caller's to PQclear), to
+ * answer with (volume_answer_row) once the transaction committed, without reading it again. */
+int volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
+    PGresult **kept, zs_status **st);
+/* Answers call with the VolumeInfo of row (a row of volume_def.sql_get). */
+void volume_answer_row(zs_call *call, ProtobufCClosure closure, const PGresult *row);
 void volume_fail(zs_call *call, zs_status *st);
 
 /* ---- volume_create.c ---- */

@@ -92,6 +92,15 @@ volume_fail(zs_call *call, zs_status *st)
 	zs_rkit_fail(call, st);
 }
 
+/* Answers call with the VolumeInfo of row (a row of volume_def.sql_get). */
+void
+volume_answer_row(zs_call *call, ProtobufCClosure closure, const PGresult *row)
+{
+	Zs__Volume__V1__VolumeInfo info = ZS__VOLUME__V1__VOLUME_INFO__INIT;
+	zs_rkit_from_row(row, 0, &info.base);
+	closure(&info.base, call);
+}
+
 void
 volume_answer(zs_call *call, zs_db_conn *c, ProtobufCClosure closure, const char *uuid)
 {
@@ -102,15 +111,13 @@ volume_answer(zs_call *call, zs_db_conn *c, ProtobufCClosure closure, const char
 		volume_fail(call, st);
 		return;
 	}
-	Zs__Volume__V1__VolumeInfo info = ZS__VOLUME__V1__VOLUME_INFO__INIT;
-	zs_rkit_from_row(row, 0, &info.base);
-	closure(&info.base, call);
+	volume_answer_row(call, closure, row);
 	PQclear(row);
 }
 
 int
-volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
-    zs_status **st)
+volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
+    PGresult **kept, zs_status **st)
 {
 	PGresult *row = NULL;
 	const char *p[1] = { uuid };
@@ -121,8 +128,18 @@ volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid
 	zs_rkit_from_row(row, 0, &info.base);
 	rv = zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), topic, uuid, info.owner_uuid,
 	    &info.base, st);
-	PQclear(row);
+	if (rv == 0 && kept != NULL)
+		*kept = row;
+	else
+		PQclear(row);
 	return rv;
+}
+
+int
+volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
+    zs_status **st)
+{
+	return volume_publish_keep(c, call, topic, uuid, NULL, st);
 }
 
 /* ---- the table ---- */

@@ -4,7 +4,8 @@
  *   reserve-capacity  PrimaryStorage/ReserveCapacity      undo: ReturnCapacity
  *   insert-volume     the row, Creating (and its resource) undo: delete them
  *   create-bits       PrimaryStorage/CreateVolumeBits     undo: DeleteVolumeBits
- *   ready             Ready, with its path, and volume/created in one transaction
+ *   ready             Ready, with its path, and volume/created in one transaction; the
+ *                     row read there for the event is also the call's answer
  *
  * A failure rolls the finished steps back, last first, so nothing half-made stays: no
  * row, no reservation, no file. The call then fails with VOLUME.1002 whose cause chain
@@ -41,6 +42,7 @@ typedef struct volume_new {
 	Zs__Primarystorage__V1__CreateVolumeBitsRequest bits;
 	Zs__Primarystorage__V1__DeleteVolumeBitsRequest unbits;
 	zs_flow *flow;
+	PGresult *made;                              /* the row ready committed: the answer */
 } volume_new;
 
 static void
@@ -51,6 +53,7 @@ volume_new_free(volume_new *v)
 	free(v->image_uuid);
 	free(v->image_url);
 	free(v->vm_uuid);
+	PQclear(v->made);
 	free(v);
 }
 
@@ -259,10 +262,14 @@ volume_ready(zs_flow *flow, void *arg)
 		rv = zs_db_run(c, "UPDATE volume_volumes SET status = 'Ready', install_path = $2, "
 		    "host_uuid = $3, updated_at = now() WHERE uuid = $1", 3, p, NULL, &st);
 		if (rv == 0)
-			rv = volume_publish(c, v->call, "volume/created", v->uuid, &st);
+			rv = volume_publish_keep(c, v->call, "volume/created", v->uuid, &v->made, &st);
 		rv = zs_db_end(c, rv, &st);
 	}
 	zs_db_release(db, c);
+	if (rv != 0) {
+		PQclear(v->made);
+		v->made = NULL;
+	}
 	if (rv != 0)
 		zs_flow_fail(flow, st);
 	else
@@ -279,6 +286,11 @@ volume_created(zs_flow_chain *chain, const zs_status *status, void *arg)
 	if (status != NULL) {
 		zs_call_fail_cause(v->call, status->code != 0 ? (int) status->code : ZS_INTERNAL,
 		    "VOLUME.1002", status, "volume %s (%s) could not be created", v->uuid, v->name);
+		volume_new_free(v);
+		return;
+	}
+	if (v->made != NULL) {   /* the volume as committed: no need to read it again */
+		volume_answer_row(v->call, v->closure, v->made);
 		volume_new_free(v);
 		return;
 	}
