@@ -112,6 +112,13 @@ int
 volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
     zs_status **st)
 {
+	return volume_publish_node(c, zs_call_node(call), topic, uuid, st);
+}
+
+int
+volume_publish_node(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    zs_status **st)
+{
 	PGresult *row = NULL;
 	const char *p[1] = { uuid };
 	int rv = zs_db_exec_one(c, volume_def.sql_get, 1, p, "volume", uuid, &row, st);
@@ -119,7 +126,7 @@ volume_publish(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid
 		return rv;
 	Zs__Volume__V1__VolumeInfo info = ZS__VOLUME__V1__VOLUME_INFO__INIT;
 	zs_rkit_from_row(row, 0, &info.base);
-	rv = zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), topic, uuid, info.owner_uuid,
+	rv = zs_event_publish_tx(c, zs_node_events(node), topic, uuid, info.owner_uuid,
 	    &info.base, st);
 	PQclear(row);
 	return rv;
