@@ -5,8 +5,9 @@
  * its host's agent, then Running or Paused as the host has it, or Stopped (the host's
  * capacity given back, the host kept as last host) when the host does not run it; Unknown
  * when the host cannot be asked. One without a host goes to Stopped (Expunging: back to
- * Destroyed, so that the expunge can be asked again). One VM after the other, on workers,
- * without a call: no thread waits.
+ * Destroyed, so that the expunge can be asked again). A VM left Migrating is asked of
+ * both its hosts (vm_reconcile_mig.c). One VM after the other, on workers, without a
+ * call: no thread waits.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 #define VM_RECONCILE_STOP_WAIT_S 30
 
 typedef struct vm_rec_vm {
-	char uuid[ZS_UUID_LEN], host[64], state[16];
+	char uuid[ZS_UUID_LEN], host[64], state[16], dst[64];
 } vm_rec_vm;
 
 struct vm_reconcile {
@@ -198,6 +199,15 @@ vm_rec_host_ip(int code, const zs_status *st, const char *ip, void *arg)
 }
 
 static void
+vm_rec_mig_done(void *arg)
+{
+	struct vm_reconcile *r = arg;
+	r->i++;
+	if (zs_work_submit(zs_node_work(r->vs->node), vm_rec_next, r) != 0)
+		vm_rec_end(r);
+}
+
+static void
 vm_rec_next(void *arg)
 {
 	struct vm_reconcile *r = arg;
@@ -206,6 +216,10 @@ vm_rec_next(void *arg)
 		return;
 	}
 	vm_rec_vm *v = &r->vms[r->i];
+	if (strcmp(v->state, "Migrating") == 0 && v->host[0] != '\0') {
+		vm_reconcile_mig(r->vs, v->uuid, v->host, v->dst, vm_rec_mig_done, r);
+		return;
+	}
 	if (v->host[0] == '\0') {
 		snprintf(r->to, sizeof r->to, "%s", strcmp(v->state, "Expunging") == 0 ||
 		    strcmp(v->state, "Destroying") == 0 ? "Destroyed" : "Stopped");
@@ -230,7 +244,8 @@ vm_rec_run(void *arg)
 		snprintf(since, sizeof since, "%lld", r->started_ms);
 		const char *p[3] = { "{Starting,Stopping,Rebooting,Pausing,Resuming,Destroying,"
 		    "Expunging,Migrating}", limit, since };
-		rv = zs_db_run(c, "SELECT uuid, host_uuid, state FROM vm_instances WHERE state = "
+		rv = zs_db_run(c, "SELECT uuid, host_uuid, state, migrate_dst_uuid FROM vm_instances "
+		    "WHERE state = "
 		    "ANY($1::text[]) AND updated_at < to_timestamp($3::double precision / 1000) "
 		    "ORDER BY created_at LIMIT $2::integer", 3, p, &rows, &st);
 		zs_db_release(zs_node_db(r->vs->node), c);
@@ -252,6 +267,7 @@ vm_rec_run(void *arg)
 		snprintf(r->vms[i].uuid, sizeof r->vms[i].uuid, "%s", PQgetvalue(rows, (int) i, 0));
 		snprintf(r->vms[i].host, sizeof r->vms[i].host, "%s", PQgetvalue(rows, (int) i, 1));
 		snprintf(r->vms[i].state, sizeof r->vms[i].state, "%s", PQgetvalue(rows, (int) i, 2));
+		snprintf(r->vms[i].dst, sizeof r->vms[i].dst, "%s", PQgetvalue(rows, (int) i, 3));
 	}
 	PQclear(rows);
 	if (r->n > 0)
