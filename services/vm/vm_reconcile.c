@@ -9,7 +9,6 @@
  * both its hosts (vm_reconcile_mig.c). One VM after the other, on workers, without a
  * call: no thread waits.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +17,8 @@
 #include "vm.h"
 #include "zs/bus.h"
 #include "zs/host/v1/host.zsb.h"
+#include "zs/later.h"
 #include "zs/log.h"
-#include "zs/timer.h"
 #include "zs/work.h"
 
 #define VM_RECONCILE_DELAY_MS 1000      /* after the service's start */
@@ -32,10 +31,7 @@ typedef struct vm_rec_vm {
 
 struct vm_reconcile {
 	vm_state *vs;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool running, stopping;
-	zs_timer *timer;
+	zs_later *later;                   /* the run, once, soon after the start */
 	long long started_ms;              /* the service's start (wall clock): only VMs not
 	                                    * changed since then are looked at */
 	vm_rec_vm *vms;
@@ -51,10 +47,7 @@ vm_rec_end(struct vm_reconcile *r)
 {
 	free(r->vms);
 	r->vms = NULL;
-	pthread_mutex_lock(&r->lock);
-	r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	zs_later_done(r->later);
 }
 
 /* Sets the current VM (from its passing state) to r->to; then the next. */
@@ -211,7 +204,7 @@ static void
 vm_rec_next(void *arg)
 {
 	struct vm_reconcile *r = arg;
-	if (r->i >= r->n || r->stopping) {
+	if (r->i >= r->n || zs_later_stopping(r->later)) {
 		vm_rec_end(r);
 		return;
 	}
@@ -275,21 +268,6 @@ vm_rec_run(void *arg)
 	vm_rec_next(r);
 }
 
-static void
-vm_rec_tick(void *arg)
-{
-	struct vm_reconcile *r = arg;
-	pthread_mutex_lock(&r->lock);
-	r->timer = NULL;
-	bool go = !r->stopping;
-	if (!go)
-		r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	if (go && zs_work_submit(zs_node_work(r->vs->node), vm_rec_run, r) != 0)
-		vm_rec_end(r);
-}
-
 int
 vm_reconcile_start(vm_state *vs)
 {
@@ -300,18 +278,13 @@ vm_reconcile_start(vm_state *vs)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->started_ms = (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	r->running = true;
-	vs->reconcile = r;
-	r->timer = zs_timer_start(zs_node_timers(vs->node), VM_RECONCILE_DELAY_MS, vm_rec_tick, r);
-	if (r->timer == NULL) {
-		vs->reconcile = NULL;
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
+	r->later = zs_later_start(zs_node_timers(vs->node), zs_node_work(vs->node),
+	    VM_RECONCILE_DELAY_MS, vm_rec_run, r);
+	if (r->later == NULL) {
 		free(r);
 		return -1;
 	}
+	vs->reconcile = r;
 	return 0;
 }
 
@@ -321,32 +294,9 @@ vm_reconcile_stop(vm_state *vs)
 	struct vm_reconcile *r = vs->reconcile;
 	if (r == NULL)
 		return 0;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	zs_timer *t = r->timer;
-	pthread_mutex_unlock(&r->lock);
-	if (t != NULL && zs_timer_cancel(zs_node_timers(vs->node), t)) {
-		pthread_mutex_lock(&r->lock);
-		r->timer = NULL;
-		r->running = false;
-		pthread_mutex_unlock(&r->lock);
-	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += VM_RECONCILE_STOP_WAIT_S;
-	pthread_mutex_lock(&r->lock);
-	bool done = true;
-	while (r->running)
-		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) != 0) {
-			done = !r->running;
-			break;
-		}
-	pthread_mutex_unlock(&r->lock);
 	vs->reconcile = NULL;
-	if (!done)
+	if (zs_later_stop(r->later, VM_RECONCILE_STOP_WAIT_S) != 0)
 		return -1;   /* a run still uses r (and vs): leave them */
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
 	free(r);
 	return 0;
 }

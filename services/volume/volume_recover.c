@@ -10,7 +10,6 @@
  * for the next start. Only volumes not changed since the service started are looked at;
  * one after the other, on workers, as the node: no thread waits.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,8 @@
 #include "zs/log.h"
 #include "zs/primarystorage/v1/primarystorage.zsb.h"
 #include "zs/resource.h"
+#include "zs/later.h"
 #include "zs/service.h"
-#include "zs/timer.h"
 #include "zs/work.h"
 
 #define VOLUME_RECOVER_DELAY_MS 1000    /* after the service's start */
@@ -37,10 +36,7 @@ typedef struct volume_rec_vol {
 
 struct volume_recover {
 	zs_node *node;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool running, stopping;
-	zs_timer *timer;
+	zs_later *later;                   /* the run, once, soon after the start */
 	long long started_ms;              /* the service's start (wall clock) */
 	volume_rec_vol *vols;
 	size_t n, i;
@@ -57,10 +53,7 @@ volume_rec_end(struct volume_recover *r)
 {
 	free(r->vols);
 	r->vols = NULL;
-	pthread_mutex_lock(&r->lock);
-	r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	zs_later_done(r->later);
 }
 
 /* The next volume, on a worker. */
@@ -155,7 +148,7 @@ static void
 volume_rec_next(void *arg)
 {
 	struct volume_recover *r = arg;
-	if (r->i >= r->n || r->stopping) {
+	if (r->i >= r->n || zs_later_stopping(r->later)) {
 		volume_rec_end(r);
 		return;
 	}
@@ -222,21 +215,6 @@ volume_rec_run(void *arg)
 	volume_rec_next(r);
 }
 
-static void
-volume_rec_tick(void *arg)
-{
-	struct volume_recover *r = arg;
-	pthread_mutex_lock(&r->lock);
-	r->timer = NULL;
-	bool go = !r->stopping;
-	if (!go)
-		r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	if (go && zs_work_submit(zs_node_work(r->node), volume_rec_run, r) != 0)
-		volume_rec_end(r);
-}
-
 ZS_EXPORT int
 volume_start(zs_service *svc, char *err, size_t errlen)
 {
@@ -249,14 +227,9 @@ volume_start(zs_service *svc, char *err, size_t errlen)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->started_ms = (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	r->running = true;
-	r->timer = zs_timer_start(zs_node_timers(r->node), VOLUME_RECOVER_DELAY_MS, volume_rec_tick,
-	    r);
-	if (r->timer == NULL) {
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
+	r->later = zs_later_start(zs_node_timers(r->node), zs_node_work(r->node),
+	    VOLUME_RECOVER_DELAY_MS, volume_rec_run, r);
+	if (r->later == NULL) {
 		free(r);
 		snprintf(err, errlen, "cannot start the recovery of volumes: out of memory");
 		return -1;
@@ -271,32 +244,9 @@ volume_stop(zs_service *svc)
 	struct volume_recover *r = zs_service_data(svc);
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	zs_timer *t = r->timer;
-	pthread_mutex_unlock(&r->lock);
-	if (t != NULL && zs_timer_cancel(zs_node_timers(r->node), t)) {
-		pthread_mutex_lock(&r->lock);
-		r->timer = NULL;
-		r->running = false;
-		pthread_mutex_unlock(&r->lock);
-	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += VOLUME_RECOVER_STOP_WAIT_S;
-	pthread_mutex_lock(&r->lock);
-	bool done = true;
-	while (r->running)
-		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) != 0) {
-			done = !r->running;
-			break;
-		}
-	pthread_mutex_unlock(&r->lock);
 	zs_service_set_data(svc, NULL);
-	if (!done)
+	if (zs_later_stop(r->later, VOLUME_RECOVER_STOP_WAIT_S) != 0)
 		return;   /* a run still uses r: leave it */
 	zs_status_free(r->st);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
 	free(r);
 }
