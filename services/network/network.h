@@ -90,6 +90,7 @@ int net_ip_lanes_init(net_state *ns);
 void net_ip_lanes_fini(net_state *ns);
 void net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 void net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
+void net_ip_release_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);
 
 /* network_range.c: AddIpRangeByNetworkCidr. */
 void net_range_by_cidr(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure);

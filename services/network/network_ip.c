@@ -17,6 +17,14 @@
  * elsewhere is retried. Every call is answered only after its address is committed; a
  * batch that fails fails each of its calls with why. No event is written: addresses change
  * far too often, and the VM that holds one says so.
+ *
+ * A caller's key (nic_uuid, the NIC's uuid) becomes the address's uuid: a call repeated
+ * with it (the workflow's retry, a reply lost after the commit, a replay) answers the
+ * address the key holds (net_ip_allocate_keyed, 005_ip_key.sql) and takes no second one;
+ * ReleaseIp with the key releases that address only, so a release repeated after the
+ * address went to another NIC frees nothing. The VM an address is for (vm_uuid) lets
+ * ReleaseVmIps give back what a create cut by a stop of the node allocated for NICs that
+ * never got their row.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +44,8 @@ typedef struct net_ip_req {
 	char l3[NET_UUID];
 	char uuid[ZS_UUID_LEN];
 	char owner[NET_UUID];
+	char vm[NET_UUID];           /* "" when none */
+	bool keyed;                  /* uuid is the caller's key */
 	char ip[NET_IPV4_STR];       /* "" when any */
 	uint32_t ip_num;
 } net_ip_req;
@@ -100,6 +110,10 @@ ip_outcome(net_ip_req *q, const PGresult *r, int i)
 	else if (strcmp(outcome, "used") == 0)
 		zs_call_fail(q->call, ZS_ALREADY_EXISTS, "NETWORK.1007",
 		    "ip: %s is already in use in L3 network %s", q->ip, q->l3);
+	else if (strcmp(outcome, "key_used") == 0)
+		zs_call_fail(q->call, ZS_ALREADY_EXISTS, "NETWORK.1009",
+		    "nic_uuid: %s already holds address %s of L3 network %s, not of %s", q->uuid,
+		    PQgetvalue(r, i, 4), PQgetvalue(r, i, 2), q->l3);
 	else
 		zs_call_fail(q->call, ZS_INTERNAL, NULL, "allocating an IP answered \"%s\"", outcome);
 }
@@ -134,7 +148,8 @@ ip_req_cmp(const void *a, const void *b)
 }
 
 /* Answers each call of batch (n of them) by its row of r, found by the allocation's uuid
- * (column 1); a call answered has its call set to NULL. */
+ * (column 1; calls with the same key get the same row); a call answered has its call set
+ * to NULL. */
 static void
 ip_answer_all(net_ip_req *batch, size_t n, const PGresult *r)
 {
@@ -149,10 +164,16 @@ ip_answer_all(net_ip_req *batch, size_t n, const PGresult *r)
 	for (int row = 0; row < PQntuples(r); row++) {
 		snprintf(key.uuid, sizeof key.uuid, "%s", PQgetvalue(r, row, 1));
 		net_ip_req **hit = bsearch(&kp, by_uuid, n, sizeof *by_uuid, ip_req_cmp);
-		if (hit == NULL || (*hit)->call == NULL)
+		if (hit == NULL)
 			continue;
-		ip_outcome(*hit, r, row);
-		(*hit)->call = NULL;
+		while (hit > by_uuid && ip_req_cmp(hit - 1, &kp) == 0)
+			hit--;
+		for (; hit < by_uuid + n && ip_req_cmp(hit, &kp) == 0; hit++) {
+			if ((*hit)->call == NULL)
+				continue;
+			ip_outcome(*hit, r, row);
+			(*hit)->call = NULL;
+		}
 	}
 	free(by_uuid);
 }
@@ -161,12 +182,13 @@ ip_answer_all(net_ip_req *batch, size_t n, const PGresult *r)
 static void
 ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 {
-	/* uuids, L3s, owners, wanted addresses: quoted array elements of at most ~2x their size */
+	/* uuids, L3s, owners, wanted addresses, VMs, keyed: quoted array elements of at most
+	 * ~2x their size */
 	size_t cap = n * (2 * (ZS_UUID_LEN + 2 * NET_UUID) + 32) + 16;
-	char *a[4];
-	size_t used[4] = { 0, 0, 0, 0 };
+	char *a[6];
+	size_t used[6] = { 0 };
 	bool ok = true;
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 6; k++) {
 		a[k] = malloc(cap);
 		ok = ok && a[k] != NULL;
 		if (a[k] != NULL)
@@ -178,7 +200,9 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 		snprintf(num, sizeof num, "%u", q->ip_num);
 		ok = ip_array_add(a[0], cap, &used[0], q->uuid, i == 0) &&
 		    ip_array_add(a[1], cap, &used[1], q->l3, i == 0) &&
-		    ip_array_add(a[2], cap, &used[2], q->owner, i == 0);
+		    ip_array_add(a[2], cap, &used[2], q->owner, i == 0) &&
+		    ip_array_add(a[4], cap, &used[4], q->vm, i == 0) &&
+		    ip_array_add(a[5], cap, &used[5], q->keyed ? "t" : "f", i == 0);
 		if (ok && q->ip[0] == '\0') {
 			ok = used[3] + 6 < cap;
 			if (ok)
@@ -188,7 +212,7 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 			ok = ip_array_add(a[3], cap, &used[3], num, i == 0);
 		}
 	}
-	for (int k = 0; ok && k < 4; k++) {
+	for (int k = 0; ok && k < 6; k++) {
 		a[k][used[k]++] = '}';
 		a[k][used[k]] = '\0';
 	}
@@ -205,15 +229,17 @@ ip_run_batch(net_state *ns, net_ip_req *batch, size_t n)
 		code = zs_db_acquire(db, zs_call_remaining_ms(batch->call) + 1, &c, &st);
 		if (code != 0)
 			break;
-		const char *p[4] = { a[0], a[1], a[2], a[3] };
-		r = zs_db_exec(c, "SELECT * FROM net_ip_allocate_batch($1::text[], $2::text[], "
-		    "$3::text[], $4::bigint[])", 4, p, &st);
+		const char *p[6] = { a[0], a[1], a[2], a[3], a[4], a[5] };
+		r = zs_db_exec(c, "SELECT * FROM net_ip_allocate_keyed($1::text[], $2::text[], "
+		    "$3::text[], $4::bigint[], $5::text[], $6::boolean[])", 6, p, &st);
 		zs_db_release(db, c);
 		code = r != NULL ? 0 : (int) st->code;
-		if (code != ZS_ABORTED)   /* a deadlock with another node's batch: again */
+		/* a deadlock with another node's batch, or the same key allocated by a batch
+		 * that committed meanwhile (a retry racing its first try): again */
+		if (code != ZS_ABORTED && code != ZS_ALREADY_EXISTS)
 			break;
 	}
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 6; k++)
 		free(a[k]);
 	if (code == 0)
 		ip_answer_all(batch, n, r);
@@ -278,6 +304,9 @@ net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure clos
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "ip: \"%s\" is not an IPv4 address", r->ip);
 		return;
 	}
+	if ((r->nic_uuid[0] != '\0' && zs_check_uuid(call, "nic_uuid", r->nic_uuid) != 0) ||
+	    (r->vm_uuid[0] != '\0' && zs_check_uuid(call, "vm_uuid", r->vm_uuid) != 0))
+		return;
 	net_ip_req *q = calloc(1, sizeof *q);
 	if (q == NULL) {
 		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
@@ -287,7 +316,12 @@ net_ip_allocate(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure clos
 	q->closure = closure;
 	snprintf(q->l3, sizeof q->l3, "%s", r->l3_network_uuid);
 	snprintf(q->owner, sizeof q->owner, "%s", zs_call_account(call));
-	zs_resource_uuid(q->uuid);
+	q->keyed = r->nic_uuid[0] != '\0';
+	if (q->keyed)
+		snprintf(q->uuid, sizeof q->uuid, "%s", r->nic_uuid);
+	else
+		zs_resource_uuid(q->uuid);
+	snprintf(q->vm, sizeof q->vm, "%s", r->vm_uuid);
 	if (wanted)
 		snprintf(q->ip, sizeof q->ip, "%s", r->ip);
 	q->ip_num = ip;
@@ -315,35 +349,101 @@ void
 net_ip_release(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
 {
 	const Zs__Network__V1__ReleaseIpRequest *r = (const Zs__Network__V1__ReleaseIpRequest *) in;
-	uint32_t ip;
-	if (zs_check_uuid(call, "l3_network_uuid", r->l3_network_uuid) != 0)
+	uint32_t ip = 0;
+	bool key = r->nic_uuid[0] != '\0';
+	if (zs_check_uuid(call, "l3_network_uuid", r->l3_network_uuid) != 0 ||
+	    (key && zs_check_uuid(call, "nic_uuid", r->nic_uuid) != 0))
 		return;
-	if (net_ipv4_parse(r->ip, &ip) != 0) {
+	if ((!key || r->ip[0] != '\0') && net_ipv4_parse(r->ip, &ip) != 0) {
 		zs_call_fail(call, ZS_INVALID_ARGUMENT, NULL, "ip: \"%s\" is not an IPv4 address", r->ip);
 		return;
 	}
 	char num[16];
 	snprintf(num, sizeof num, "%u", ip);
+	bool by_ip = r->ip[0] != '\0';
 	zs_db *db = zs_node_db(zs_call_node(call));
 	zs_db_conn *c;
 	if (zs_db_acquire_for(db, call, &c) != 0)
 		return;
 	zs_status *st = NULL;
-	const char *p[2] = { r->l3_network_uuid, num };
-	PGresult *res = zs_db_exec(c, "DELETE FROM net_used_ips u USING net_ip_ranges g WHERE "
+	/* with a key: its address only, or (none holding the key) one allocated without a
+	 * key at that ip */
+	const char *p[3] = { r->l3_network_uuid, by_ip ? num : NULL, r->nic_uuid };
+	PGresult *res = zs_db_exec(c, key ?
+	    "DELETE FROM net_used_ips u USING net_ip_ranges g WHERE u.l3_network_uuid = $1 AND "
+	    "g.uuid = u.ip_range_uuid AND ((u.uuid = $3 AND ($2::bigint IS NULL OR u.ip_int = "
+	    "$2::bigint)) OR (u.ip_int = $2::bigint AND NOT u.keyed AND NOT EXISTS (SELECT 1 "
+	    "FROM net_used_ips k WHERE k.uuid = $3))) RETURNING "
+	    "'ok', u.uuid, u.l3_network_uuid, u.ip_range_uuid, u.ip, g.gateway, g.netmask, "
+	    "u.owner_uuid, u.created_at AS create_date" :
+	    "DELETE FROM net_used_ips u USING net_ip_ranges g WHERE "
 	    "u.l3_network_uuid = $1 AND u.ip_int = $2::bigint AND g.uuid = u.ip_range_uuid RETURNING "
 	    "'ok', u.uuid, u.l3_network_uuid, u.ip_range_uuid, u.ip, g.gateway, g.netmask, "
-	    "u.owner_uuid, u.created_at AS create_date", 2, p,
-	    &st);
+	    "u.owner_uuid, u.created_at AS create_date", key ? 3 : 2, p, &st);
 	zs_db_release(db, c);
 	if (res == NULL) {
 		net_fail(call, st->code, NULL, st, "cannot release the IP");
 		return;
 	}
-	if (PQntuples(res) == 0)
+	if (PQntuples(res) == 0 && key)
+		zs_call_fail(call, ZS_NOT_FOUND, NULL, "nic_uuid: %s holds no address%s%s in L3 "
+		    "network %s", r->nic_uuid, by_ip ? " " : "", r->ip, r->l3_network_uuid);
+	else if (PQntuples(res) == 0)
 		zs_call_fail(call, ZS_NOT_FOUND, NULL, "ip: %s is not in use in L3 network %s", r->ip,
 		    r->l3_network_uuid);
 	else
 		ip_answer(call, res, 0, closure);
+	PQclear(res);
+}
+
+void
+net_ip_release_vm(zs_call *call, const ProtobufCMessage *in, ProtobufCClosure closure)
+{
+	const Zs__Network__V1__ReleaseVmIpsRequest *r = (const void *) in;
+	if (zs_check_uuid(call, "vm_uuid", r->vm_uuid) != 0)
+		return;
+	for (size_t i = 0; i < r->n_keep_nic_uuids; i++)
+		if (zs_check_uuid(call, "keep_nic_uuids", r->keep_nic_uuids[i]) != 0)
+			return;
+	/* the kept keys as an array literal: uuids need no quoting */
+	size_t len = 3 + r->n_keep_nic_uuids * ZS_UUID_LEN;
+	char *keep = malloc(len);
+	if (keep == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		return;
+	}
+	size_t u = 0;
+	keep[u++] = '{';
+	for (size_t i = 0; i < r->n_keep_nic_uuids; i++)
+		u += (size_t) snprintf(keep + u, len - u, "%s%s", i == 0 ? "" : ",",
+		    r->keep_nic_uuids[i]);
+	keep[u++] = '}';
+	keep[u] = '\0';
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c;
+	if (zs_db_acquire_for(db, call, &c) != 0) {
+		free(keep);
+		return;
+	}
+	zs_status *st = NULL;
+	const char *p[2] = { r->vm_uuid, keep };
+	PGresult *res = zs_db_exec(c, "DELETE FROM net_used_ips WHERE vm_uuid = $1 AND "
+	    "uuid <> ALL($2::text[]) RETURNING ip", 2, p, &st);
+	zs_db_release(db, c);
+	free(keep);
+	if (res == NULL) {
+		net_fail(call, st->code, NULL, st, "cannot release the VM's IPs");
+		return;
+	}
+	int n = PQntuples(res);
+	char **ips = n > 0 ? calloc((size_t) n, sizeof *ips) : NULL;
+	Zs__Network__V1__ReleaseVmIpsResponse out = ZS__NETWORK__V1__RELEASE_VM_IPS_RESPONSE__INIT;
+	out.released = (uint32_t) n;
+	for (int i = 0; ips != NULL && i < n; i++)
+		ips[i] = PQgetvalue(res, i, 0);
+	out.n_ips = ips != NULL ? (size_t) n : 0;
+	out.ips = ips;
+	closure(&out.base, call);
+	free(ips);
 	PQclear(res);
 }

@@ -148,6 +148,7 @@ static const zs_rkit_op l3_ops[] = {
 	{ ZS_RKIT_CREATE, NULL }, { ZS_RKIT_GET, NULL }, { ZS_RKIT_LIST, NULL },
 	{ ZS_RKIT_UPDATE, NULL }, { ZS_RKIT_DELETE, NULL },
 	{ ZS_RKIT_CUSTOM, net_ip_allocate }, { ZS_RKIT_CUSTOM, net_ip_release },
+	{ ZS_RKIT_CUSTOM, net_ip_release_vm },
 	{ ZS_RKIT_QUERY, NULL }, { ZS_RKIT_CUSTOM, l3_query_used_ips },
 };
 

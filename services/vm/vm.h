@@ -3,7 +3,7 @@
  * resource table, interceptor, answers and events (vm_api.c), the rows and their state
  * changes (vm_store.c), NICs (vm_nic.c), commands to the hosts' agents (vm_agent.c),
  * CreateVmInstance (vm_create.c), the lifecycle (vm_lifecycle.c), the reconcile at
- * start (vm_reconcile.c), MigrateVm (vm_migrate.c), the host maintenance's migrations
+ * start (vm_reconcile.c, vm_reconcile_mig.c for a migration cut), MigrateVm (vm_migrate.c), the host maintenance's migrations
  * (vm_maintain.c) and attaching devices (vm_device.c). Nothing here is seen outside the plugin.
  */
 #ifndef VM_H
@@ -32,6 +32,7 @@
 #define VM_L3_MAX 8                     /* NICs of one VM */
 #define VM_DATA_MAX 8                   /* data volumes made with one VM */
 #define VM_URL_MAX 512
+#define VM_PATH_MAX 1024                /* a volume's install path */
 #define VM_DB_WAIT_MS 10000             /* a connection for steps that must run (rollbacks) */
 #define VM_AGENT_TIMEOUT_MS 30000       /* a command sent as the node (undo, reconcile) */
 #define VM_STOP_TIMEOUT_MS 60000        /* a graceful stop's wait before it is forced */
@@ -142,12 +143,13 @@ int vm_nic_insert(zs_db_conn *c, const char *vm, const char *owner, vm_nic *nic,
     zs_status **st);
 
 /* Looks up the bridges of the NICs' L3 networks and allocates their addresses (each its
- * own AllocateIp, over the bus as parent, which may be NULL: the node), one after the
- * other; done(code, st, arg) runs once on a worker (st borrowed). On failure the
- * addresses already allocated are given back before done. */
+ * own AllocateIp keyed by the NIC's uuid and marked for VM vm, over the bus as parent,
+ * which may be NULL: the node), one after the other; done(code, st, arg) runs once on a
+ * worker (st borrowed). On failure the addresses already allocated are given back before
+ * done. */
 typedef void (*vm_nic_fn)(int code, const zs_status *st, void *arg);
-void vm_nic_allocate(vm_state *vs, const zs_call *parent, vm_nic *nics, size_t n,
-    bool bridges, vm_nic_fn done, void *arg);
+void vm_nic_allocate(vm_state *vs, const zs_call *parent, const char *vm, vm_nic *nics,
+    size_t n, bool bridges, vm_nic_fn done, void *arg);
 /* Gives the addresses of nics back (as the node), one after the other; done as above,
  * with the first failure (NOT_FOUND, already given back, counts as done). */
 void vm_nic_release(vm_state *vs, vm_nic *nics, size_t n, vm_nic_fn done, void *arg);
@@ -168,8 +170,10 @@ void vm_agent_post(vm_state *vs, const zs_call *call, const char *host, const ch
  * and the address in ip (borrowed). */
 typedef void (*vm_host_ip_fn)(int code, const zs_status *st, const char *ip, void *arg);
 void vm_agent_host_ip(vm_state *vs, const char *host, vm_host_ip_fn done, void *arg);
-/* The /vm/start command of vm (root volume path, data volumes, NICs). */
-json_t *vm_agent_start_cmd(const vm_row *vm, const char *root_path, const char *root_ps);
+/* The /vm/start command of vm (root volume path, data volumes with their install paths,
+ * data_paths[i] the path of vm->data[i], as ZStack's StartVmCmd has them; NICs). */
+json_t *vm_agent_start_cmd(const vm_row *vm, const char *root_path, const char *root_ps,
+    const char (*data_paths)[VM_PATH_MAX]);
 
 /* ---- vm_create.c ---- */
 
@@ -214,6 +218,15 @@ int vm_reconcile_start(vm_state *vs);
 /* Waits (30 s at most) for a reconcile in progress: 0, or -1 when it still runs (vs must
  * then stay). */
 int vm_reconcile_stop(vm_state *vs);
+
+/* ---- vm_reconcile_mig.c ---- */
+
+/* Sets VM uuid, left Migrating from host src to host dst ("" unknown), to where it runs
+ * (/vm/vmsync on both), the other host's capacity given back; done(arg) runs once, on
+ * any thread, when it is through (logged either way). */
+typedef void (*vm_rec_mig_fn)(void *arg);
+void vm_reconcile_mig(vm_state *vs, const char *uuid, const char *src, const char *dst,
+    vm_rec_mig_fn done, void *arg);
 
 /* ---- vm_unmake.c ---- */
 

@@ -134,12 +134,13 @@ vm_agent_host_ip(vm_state *vs, const char *host, vm_host_ip_fn done, void *arg)
 /* ---- /vm/start ---- */
 
 json_t *
-vm_agent_start_cmd(const vm_row *vm, const char *root_path, const char *root_ps)
+vm_agent_start_cmd(const vm_row *vm, const char *root_path, const char *root_ps,
+    const char (*data_paths)[VM_PATH_MAX])
 {
 	json_t *data = json_array();
 	for (size_t i = 0; i < vm->n_data && data != NULL; i++)
-		json_array_append_new(data, json_pack("{s:s, s:i}", "volumeUuid", vm->data[i],
-		    "deviceId", (int) i + 1));
+		json_array_append_new(data, json_pack("{s:s, s:s, s:i}", "volumeUuid", vm->data[i],
+		    "installPath", data_paths != NULL ? data_paths[i] : "", "deviceId", (int) i + 1));
 	return json_pack("{s:s, s:s, s:I, s:I, s:s, s:{s:s, s:s, s:s, s:i}, s:o*, s:o*}",
 	    "vmInstanceUuid", vm->uuid, "vmName", vm->name, "memory", (json_int_t) vm->memory,
 	    "cpuNum", (json_int_t) vm->cpu, "bootDev", "hd",

@@ -63,7 +63,8 @@ typedef struct vm_new {
 	char offering[64], ps[64], ps_type[32];
 	char want_zone[64], want_cluster[64], want_host[64], want_ps[64];
 	char host_ip[64];
-	char root_path[1024];
+	char root_path[VM_PATH_MAX];
+	char data_paths[VM_DATA_MAX][VM_PATH_MAX];   /* for /vm/start, as each was made */
 	int64_t image_size;
 	char image_url[1024];
 	size_t n_bs;
@@ -593,8 +594,11 @@ vm_data_made_work(void *arg)
 static void
 vm_data_made(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
 {
-	(void) r;
-	vm_new_hop(arg, code, st, vm_data_made_work);
+	vm_new *v = arg;
+	if (code == 0)
+		snprintf(v->data_paths[v->data_done - 1], sizeof v->data_paths[0], "%s",
+		    r->install_path);
+	vm_new_hop(v, code, st, vm_data_made_work);
 }
 
 static void
@@ -693,7 +697,8 @@ vm_nics(zs_flow *flow, void *arg)
 {
 	vm_new *v = arg;
 	vm_new_step(v, flow);
-	vm_nic_allocate(v->vs, v->node, v->vm.nics, v->vm.n_nics, true, vm_nics_done, v);
+	vm_nic_allocate(v->vs, v->node, v->vm.uuid, v->vm.nics, v->vm.n_nics, true, vm_nics_done,
+	    v);
 }
 
 static void
@@ -737,7 +742,8 @@ vm_start_on_host(zs_flow *flow, void *arg)
 		return;
 	}
 	vm_agent_post(v->vs, v->node, v->vm.host, v->host_ip, "/vm/start",
-	    vm_agent_start_cmd(&v->vm, v->root_path, v->ps), 0, vm_started, v);
+	    vm_agent_start_cmd(&v->vm, v->root_path, v->ps,
+	    (const char (*)[VM_PATH_MAX]) v->data_paths), 0, vm_started, v);
 }
 
 static void

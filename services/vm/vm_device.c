@@ -598,7 +598,8 @@ static void
 vm_dev_nic_allocate(zs_flow *flow, void *arg)
 {
 	vm_dev *d = arg;
-	vm_nic_allocate(d->vs, d->node, &d->nic, 1, true, vm_dev_nic_allocated, flow);
+	vm_nic_allocate(d->vs, d->node, d->vm.uuid, &d->nic, 1, true, vm_dev_nic_allocated,
+	    flow);
 }
 
 static void

@@ -84,7 +84,9 @@ typedef struct vm_op {
 	bool want_forced;                  /* Start: asked for (or the volume's), not just preferred */
 	bool cold;                         /* Stop */
 	int64_t stop_timeout_ms;
-	char root_path[1024], root_ps[64];
+	char root_path[VM_PATH_MAX], root_ps[64];
+	char data_paths[VM_DATA_MAX][VM_PATH_MAX];   /* Start: each data volume's */
+	size_t data_i;                     /* Start: the data volumes looked up so far */
 	size_t undo_i;                     /* Expunge: the next volume */
 	int start_code;                    /* Start: why /vm/start failed */
 	zs_status *start_why;
@@ -279,7 +281,8 @@ vm_start_allocated(int code, const zs_status *st, const Zs__Host__V1__AllocateHo
 		return;
 	}
 	vm_agent_post(o->vs, o->node, o->vm.host, o->ip, "/vm/start",
-	    vm_agent_start_cmd(&o->vm, o->root_path, o->root_ps), 0, vm_start_started, o);
+	    vm_agent_start_cmd(&o->vm, o->root_path, o->root_ps,
+	    (const char (*)[VM_PATH_MAX]) o->data_paths), 0, vm_start_started, o);
 }
 
 static void
@@ -299,6 +302,26 @@ vm_start_allocate(vm_op *o)
 	zs_host_v1_host_allocate_host_bus(vm_op_bus(o), o->node, &o->alloc_req, vm_start_allocated, o);
 }
 
+/* The data volumes' install paths (GetVolume each), then a host. */
+static void
+vm_start_data(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
+{
+	vm_op *o = arg;
+	if (code != 0) {
+		vm_op_failed(o, code, st, NULL, NULL, 0, NULL);
+		return;
+	}
+	if (r != NULL)
+		snprintf(o->data_paths[o->data_i++], sizeof o->data_paths[0], "%s", r->install_path);
+	if (o->data_i >= o->vm.n_data) {
+		vm_start_allocate(o);
+		return;
+	}
+	zs__volume__v1__get_volume_request__init(&o->vol_req);
+	o->vol_req.uuid = o->vm.data[o->data_i];
+	zs_volume_v1_volume_get_volume_bus(vm_op_bus(o), o->node, &o->vol_req, vm_start_data, o);
+}
+
 static void
 vm_start_volume(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo *r, void *arg)
 {
@@ -315,7 +338,8 @@ vm_start_volume(int code, const zs_status *st, const Zs__Volume__V1__VolumeInfo 
 	} else if (o->want_host[0] == '\0') {
 		snprintf(o->want_host, sizeof o->want_host, "%s", o->vm.last_host);
 	}
-	vm_start_allocate(o);
+	o->data_i = 0;
+	vm_start_data(0, NULL, NULL, o);
 }
 
 /* ---- Expunge: the volumes, one after the other ---- */
@@ -538,7 +562,8 @@ vm_op_run(zs_call *call, ProtobufCClosure closure, vm_kind kind, const char *uui
 	case VM_OP_RECOVER:
 		for (size_t i = 0; i < o->vm.n_nics; i++)
 			o->vm.nics[i].ip[0] = '\0';
-		vm_nic_allocate(vs, o->node, o->vm.nics, o->vm.n_nics, false, vm_recover_allocated, o);
+		vm_nic_allocate(vs, o->node, o->vm.uuid, o->vm.nics, o->vm.n_nics, false,
+		    vm_recover_allocated, o);
 		return;
 	case VM_OP_EXPUNGE:
 		vm_expunge_next(o);

@@ -10,13 +10,17 @@
  *                 it with the VM is not done here (VM.1010)
  *   allocate-host Host/AllocateHost in the VM's cluster, the designated host or any but
  *                 the one it runs on: the destination holds the VM's CPUs and memory
- *                 while the source still does                undo: ReturnHostCapacity
+ *                 while the source still does, and is written on the row
+ *                 (migrate_dst_uuid) before the agent is asked
+ *                                                            undo: ReturnHostCapacity
  *   source        the source host's agent address
  *   migrate       /vm/migrate on the source agent (destHostIp ...)
  *
- * Then the VM is Running on the destination (host_uuid, last_host_uuid the source;
- * vm/stateChanged and vm/migrated in one transaction) and the source's capacity is given
- * back. A failure leaves the VM Running on its source with the capacity as before, and
+ * Then the source's capacity is given back and the VM is Running on the destination
+ * (host_uuid, last_host_uuid the source; vm/stateChanged and vm/migrated in one
+ * transaction). A node stopped at any point leaves the VM Migrating with both hosts named
+ * (or the source only, before the destination held anything but its reservation): the
+ * reconcile at start asks both (vm_reconcile_mig.c). A failure leaves the VM Running on its source with the capacity as before, and
  * the call fails with VM.1009 and the cause. The host maintenance (vm_maintain.c) runs
  * the same workflow for each VM of the host.
  */
@@ -31,6 +35,7 @@
 #include "zs/host/v1/host.zsb.h"
 #include "zs/log.h"
 #include "zs/volume/v1/volume.zsb.h"
+#include "zs/work.h"
 
 static const char *const vm_mig_from[] = { "Running", NULL };
 static const char *const vm_mig_passing[] = { "Migrating", NULL };
@@ -44,6 +49,8 @@ typedef struct vm_mig {
 	vm_row vm;
 	char want[64];                     /* the designated host, or "" */
 	char src_ip[64], dst[64], dst_ip[64];
+	int ans_code;                      /* AllocateHost's answer, for the worker */
+	zs_status *ans_st;
 	size_t vol_i;                      /* storage: the next volume to look at */
 	bool moved;                        /* migrating moved it to Migrating */
 	bool refused;                      /* a check refused it: its status says why, as is */
@@ -59,6 +66,7 @@ typedef struct vm_mig {
 static void
 vm_mig_free(vm_mig *m)
 {
+	zs_status_free(m->ans_st);
 	if (m->node != NULL)
 		zs_bus_parent_free(m->node);
 	free(m);
@@ -118,7 +126,7 @@ vm_mig_state_undo(zs_flow *flow, void *arg)
 		return;
 	}
 	int rv = vm_store_transit_conn(m->vs, NULL, m->vm.uuid, vm_mig_passing, "Running",
-	    "Migrate", NULL, NULL, 0, NULL, NULL, &st);
+	    "Migrate", NULL, "migrate_dst_uuid = ''", 0, NULL, NULL, &st);
 	if (rv != 0) {
 		zs_flow_rollback_fail(flow, st);
 		return;
@@ -180,23 +188,63 @@ vm_mig_storage(zs_flow *flow, void *arg)
 
 /* ---- allocate-host: the destination holds the VM; undo: it gives it back ---- */
 
+typedef struct vm_mig_hop {
+	zs_flow *flow;
+	vm_mig *m;
+} vm_mig_hop;
+
+/* On a worker (the allocator may answer while it holds a connection): the destination on
+ * the row, so that a stop of the node from here on leaves it known. */
+static void
+vm_mig_dst_work(void *arg)
+{
+	vm_mig_hop h = *(vm_mig_hop *) arg;
+	free(arg);
+	vm_mig *m = h.m;
+	if (m->ans_code != 0) {
+		zs_status *why = zs_status_new(m->ans_code, NULL, "no host to migrate VM %s to%s%s",
+		    m->vm.uuid, m->want[0] != '\0' ? ": host " : "", m->want);
+		if (why != NULL)
+			zs_status_set_cause(why, vm_mig_copy(m->ans_code, m->ans_st, "AllocateHost"));
+		zs_flow_fail(h.flow, why);
+		return;
+	}
+	zs_db_conn *c = NULL;
+	zs_status *st = NULL;
+	int rv = vm_conn(m->vs, &c, &st);
+	if (rv == 0) {
+		const char *p[2] = { m->vm.uuid, m->dst };
+		rv = zs_db_run(c, "UPDATE vm_instances SET migrate_dst_uuid = $2 WHERE uuid = $1 AND "
+		    "state = 'Migrating'", 2, p, NULL, &st);
+		zs_db_release(zs_node_db(m->vs->node), c);
+	}
+	if (rv != 0)
+		zs_flow_fail(h.flow, st);
+	else
+		zs_flow_next(h.flow);
+}
+
 static void
 vm_mig_allocated(int code, const zs_status *st, const Zs__Host__V1__AllocateHostResponse *r,
     void *arg)
 {
 	zs_flow *flow = arg;
 	vm_mig *m = zs_flow_get(zs_flow_chain_of(flow), "mig");
-	if (code != 0) {
-		zs_status *why = zs_status_new(code, NULL, "no host to migrate VM %s to%s%s", m->vm.uuid,
-		    m->want[0] != '\0' ? ": host " : "", m->want);
-		if (why != NULL)
-			zs_status_set_cause(why, vm_mig_copy(code, st, "AllocateHost"));
-		zs_flow_fail(flow, why);
-		return;
+	m->ans_code = code;
+	m->ans_st = code != 0 ? vm_mig_copy(code, st, "AllocateHost") : NULL;
+	if (code == 0) {
+		snprintf(m->dst, sizeof m->dst, "%s", r->host_uuid);
+		snprintf(m->dst_ip, sizeof m->dst_ip, "%s", r->management_ip);
 	}
-	snprintf(m->dst, sizeof m->dst, "%s", r->host_uuid);
-	snprintf(m->dst_ip, sizeof m->dst_ip, "%s", r->management_ip);
-	zs_flow_next(flow);
+	vm_mig_hop *h = malloc(sizeof *h);
+	if (h != NULL) {
+		*h = (vm_mig_hop) { flow, m };
+		if (zs_work_submit(zs_node_work(m->vs->node), vm_mig_dst_work, h) == 0)
+			return;
+		free(h);
+	}
+	zs_flow_fail(flow, zs_status_new(ZS_RESOURCE_EXHAUSTED, NULL, "cannot go on: the node is "
+	    "stopping or out of memory"));
 }
 
 static void
@@ -237,6 +285,10 @@ static void
 vm_mig_allocate_undo(zs_flow *flow, void *arg)
 {
 	vm_mig *m = arg;
+	if (m->dst[0] == '\0') {   /* none held (the undo of its own failure) */
+		zs_flow_rollback_done(flow);
+		return;
+	}
 	zs__host__v1__return_host_capacity_request__init(&m->ret_req);
 	m->ret_req.vm_uuid = m->vm.uuid;
 	m->ret_req.host_uuid = m->dst;
@@ -296,6 +348,36 @@ vm_mig_move(zs_flow *flow, void *arg)
 
 /* ---- the end ---- */
 
+/* On a worker: the VM runs on the destination; say so. */
+static void
+vm_mig_record(void *arg)
+{
+	vm_mig *m = arg;
+	const char *p[2] = { m->dst, m->vm.host };
+	zs_status *st = NULL;
+	int rv = vm_store_transit_conn(m->vs, NULL, m->vm.uuid, vm_mig_passing, "Running",
+	    "Migrate", NULL, "host_uuid = $2, last_host_uuid = $3, migrate_dst_uuid = ''", 2, p,
+	    "vm/migrated", &st);
+	if (rv != 0) {
+		char w[512];
+		zs_status_text(st, w, sizeof w);
+		zs_log(ZS_LOG_ERROR, "vm", "VM %s runs on host %s now, but that could not be recorded "
+		    "(it stays Migrating): %s", m->vm.uuid, m->dst, w);
+		zs_status *why = zs_status_new(rv, "VM.1009", "VM %s was migrated to host %s, but that "
+		    "could not be recorded", m->vm.uuid, m->dst);
+		if (why != NULL)
+			zs_status_set_cause(why, st);
+		else
+			zs_status_free(st);
+		m->done(rv, why, NULL, m->arg);
+		zs_status_free(why);
+		vm_mig_free(m);
+		return;
+	}
+	m->done(0, NULL, m->dst, m->arg);
+	vm_mig_free(m);
+}
+
 static void
 vm_mig_src_returned(int code, const zs_status *st,
     const Zs__Host__V1__ReturnHostCapacityResponse *r, void *arg)
@@ -308,8 +390,8 @@ vm_mig_src_returned(int code, const zs_status *st,
 		zs_log(ZS_LOG_WARN, "vm", "VM %s migrated to host %s, but its capacity on host %s "
 		    "could not be given back: %s", m->vm.uuid, m->dst, m->vm.host, w);
 	}
-	m->done(0, NULL, m->dst, m->arg);
-	vm_mig_free(m);
+	if (zs_work_submit(zs_node_work(m->vs->node), vm_mig_record, m) != 0)
+		vm_mig_record(m);
 }
 
 static void
@@ -332,27 +414,9 @@ vm_mig_end(zs_flow_chain *chain, const zs_status *status, void *arg)
 		vm_mig_free(m);
 		return;
 	}
-	/* it runs on the destination: say so, then the source's capacity goes back */
-	const char *p[2] = { m->dst, m->vm.host };
-	zs_status *st = NULL;
-	int rv = vm_store_transit_conn(m->vs, NULL, m->vm.uuid, vm_mig_passing, "Running",
-	    "Migrate", NULL, "host_uuid = $2, last_host_uuid = $3", 2, p, "vm/migrated", &st);
-	if (rv != 0) {
-		char w[512];
-		zs_status_text(st, w, sizeof w);
-		zs_log(ZS_LOG_ERROR, "vm", "VM %s runs on host %s now, but that could not be recorded "
-		    "(it stays Migrating): %s", m->vm.uuid, m->dst, w);
-		zs_status *why = zs_status_new(rv, "VM.1009", "VM %s was migrated to host %s, but that "
-		    "could not be recorded", m->vm.uuid, m->dst);
-		if (why != NULL)
-			zs_status_set_cause(why, st);
-		else
-			zs_status_free(st);
-		m->done(rv, why, NULL, m->arg);
-		zs_status_free(why);
-		vm_mig_free(m);
-		return;
-	}
+	/* it runs on the destination: the source's capacity goes back, then it is recorded
+	 * (stopped between the two, the reconcile finds it on the destination: nothing is
+	 * held twice) */
 	zs__host__v1__return_host_capacity_request__init(&m->ret_req);
 	m->ret_req.vm_uuid = m->vm.uuid;
 	m->ret_req.host_uuid = m->vm.host;
@@ -370,7 +434,8 @@ vm_migrate_run(vm_state *vs, const zs_call *parent, const zs_call *check, const 
 	    zs_flow_chain_add(chain, "migrating", vm_mig_state, vm_mig_state_undo, m,
 	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
 	    zs_flow_chain_add(chain, "storage", vm_mig_storage, NULL, m, 0) != 0 ||
-	    zs_flow_chain_add(chain, "allocate-host", vm_mig_allocate, vm_mig_allocate_undo, m, 0) != 0 ||
+	    zs_flow_chain_add(chain, "allocate-host", vm_mig_allocate, vm_mig_allocate_undo, m,
+	    ZS_FLOW_ROLLBACK_SELF) != 0 ||
 	    zs_flow_chain_add(chain, "source", vm_mig_source, NULL, m, 0) != 0 ||
 	    zs_flow_chain_add(chain, "migrate", vm_mig_move, NULL, m, 0) != 0 ||
 	    zs_flow_set(chain, "mig", m, NULL) != 0) {

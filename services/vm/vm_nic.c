@@ -2,9 +2,11 @@
  * vm_nic.c: a VM's NICs: MAC addresses (fa: and five random bytes; the unique index on
  * vm_nics.mac catches a repeat, which is made again), the bridge of each L3 network's L2
  * network (GetL3Network, GetL2Network over the bus, once per L3 network: remembered in
- * vm_state's bridges), the addresses (AllocateIp and
- * ReleaseIp of the network service, over the bus, one NIC after the other), and the NICs
- * as the agent's /vm/start wants them.
+ * vm_state's bridges), the addresses (AllocateIp and ReleaseIp of the network service,
+ * over the bus, one NIC after the other, each keyed by the NIC's uuid so that a retried
+ * or replayed call takes or frees no second address, and marked with the VM so that a
+ * create cut by a stop can be given back: vm_unmake.c), and the NICs as the agent's
+ * /vm/start wants them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,11 +135,14 @@ vm_bridge_keep(vm_state *vs, const char *l3, const char *bridge)
 typedef struct vm_nics_job {
 	vm_state *vs;
 	const zs_call *parent;
+	char vm[ZS_UUID_LEN];              /* the VM the addresses are for ("" unknown) */
 	vm_nic *nics;
 	size_t n, i;
 	bool bridges, release;
 	char l2[64];
 	size_t allocated;                  /* nics[0..allocated) got their address */
+	size_t maybe;                      /* a NIC whose AllocateIp failed late: its address
+	                                    * may have been committed (SIZE_MAX: none) */
 	vm_nic_fn done;
 	void *arg;
 	zs_status *first;                  /* the failure (release: the first) */
@@ -187,13 +192,14 @@ vm_nics_released(int code, const zs_status *st, const Zs__Network__V1__UsedIpInf
 	vm_nics_go(j);
 }
 
-/* A failed allocation: give back what was allocated, then end with why. */
+/* A failed allocation: give back what was allocated (and, by its key, what the failed
+ * AllocateIp may still have committed), then end with why. */
 static void
 vm_nics_unwind(vm_nics_job *j, zs_status *why)
 {
 	j->first = why;
 	j->release = true;
-	j->n = j->allocated;
+	j->n = j->maybe != SIZE_MAX ? j->maybe + 1 : j->allocated;
 	j->i = 0;
 	j->parent = NULL;
 	vm_nics_go(j);
@@ -215,6 +221,10 @@ vm_nics_allocated(int code, const zs_status *st, const Zs__Network__V1__UsedIpIn
 {
 	vm_nics_job *j = arg;
 	if (code != 0) {
+		/* no answer in time, or none at all: it may have committed all the same */
+		if (code == ZS_DEADLINE_EXCEEDED || code == ZS_UNAVAILABLE || code == ZS_CANCELLED ||
+		    code == ZS_INTERNAL || code == ZS_UNKNOWN)
+			j->maybe = j->i;
 		vm_nics_fail(j, code, st, "AllocateIp");
 		return;
 	}
@@ -231,6 +241,8 @@ vm_nics_allocate_ip(vm_nics_job *j)
 {
 	zs__network__v1__allocate_ip_request__init(&j->alloc_req);
 	j->alloc_req.l3_network_uuid = j->nics[j->i].l3;
+	j->alloc_req.nic_uuid = j->nics[j->i].uuid;
+	j->alloc_req.vm_uuid = j->vm;
 	zs_network_v1_l3_network_allocate_ip_bus(vm_nics_bus(j), j->parent, &j->alloc_req,
 	    vm_nics_allocated, j);
 }
@@ -275,7 +287,7 @@ vm_nics_next(void *arg)
 	}
 	vm_nic *n = &j->nics[j->i];
 	if (j->release) {
-		if (n->ip[0] == '\0') {
+		if (n->ip[0] == '\0' && j->i != j->maybe) {
 			j->i++;
 			vm_nics_go(j);
 			return;
@@ -283,6 +295,7 @@ vm_nics_next(void *arg)
 		zs__network__v1__release_ip_request__init(&j->rel_req);
 		j->rel_req.l3_network_uuid = n->l3;
 		j->rel_req.ip = n->ip;
+		j->rel_req.nic_uuid = n->uuid;
 		zs_network_v1_l3_network_release_ip_bus(vm_nics_bus(j), NULL, &j->rel_req,
 		    vm_nics_released, j);
 		return;
@@ -299,8 +312,8 @@ vm_nics_next(void *arg)
 }
 
 static void
-vm_nics_run(vm_state *vs, const zs_call *parent, vm_nic *nics, size_t n, bool bridges,
-    bool release, vm_nic_fn done, void *arg)
+vm_nics_run(vm_state *vs, const zs_call *parent, const char *vm, vm_nic *nics, size_t n,
+    bool bridges, bool release, vm_nic_fn done, void *arg)
 {
 	vm_nics_job *j = calloc(1, sizeof *j);
 	if (j == NULL) {
@@ -311,24 +324,26 @@ vm_nics_run(vm_state *vs, const zs_call *parent, vm_nic *nics, size_t n, bool br
 	}
 	j->vs = vs;
 	j->parent = parent;
+	snprintf(j->vm, sizeof j->vm, "%s", vm);
 	j->nics = nics;
 	j->n = n;
 	j->bridges = bridges;
 	j->release = release;
+	j->maybe = SIZE_MAX;
 	j->done = done;
 	j->arg = arg;
 	vm_nics_next(j);
 }
 
 void
-vm_nic_allocate(vm_state *vs, const zs_call *parent, vm_nic *nics, size_t n, bool bridges,
-    vm_nic_fn done, void *arg)
+vm_nic_allocate(vm_state *vs, const zs_call *parent, const char *vm, vm_nic *nics,
+    size_t n, bool bridges, vm_nic_fn done, void *arg)
 {
-	vm_nics_run(vs, parent, nics, n, bridges, false, done, arg);
+	vm_nics_run(vs, parent, vm, nics, n, bridges, false, done, arg);
 }
 
 void
 vm_nic_release(vm_state *vs, vm_nic *nics, size_t n, vm_nic_fn done, void *arg)
 {
-	vm_nics_run(vs, NULL, nics, n, false, true, done, arg);
+	vm_nics_run(vs, NULL, "", nics, n, false, true, done, arg);
 }

@@ -5,10 +5,10 @@
  * its host's agent, then Running or Paused as the host has it, or Stopped (the host's
  * capacity given back, the host kept as last host) when the host does not run it; Unknown
  * when the host cannot be asked. One without a host goes to Stopped (Expunging: back to
- * Destroyed, so that the expunge can be asked again). One VM after the other, on workers,
- * without a call: no thread waits.
+ * Destroyed, so that the expunge can be asked again). A VM left Migrating is asked of
+ * both its hosts (vm_reconcile_mig.c). One VM after the other, on workers, without a
+ * call: no thread waits.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +17,8 @@
 #include "vm.h"
 #include "zs/bus.h"
 #include "zs/host/v1/host.zsb.h"
+#include "zs/later.h"
 #include "zs/log.h"
-#include "zs/timer.h"
 #include "zs/work.h"
 
 #define VM_RECONCILE_DELAY_MS 1000      /* after the service's start */
@@ -26,15 +26,12 @@
 #define VM_RECONCILE_STOP_WAIT_S 30
 
 typedef struct vm_rec_vm {
-	char uuid[ZS_UUID_LEN], host[64], state[16];
+	char uuid[ZS_UUID_LEN], host[64], state[16], dst[64];
 } vm_rec_vm;
 
 struct vm_reconcile {
 	vm_state *vs;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool running, stopping;
-	zs_timer *timer;
+	zs_later *later;                   /* the run, once, soon after the start */
 	long long started_ms;              /* the service's start (wall clock): only VMs not
 	                                    * changed since then are looked at */
 	vm_rec_vm *vms;
@@ -50,10 +47,7 @@ vm_rec_end(struct vm_reconcile *r)
 {
 	free(r->vms);
 	r->vms = NULL;
-	pthread_mutex_lock(&r->lock);
-	r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	zs_later_done(r->later);
 }
 
 /* Sets the current VM (from its passing state) to r->to; then the next. */
@@ -198,14 +192,27 @@ vm_rec_host_ip(int code, const zs_status *st, const char *ip, void *arg)
 }
 
 static void
+vm_rec_mig_done(void *arg)
+{
+	struct vm_reconcile *r = arg;
+	r->i++;
+	if (zs_work_submit(zs_node_work(r->vs->node), vm_rec_next, r) != 0)
+		vm_rec_end(r);
+}
+
+static void
 vm_rec_next(void *arg)
 {
 	struct vm_reconcile *r = arg;
-	if (r->i >= r->n || r->stopping) {
+	if (r->i >= r->n || zs_later_stopping(r->later)) {
 		vm_rec_end(r);
 		return;
 	}
 	vm_rec_vm *v = &r->vms[r->i];
+	if (strcmp(v->state, "Migrating") == 0 && v->host[0] != '\0') {
+		vm_reconcile_mig(r->vs, v->uuid, v->host, v->dst, vm_rec_mig_done, r);
+		return;
+	}
 	if (v->host[0] == '\0') {
 		snprintf(r->to, sizeof r->to, "%s", strcmp(v->state, "Expunging") == 0 ||
 		    strcmp(v->state, "Destroying") == 0 ? "Destroyed" : "Stopped");
@@ -230,7 +237,8 @@ vm_rec_run(void *arg)
 		snprintf(since, sizeof since, "%lld", r->started_ms);
 		const char *p[3] = { "{Starting,Stopping,Rebooting,Pausing,Resuming,Destroying,"
 		    "Expunging,Migrating}", limit, since };
-		rv = zs_db_run(c, "SELECT uuid, host_uuid, state FROM vm_instances WHERE state = "
+		rv = zs_db_run(c, "SELECT uuid, host_uuid, state, migrate_dst_uuid FROM vm_instances "
+		    "WHERE state = "
 		    "ANY($1::text[]) AND updated_at < to_timestamp($3::double precision / 1000) "
 		    "ORDER BY created_at LIMIT $2::integer", 3, p, &rows, &st);
 		zs_db_release(zs_node_db(r->vs->node), c);
@@ -252,26 +260,12 @@ vm_rec_run(void *arg)
 		snprintf(r->vms[i].uuid, sizeof r->vms[i].uuid, "%s", PQgetvalue(rows, (int) i, 0));
 		snprintf(r->vms[i].host, sizeof r->vms[i].host, "%s", PQgetvalue(rows, (int) i, 1));
 		snprintf(r->vms[i].state, sizeof r->vms[i].state, "%s", PQgetvalue(rows, (int) i, 2));
+		snprintf(r->vms[i].dst, sizeof r->vms[i].dst, "%s", PQgetvalue(rows, (int) i, 3));
 	}
 	PQclear(rows);
 	if (r->n > 0)
 		zs_log(ZS_LOG_INFO, "vm", "%zu VM(s) left in a passing state: asking their hosts", r->n);
 	vm_rec_next(r);
-}
-
-static void
-vm_rec_tick(void *arg)
-{
-	struct vm_reconcile *r = arg;
-	pthread_mutex_lock(&r->lock);
-	r->timer = NULL;
-	bool go = !r->stopping;
-	if (!go)
-		r->running = false;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	if (go && zs_work_submit(zs_node_work(r->vs->node), vm_rec_run, r) != 0)
-		vm_rec_end(r);
 }
 
 int
@@ -284,18 +278,13 @@ vm_reconcile_start(vm_state *vs)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->started_ms = (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	r->running = true;
-	vs->reconcile = r;
-	r->timer = zs_timer_start(zs_node_timers(vs->node), VM_RECONCILE_DELAY_MS, vm_rec_tick, r);
-	if (r->timer == NULL) {
-		vs->reconcile = NULL;
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
+	r->later = zs_later_start(zs_node_timers(vs->node), zs_node_work(vs->node),
+	    VM_RECONCILE_DELAY_MS, vm_rec_run, r);
+	if (r->later == NULL) {
 		free(r);
 		return -1;
 	}
+	vs->reconcile = r;
 	return 0;
 }
 
@@ -305,32 +294,9 @@ vm_reconcile_stop(vm_state *vs)
 	struct vm_reconcile *r = vs->reconcile;
 	if (r == NULL)
 		return 0;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	zs_timer *t = r->timer;
-	pthread_mutex_unlock(&r->lock);
-	if (t != NULL && zs_timer_cancel(zs_node_timers(vs->node), t)) {
-		pthread_mutex_lock(&r->lock);
-		r->timer = NULL;
-		r->running = false;
-		pthread_mutex_unlock(&r->lock);
-	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += VM_RECONCILE_STOP_WAIT_S;
-	pthread_mutex_lock(&r->lock);
-	bool done = true;
-	while (r->running)
-		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) != 0) {
-			done = !r->running;
-			break;
-		}
-	pthread_mutex_unlock(&r->lock);
 	vs->reconcile = NULL;
-	if (!done)
+	if (zs_later_stop(r->later, VM_RECONCILE_STOP_WAIT_S) != 0)
 		return -1;   /* a run still uses r (and vs): leave them */
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
 	free(r);
 	return 0;
 }

@@ -3,7 +3,9 @@
  * undone from the rows, as the create's own rollback would have: its data volumes and
  * root volume deleted (Volume/DeleteVolume), the room reserved for the root volume given
  * back (PrimaryStorage/ReturnCapacity), its host capacity given back
- * (Host/ReturnHostCapacity, whatever host holds it), then its row and resource deleted.
+ * (Host/ReturnHostCapacity, whatever host holds it), the addresses allocated for it whose
+ * NIC never got its row (L3Network/ReleaseVmIps: an AllocateIp committed just before the
+ * stop), then its row and resource deleted.
  * Something already gone (NOT_FOUND) counts as done; a volume still Creating (the volume
  * service's create was cut by the same stop) is left to that service, logged. The reconcile at start calls it for
  * a VM left Starting that has no NIC yet (its create had not reached its addresses) and
@@ -18,6 +20,7 @@
 #include "zs/bus.h"
 #include "zs/host/v1/host.zsb.h"
 #include "zs/log.h"
+#include "zs/network/v1/network.zsb.h"
 #include "zs/primarystorage/v1/primarystorage.zsb.h"
 #include "zs/service.h"
 #include "zs/volume/v1/volume.zsb.h"
@@ -34,6 +37,8 @@ typedef struct vm_unmake_op {
 	Zs__Volume__V1__DeleteVolumeRequest del_req;
 	Zs__Primarystorage__V1__ReturnCapacityRequest ps_req;
 	Zs__Host__V1__ReturnHostCapacityRequest host_req;
+	Zs__Network__V1__ReleaseVmIpsRequest ips_req;
+	char *keep[VM_L3_MAX];
 } vm_unmake_op;
 
 static void
@@ -90,11 +95,40 @@ vm_unmake_row(void *arg)
 }
 
 static void
+vm_unmake_ips_released(int code, const zs_status *st,
+    const Zs__Network__V1__ReleaseVmIpsResponse *r, void *arg)
+{
+	vm_unmake_op *o = arg;
+	if (code == 0 && r->released > 0)
+		zs_log(ZS_LOG_INFO, "vm", "VM %s: %u address(es) allocated for NICs that never got "
+		    "their row given back", o->vm.uuid, r->released);
+	vm_unmake_hop(o, code, st, vm_unmake_row);
+}
+
+/* The addresses allocated for the VM but its NICs' (none when the create had not written
+ * them). */
+static void
+vm_unmake_ips(void *arg)
+{
+	vm_unmake_op *o = arg;
+	if (vm_unmake_failed(o))
+		return;
+	zs__network__v1__release_vm_ips_request__init(&o->ips_req);
+	o->ips_req.vm_uuid = o->vm.uuid;
+	for (size_t i = 0; i < o->vm.n_nics; i++)
+		o->keep[i] = o->vm.nics[i].uuid;
+	o->ips_req.n_keep_nic_uuids = o->vm.n_nics;
+	o->ips_req.keep_nic_uuids = o->keep;
+	zs_network_v1_l3_network_release_vm_ips_bus(zs_node_bus(o->vs->node), NULL, &o->ips_req,
+	    vm_unmake_ips_released, o);
+}
+
+static void
 vm_unmake_host_returned(int code, const zs_status *st,
     const Zs__Host__V1__ReturnHostCapacityResponse *r, void *arg)
 {
 	(void) r;
-	vm_unmake_hop(arg, code, st, vm_unmake_row);
+	vm_unmake_hop(arg, code, st, vm_unmake_ips);
 }
 
 static void

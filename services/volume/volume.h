@@ -1,7 +1,8 @@
 /*
  * volume.h: what the volume service's files share: its resource table, interceptor and
  * answers (volume_api.c), the create workflow (volume_create.c), DeleteVolume
- * (volume_delete.c) and the VM a data volume belongs to (volume_attach.c). Nothing here is seen outside the plugin.
+ * (volume_delete.c), the VM a data volume belongs to (volume_attach.c) and the recovery
+ * at start of volumes left Creating or Deleting (volume_recover.c). Nothing here is seen outside the plugin.
  */
 #ifndef VOLUME_H
 #define VOLUME_H
@@ -10,6 +11,7 @@
 
 #include "zs/call.h"
 #include "zs/db.h"
+#include "zs/node.h"
 #include "zs/resource_kit.h"
 #include "zs/volume/v1/volume.pb-c.h"
 
@@ -36,6 +38,9 @@ int volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const c
     PGresult **kept, zs_status **st);
 /* Answers call with the VolumeInfo of row (a row of volume_def.sql_get). */
 void volume_answer_row(zs_call *call, ProtobufCClosure closure, const PGresult *row);
+/* The same as the node (no call: the recovery at start). */
+int volume_publish_node(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    zs_status **st);
 void volume_fail(zs_call *call, zs_status *st);
 
 /* ---- volume_create.c ---- */

@@ -115,8 +115,10 @@ volume_answer(zs_call *call, zs_db_conn *c, ProtobufCClosure closure, const char
 	PQclear(row);
 }
 
-int
-volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
+/* Writes topic about uuid as node, in c's transaction; the row published in *kept (the
+ * caller's to PQclear) when kept is not NULL. */
+static int
+volume_publish_row(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
     PGresult **kept, zs_status **st)
 {
 	PGresult *row = NULL;
@@ -126,13 +128,27 @@ volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const char 
 		return rv;
 	Zs__Volume__V1__VolumeInfo info = ZS__VOLUME__V1__VOLUME_INFO__INIT;
 	zs_rkit_from_row(row, 0, &info.base);
-	rv = zs_event_publish_tx(c, zs_node_events(zs_call_node(call)), topic, uuid, info.owner_uuid,
+	rv = zs_event_publish_tx(c, zs_node_events(node), topic, uuid, info.owner_uuid,
 	    &info.base, st);
 	if (rv == 0 && kept != NULL)
 		*kept = row;
 	else
 		PQclear(row);
 	return rv;
+}
+
+int
+volume_publish_keep(zs_db_conn *c, zs_call *call, const char *topic, const char *uuid,
+    PGresult **kept, zs_status **st)
+{
+	return volume_publish_row(c, zs_call_node(call), topic, uuid, kept, st);
+}
+
+int
+volume_publish_node(zs_db_conn *c, zs_node *node, const char *topic, const char *uuid,
+    zs_status **st)
+{
+	return volume_publish_row(c, node, topic, uuid, NULL, st);
 }
 
 int

@@ -26,7 +26,7 @@ layers=(base rpc http db plugin platform/config platform/identity platform/tag p
 
 # which layer a public header belongs to: the lowest layer that may include it
 declare -A public
-for h in api clock log status timer work flow; do public[$h]=base; done
+for h in api clock log status timer work flow later; do public[$h]=base; done
 for h in call bus check errors event; do public[$h]=rpc; done
 public[http]=http
 for h in db resource query; do public[$h]=db; done
