@@ -98,8 +98,7 @@ static void
 vm_cascade_failed(vm_cascade *k, int code, const zs_status *why, const char *fmt)
 {
 	zs_status *st = zs_status_new(code != 0 ? code : ZS_INTERNAL, NULL, fmt,
-	    vm_cascade_col(k, 0), vm_cascade_col(k, k->phase == VM_CASCADE_WHOLE_VMS ? 1 : 2),
-	    k->ctx->type, k->ctx->uuid);
+	    vm_cascade_col(k, 0), vm_cascade_col(k, k->phase == VM_CASCADE_WHOLE_VMS ? 1 : 2));
 	if (st != NULL && why != NULL)
 		zs_status_set_cause(st, zs_status_copy(why));
 	vm_cascade_end(k, code != 0 ? code : ZS_INTERNAL, st);
@@ -125,8 +124,8 @@ vm_cascade_expunged(int code, const zs_status *st,
 	(void) r;
 	vm_cascade *k = arg;
 	if (code != 0 && code != ZS_NOT_FOUND) {
-		vm_cascade_failed(k, code, st, "VM %s (%s) could not be expunged; it stays Destroyed "
-		    "and %s %s is not deleted");
+		vm_cascade_failed(k, code, st, "VM %s (%s) could not be expunged; it stays "
+		    "Destroyed, holding nothing on its host");
 		return;
 	}
 	vm_cascade_took(k, VM_TYPE, vm_cascade_col(k, 1));
@@ -153,8 +152,8 @@ vm_cascade_destroyed(int code, const zs_status *st, const Zs__Vm__V1__VmInstance
 		return;
 	}
 	if (code != 0) {
-		vm_cascade_failed(k, code, st, "VM %s (%s) could not be destroyed; it is as it was "
-		    "and %s %s is not deleted");
+		vm_cascade_failed(k, code, st, "VM %s (%s) could not be destroyed; it is as it "
+		    "was");
 		return;
 	}
 	vm_cascade_expunge(k);
@@ -167,8 +166,8 @@ vm_cascade_nic_done(int code, const zs_status *st, const Zs__Vm__V1__VmInstanceI
 	(void) r;
 	vm_cascade *k = arg;
 	if (code != 0 && code != ZS_NOT_FOUND) {
-		vm_cascade_failed(k, code, st, "NIC %s of VM %s could not be detached; the VM is as "
-		    "it was and %s %s is not deleted");
+		vm_cascade_failed(k, code, st, "NIC %s of VM %s could not be detached; the VM is "
+		    "as it was");
 		return;
 	}
 	vm_cascade_took(k, "VmNic", vm_cascade_col(k, 1));
@@ -181,8 +180,8 @@ vm_cascade_data_done(int code, const zs_status *st, const Zs__Vm__V1__VmInstance
 	(void) r;
 	vm_cascade *k = arg;
 	if (code != 0 && code != ZS_NOT_FOUND) {
-		vm_cascade_failed(k, code, st, "data volume %s of VM %s could not be detached; the VM "
-		    "is as it was and %s %s is not deleted");
+		vm_cascade_failed(k, code, st, "data volume %s of VM %s could not be detached; the "
+		    "VM is as it was");
 		return;
 	}
 	k->i++;   /* the volume itself is listed by the delete: it is below what goes */
