@@ -159,29 +159,22 @@ vm_cascade_destroyed(int code, const zs_status *st, const Zs__Vm__V1__VmInstance
 	vm_cascade_expunge(k);
 }
 
+/* A NIC or a data volume detached (the VM runs on without it). */
 static void
-vm_cascade_nic_done(int code, const zs_status *st, const Zs__Vm__V1__VmInstanceInfo *r,
+vm_cascade_detached(int code, const zs_status *st, const Zs__Vm__V1__VmInstanceInfo *r,
     void *arg)
 {
 	(void) r;
 	vm_cascade *k = arg;
+	bool nic = k->phase == VM_CASCADE_NICS;
 	if (code != 0 && code != ZS_NOT_FOUND) {
-		vm_cascade_failed(k, code, st, "NIC %s of VM %s could not be detached; the VM is "
-		    "as it was");
+		vm_cascade_failed(k, code, st, nic ? "NIC %s of VM %s could not be detached; the VM "
+		    "is as it was" : "data volume %s of VM %s could not be detached; the VM is as it "
+		    "was");
 		return;
 	}
-	vm_cascade_took(k, "VmNic", vm_cascade_col(k, 1));
-}
-
-static void
-vm_cascade_data_done(int code, const zs_status *st, const Zs__Vm__V1__VmInstanceInfo *r,
-    void *arg)
-{
-	(void) r;
-	vm_cascade *k = arg;
-	if (code != 0 && code != ZS_NOT_FOUND) {
-		vm_cascade_failed(k, code, st, "data volume %s of VM %s could not be detached; the "
-		    "VM is as it was");
+	if (nic) {
+		vm_cascade_took(k, "VmNic", vm_cascade_col(k, 1));
 		return;
 	}
 	k->i++;   /* the volume itself is listed by the delete: it is below what goes */
@@ -238,14 +231,14 @@ vm_cascade_next(vm_cascade *k)
 		zs__vm__v1__detach_l3_network_from_vm_request__init(&k->nic_req);
 		k->nic_req.vm_nic_uuid = (char *) vm_cascade_col(k, 0);
 		zs_vm_v1_vm_instance_detach_l3_network_from_vm_bus(bus, k->node, &k->nic_req,
-		    vm_cascade_nic_done, k);
+		    vm_cascade_detached, k);
 		return;
 	case VM_CASCADE_DATA:
 		zs__vm__v1__detach_data_volume_from_vm_request__init(&k->data_req);
 		k->data_req.uuid = (char *) vm_cascade_col(k, 0);
 		k->data_req.vm_uuid = (char *) vm_cascade_col(k, 2);
 		zs_vm_v1_vm_instance_detach_data_volume_from_vm_bus(bus, k->node, &k->data_req,
-		    vm_cascade_data_done, k);
+		    vm_cascade_detached, k);
 		return;
 	case VM_CASCADE_DONE:
 		break;

@@ -30,7 +30,8 @@ GIB=$((1 << 30))
 acc() {
 	local h a=""
 	for h in "$H1" "$H2"; do
-		a+="host $(field availableCpu GetKvmHost uuid="$h")/$(field availableMemory GetKvmHost uuid="$h"); "
+		ctl GetKvmHost uuid="$h" --json
+		a+="host $(num availableCpu)/$(num availableMemory); "
 	done
 	a+="ps $(field availableCapacity GetPrimaryStorage uuid="$PS"); "
 	a+="ips $(count QueryUsedIp); volumes $(count QueryVolume); "
@@ -38,6 +39,8 @@ acc() {
 	a+="sim $(sim_count h1)+$(sim_count h2)"
 	printf '%s' "$a"
 }
+# num FIELD: the number FIELD of the JSON in OUT ("" when there is none)
+num() { grep -o "\"$1\":\"\?[0-9]*" <<<"$OUT" | grep -o '[0-9]*$'; }
 sim_count() { sim GET "/sim/hosts/$1" | grep -o '"vms":[0-9]*' | grep -o '[0-9]*$'; }
 # sim_runs HOST UUID: the simulated host runs that VM
 sim_runs() { sim GET "/sim/hosts/$1" | grep -qF "\"$2\":{\"state\":\"Running\""; }
@@ -175,14 +178,15 @@ ctl AttachDataVolumeToVm vmInstanceUuid="$N1" volumeUuid="$DATA"
 ok_if "n1 (root on NFS) gets a data volume on the local storage" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 VOLS=$(count QueryVolume)
 IPS=$(count QueryUsedIp)
-H1FREE=$(field availableMemory GetKvmHost uuid="$H1")
+H1FREE=$(field availableCpu GetKvmHost uuid="$H1")/$(field availableMemory GetKvmHost uuid="$H1")
+NFSFREE=$(field availableCapacity GetPrimaryStorage uuid="$NFS")
 ctl DeletePrimaryStorage uuid="$PS" --json
 ok_if "DeletePrimaryStorage succeeds" "rc=$RC $(short "$ERR")" test "$RC" -eq 0
 D=$(deleted)
 ok_if "it answers h1vm, its volumes and n1data" "$(short "$D")" \
 	eval 'grep -qx "VmInstance:h1vm" <<<"$D" && grep -qx "Volume:n1data" <<<"$D" && grep -qx "Volume:data1" <<<"$D"'
-ok_if "h1vm is gone: its host's memory back, its address back" "" \
-	eval '[[ $(field availableMemory GetKvmHost uuid="$H1") == $((H1FREE + GIB)) && $(count QueryUsedIp) == $((IPS - 1)) ]]'
+ok_if "h1vm is gone: its CPU, memory and address back; n1's root stays on NFS" "" \
+	eval '[[ $(field availableCpu GetKvmHost uuid="$H1")/$(field availableMemory GetKvmHost uuid="$H1") == $((${H1FREE%/*} + 1))/$((${H1FREE#*/} + GIB)) && $(count QueryUsedIp) == $((IPS - 1)) && $(field availableCapacity GetPrimaryStorage uuid="$NFS") == "$NFSFREE" ]]'
 ok_if "volumes: h1vm's root, data1 and n1data gone" "$(count QueryVolume) of $VOLS" \
 	test "$(count QueryVolume)" = $((VOLS - 3))
 ok_if "n1 runs on without n1data" "$(short "$(field dataVolumeUuids GetVmInstance uuid="$N1")")" \
