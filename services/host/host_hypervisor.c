@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "zs/cascade.h"
 #include "zs/event.h"
 #include "zs/ext.h"
 #include "zs/resource.h"
@@ -110,41 +111,76 @@ host_delete_tx(zs_call *call, zs_db_conn *c, const char *uuid, PGresult **row, z
 	return rv;
 }
 
+/* A DeleteHost on its way: the cascade first (zs/cascade.h: the VMs on the host go),
+ * then the transaction. */
+typedef struct host_del {
+	zs_call *call;
+	ProtobufCClosure closure;
+	char uuid[64];
+} host_del;
+
+static void
+host_delete_cascaded(int code, zs_status *st, zs_cascade *cs, void *arg)
+{
+	host_del *d = arg;
+	zs_call *call = d->call;
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c = NULL;
+	if (code != 0) {
+		zs_rkit_fail(call, st);
+	} else if (zs_db_acquire_for(db, call, &c) == 0) {
+		PGresult *row = NULL;
+		int rv = ZS_ABORTED;
+		/* The delete takes the host's rows in other services (storage shares, ...) while
+		 * their trackers may be updating them: PostgreSQL then ends one of the two as a
+		 * deadlock (ABORTED), and the transaction runs again, as PostgreSQL advises. */
+		for (int attempt = 0; rv == ZS_ABORTED && attempt < HOST_DELETE_TRIES; attempt++) {
+			if (attempt > 0) {
+				zs_status_free(st);
+				st = NULL;
+				PQclear(row);
+				row = NULL;
+			}
+			rv = zs_db_begin(c, &st);
+			if (rv == 0) {
+				rv = host_delete_tx(call, c, d->uuid, &row, &st);
+				if (rv == 0)
+					rv = zs_cascade_check_tx(cs, c, &st);
+				rv = zs_db_end(c, rv, &st);
+			}
+		}
+		zs_db_release(db, c);
+		PQclear(row);
+		zs_resource_refs refs = { 0, NULL, NULL };
+		if (rv != 0) {
+			zs_rkit_fail(call, st);
+		} else {
+			(void) zs_cascade_refs(cs, NULL, &refs, NULL);
+			Zs__Host__V1__DeleteHostResponse out = ZS__HOST__V1__DELETE_HOST_RESPONSE__INIT;
+			out.n_deleted = refs.n;
+			out.deleted = refs.ptrs;
+			d->closure(&out.base, call);
+		}
+		zs_resource_refs_free(&refs);
+	}
+	zs_cascade_free(cs);
+	free(d);
+}
+
 void
 host_delete_host(zs_call *call, const ProtobufCMessage *input, ProtobufCClosure closure)
 {
 	const Zs__Host__V1__DeleteHostRequest *in = (const Zs__Host__V1__DeleteHostRequest *) input;
 	if (zs_check_uuid(call, "uuid", in->uuid) != 0)
 		return;
-	zs_db *db = zs_node_db(zs_call_node(call));
-	zs_db_conn *c = NULL;
-	if (zs_db_acquire_for(db, call, &c) != 0)
-		return;
-	PGresult *row = NULL;
-	zs_status *st = NULL;
-	int rv = ZS_ABORTED;
-	/* The cascade takes the host's rows in other services (storage shares, ...) while
-	 * their trackers may be updating them: PostgreSQL then ends one of the two as a
-	 * deadlock (ABORTED), and the transaction is run again, as PostgreSQL advises. */
-	for (int attempt = 0; rv == ZS_ABORTED && attempt < HOST_DELETE_TRIES; attempt++) {
-		if (attempt > 0) {
-			zs_status_free(st);
-			st = NULL;
-			PQclear(row);
-			row = NULL;
-		}
-		rv = zs_db_begin(c, &st);
-		if (rv == 0) {
-			rv = host_delete_tx(call, c, in->uuid, &row, &st);
-			rv = zs_db_end(c, rv, &st);
-		}
-	}
-	zs_db_release(db, c);
-	PQclear(row);
-	if (rv != 0) {
-		zs_rkit_fail(call, st);
+	host_del *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory deleting host %s",
+		    in->uuid);
 		return;
 	}
-	Zs__Host__V1__DeleteHostResponse out = ZS__HOST__V1__DELETE_HOST_RESPONSE__INIT;
-	closure(&out.base, call);
+	d->call = call;
+	d->closure = closure;
+	snprintf(d->uuid, sizeof d->uuid, "%s", in->uuid);
+	zs_cascade_begin(call, d->uuid, HOST_TYPE, "host", host_delete_cascaded, d);
 }

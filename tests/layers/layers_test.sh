@@ -33,7 +33,7 @@ for h in db resource query; do public[$h]=db; done
 for h in service ext; do public[$h]=plugin; done
 public[hypervisor]=plugin
 public[config]=platform/config; public[tag]=platform/tag; public[job]=platform/job
-public[node]=node; public[resource_kit]=kit; public[host_ext]=kit; public[agent]=kit; public[host_alloc]=kit
+public[node]=node; public[resource_kit]=kit; public[host_ext]=kit; public[agent]=kit; public[host_alloc]=kit; public[cascade]=kit
 
 # may layer a use layer b?
 may_use() { [ "$1" = "$2" ] || [ "${rank[$2]}" -lt "${rank[$1]}" ]; }

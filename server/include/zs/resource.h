@@ -35,6 +35,10 @@ ZS_API int zs_resource_delete(zs_db_conn *c, const char *uuid, zs_status **st);
  * PQclears; columns uuid, type, name, nearest first), then deleted. Lock uuid's own row
  * (SELECT ... FOR UPDATE) before calling. 0, or a canonical code with *st. */
 ZS_API int zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st);
+/* Lists what is below uuid (columns uuid, type, name, nearest first) into *below (caller
+ * PQclears), without locking or deleting it: what a delete would take now. 0, or a
+ * canonical code with *st. */
+ZS_API int zs_resource_list_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st);
 /* Renames a resource in the registry (services keep their own copy of the name too). */
 ZS_API int zs_resource_rename(zs_db_conn *c, const char *uuid, const char *name, zs_status **st);
 

@@ -21,7 +21,9 @@
  * limit is capped by property query.limit.max (a larger one is INVALID_ARGUMENT).
  * Answers: Create, Get and Update the Info; List the one repeated field of its response;
  * Delete its response, whose repeated zs.resource.v1.ResourceRef field (if any) lists
- * what went with the resource. The deleted event's body is def->deleted_event (its Info
+ * what went with the resource. Delete first runs the cascade (zs/cascade.h): what other
+ * services keep that depends on the resource from the side (its VMs) is released before
+ * the transaction, checked in it, and listed in the answer and the deleted event too. The deleted event's body is def->deleted_event (its Info
  * field and its ResourceRefs filled), or the Info when NULL.
  *
  * An event goes out after the commit and only then (zs_event_publish_tx): an event that

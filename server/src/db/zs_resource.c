@@ -80,6 +80,16 @@ resource_delete(zs_db_conn *c, const char *uuid, zs_status **st)
 	"   WHERE d.depth < " RESOURCE_TREE_DEPTH ") "
 
 static int
+resource_list_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
+{
+	const char *params[1] = { uuid };
+	*below = zs_db_exec(c, RESOURCE_DESCENDANTS "SELECT r.uuid, r.type, r.name FROM "
+	    "zs_resources r JOIN d ON d.uuid = r.uuid ORDER BY d.depth, r.type, r.name, r.uuid",
+	    1, params, st);
+	return *below != NULL ? 0 : (int) (*st)->code;
+}
+
+static int
 resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
 {
 	const char *params[1] = { uuid };
@@ -90,12 +100,10 @@ resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_statu
 		return (int) (*st)->code;
 	PQclear(r);
 	/* a snapshot after the locks: it sees every child committed before them */
-	*below = zs_db_exec(c, RESOURCE_DESCENDANTS "SELECT r.uuid, r.type, r.name FROM "
-	    "zs_resources r JOIN d ON d.uuid = r.uuid ORDER BY d.depth, r.type, r.name, r.uuid",
-	    1, params, st);
-	if (*below == NULL)
-		return (int) (*st)->code;
-	int rv = resource_delete(c, uuid, st);
+	int rv = resource_list_tree(c, uuid, below, st);
+	if (rv != 0)
+		return rv;
+	rv = resource_delete(c, uuid, st);
 	if (rv != 0) {
 		PQclear(*below);
 		*below = NULL;
@@ -157,6 +165,14 @@ zs_resource_delete_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_st
 {
 	zs_status *why = NULL;
 	int rv = resource_delete_tree(c, uuid, below, &why);
+	return resource_give(st, why, rv);
+}
+
+int
+zs_resource_list_tree(zs_db_conn *c, const char *uuid, PGresult **below, zs_status **st)
+{
+	zs_status *why = NULL;
+	int rv = resource_list_tree(c, uuid, below, &why);
 	return resource_give(st, why, rv);
 }
 

@@ -7,6 +7,7 @@
 #ifndef ZS_RKIT_H
 #define ZS_RKIT_H
 
+#include "zs/cascade.h"
 #include "zs/resource_kit.h"
 
 /* ---- zs_rkit_msg.c ---- */
@@ -47,9 +48,11 @@ int zs_rkit_store_list(const zs_rkit_def *def, zs_db_conn *c, const zs_call *cal
     const char *parent, PGresult **rows, zs_status **st);
 int zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
     const zs_rkit_req *q, PGresult **row, zs_status **st);
-/* *below: what went with it (uuid, type, name; parents first). */
+/* *below: what went with it (uuid, type, name; parents first); cs (may be NULL): the
+ * cascade run before (zs/cascade.h), checked in the transaction, whose refs the deleted
+ * event lists too. */
 int zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
-    const char *uuid, PGresult **row, PGresult **below, zs_status **st);
+    const char *uuid, zs_cascade *cs, PGresult **row, PGresult **below, zs_status **st);
 
 /* ---- zs_rkit_query.c ---- */
 

@@ -203,6 +203,66 @@ api_update(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 		api_write(def, call, in, &q, zs_rkit_store_update, closure);
 }
 
+/* A delete on its way: the cascade first (zs/cascade.h), then the transaction. */
+typedef struct api_del {
+	const zs_rkit_def *def;
+	zs_call *call;
+	const ProtobufCMessage *in;
+	ProtobufCClosure closure;
+	const ProtobufCMessageDescriptor *out_desc;
+	char uuid[64];
+} api_del;
+
+/* On a worker, after the cascade's before: the delete's transaction, then the answer
+ * with what went below it and from the side. */
+static void
+api_delete_cascaded(int code, zs_status *cst, zs_cascade *cs, void *arg)
+{
+	api_del *d = arg;
+	const zs_rkit_def *def = d->def;
+	zs_call *call = d->call;
+	if (code != 0) {
+		api_fail(def, call, d->in, cst);
+		free(d);
+		return;
+	}
+	zs_db *db = zs_node_db(zs_call_node(call));
+	zs_db_conn *c;
+	if (zs_db_acquire_for(db, call, &c) != 0) {
+		zs_cascade_free(cs);
+		free(d);
+		return;
+	}
+	PGresult *row, *below;
+	zs_status *st = NULL;
+	int rv = zs_rkit_store_delete(def, c, call, d->uuid, cs, &row, &below, &st);
+	zs_db_release(db, c);
+	if (rv != 0) {
+		api_fail(def, call, d->in, st);
+		zs_cascade_free(cs);
+		free(d);
+		return;
+	}
+	/* it is gone either way: without memory for the list, the answer goes without it */
+	zs_resource_refs refs = { 0, NULL, NULL };
+	(void) zs_cascade_refs(cs, below, &refs, NULL);
+	ProtobufCMessage *out = zs_rkit_msg_new(d->out_desc);
+	if (out == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory answering the delete "
+		    "of %s %s", def->what, d->uuid);
+	} else {
+		(void) zs_rkit_msg_set(out, &zs__resource__v1__resource_ref__descriptor,
+		    (void **) refs.ptrs, refs.n);
+		d->closure(out, call);
+	}
+	zs_rkit_msg_free(out);
+	zs_resource_refs_free(&refs);
+	PQclear(row);
+	PQclear(below);
+	zs_cascade_free(cs);
+	free(d);
+}
+
 static void
 api_delete(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
     ProtobufCClosure closure, const ProtobufCMessageDescriptor *out_desc)
@@ -210,34 +270,15 @@ api_delete(const zs_rkit_def *def, zs_call *call, const ProtobufCMessage *in,
 	const char *uuid = api_uuid(call, in, "uuid");
 	if (uuid == NULL)
 		return;
-	zs_db *db = zs_node_db(zs_call_node(call));
-	zs_db_conn *c;
-	if (zs_db_acquire_for(db, call, &c) != 0)
-		return;
-	PGresult *row, *below;
-	zs_status *st = NULL;
-	int rv = zs_rkit_store_delete(def, c, call, uuid, &row, &below, &st);
-	zs_db_release(db, c);
-	if (rv != 0) {
-		api_fail(def, call, in, st);
+	api_del *d = calloc(1, sizeof *d);
+	if (d == NULL) {
+		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory deleting %s %s",
+		    def->what, uuid);
 		return;
 	}
-	/* it is gone either way: without memory for the list, the answer goes without it */
-	zs_resource_refs refs = { 0, NULL, NULL };
-	(void) zs_resource_refs_from_rows(below, &refs, NULL);
-	ProtobufCMessage *out = zs_rkit_msg_new(out_desc);
-	if (out == NULL) {
-		zs_call_fail(call, ZS_RESOURCE_EXHAUSTED, NULL, "out of memory answering the delete "
-		    "of %s %s", def->what, uuid);
-	} else {
-		(void) zs_rkit_msg_set(out, &zs__resource__v1__resource_ref__descriptor,
-		    (void **) refs.ptrs, refs.n);
-		closure(out, call);
-	}
-	zs_rkit_msg_free(out);
-	zs_resource_refs_free(&refs);
-	PQclear(row);
-	PQclear(below);
+	*d = (api_del) { def, call, in, closure, out_desc, "" };
+	snprintf(d->uuid, sizeof d->uuid, "%s", uuid);
+	zs_cascade_begin(call, d->uuid, def->type, def->what, api_delete_cascaded, d);
 }
 
 void

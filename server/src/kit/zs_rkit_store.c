@@ -150,16 +150,18 @@ zs_rkit_store_update(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
 
 int
 zs_rkit_store_delete(const zs_rkit_def *def, zs_db_conn *c, const zs_call *call,
-    const char *uuid, PGresult **row, PGresult **below, zs_status **st)
+    const char *uuid, zs_cascade *cs, PGresult **row, PGresult **below, zs_status **st)
 {
 	*row = *below = NULL;
 	if (zs_db_begin(c, st) != 0)
 		return (int) (*st)->code;
 	int rv = zs_resource_delete_subtree(c, call, uuid, def->type, def->what, def->sql_get, row,
 	    below, st);
+	if (rv == 0)
+		rv = zs_cascade_check_tx(cs, c, st);
 	if (rv == 0) {
 		zs_resource_refs refs = { 0, NULL, NULL };
-		rv = zs_resource_refs_from_rows(*below, &refs, st);
+		rv = zs_cascade_refs(cs, *below, &refs, st);
 		if (rv == 0)
 			rv = store_publish(def, c, call, "deleted", *row, &refs, st);
 		zs_resource_refs_free(&refs);
