@@ -62,7 +62,9 @@ free_ports() {
 	python3 "$(dirname "${BASH_SOURCE[0]}")/../lib/free_ports.py" "$1"
 }
 
-read -r RPC_PORT EV_PORT JSON_PORT HTTP_PORT <<<"$(free_ports 4)"
+# SIM_PORT: for a simulator beside the node (one python3 start for all: it costs seconds
+# on a busy machine)
+read -r RPC_PORT EV_PORT JSON_PORT HTTP_PORT SIM_PORT <<<"$(free_ports 5)"
 RPC_URL=tcp://127.0.0.1:$RPC_PORT
 DATA=$TMP/data
 NODE_ERR=$TMP/zsnode.stderr

@@ -10,7 +10,6 @@ ZSNODE=$1 PLUGINS=$2 ZSCTL=$3 ZSWATCH=$4 KVMSIM=$5 README=$6
 # shellcheck source=cli_lib.sh
 . "$(dirname "$0")/cli_lib.sh"
 
-read -r SIM_PORT <<<"$(free_ports 1)"
 "$KVMSIM" --port "$SIM_PORT" --hosts 3 >"$TMP/sim.log" 2>&1 &
 for _ in $(seq 100); do curl -s "127.0.0.1:$SIM_PORT/sim/stats" >/dev/null && break; sleep 0.05; done
 ADMIN_PW='readme-Walk-pw1'

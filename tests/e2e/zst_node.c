@@ -407,23 +407,10 @@ zst_exec_child(const zst_node *n, char **argv, char **env, pid_t parent)
 	_exit(127);
 }
 
-int
-zst_node_spawn(zst_node *n, const char *plugins_dir, const char *const *sets)
+/* Runs zsnode on n's folder and ports (zst_node_spawn and zst_node_respawn). */
+static int
+zst_node_exec(zst_node *n, const char *plugins_dir, const char *const *sets)
 {
-	memset(n, 0, sizeof *n);
-	int ports[4];
-	if (zst_mkdtemp(n->root, sizeof n->root) != 0 || zst_free_ports(ports, 4) != 0) {
-		printf("FAIL cannot make a temp folder or find free ports: %s\n", strerror(errno));
-		return -1;
-	}
-	snprintf(n->data_dir, sizeof n->data_dir, "%s/data", n->root);
-	snprintf(n->err_path, sizeof n->err_path, "%s/zsnode.stderr", n->root);
-	snprintf(n->rpc_url, sizeof n->rpc_url, "tcp://127.0.0.1:%d", ports[0]);
-	snprintf(n->events_url, sizeof n->events_url, "tcp://127.0.0.1:%d", ports[1]);
-	snprintf(n->json_url, sizeof n->json_url, "tcp://127.0.0.1:%d", ports[2]);
-	snprintf(n->http_url, sizeof n->http_url, "http://127.0.0.1:%d", ports[3]);
-	snprintf(n->ipc_url, sizeof n->ipc_url, "ipc://%s/zsnode.sock", n->data_dir);
-
 	enum { MAX_ARGS = 96 };
 	char *argv[MAX_ARGS] = { 0 };
 	int argc = 0, rv = 0;
@@ -449,11 +436,43 @@ zst_node_spawn(zst_node *n, const char *plugins_dir, const char *const *sets)
 	if (pid < 0) {
 		printf("FAIL cannot start %s: %s\n", zst_node_bin, strerror(errno));
 		zst_rmtree(n->root);
+		n->root[0] = '\0';
 		return -1;
 	}
 	n->pid = pid;
 	zst_live_add(pid);
 	return 0;
+}
+
+int
+zst_node_spawn(zst_node *n, const char *plugins_dir, const char *const *sets)
+{
+	memset(n, 0, sizeof *n);
+	int ports[4];
+	if (zst_mkdtemp(n->root, sizeof n->root) != 0 || zst_free_ports(ports, 4) != 0) {
+		printf("FAIL cannot make a temp folder or find free ports: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(n->data_dir, sizeof n->data_dir, "%s/data", n->root);
+	snprintf(n->err_path, sizeof n->err_path, "%s/zsnode.stderr", n->root);
+	snprintf(n->rpc_url, sizeof n->rpc_url, "tcp://127.0.0.1:%d", ports[0]);
+	snprintf(n->events_url, sizeof n->events_url, "tcp://127.0.0.1:%d", ports[1]);
+	snprintf(n->json_url, sizeof n->json_url, "tcp://127.0.0.1:%d", ports[2]);
+	snprintf(n->http_url, sizeof n->http_url, "http://127.0.0.1:%d", ports[3]);
+	snprintf(n->ipc_url, sizeof n->ipc_url, "ipc://%s/zsnode.sock", n->data_dir);
+	return zst_node_exec(n, plugins_dir, sets);
+}
+
+int
+zst_node_respawn(zst_node *n, const char *plugins_dir, const char *const *sets)
+{
+	if (n->pid != 0 || n->root[0] == '\0') {
+		printf("FAIL zst_node_respawn: the node still runs, or has no folder\n");
+		return -1;
+	}
+	n->status = 0;
+	n->session[0] = '\0';
+	return zst_node_exec(n, plugins_dir, sets);
 }
 
 /* Reaps the process if it has exited; true when it is gone. */

@@ -72,6 +72,10 @@ void zst_sleep_ms(int ms);
 /* Starts zsnode without waiting: plugins_dir NULL is the default one; sets is a
  * NULL-terminated list of extra "name=value" (may be NULL). Returns 0 or -1. */
 int zst_node_spawn(zst_node *n, const char *plugins_dir, const char *const *sets);
+/* Starts zsnode again in the folder of one that has exited (zst_node_stop): the same
+ * data (its PostgreSQL cluster made already, so no initdb) and ports, new settings.
+ * Returns 0 or -1 (the folder is removed then). */
+int zst_node_respawn(zst_node *n, const char *plugins_dir, const char *const *sets);
 /* Polls Health/Check until SERVING; -1 when the process exits or timeout_ms passes. */
 int zst_node_wait_ready(zst_node *n, int timeout_ms);
 /* spawn + wait_ready + zst_login as admin into n->session (which becomes the session

@@ -52,6 +52,9 @@ typedef struct inv {
 bool inv_start(inv *t, const char *const *sets);
 /* The same with the plugins of plugins_dir (NULL: the build's). */
 bool inv_start_in(inv *t, const char *plugins_dir, const char *const *sets);
+/* Stops t's node (checked as inv_stop does) and starts it again on the same data (no
+ * initdb) with sets; false (the node gone) when either fails. */
+bool inv_restart(inv *t, const char *const *sets);
 /* Closes the client and stops the node, checking a clean exit (no sanitizer report). */
 void inv_stop(inv *t);
 

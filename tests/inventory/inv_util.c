@@ -31,21 +31,24 @@ inv_start(inv *t, const char *const *sets)
 	return inv_start_in(t, NULL, sets);
 }
 
-bool
-inv_start_in(inv *t, const char *plugins_dir, const char *const *sets)
+/* sets and the agent's port, NULL-terminated, into all (32 entries) */
+static void
+inv_sets(const char **all, const char *const *sets)
 {
-	memset(t, 0, sizeof *t);
-	const char *all[32];
 	size_t n = 0;
 	for (; sets != NULL && sets[n] != NULL && n < 30; n++)
 		all[n] = sets[n];
 	if (inv_agent_set != NULL)
 		all[n++] = inv_agent_set;
 	all[n] = NULL;
+}
+
+/* After a spawn: SERVING, admin logged in, a client open; or cleaned up and false. */
+static bool
+inv_ready(inv *t)
+{
 	/* as zst_node_start, but a node may take up to INV_READY_MS: its embedded
 	 * PostgreSQL's initdb alone took 10 s on two CPUs shared with other builds */
-	if (zst_node_spawn(&t->node, plugins_dir, all) != 0)
-		return false;
 	int64_t t0 = zst_now_ms();
 	char why[256] = "";
 	int code = -1;
@@ -68,6 +71,34 @@ inv_start_in(inv *t, const char *plugins_dir, const char *const *sets)
 	}
 	t->admin = t->node.session;
 	return true;
+}
+
+bool
+inv_start_in(inv *t, const char *plugins_dir, const char *const *sets)
+{
+	memset(t, 0, sizeof *t);
+	const char *all[32];
+	inv_sets(all, sets);
+	if (zst_node_spawn(&t->node, plugins_dir, all) != 0)
+		return false;
+	return inv_ready(t);
+}
+
+bool
+inv_restart(inv *t, const char *const *sets)
+{
+	zs_client_close(t->client);
+	t->client = NULL;
+	if (!ZST_CHECK(zst_node_stop(&t->node) == 0, "the node stops cleanly (exit 0, no sanitizer "
+	    "report)")) {
+		zst_node_cleanup(&t->node);
+		return false;
+	}
+	const char *all[32];
+	inv_sets(all, sets);
+	if (zst_node_respawn(&t->node, NULL, all) != 0)
+		return false;
+	return inv_ready(t);
 }
 
 void

@@ -101,9 +101,8 @@ ctl StartVmInstance uuid="$VM" hostUuid="$H2"
 CPU=$(sim GET /sim/hosts/h2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["vmList"][sys.argv[1]]["cpuNum"])' "$VM" 2>/dev/null)
 ok_if "started again with 2 CPUs on its host" "rc=$RC cpu=$CPU $(short "$ERR")" eval '[[ $RC -eq 0 && $CPU == 2 ]]'
 
-EV=$(vm_events)
 for t in volumeAttached volumeDetached nicAttached nicDetached offeringChanged; do
-	ok_if "vm/$t went out" "$(short "$EV")" grep -q "^vm/$t $VM" <<<"$EV"
+	ok_if "vm/$t went out" "$(short "$(vm_events)")" has_event "vm/$t" "$VM"
 done
 
 stop_node

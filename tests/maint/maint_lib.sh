@@ -82,7 +82,7 @@ sim_vm_uuids() { sim_vms "$1" | cut -d: -f1; }
 # free CPUs/memory of a host: "cpu/memory"
 host_free() {
 	ctl GetKvmHost uuid="$1" --json
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s/%s" % (d.get("availableCpu", 0), d.get("availableMemory", 0)))' <<<"$OUT" 2>/dev/null
+	printf '%s/%s\n' "$(json_num "$OUT" availableCpu)" "$(json_num "$OUT" availableMemory)"
 }
 
 # maint_state: one line of what a failed operation must leave as it was
@@ -90,8 +90,8 @@ maint_state() {
 	local a=""
 	a+="h1 $(host_free "$H1") h2 $(host_free "$H2") h3 $(host_free "$H3"); "
 	a+="sim $(sim_vm_uuids h1 | tr '\n' ,) | $(sim_vm_uuids h2 | tr '\n' ,) | $(sim_vm_uuids h3 | tr '\n' ,); "
-	ctl QueryVmInstance fields=uuid,state,host_uuid,last_host_uuid,cpu_num,memory_size --json
-	a+="vms $(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted((v.get("uuid"), v.get("state"), v.get("hostUuid",""), v.get("lastHostUuid",""), v.get("cpuNum"), v.get("memorySize")) for v in d.get("inventories", [])))' <<<"$OUT" 2>/dev/null); "
+	ctl QueryVmInstance fields=uuid,state,host_uuid,last_host_uuid,cpu_num,memory_size sort=uuid limit=10000 --json
+	a+="vms $OUT; "
 	a+="nics $(count QueryVmNic); ips $(count QueryUsedIp)"
 	printf '%s' "$a"
 }

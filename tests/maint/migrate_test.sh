@@ -30,9 +30,8 @@ IFS=/ read -r c2b m2b <<<"$(host_free "$H2")"
 ok_if "capacity moved exactly: h1 +1 CPU +1 GiB, h2 -1 CPU -1 GiB" \
 	"h1 $h1_before -> $c1b/$m1b, h2 $h2_before -> $c2b/$m2b" \
 	eval '((c1b == c1a + 1 && m1b == m1a + 1073741824 && c2b == c2a - 1 && m2b == m2a - 1073741824))'
-EV=$(vm_events)
-ok_if "vm/migrated and vm/stateChanged (Migrating, Running) went out" "$(short "$EV")" \
-	eval 'grep -q "^vm/migrated $WEB1" <<<"$EV" && (( $(grep -c "^vm/stateChanged $WEB1" <<<"$EV") >= 2 ))'
+ok_if "vm/migrated and vm/stateChanged (Migrating, Running) went out" "$(short "$(vm_events)")" \
+	wait_for 15 eval 'EV=$(vm_events); grep -q "^vm/migrated $WEB1" <<<"$EV" && (( $(grep -c "^vm/stateChanged $WEB1" <<<"$EV") >= 2 ))'
 
 # no host named: any but its own (h1 or h3)
 ctl MigrateVm vmInstanceUuid="$WEB1"

@@ -6,7 +6,6 @@
 # shellcheck source=../cli/cli_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../cli/cli_lib.sh"
 
-read -r SIM_PORT <<<"$(free_ports 1)"
 sim() { curl -s -m 10 -X "$1" "127.0.0.1:$SIM_PORT$2" ${3:+-d "$3"}; }
 ctl() {
 	run 60 "$ZSCTL" --url "$RPC_URL" "$@"
@@ -66,12 +65,33 @@ EOS
 	pass "the README's small cloud is built"
 }
 
-# VMs a simulated host runs (its name: h1, h2): "uuid:state" a line, sorted
+# json_num JSON KEY: a number of a one-line JSON answer (zsctl --json, the simulator's),
+# 0 when it is absent (proto3 JSON leaves zeros out); read in the shell, as a python3 start
+# costs half a second on a busy machine and these run in every poll of a check
+json_num() {
+	if [[ $1 =~ \"$2\":\"?(-?[0-9]+) ]]; then printf '%s' "${BASH_REMATCH[1]}"; else printf 0; fi
+}
+
+# VMs a simulated host runs (its name: h1, h2): "uuid:state" a line, sorted. The
+# simulator writes each VM's state first ({"UUID":{"state":...); when the VMs read so
+# do not match its count of them ("vms"), python3 reads the whole answer instead.
 sim_vms() {
-	sim GET "/sim/hosts/$1" | python3 -c '
+	local j rest out="" n=0
+	j=$(sim GET "/sim/hosts/$1")
+	rest=${j#*\"vmList\":}
+	while [[ $rest =~ \"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\":\{\"state\":\"([A-Za-z]*)\"(.*) ]]; do
+		out+="${BASH_REMATCH[1]}:${BASH_REMATCH[2]}"$'\n'
+		n=$((n + 1))
+		rest=${BASH_REMATCH[3]}
+	done
+	if [[ $j == *'"vmList":'* && $n == "$(json_num "$j" vms)" ]]; then
+		[[ -z $out ]] || sort <<<"${out%$'\n'}"
+		return
+	fi
+	python3 -c '
 import json, sys
 h = json.load(sys.stdin)
-for u, v in sorted((h.get("vmList") or {}).items()): print(u + ":" + v.get("state", ""))'
+for u, v in sorted((h.get("vmList") or {}).items()): print(u + ":" + v.get("state", ""))' <<<"$j"
 }
 
 # accounting: one line of everything a failed create must leave as it was
@@ -79,24 +99,42 @@ accounting() {
 	local h a=""
 	for h in "$H1" "$H2"; do
 		ctl GetKvmHost uuid="$h" --json
-		a+="host $(python3 -c 'import json,sys; d=json.load(sys.stdin); print("%s/%s" % (d.get("availableCpu", 0), d.get("availableMemory", 0)))' <<<"$OUT" 2>/dev/null); "
+		a+="host $(json_num "$OUT" availableCpu)/$(json_num "$OUT" availableMemory); "
 	done
 	a+="ps $(field available_capacity GetPrimaryStorage uuid="$PS"); "
 	a+="ips $(count QueryUsedIp); volumes $(count QueryVolume); "
 	a+="nics $(count QueryVmNic); vms $(count QueryVmInstance); "
-	a+="sim $(sim_vms h1 | wc -l)+$(sim_vms h2 | wc -l)"
+	a+="sim $(json_num "$(sim GET /sim/hosts/h1)" vms)+$(json_num "$(sim GET /sim/hosts/h2)" vms)"
 	printf '%s' "$a"
 }
 
-# events NAME: the vm/ events kept so far, "topic uuid" a line (replayed by zswatch)
+# vm_events: the vm/ events kept so far, "topic uuid" a line: the node's event log read
+# back (Events/Replay, what zswatch --since replays) in one call; zswatch itself would wait
+# for a pause in the live feed, which never comes while a host's pings fail
 vm_events() {
-	run 20 "$ZSWATCH" --url "tcp://127.0.0.1:$JSON_PORT" --rpc-url "$RPC_URL" --since 0 \
-		--timeout 1500 --json vm/
-	python3 -c '
-import json, sys
-for line in sys.stdin:
-    line = line.strip()
-    if not line.startswith("{"): continue
-    e = json.loads(line)
-    print(e.get("topic", ""), e.get("resourceUuid", e.get("resource_uuid", "")))' <<<"$OUT"
+	local rest re='"topic":"([^"]*)",[^{}]*"resourceUuid":"([^"]*)"(.*)'
+	ctl zs.event.v1.Events/Replay topicPrefixes=vm/ limit=10000 --json
+	rest=$OUT
+	while [[ $rest =~ $re ]]; do   # each event's scalars come before its body
+		printf '%s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+		rest=${BASH_REMATCH[3]}
+	done
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (0) or the time is up (1)
+wait_for() {
+	local until=$((SECONDS + $1))
+	shift
+	while ((SECONDS < until)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	"$@"
+}
+
+# has_event TOPIC UUID: true once the event log has it (an event is numbered in the log
+# just after its change commits, so a check made right after a call polls a while)
+has_event() {
+	local event_line="$1 $2"
+	wait_for 15 eval 'vm_events | grep -qx "$event_line"'
 }

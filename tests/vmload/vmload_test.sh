@@ -132,7 +132,12 @@ kill -KILL "$(pgrep -P "$NODE_PID")"   # zsnode itself, under timeout
 wait "$NODE_PID" 2>/dev/null
 wait "$FIRE_PID" 2>/dev/null
 sim DELETE /sim/faults >/dev/null
-sleep 8.5   # the delayed commands end on the hosts
+# the delayed answers (8 s at most) leave the simulator before the node is back on the
+# same callback address: until none is pending, 8.5 s at most
+for _ in $(seq 85); do
+	[[ $(sim GET /sim/stats) =~ \"callbacksPending\":0[,}] ]] && break
+	sleep 0.1
+done
 if start_node --set "identity.admin_password=$ADMIN_PW" --set "KvmAgent.port=$SIM_PORT" \
 	--set "SftpBackupStorage.port=$SIM_PORT" "${SETS[@]}"; then
 	LEFT=""

@@ -14,16 +14,6 @@ start_cloud --set host.ping.interval=300 --set host.ping.timeout=1000 \
 	--set host.ping.maxFailure=2 --set vm.sync.interval=1000
 GIB=$((1 << 30))
 
-# wait_for SECONDS CMD...: until CMD succeeds (0) or the time is up (1)
-wait_for() {
-	local until=$((SECONDS + $1))
-	shift
-	while ((SECONDS < until)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	"$@"
-}
 vm_is() { [[ $(field state GetVmInstance uuid="$1") == "$2" ]]; }
 host_is() { [[ $(field status GetHost uuid="$1") == "$2" ]]; }
 ev_count() { vm_events | grep -cx "vm/stateChanged $1"; }
@@ -54,7 +44,8 @@ ok_if "h1's VMs become Unknown" \
 ok_if "h2's VMs stay Running" "" eval 'vm_is "${VMS[2a]}" Running && vm_is "${VMS[2b]}" Running'
 ctl QueryVmInstance state=Unknown "hostUuid=$H1" count=true --field total
 ok_if "QueryVmInstance state=Unknown hostUuid=h1: 2" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = 2
-ok_if "vm/stateChanged came for s1a" "$(short "$(vm_events)")" eval '(( $(ev_count "${VMS[1a]}") >= 1 ))'
+ok_if "vm/stateChanged came for s1a" "$(short "$(vm_events)")" \
+	wait_for 15 eval '(( $(ev_count "${VMS[1a]}") >= 1 ))'
 N1=$(ev_count "${VMS[1a]}")
 
 # ---- the agent is back: h1 reconnects and its VMs are Running again ----
@@ -65,7 +56,7 @@ ok_if "h1's VMs are Running again (its agent runs them)" \
 	"$(field state GetVmInstance uuid="${VMS[1a]}") $(field state GetVmInstance uuid="${VMS[1b]}")" \
 	wait_for 10 eval 'vm_is "${VMS[1a]}" Running && vm_is "${VMS[1b]}" Running'
 ok_if "the host got /vm/vmsync" "" eval 'sim GET "/sim/log?path=/vm/vmsync&host=h1" | grep -q vmsync'
-ok_if "another vm/stateChanged came for s1a" "$N1 before" eval '(( $(ev_count "${VMS[1a]}") > N1 ))'
+ok_if "another vm/stateChanged came for s1a" "$N1 before" wait_for 15 eval '(( $(ev_count "${VMS[1a]}") > N1 ))'
 ok_if "h1's capacity is as before: its VMs still hold theirs" "$AVAIL1" \
 	eval '[[ $(field available_cpu GetKvmHost uuid="$H1")/$(field available_memory GetKvmHost uuid="$H1") == "$AVAIL1" ]]'
 
@@ -82,7 +73,7 @@ ok_if "... without a host, h1 as its last host" "$(short "$OUT")" \
 ok_if "... its CPU and memory given back to h1" \
 	"before $CPU1/$MEM1 now $(field available_cpu GetKvmHost uuid="$H1")/$(field available_memory GetKvmHost uuid="$H1")" \
 	eval '[[ $(field available_cpu GetKvmHost uuid="$H1") == $((CPU1 + 1)) && $(field available_memory GetKvmHost uuid="$H1") == $((MEM1 + GIB)) ]]'
-ok_if "... with vm/stateChanged" "$N1 before" eval '(( $(ev_count "${VMS[1a]}") > N1 ))'
+ok_if "... with vm/stateChanged" "$N1 before" wait_for 15 eval '(( $(ev_count "${VMS[1a]}") > N1 ))'
 ctl StartVmInstance uuid="${VMS[1a]}" --field state
 ok_if "... and it starts again" "rc=$RC $(short "$OUT $ERR")" test "$OUT" = Running
 
