@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -180,7 +181,9 @@ static int
 zst_free_ports(int *ports, int n)
 {
 	int fds[8], got = 0, low = 10000, high = zst_ephemeral_low();
-	uint32_t seed = (uint32_t) getpid() * 2654435761u ^ (uint32_t) zst_now_ms();
+	uint32_t seed;   /* from the kernel: two picks in one millisecond must differ */
+	if (getrandom(&seed, sizeof seed, 0) != (ssize_t) sizeof seed)
+		seed = (uint32_t) getpid() * 2654435761u ^ (uint32_t) zst_now_ms();
 	if (n > 8)
 		return -1;
 	for (int tries = 0; got < n && tries < 2000; tries++) {
