@@ -5,9 +5,6 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
-# Suites spend most of their time waiting on a node, its PostgreSQL and the simulator (a
-# CPU stays idle about 40% of the time at one suite a core): one more suite than cores.
-TEST_JOBS  ?= $(shell echo $$(($$(nproc) + 1)))
 CONFIG     ?= zsnode.properties
 SIM_PORT   ?= 7070
 SIM_HOSTS  ?= 3
@@ -55,8 +52,8 @@ run: build
 	./$(BUILD)/server/zsnode -c $(CONFIG) --set SftpBackupStorage.port=$(SIM_PORT)
 
 test: build build-asan build-fuzz
-	ctest --test-dir $(BUILD) --output-on-failure -j $(TEST_JOBS)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(TEST_JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS)
 
 fuzz: build-fuzz
