@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ps.h"
+#include "zs/clock.h"
 #include "zs/host/v1/host.zsb.h"
 #include "zs/log.h"
 #include "zs/resource.h"
@@ -32,6 +34,7 @@ typedef struct ps_att {
 	size_t nclusters;
 	ps_host_result *down;              /* reconnect: hosts of them not Connected */
 	size_t ndown;
+	char listed_at[ZS_TIME_TEXT_MAX];  /* when the hosts were asked for (RFC 3339) */
 	void (*end)(void *arg);            /* with no call: told when done */
 	void *end_arg;
 	Zs__Host__V1__ListHostsRequest req;
@@ -227,10 +230,11 @@ ps_att_answered(ps_host_result *hosts, size_t n, void *arg)
 		if (rv == 0 && a->call == NULL)   /* the tracker tells only of a change */
 			rv = zs_db_run(c, PS_SQL_SHARES, 1, p, &before, &st);
 		for (size_t i = 0; rv == 0 && i < a->ndown; i++) {
-			const char *q[3] = { a->uuid, a->down[i].uuid, a->down[i].why };
+			const char *q[4] = { a->uuid, a->down[i].uuid, a->down[i].why, a->listed_at };
 			rv = zs_db_run(c, "UPDATE ps_hosts SET status = 'Disconnected', status_reason = $3, "
 			    "updated_at = now() WHERE ps_uuid = $1 AND host_uuid = $2 AND "
-			    "(status <> 'Disconnected' OR status_reason <> $3)", 3, q, NULL, &st);
+			    "(status <> 'Disconnected' OR status_reason <> $3) AND "
+			    "updated_at < $4::timestamptz", 4, q, NULL, &st);
 		}
 		if (rv == 0 && a->attach)
 			rv = zs_db_run(c, "INSERT INTO ps_clusters (ps_uuid, cluster_uuid) VALUES ($1, $2)",
@@ -311,6 +315,10 @@ ps_att_hosts(int code, const zs_status *status, const Zs__Host__V1__ListHostsRes
 		const Zs__Host__V1__HostInfo *h = reply->hosts[i];
 		if (!ps_att_wants(a, h->cluster_uuid))
 			continue;
+		/* a host Connecting is neither: its connect gives it its share (ps_connect.c),
+		 * or the kvm tracker makes it Disconnected, which the next round sees */
+		if (strcmp(h->status, "Connecting") == 0)
+			continue;
 		if (strcmp(h->status, "Connected") != 0) {
 			ps_host_result *d = &a->down[a->ndown++];
 			snprintf(d->uuid, sizeof d->uuid, "%s", h->uuid);
@@ -358,6 +366,12 @@ ps_att_run(ps_att *a)
 	}
 	zs__host__v1__list_hosts_request__init(&a->req);
 	a->req.cluster_uuid = a->attach ? a->cluster : "";
+	/* a share written after this (a host that connected meanwhile: ps_connect.c) is
+	 * newer than what the list will say of its host, and is not marked Disconnected */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	zs_time_format((int64_t) now.tv_sec, (int32_t) now.tv_nsec, a->listed_at,
+	    sizeof a->listed_at);
 	zs_host_v1_host_list_hosts_bus(zs_node_bus(a->node), a->call, &a->req, ps_att_hosts, a);
 }
 
